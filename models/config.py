@@ -1,0 +1,136 @@
+"""One typed settings object for every package, read from SUARA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ENGINES = ("vosk", "whisper")
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one Suara Warga installation. Paths are absolute."""
+
+    data_dir: Path
+    """Audio, prepared models, the job store and the SQLite database live here."""
+    database_url: str
+    redis_url: str | None = None
+    """When set, jobs are stored in Redis and run by separate `suara worker` processes."""
+    vosk_model: Path | None = None
+    """A Vosk/Kaldi model directory; when set, Vosk is the default engine."""
+    whisper_model: Path | None = None
+    """A faster-whisper model directory; None means the bundled multilingual base model."""
+    engine: str = "whisper"
+    whisper_beam: int = 5
+    whisper_compute_type: str = "int8"
+    cpu_threads: int = 1
+    """Threads per recognizer; 1 leaves the other core to the web server and other calls."""
+    secret_key: str = ""
+    public_url: str | None = None
+    """The URL the outside world uses (Twilio signatures are computed over it)."""
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_audio_s: float = 2 * 60 * 60
+    job_retries: int = 3
+    job_retry_delay_s: int = 30
+    inprocess_workers: int = 2
+    """Worker threads of the in-process job consumer started by `suara serve` without Redis."""
+    secure_cookies: bool = False
+    sla_verify_days: int = 3
+    sla_followup_days: int = 5
+    sla_autoclose_days: int = 10
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_sms_from: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def jobs_path(self) -> Path:
+        return self.data_dir / "jobs.sqlite3"
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    def with_(self, **changes: Any) -> "Settings":
+        """A copy with some values changed."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then SUARA_* variables, then explicit overrides."""
+        env = os.environ if env is None else env
+        data_dir = Path(overrides.pop("data_dir", None) or env.get("SUARA_DATA_DIR") or "instance").resolve()
+        database_url = overrides.pop("database_url", None) or env.get("SUARA_DATABASE_URL") or (
+            f"sqlite:///{data_dir / 'suara.sqlite3'}"
+        )
+        vosk = env.get("SUARA_VOSK_MODEL")
+        whisper = env.get("SUARA_WHISPER_MODEL")
+        values: dict[str, Any] = dict(
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url=env.get("SUARA_REDIS_URL") or None,
+            vosk_model=Path(vosk).resolve() if vosk else None,
+            whisper_model=Path(whisper).resolve() if whisper else None,
+            whisper_beam=int(env.get("SUARA_WHISPER_BEAM", 5)),
+            whisper_compute_type=env.get("SUARA_WHISPER_COMPUTE", "int8"),
+            cpu_threads=int(env.get("SUARA_CPU_THREADS", 1)),
+            secret_key=env.get("SUARA_SECRET_KEY", ""),
+            public_url=(env.get("SUARA_PUBLIC_URL") or "").rstrip("/") or None,
+            max_upload_bytes=int(float(env.get("SUARA_MAX_UPLOAD_MB", 50)) * 1024 * 1024),
+            max_audio_s=float(env.get("SUARA_MAX_AUDIO_S", 2 * 60 * 60)),
+            job_retries=int(env.get("SUARA_JOB_RETRIES", 3)),
+            job_retry_delay_s=int(env.get("SUARA_JOB_RETRY_DELAY_S", 30)),
+            inprocess_workers=int(env.get("SUARA_WORKERS", 2)),
+            secure_cookies=_flag(env.get("SUARA_SECURE_COOKIES"), False),
+            sla_verify_days=int(env.get("SUARA_SLA_VERIFY_DAYS", 3)),
+            sla_followup_days=int(env.get("SUARA_SLA_FOLLOWUP_DAYS", 5)),
+            sla_autoclose_days=int(env.get("SUARA_SLA_AUTOCLOSE_DAYS", 10)),
+            twilio_account_sid=env.get("SUARA_TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("SUARA_TWILIO_AUTH_TOKEN") or None,
+            twilio_api_base=(env.get("SUARA_TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/"),
+            twilio_sms_from=env.get("SUARA_TWILIO_SMS_FROM") or None,
+        )
+        values.update(overrides)
+        if "engine" not in overrides:
+            values["engine"] = env.get("SUARA_ENGINE") or ("vosk" if values["vosk_model"] else "whisper")
+        if values["engine"] not in ENGINES:
+            raise ValueError(f"SUARA_ENGINE must be one of {ENGINES}, not {values['engine']!r}")
+        settings = cls(**values)
+        if not settings.secret_key:
+            settings = settings.with_(secret_key=_persistent_secret(settings.data_dir))
+        return settings
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A random secret kept in the data directory, so sessions survive restarts without a secret in the repo."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (server and worker starting together) won the race
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

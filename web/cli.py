@@ -1,0 +1,280 @@
+"""The `suara` command: serve, worker, import, transcribe, draft, database and users."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models.config import Settings
+from models.db import make_engine, session_factory
+from models.entities import Call, Channel, Role
+from models.errors import SuaraError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _sessions(settings: Settings):  # noqa: ANN202
+    return session_factory(make_engine(settings.database_url))
+
+
+def _fail(exc: SuaraError) -> None:
+    click.echo(f"Galat: {exc.message_id} ({exc.code}{': ' + exc.detail if exc.detail else ''})", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="More log output.")
+def main(verbose: bool) -> None:
+    """Suara Warga: offline voice channel for SP4N-LAPOR! complaints."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# -- server and worker -------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=32, show_default=True, type=int, help="Request threads (live pages hold one each).")
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web server (gunicorn, gthread); without Redis the job consumer runs inside it."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in dict(
+                bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
+                timeout=300, graceful_timeout=30, accesslog="-", forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            ).items():
+                self.cfg.set(key, value)
+
+        def load(self):  # noqa: ANN202
+            from web import create_app
+
+            app = create_app({"SETTINGS": settings})
+            if not settings.uses_redis:
+                app.extensions["suara"].jobs.start_inprocess()
+            return app
+
+    click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
+    _Server().run()
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=int, help="Job threads in this process.")
+def worker(workers: int) -> None:
+    """Run the job consumer (transcription and drafting) until interrupted."""
+    from transcribe.jobs import JobQueue
+
+    queue = JobQueue(_settings())
+    queue.recover()
+    queue.run_worker(workers)
+
+
+# -- database and users ------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database to the newest schema."""
+    from models.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo("Basis data mutakhir.")
+
+
+@main.command()
+def init() -> None:
+    """First start: migrate, seed, prepare the bundled model, and make an admin if there is no user."""
+    import secrets as _secrets
+
+    from models.entities import User
+    from models.migrate import upgrade
+    from models.seed import seed_all
+    from web.auth import create_user
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    with _sessions(settings)() as session:
+        seed_all(session)
+        password_file = settings.data_dir / "admin-password.txt"
+        if session.scalars(select(User)).first() is None:
+            password = _secrets.token_urlsafe(12)
+            create_user(session, "admin", password, Role.ADMIN, name="Administrator")
+            fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(password + "\n")
+        session.commit()
+    if settings.engine == "whisper" and settings.whisper_model is None:
+        from transcribe.whisper_model import ensure_bundled_whisper
+
+        ensure_bundled_whisper(settings.models_dir)
+    click.echo("Basis data, data rujukan dan model siap.")
+    if password_file.exists():
+        click.echo(f"Masuk sebagai 'admin' dengan kata sandi di {password_file}: {password_file.read_text().strip()}")
+        click.echo("Ganti kata sandi ini dan hapus berkasnya setelah membuat pengguna lain.")
+
+
+@main.command()
+def seed() -> None:
+    """Load agencies, topics, places of Bojonegoro and holidays (safe to repeat)."""
+    from models.seed import seed_all
+
+    with _sessions(_settings())() as session:
+        counts = seed_all(session)
+        session.commit()
+    click.echo(json.dumps(counts))
+
+
+@main.group()
+def user() -> None:
+    """Users and API tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.OPERATOR.value, show_default=True)
+@click.option("--agency", "agency_key", default=None, help="Agency key (required for a liaison), e.g. dpubmpr.")
+@click.option("--name", default="")
+@click.option("--password", envvar="SUARA_NEW_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--if-missing", is_flag=True, help="Do nothing when the user exists.")
+def user_add(username: str, role: str, agency_key: str | None, name: str, password: str, if_missing: bool) -> None:
+    """Add a user."""
+    from web.auth import UserExists, create_user
+
+    with _sessions(_settings())() as session:
+        try:
+            create_user(session, username, password, Role(role), name=name, agency_key=agency_key)
+        except UserExists:
+            if if_missing:
+                click.echo(f"Pengguna {username} sudah ada.")
+                return
+            raise click.ClickException(f"Pengguna {username} sudah ada.") from None
+        except SuaraError as exc:
+            _fail(exc)
+        session.commit()
+    click.echo(f"Pengguna {username} ({role}) ditambahkan.")
+
+
+@user.command("token")
+@click.argument("username")
+def user_token(username: str) -> None:
+    """Issue a new API token for a user (prints it once)."""
+    from models.entities import User
+    from web.auth import issue_api_token
+
+    with _sessions(_settings())() as session:
+        found = session.scalars(select(User).where(User.username == username)).first()
+        if found is None:
+            raise click.ClickException(f"Pengguna {username} tidak ada.")
+        token = issue_api_token(session, found)
+        session.commit()
+    click.echo(token)
+
+
+# -- audio -------------------------------------------------------------------------------------
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--channel", type=click.Choice([c.value for c in Channel]), default=Channel.UPLOAD.value, show_default=True)
+@click.option("--caller", default=None, help="Caller's phone number.")
+def import_(files: tuple[Path, ...], channel: str, caller: str | None) -> None:
+    """Store audio files as calls and enqueue transcription and drafting."""
+    from transcribe.jobs import JobQueue
+    from voice.intake import IncomingAudio, accept_upload
+
+    settings = _settings()
+    queue = JobQueue(settings)
+    failed = 0
+    with queue.sessions() as session:
+        for path in files:
+            try:
+                call, created = accept_upload(
+                    session, settings,
+                    IncomingAudio(data=path.read_bytes(), channel=Channel(channel), caller_number=caller, filename=path.name),
+                )
+                session.commit()
+            except SuaraError as exc:
+                session.rollback()
+                failed += 1
+                click.echo(json.dumps({"file": str(path), "error": exc.code, "message": exc.message_id}), err=True)
+                continue
+            if created:
+                queue.enqueue_call(call.id)
+            click.echo(json.dumps({"file": str(path), "call_id": call.id, "created": created}))
+    if failed:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--engine", "engine_name", type=click.Choice(["vosk", "whisper"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+def transcribe(files: tuple[Path, ...], engine_name: str | None, as_json: bool) -> None:
+    """Transcribe audio files offline and print the text (nothing is stored)."""
+    from transcribe.audio import decode_file
+    from transcribe.engines import load_engine
+
+    settings = _settings()
+    try:
+        engine = load_engine(settings, engine_name)
+    except SuaraError as exc:
+        _fail(exc)
+    failed = 0
+    for path in files:
+        try:
+            result = engine.transcribe(decode_file(path, max_s=settings.max_audio_s))
+        except SuaraError as exc:
+            failed += 1
+            click.echo(json.dumps({"file": str(path), "error": exc.code, "message": exc.message_id}), err=True)
+            continue
+        if as_json:
+            record = {"file": str(path), **result.to_dict()}
+            record = {k: record[k] for k in ("file", "engine", "model", "language", "duration_s", "processing_s", "text", "words")}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(f"{path}: {result.text}")
+    if failed:
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def calls(limit: int, as_json: bool) -> None:
+    """Recent calls with their status, error, transcript and draft."""
+    with _sessions(_settings())() as session:
+        rows = session.scalars(
+            select(Call).options(selectinload(Call.transcripts), selectinload(Call.complaints))
+            .order_by(Call.received_at.desc(), Call.id.desc()).limit(limit)
+        ).all()
+        for call in rows:
+            record = {
+                "id": call.id, "channel": call.channel, "external_id": call.external_id,
+                "caller_number": call.caller_number, "received_at": call.received_at.isoformat() + "Z",
+                "duration_s": call.duration_s, "status": call.status, "error": call.error,
+                "transcript": call.transcript.text if call.transcript else None,
+                "draft_id": call.draft.id if call.draft else None,
+            }
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                text = (record["transcript"] or "")[:60]
+                click.echo(f"#{call.id:<5} {call.channel:<6} {call.status:<12} draf={record['draft_id'] or '-':<5} {text}")
+
+
+if __name__ == "__main__":
+    main()

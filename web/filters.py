@@ -1,0 +1,41 @@
+"""Template filters: times in WIB, durations, labels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask
+
+WIB = timezone(timedelta(hours=7), "WIB")
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
+CALL_STATUSES = {
+    "received": "Diterima",
+    "transcribing": "Ditranskripsi…",
+    "transcribed": "Tertranskripsi",
+    "drafted": "Draf siap",
+    "failed": "Gagal",
+    "no_audio": "Tanpa rekaman",
+}
+
+
+def wib(value: datetime | None) -> str:
+    """A naive-UTC database time shown in Western Indonesia Time."""
+    if value is None:
+        return "–"
+    local = value.replace(tzinfo=timezone.utc).astimezone(WIB)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M} WIB"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(wib)
+    app.add_template_filter(duration)
+    app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
+    app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")
