@@ -64,12 +64,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Silakan masuk untuk membuka halaman ini."
     login_manager.session_protection = "strong"
 
-    from web import auth, calls, errors, filters
+    from voice import twilio_routes
+    from web import api, auth, calls, console, errors, filters, live, open311, radio
 
     errors.init_app(app)
     filters.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(calls.bp)
+    for module in (auth, calls, console, live, radio, api, open311):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(twilio_routes.bp)
     app.teardown_appcontext(_close_session)
     return app
 

@@ -1,0 +1,7 @@
+"""Blueprint placeholder: filled in by its issue."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("radio", __name__)
