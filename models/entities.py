@@ -17,11 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import AppendOnlyError, Base, append_only, utcnow  # noqa: F401 (re-exported)
 
 
 class Channel(str, enum.Enum):
@@ -228,15 +227,4 @@ class StatusChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a status log entry."""
-
-
-@event.listens_for(StatusChange, "before_update")
-def _refuse_update(mapper, connection, target) -> None:  # noqa: ANN001 - SQLAlchemy event signature
-    raise AppendOnlyError("status changes are append-only")
-
-
-@event.listens_for(StatusChange, "before_delete")
-def _refuse_delete(mapper, connection, target) -> None:  # noqa: ANN001
-    raise AppendOnlyError("status changes are append-only")
+append_only(StatusChange, "status changes")

@@ -101,3 +101,27 @@ def csrf_from(html: str) -> str:
 def login(client, username: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
     page = client.get("/login")
     return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)})
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:  # noqa: ANN001
+    from tests.services import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    import shutil
+    import tempfile
+
+    from tests.services import PostgresServer
+
+    # Not under pytest's tmp dir: its parents are private to root and the server runs as `postgres`.
+    workdir = Path(tempfile.mkdtemp(prefix="suara-pg-"))
+    server = PostgresServer(workdir)
+    yield server.url
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -172,3 +172,25 @@ def test_recover_requeues_calls_whose_job_was_lost(session, settings, db_engine,
     session.expire_all()
     assert session.get(Call, call.id).status == "drafted"
     assert session.get(Call, fresh.id).status == "received"
+
+
+def test_hourly_auto_close_job_closes_unanswered_follow_ups(session, settings, db_engine, users) -> None:  # noqa: ANN001
+    from models import lifecycle as lc
+    from models.entities import Agency, User
+
+    operator, liaison = session.get(User, users["operator"]), session.get(User, users["liaison_pu"])
+    agency = session.scalars(select(Agency).where(Agency.key == "dpubmpr")).one()
+    complaint = Complaint(status="draft", title="Lampu jalan mati", description="Lampu jalan mati sejak seminggu.")
+    session.add(complaint)
+    session.flush()
+    start = utcnow() - timedelta(days=40)
+    lc.confirm_draft(session, complaint, operator, settings, now=start)
+    lc.verify(session, complaint, operator, now=start)
+    lc.disposition(session, complaint, agency, operator, "Mohon dicek", settings=settings, now=start)
+    lc.record_follow_up(session, complaint, "Lampu sudah diganti.", liaison, settings=settings, now=start + timedelta(days=1))
+    session.commit()
+    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    assert queue.auto_close() == [complaint.id]
+    session.expire_all()
+    assert session.get(Complaint, complaint.id).status == "selesai"
+    assert queue.auto_close() == []

@@ -48,6 +48,7 @@ class JobQueue:
         self.transcribe_task = self.huey.task(name="transcribe_call", **retry)(self._run_transcribe)
         self.draft_task = self.huey.task(name="draft_call", **retry)(self._run_draft)
         self.recover_task = self.huey.periodic_task(crontab(minute="*/5"), name="recover_calls")(self.recover)
+        self.auto_close_task = self.huey.periodic_task(crontab(minute="7"), name="auto_close")(self.auto_close)
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
 
@@ -129,6 +130,16 @@ class JobQueue:
         if stuck:
             log.info("re-enqueued %d calls whose jobs were lost", len(stuck))
         return list(stuck)
+
+    def auto_close(self, now=None) -> list[int]:  # noqa: ANN001 - huey passes nothing
+        """Close answered complaints whose reporter did not respond in time (hourly); returns their ids."""
+        from models.calendar import WorkingCalendar
+        from models.lifecycle import auto_close_due
+
+        with self.sessions() as session:
+            closed = auto_close_due(session, now or utcnow(), WorkingCalendar.load(session), self.settings)
+            session.commit()
+            return [c.id for c in closed]
 
     # -- consumers --------------------------------------------------------------------------
     def start_inprocess(self, workers: int | None = None) -> InProcessConsumer:

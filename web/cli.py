@@ -252,6 +252,34 @@ def transcribe(files: tuple[Path, ...], engine_name: str | None, as_json: bool) 
 
 
 @main.command()
+@click.argument("text", required=False)
+@click.option("--jsonl", "jsonl", type=click.File("r", encoding="utf-8"), default=None,
+              help='Lines of {"id", "text"} (or - for standard input); prints one line per input.')
+@click.option("--caller", default=None, help="Caller id to use for the phone field.")
+def draft(text: str | None, jsonl, caller: str | None) -> None:  # noqa: ANN001
+    """Draft a complaint from transcript text and print it as JSON."""
+    from transcribe.drafting import Drafter
+
+    if (text is None) == (jsonl is None):
+        raise click.UsageError("Berikan TEKS atau --jsonl BERKAS (bukan keduanya).")
+    drafter = Drafter()
+    if text is not None:
+        click.echo(json.dumps(drafter.draft(text, caller_number=caller).to_dict(), ensure_ascii=False, default=str))
+        return
+    for number, line in enumerate(jsonl, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            row_id, row_text = row["id"], row["text"]
+        except (ValueError, KeyError, TypeError):
+            click.echo(json.dumps({"line": number, "error": "invalid_line", "message": 'Baris harus berupa JSON {"id", "text"}.'}), err=True)
+            continue
+        result = drafter.draft(str(row_text), caller_number=row.get("caller") or caller)
+        click.echo(json.dumps(result.to_cli_dict(row_id), ensure_ascii=False))
+
+
+@main.command()
 @click.option("--limit", default=20, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def calls(limit: int, as_json: bool) -> None:
