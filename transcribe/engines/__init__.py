@@ -1,0 +1,64 @@
+"""Recognizer engines behind one protocol (`transcribe.types.Engine`), cached per process.
+
+`load_engine(settings)` returns the configured engine; the model itself is loaded on first use (or by
+`engine.load()` at start-up) and shared by every stream of the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Hashable
+
+from models.config import Settings
+from transcribe.errors import ModelError
+from transcribe.types import Engine
+
+_cache: dict[Hashable, Engine] = {}
+_cache_lock = threading.Lock()
+
+
+def _engine_key(settings: Settings, name: str) -> tuple[Hashable, ...]:
+    if name == "vosk":
+        if settings.vosk_model is None:
+            raise ModelError(
+                "no Vosk model configured: set SUARA_VOSK_MODEL to a Vosk/Kaldi model directory",
+                "Model Vosk belum diatur (SUARA_VOSK_MODEL).",
+            )
+        return ("vosk", Path(settings.vosk_model).resolve())
+    if name == "whisper":
+        model = Path(settings.whisper_model).resolve() if settings.whisper_model else None
+        return (
+            "whisper",
+            model,
+            Path(settings.models_dir).resolve(),
+            settings.whisper_beam,
+            settings.whisper_compute_type,
+            settings.cpu_threads,
+        )
+    raise ModelError(f"unknown engine {name!r}; choose vosk or whisper")
+
+
+def load_engine(settings: Settings, name: str | None = None) -> Engine:
+    """The process-wide engine `name` (default: settings.engine) for these settings; loads its model lazily."""
+    name = name or settings.engine
+    key = _engine_key(settings, name)
+    with _cache_lock:
+        engine = _cache.get(key)
+        if engine is None:
+            if name == "vosk":
+                from transcribe.engines.vosk_engine import VoskEngine
+
+                engine = VoskEngine(Path(settings.vosk_model))  # type: ignore[arg-type]
+            else:
+                from transcribe.engines.whisper_engine import WhisperEngine
+
+                engine = WhisperEngine.from_settings(settings)
+            _cache[key] = engine
+        return engine
+
+
+def clear_engine_cache() -> None:
+    """Forget every cached engine (tests; a model directory was replaced)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,341 @@
+"""Whisper through faster-whisper: Indonesian, tuned for telephone and radio call-ins.
+
+Whisper has no partial results. Streams are cut into speech segments by the Silero VAD that ships with
+faster-whisper, and each segment gives one final as soon as the speaker pauses.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.config import Settings
+from transcribe.errors import ModelError
+from transcribe.types import TARGET_RATE_HZ, AudioChunk, StreamResult, Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+LANGUAGE = "id"
+
+# Generic vocabulary of citizen complaints to a regency, in the register callers use. Whisper base knows
+# little of local names and agency acronyms; seeing them in the prompt makes it spell them as written.
+_DOMAIN_PROMPT = (
+    "Laporan warga Kabupaten Bojonegoro untuk SP4N-LAPOR. Selamat pagi Pak, saya mau melapor. "
+    "Jalan rusak dan berlubang, lampu penerangan jalan mati, banjir, sampah, air PDAM, listrik PLN, "
+    "puskesmas, rumah sakit, BPJS Kesehatan, bantuan sosial, KTP, kartu keluarga, sekolah, guru, "
+    "pungutan liar, izin usaha, tambang ilegal, lahan pertanian, pupuk, irigasi, desa, kecamatan"
+)
+
+
+def domain_prompt() -> str:
+    """The initial prompt: complaint vocabulary and the 28 kecamatan of Bojonegoro."""
+    text = resources.files("models.data").joinpath("bojonegoro_wilayah.csv").read_text(encoding="utf-8")
+    kecamatan = sorted({row["kecamatan"] for row in csv.DictReader(text.splitlines())})
+    return f"{_DOMAIN_PROMPT} {', '.join(kecamatan)}."
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """Decoding and conditioning choices; the defaults are what scripts/bench_engines.py measured best."""
+
+    beam_size: int = 5
+    best_of: int = 5
+    condition_on_previous_text: bool = False
+    """Off: on noisy telephone audio, conditioning on its own output sends Whisper into loops."""
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    """Keep the fallback: without it degraded audio ends in repetition loops."""
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    initial_prompt: bool = True
+    """Prefix the domain prompt (`domain_prompt()`)."""
+    normalize: bool = True
+    """Bring the speech level to `target_dbfs` before recognition (telephone audio is often quiet)."""
+    target_dbfs: float = -20.0
+    preemphasis: float = 0.0
+    """0: off. First-order pre-emphasis coefficient (e.g. 0.97) to lift muffled telephone speech."""
+    vad_min_silence_ms: int = 500
+    vad_speech_pad_ms: int = 300
+    vad_threshold: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+    """More faster-whisper `transcribe()` keywords (experiments)."""
+
+
+def condition_audio(samples: np.ndarray, options: WhisperOptions) -> np.ndarray:
+    """16 kHz int16 -> float32 for Whisper: optional pre-emphasis, then speech-level normalisation."""
+    x = np.asarray(samples, dtype=np.int16).astype(np.float32) / 32768.0
+    if options.preemphasis > 0 and len(x):
+        x = np.append(x[:1], x[1:] - options.preemphasis * x[:-1])
+    if options.normalize and len(x):
+        x = x - float(np.mean(x))
+        level, peak = _speech_rms(x), float(np.abs(x).max())
+        if level > 1e-5:
+            # Never clip: distorted peaks cost more than a quiet level.
+            gain = min(10 ** (options.target_dbfs / 20) / level, 0.95 / peak, 30.0)
+            x = x * np.float32(gain)
+    return x
+
+
+def _speech_rms(x: np.ndarray) -> float:
+    """RMS over the loudest 20 ms frames (about where speech is), ignoring pauses."""
+    frame = TARGET_RATE_HZ // 50
+    n = len(x) // frame
+    if n == 0:
+        return float(np.sqrt(np.mean(x**2)))
+    energies = np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)
+    loud = energies[energies >= np.percentile(energies, 50)]
+    return float(np.sqrt(np.mean(loud)))
+
+
+class WhisperEngine:
+    """A faster-whisper model directory, loaded once per process."""
+
+    name = "whisper"
+    language: str | None = LANGUAGE
+
+    def __init__(
+        self,
+        model_dir: Path | None,
+        models_dir: Path | None = None,
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 1,
+        options: WhisperOptions | None = None,
+    ) -> None:
+        if model_dir is None and models_dir is None:
+            raise ValueError("give a model directory or the models directory for the bundled model")
+        self._model_dir = Path(model_dir) if model_dir else None
+        self._models_dir = Path(models_dir) if models_dir else None
+        self.model_name = self._model_dir.name if self._model_dir else "whisper-base"
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.options = options or WhisperOptions()
+        self._prompt = domain_prompt() if self.options.initial_prompt else None
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.load_s: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhisperEngine:
+        """The engine the settings describe (bundled base model unless SUARA_WHISPER_MODEL is set)."""
+        return cls(
+            settings.whisper_model,
+            settings.models_dir,
+            compute_type=settings.whisper_compute_type,
+            cpu_threads=settings.cpu_threads,
+            options=WhisperOptions(beam_size=settings.whisper_beam, best_of=max(settings.whisper_beam, 1)),
+        )
+
+    @property
+    def model_dir(self) -> Path:
+        """The model directory, joining the bundled model on first call when none was configured."""
+        if self._model_dir is None:
+            from transcribe.whisper_model import ensure_bundled_whisper
+
+            self._model_dir = ensure_bundled_whisper(self._models_dir)  # type: ignore[arg-type]
+        return self._model_dir
+
+    def load(self) -> Any:
+        """Load the model now (otherwise the first recognition does); returns the `WhisperModel`."""
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                model_dir = self.model_dir
+                if not (model_dir / "model.bin").is_file():
+                    raise ModelError(f"{model_dir} is not a faster-whisper model directory (no model.bin)")
+                from faster_whisper import WhisperModel
+
+                started = time.perf_counter()
+                try:
+                    # A directory, never a size name: a name would make faster-whisper download weights.
+                    self._model = WhisperModel(
+                        str(model_dir), device="cpu", compute_type=self.compute_type,
+                        cpu_threads=self.cpu_threads, local_files_only=True,
+                    )
+                except (RuntimeError, ValueError, OSError) as exc:
+                    raise ModelError(f"faster-whisper could not load {model_dir}: {exc}") from exc
+                self.load_s = time.perf_counter() - started
+                logger.info("Whisper model %s (%s) loaded in %.1f s", model_dir, self.compute_type, self.load_s)
+        return self._model
+
+    def stream(self) -> WhisperStream:
+        """A new stream: finals per speech segment."""
+        return WhisperStream(self)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        """Recognise a whole recording (16 kHz mono int16)."""
+        started = time.perf_counter()
+        samples = np.asarray(samples, dtype=np.int16)
+        text, words = self.recognize(samples, vad=True)
+        return Transcript(
+            engine=self.name,
+            model=self.model_name,
+            language=self.language,
+            text=text,
+            words=words,
+            duration_s=len(samples) / TARGET_RATE_HZ,
+            processing_s=time.perf_counter() - started,
+        )
+
+    def recognize(self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True) -> tuple[str, list[Word]]:
+        """Text and words of 16 kHz int16 audio; word times shifted by `offset_s`."""
+        if len(samples) == 0:
+            return "", []
+        model = self.load()
+        opts = self.options
+        audio = condition_audio(samples, opts)
+        segments, _info = model.transcribe(
+            audio,
+            language=LANGUAGE,
+            beam_size=opts.beam_size,
+            best_of=opts.best_of,
+            temperature=list(opts.temperature),
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            log_prob_threshold=opts.log_prob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            initial_prompt=self._prompt,
+            word_timestamps=True,
+            vad_filter=vad,
+            vad_parameters=self.vad_parameters() if vad else None,
+            **opts.extra,
+        )
+        texts: list[str] = []
+        words: list[Word] = []
+        for segment in segments:
+            if segment.text.strip():
+                texts.append(segment.text.strip())
+            for w in segment.words or []:
+                if w.word.strip():
+                    words.append(Word(w.word.strip(), float(w.start) + offset_s, float(w.end) + offset_s, float(w.probability)))
+        return " ".join(texts), words
+
+    def vad_parameters(self) -> dict[str, Any]:
+        """Silero VAD settings for whole files."""
+        return {
+            "threshold": self.options.vad_threshold,
+            "min_silence_duration_ms": self.options.vad_min_silence_ms,
+            "speech_pad_ms": self.options.vad_speech_pad_ms,
+        }
+
+
+class WhisperStream:
+    """Buffers a call and recognises each speech segment when the speaker pauses.
+
+    Speech probability comes from Silero VAD on 32 ms windows as audio arrives; a segment ends after
+    `vad_min_silence_ms` of silence, or is cut at `max_segment_s`.
+    """
+
+    WINDOW = 512
+    """Silero VAD window at 16 kHz."""
+    max_segment_s = 25.0
+    """Whisper sees 30 s at a time; cut long monologues before that."""
+
+    def __init__(self, engine: WhisperEngine) -> None:
+        from faster_whisper.vad import get_vad_model
+
+        self._engine = engine
+        self._vad = get_vad_model()
+        opts = engine.options
+        self._threshold = opts.vad_threshold
+        self._neg_threshold = max(opts.vad_threshold - 0.15, 0.01)
+        self._min_silence = opts.vad_min_silence_ms * TARGET_RATE_HZ // 1000
+        self._pad = opts.vad_speech_pad_ms * TARGET_RATE_HZ // 1000
+        self._max_segment = int(self.max_segment_s * TARGET_RATE_HZ)
+        self._buffer = np.zeros(0, dtype=np.int16)
+        self._buffer_start = 0
+        """Stream sample index of _buffer[0]."""
+        self._analysed = 0
+        """Stream samples already given to the VAD."""
+        self._previous_window = np.zeros(self.WINDOW, dtype=np.float32)
+        self._speech_start: int | None = None
+        self._silence_start: int | None = None
+        self._offset_s: float | None = None
+        self._finished = False
+
+    def feed(self, chunk: AudioChunk) -> list[StreamResult]:
+        """Accept 16 kHz mono int16 audio; a final for every segment that ended in it."""
+        if self._finished:
+            raise RuntimeError("stream already finished")
+        if self._offset_s is None:
+            self._offset_s = chunk.start_s
+        self._buffer = np.concatenate([self._buffer, np.asarray(chunk.samples, dtype=np.int16)])
+        results: list[StreamResult] = []
+        end = self._buffer_start + len(self._buffer)
+        n_windows = (end - self._analysed) // self.WINDOW
+        if n_windows == 0:
+            return results
+        start = self._analysed - self._buffer_start
+        windows = self._buffer[start : start + n_windows * self.WINDOW].astype(np.float32) / 32768.0
+        # The previous window goes first so the model sees its 64-sample context; its output is dropped.
+        probs = self._vad(np.concatenate([self._previous_window, windows]))[1:].reshape(-1)
+        self._previous_window = windows[-self.WINDOW :].copy()
+        for i, p in enumerate(probs):
+            position = self._analysed + i * self.WINDOW
+            self._step(float(p), position, results)
+        self._analysed += n_windows * self.WINDOW
+        if self._speech_start is None:
+            self._drop_before(self._analysed - self._pad)
+        return results
+
+    def finish(self) -> list[StreamResult]:
+        """End of audio: recognise the segment still open."""
+        if self._finished:
+            return []
+        self._finished = True
+        results: list[StreamResult] = []
+        if self._speech_start is not None:
+            end = self._buffer_start + len(self._buffer)
+            self._emit(self._speech_start, end, results)
+        self._buffer = np.zeros(0, dtype=np.int16)
+        return results
+
+    def _step(self, prob: float, position: int, results: list[StreamResult]) -> None:
+        if self._speech_start is None:
+            if prob >= self._threshold:
+                self._speech_start = position
+                self._silence_start = None
+            return
+        if prob >= self._threshold:
+            self._silence_start = None
+        elif prob < self._neg_threshold and self._silence_start is None:
+            self._silence_start = position
+        if self._silence_start is not None and position + self.WINDOW - self._silence_start >= self._min_silence:
+            self._emit(self._speech_start, self._silence_start, results)
+            self._speech_start = self._silence_start = None
+        elif position + self.WINDOW - self._speech_start >= self._max_segment:
+            self._emit(self._speech_start, position + self.WINDOW, results)
+            self._speech_start, self._silence_start = position + self.WINDOW, None
+
+    def _emit(self, speech_start: int, speech_end: int, results: list[StreamResult]) -> None:
+        lo = max(speech_start - self._pad, self._buffer_start)
+        hi = min(speech_end + self._pad, self._buffer_start + len(self._buffer))
+        audio = self._buffer[lo - self._buffer_start : hi - self._buffer_start]
+        offset = (self._offset_s or 0.0) + lo / TARGET_RATE_HZ
+        text, words = self._engine.recognize(audio, offset_s=offset, vad=False)
+        if text:
+            results.append(
+                StreamResult(
+                    text=text,
+                    final=True,
+                    words=words,
+                    start_s=offset,
+                    end_s=(self._offset_s or 0.0) + hi / TARGET_RATE_HZ,
+                )
+            )
+        self._drop_before(speech_end)
+
+    def _drop_before(self, position: int) -> None:
+        cut = position - self._buffer_start
+        if cut > 0:
+            self._buffer = self._buffer[cut:]
+            self._buffer_start = position
