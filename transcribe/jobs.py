@@ -146,7 +146,7 @@ class JobQueue:
         """Run the consumer in threads of this process (the embedded default)."""
         consumer = InProcessConsumer(
             self.huey, workers=workers or self.settings.inprocess_workers, worker_type="thread",
-            periodic=True, check_worker_health=False,
+            periodic=True, check_worker_health=False, shutdown_timeout=10,
         )
         consumer.start()
         return consumer

@@ -49,11 +49,19 @@ def serve(host: str, port: int, threads: int) -> None:
 
     settings = _settings()
 
+    consumers = []
+
+    def stop_consumers(_server, _worker) -> None:  # noqa: ANN001 - gunicorn hook signature
+        # Job threads are not daemons: stop them, or the worker never exits on Ctrl-C/SIGTERM.
+        for consumer in consumers:
+            consumer.stop(graceful=True)
+
     class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in dict(
                 bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
-                timeout=300, graceful_timeout=30, accesslog="-", forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                timeout=300, graceful_timeout=30, accesslog="-", worker_exit=stop_consumers,
+                forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             ).items():
                 self.cfg.set(key, value)
 
@@ -62,7 +70,7 @@ def serve(host: str, port: int, threads: int) -> None:
 
             app = create_app({"SETTINGS": settings})
             if not settings.uses_redis:
-                app.extensions["suara"].jobs.start_inprocess()
+                consumers.append(app.extensions["suara"].jobs.start_inprocess())
             return app
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
