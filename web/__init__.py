@@ -55,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(settings.database_url)
     jobs = JobQueue(settings, engine=engine, immediate=bool(app.config.get("JOBS_IMMEDIATE")))
+    from voice.jobs import register_voice_jobs
+
+    register_voice_jobs(jobs)
     app.extensions["suara"] = AppState(settings, engine, session_factory(engine), jobs)
 
     csrf.init_app(app)

@@ -83,9 +83,21 @@ def worker(workers: int) -> None:
     """Run the job consumer (transcription and drafting) until interrupted."""
     from transcribe.jobs import JobQueue
 
+    from voice.jobs import register_voice_jobs
+
     queue = JobQueue(_settings())
+    register_voice_jobs(queue)
     queue.recover()
     queue.run_worker(workers)
+
+
+@main.command()
+@click.option("--listen", default="0.0.0.0:9092", show_default=True, help="HOST:PORT for Asterisk AudioSocket.")
+def audiosocket(listen: str) -> None:
+    """Run the Asterisk AudioSocket server (local PBX / GSM gateway)."""
+    from voice.cli_audiosocket import run_audiosocket
+
+    run_audiosocket(_settings(), listen)
 
 
 # -- database and users ------------------------------------------------------------------------

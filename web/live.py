@@ -1,7 +1,61 @@
-"""Blueprint placeholder: filled in by its issue."""
+"""Operator view of calls in progress: active lines with their running transcript, pushed by SSE."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Iterator
+
+from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask_login import login_required
+
+from voice.live import LiveRegistry, registry_for
 
 bp = Blueprint("live", __name__)
+HEARTBEAT_S = 15.0
+STREAM_MAX_S = 3600.0
+"""A browser's event stream is closed after an hour; EventSource reconnects and takes a new snapshot."""
+
+
+def _registry() -> LiveRegistry:
+    return registry_for(current_app)
+
+
+@bp.get("/live")
+@login_required
+def index() -> str:
+    return render_template("live.html", lines=_registry().snapshot())
+
+
+@bp.get("/live/lines.json")
+@login_required
+def lines() -> Response:
+    return jsonify(lines=_registry().snapshot())
+
+
+@bp.get("/live/events")
+@login_required
+def events() -> Response:
+    """Server-Sent Events: a snapshot first, then every change of every line."""
+    registry = _registry()
+    subscription = registry.subscribe()
+    snapshot = registry.snapshot()
+
+    def stream() -> Iterator[str]:
+        import time
+
+        deadline = time.monotonic() + STREAM_MAX_S
+        try:
+            yield _sse("snapshot", {"lines": snapshot})
+            while time.monotonic() < deadline and not subscription.dropped:
+                event = subscription.get(HEARTBEAT_S)
+                yield ": keep-alive\n\n" if event is None else _sse("line", event.to_dict(), event.seq)
+        finally:
+            subscription.close()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _sse(name: str, data: dict, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -1,0 +1,249 @@
+"""One call in progress: audio in from a real-time thread, conversion and recognition in a worker thread.
+
+The source thread (a socket reader, a websocket handler) only calls `push()`, which enqueues. The
+worker converts to 16 kHz, keeps every sample, feeds the recognizer stream and reports partial and
+final text to the live registry. `close()` drains the queue and returns what the call produced;
+`store_call()` then stores the audio and the call first, before anything can fail.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.base import utcnow
+from models.config import Settings
+from models.entities import Call, Channel
+from models.entities import Transcript as TranscriptRow
+from transcribe.audio import SampleFormat, StreamConverter
+from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine, RecognizerStream, StreamResult, Word
+from voice.intake import IncomingAudio, receive_call
+from voice.live import LiveRegistry
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+@dataclass
+class SessionResult:
+    """What a finished call session produced."""
+
+    samples: np.ndarray
+    """16 kHz mono int16: everything received."""
+    finals: list[StreamResult]
+    partial_latencies_s: list[float]
+    """Wall time from a block's arrival to the partial/final result it produced."""
+    final_delays_s: list[float] = field(default_factory=list)
+    """Wall time from the end of each final's speech (in stream time) to the final being known."""
+    recognizer_error: str | None = None
+    engine_name: str | None = None
+    model_name: str | None = None
+    language: str | None = None
+    processing_s: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / TARGET_RATE_HZ
+
+    @property
+    def text(self) -> str:
+        return " ".join(r.text for r in self.finals if r.text).strip()
+
+
+class CallSession:
+    """Converter + recognizer stream of one call, run by its own worker thread."""
+
+    def __init__(
+        self,
+        line_id: str,
+        rate_hz: int,
+        dtype: SampleFormat,
+        engine: Engine | None,
+        live: LiveRegistry | None = None,
+        source: str = "phone",
+        caller_number: str | None = None,
+        max_s: float | None = None,
+    ) -> None:
+        self.line_id = line_id
+        self.caller_number = caller_number
+        self.started_at: datetime = utcnow()
+        self._converter = StreamConverter(rate_hz, 1, dtype)
+        self._engine = engine
+        self._live = live
+        self._max_samples = None if max_s is None else int(max_s * TARGET_RATE_HZ)
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._parts: list[np.ndarray] = []
+        self._received = 0
+        self._finals: list[StreamResult] = []
+        self._latencies: list[float] = []
+        self._final_delays: list[float] = []
+        self._error: str | None = None
+        self._processing_s = 0.0
+        self._stream: RecognizerStream | None = None
+        self._wall_zero: float | None = None
+        """perf_counter() at the first block: stream time t arrived at about wall time zero + t."""
+        self._result: SessionResult | None = None
+        if live is not None:
+            live.start(line_id, source, caller_number)
+        self._worker = threading.Thread(target=self._run, name=f"call-{line_id[:12]}", daemon=True)
+        self._worker.start()
+
+    def push(self, block: bytes) -> None:
+        """Called by the real-time thread: enqueue raw source audio and return at once."""
+        self._queue.put((time.perf_counter(), block))
+
+    def close(self, timeout_s: float | None = None) -> SessionResult:
+        """End of call: process what is queued, flush the recognizer, return everything."""
+        if self._result is None:
+            self._queue.put(_STOP)
+            self._worker.join(timeout_s)
+            if self._worker.is_alive():
+                raise TimeoutError(f"call {self.line_id}: recognizer did not finish within {timeout_s} s")
+            self._result = SessionResult(
+                samples=np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16),
+                finals=self._finals,
+                partial_latencies_s=self._latencies,
+                final_delays_s=self._final_delays,
+                recognizer_error=self._error,
+                engine_name=getattr(self._engine, "name", None),
+                model_name=getattr(self._engine, "model_name", None),
+                language=getattr(self._engine, "language", None),
+                processing_s=self._processing_s,
+            )
+            if self._live is not None:
+                self._live.end(self.line_id)
+        return self._result
+
+    # -- worker -----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            arrived, block = item  # type: ignore[misc]
+            self._wall_zero = self._wall_zero or arrived
+            samples = self._converter.convert(block)
+            self._take(samples, arrived)
+        self._take(self._converter.flush(), time.perf_counter())
+        if self._stream is not None and self._error is None:
+            started = time.perf_counter()
+            try:
+                self._report(self._stream.finish(), started)
+            except Exception as exc:  # a recognizer crash must not lose the audio
+                self._fail(exc)
+            self._processing_s += time.perf_counter() - started
+
+    def _take(self, samples: np.ndarray, arrived: float) -> None:
+        if not len(samples):
+            return
+        if self._max_samples is not None and self._received >= self._max_samples:
+            return
+        start_s = self._received / TARGET_RATE_HZ
+        self._parts.append(samples)
+        self._received += len(samples)
+        if self._engine is None or self._error is not None:
+            return
+        started = time.perf_counter()
+        try:
+            if self._stream is None:
+                self._stream = self._engine.stream()
+            self._report(self._stream.feed(AudioChunk(samples, start_s=start_s)), arrived)
+        except Exception as exc:  # keep receiving audio even when recognition is broken
+            self._fail(exc)
+        self._processing_s += time.perf_counter() - started
+
+    def _report(self, results: list[StreamResult], arrived: float) -> None:
+        now = time.perf_counter()
+        for result in results:
+            self._latencies.append(now - arrived)
+            if result.final:
+                self._finals.append(result)
+                if result.end_s is not None and self._wall_zero is not None:
+                    self._final_delays.append(now - (self._wall_zero + result.end_s))
+                if self._live is not None:
+                    self._live.final(self.line_id, result.text)
+            elif self._live is not None:
+                self._live.partial(self.line_id, result.text)
+
+    def _fail(self, exc: Exception) -> None:
+        self._error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("call %s: live recognition stopped (%s); audio is still kept", self.line_id, self._error)
+
+
+def wav_bytes(samples: np.ndarray) -> bytes:
+    """16 kHz mono int16 samples as a WAV file in memory."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(samples, dtype=np.int16), TARGET_RATE_HZ, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+def store_call(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    result: SessionResult,
+    external_id: str,
+    caller_number: str | None,
+    started_at: datetime | None,
+    meta: dict | None = None,
+    enqueue: Callable[[int], None] | None = None,
+) -> int | None:
+    """Store a finished session's audio as a call (idempotent on external id), keep the live transcript
+    when it came from the configured engine, commit, then enqueue the pipeline; returns the call id."""
+    if not len(result.samples):
+        log.info("call %s ended without audio; nothing stored", external_id)
+        return None
+    audio = IncomingAudio(
+        data=wav_bytes(result.samples),
+        channel=Channel.PHONE,
+        external_id=external_id,
+        caller_number=caller_number,
+        filename=f"{external_id}.wav",
+        started_at=started_at,
+        ended_at=utcnow(),
+        duration_s=result.duration_s,
+        meta=dict(meta or {}),
+    )
+    with sessions() as session:
+        call, created = receive_call(session, settings, audio)
+        if created and result.recognizer_error:
+            call.meta = dict(call.meta or {}, live_error=result.recognizer_error)
+        if created and _keep_live_transcript(settings, result):
+            session.add(_transcript_row(call, result))
+        session.commit()
+        call_id = call.id
+    if created and enqueue is not None:
+        enqueue(call_id)
+    return call_id
+
+
+def _keep_live_transcript(settings: Settings, result: SessionResult) -> bool:
+    # The live stream already recognised the whole call with the engine the pipeline would use, so
+    # the job only has to draft: the hang-up-to-draft time no longer grows with the call's length.
+    return result.recognizer_error is None and result.engine_name == settings.engine and bool(result.finals)
+
+
+def _transcript_row(call: Call, result: SessionResult) -> TranscriptRow:
+    words: list[Word] = [w for r in result.finals for w in r.words]
+    return TranscriptRow(
+        call=call,
+        engine=result.engine_name or "",
+        model=result.model_name or "",
+        language=result.language,
+        text=result.text,
+        words=[w.to_dict() for w in words],
+        duration_s=result.duration_s,
+        processing_s=result.processing_s,
+    )
+
