@@ -48,6 +48,8 @@ class Settings:
     sla_verify_days: int = 3
     sla_followup_days: int = 5
     sla_autoclose_days: int = 10
+    audiosocket_listen: str | None = None
+    """HOST:PORT where `suara serve` also answers Asterisk AudioSocket (live calls then show in the web)."""
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
@@ -104,6 +106,7 @@ class Settings:
             sla_verify_days=int(env.get("SUARA_SLA_VERIFY_DAYS", 3)),
             sla_followup_days=int(env.get("SUARA_SLA_FOLLOWUP_DAYS", 5)),
             sla_autoclose_days=int(env.get("SUARA_SLA_AUTOCLOSE_DAYS", 10)),
+            audiosocket_listen=env.get("SUARA_AUDIOSOCKET_LISTEN") or None,
             twilio_account_sid=env.get("SUARA_TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("SUARA_TWILIO_AUTH_TOKEN") or None,
             twilio_api_base=(env.get("SUARA_TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/"),
