@@ -113,7 +113,7 @@ def test_upload_of_garbage_gets_indonesian_error_and_stores_nothing(client, user
 
 def test_viewer_cannot_upload(client, users, tmp_path) -> None:  # noqa: ANN001
     login(client, "viewer")
-    token = csrf_from(client.get("/").text)
+    token = csrf_from(client.get("/", follow_redirects=True).text)
     response = client.post(
         "/calls/upload",
         data={"audio": (io.BytesIO(_wav_bytes(tmp_path)), "a.wav"), "csrf_token": token},
@@ -146,3 +146,25 @@ def test_html_is_escaped(client, users, session) -> None:  # noqa: ANN001
     page = client.get("/").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("username, landing", [("liaison_pu", "/konsol/opd"), ("viewer", "/konsol/pengaduan"), ("operator", None)])
+def test_start_page_depends_on_role(client, users, username, landing) -> None:  # noqa: ANN001
+    login(client, username)
+    response = client.get("/")
+    if landing is None:
+        assert response.status_code == 200 and "Panggilan dan draf" in response.text
+    else:
+        assert response.status_code == 302 and response.headers["Location"].endswith(landing)
+
+
+@pytest.mark.parametrize("username, status", [("liaison_pu", 403), ("viewer", 403), ("operator", 206)])
+def test_call_audio_only_for_operators(client, users, session, settings, tmp_path, username, status) -> None:  # noqa: ANN001
+    from models.entities import Channel
+    from voice.intake import IncomingAudio, receive_call
+
+    call, _ = receive_call(session, settings, IncomingAudio(_wav_bytes(tmp_path), Channel.PHONE, external_id="CA-audio"))
+    session.commit()
+    login(client, username)
+    with client.get(f"/calls/{call.id}/audio", headers={"Range": "bytes=0-9"}) as response:
+        assert response.status_code == status

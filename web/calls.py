@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
@@ -29,6 +29,11 @@ class UploadForm(FlaskForm):
 @bp.get("/")
 @login_required
 def index():
+    """Operators start at the calls; a liaison at their agency's queue; a viewer at the complaint list."""
+    if current_user.has_role(Role.LIAISON):
+        return redirect(url_for("console.liaison"))
+    if not current_user.has_role(Role.ADMIN, Role.OPERATOR):
+        return redirect(url_for("console.complaints"))
     page = max(request.args.get("page", 1, type=int), 1)
     calls = db().scalars(
         select(Call)
@@ -42,7 +47,7 @@ def index():
 
 
 @bp.get("/calls/<int:call_id>/audio")
-@login_required
+@role_required(Role.OPERATOR)
 def audio(call_id: int):
     call = get_or_404(Call, call_id)
     path = call_audio_path(state().settings, call)

@@ -1,0 +1,147 @@
+"""Benchmark the console's list and review pages with 100 000 complaints in SQLite (`make bench`).
+
+Generates a data set in a temporary directory (seeded random source), then times requests through the
+Flask test client (server time: routing, queries, templates) and prints p50/p95 per page.
+Usage: python scripts/bench_console.py [--complaints 100000] [--requests 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+import models.all  # noqa: E402,F401
+from models import lifecycle as lc  # noqa: E402,F401
+from models.base import Base, utcnow  # noqa: E402
+from models.config import Settings  # noqa: E402
+from models.db import make_engine, session_factory  # noqa: E402
+from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript  # noqa: E402
+from models.refs import luhn_check_digit  # noqa: E402
+from models.seed import seed_reference_data  # noqa: E402
+
+STATUSES = ["draft"] * 2 + ["belum_diverifikasi"] * 5 + ["terverifikasi"] * 5 + ["terdisposisi"] * 15 + ["ditindaklanjuti"] * 10 + ["selesai"] * 55 + ["arsip", "ditolak", "tunda", "bukan_wewenang"] * 2
+WORDS = "jalan rusak lampu mati banjir sampah air bersih sekolah puskesmas bantuan sosial irigasi jembatan desa kecamatan".split()
+
+
+def generate(settings: Settings, n: int, rng: random.Random) -> None:
+    engine = make_engine(settings.database_url)
+    Base.metadata.create_all(engine)
+    sessions = session_factory(engine)
+    with sessions() as s:
+        seed_reference_data(s)
+        from web.auth import create_user
+
+        create_user(s, "bench", "bench-pass-123", Role.ADMIN)
+        s.commit()
+        topics = s.execute(select(Topic.id, Topic.agency_id)).all()
+        places = s.scalars(select(Place.id)).all()
+        now = utcnow()
+        batch, calls, transcripts = [], [], []
+        for i in range(1, n + 1):
+            received = now - timedelta(minutes=(n - i) * 5)
+            status = rng.choice(STATUSES)
+            topic_id, agency_id = rng.choice(topics)
+            payload = received.strftime("%y%m%d") + f"{i % 100000:05d}"
+            text = " ".join(rng.choice(WORDS) for _ in range(40))
+            calls.append(dict(id=i, channel=rng.choice(["phone", "radio", "upload"]), external_id=f"b{i}", caller_number=f"08{rng.randrange(10**9, 10**10)}",
+                              received_at=received, duration_s=rng.uniform(20, 300), status="drafted", attempts=1, meta={}))
+            transcripts.append(dict(call_id=i, engine="whisper", model="base", text=text, language="id",
+                                    words=[{"word": w, "start": k * 0.4, "end": k * 0.4 + 0.3, "conf": rng.random()} for k, w in enumerate(text.split())]))
+            batch.append(dict(
+                id=i, reference=None if status == "draft" else payload + str(luhn_check_digit(payload)), status=status,
+                classification="pengaduan", title=" ".join(text.split()[:6]).capitalize(), description=text,
+                topic_id=topic_id, agency_id=agency_id if status not in ("draft", "belum_diverifikasi", "terverifikasi") else None,
+                place_id=rng.choice(places), reporter_name=f"Warga {i}", reporter_phone=calls[-1]["caller_number"],
+                anonymous=rng.random() < 0.1, confidential=rng.random() < 0.05, urgent=rng.random() < 0.05,
+                channel=calls[-1]["channel"], call_id=i, suggestions={}, created_at=received, received_at=received, updated_at=received,
+                due_at=received + timedelta(days=rng.choice([3, 5, 7])) if status in ("draft", "belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti") else None,
+            ))
+            if len(batch) == 5000:
+                _flush(s, calls, transcripts, batch)
+        _flush(s, calls, transcripts, batch)
+        s.execute(__import__("sqlalchemy").text("ANALYZE"))
+        s.commit()
+    engine.dispose()
+
+
+def _flush(s, calls, transcripts, batch) -> None:  # noqa: ANN001
+    if not batch:
+        return
+    s.execute(insert(Call), calls)
+    s.execute(insert(Transcript), transcripts)
+    s.execute(insert(Complaint), batch)
+    s.commit()
+    calls.clear(), transcripts.clear(), batch.clear()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--complaints", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=60)
+    args = parser.parse_args()
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(env={}, data_dir=Path(tmp) / "data", database_url=f"sqlite:///{tmp}/bench.sqlite3", secret_key="bench")
+        started = time.perf_counter()
+        generate(settings, args.complaints, rng)
+        print(f"generated {args.complaints} complaints in {time.perf_counter() - started:.1f}s")
+
+        from web import create_app
+
+        app = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False})
+        client = app.test_client()
+        client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
+        engine = app.extensions["suara"].engine
+        with session_factory(engine)() as s:
+            drafts = s.scalars(select(Complaint.id).where(Complaint.status == "draft").limit(200)).all()
+            confirmed = s.scalars(select(Complaint.id).where(Complaint.status == "terdisposisi").limit(200)).all()
+            refs = s.scalars(select(Complaint.reference).where(Complaint.reference.is_not(None)).limit(200)).all()
+            phones = s.scalars(select(Complaint.reporter_phone).limit(200)).all()
+            agency = s.scalar(select(Agency.id).where(Agency.key == "dpubmpr"))
+            kec = s.scalar(select(Place.id).where(Place.parent_id.is_(None)))
+            deep = s.scalar(select(Complaint.id).order_by(Complaint.id).offset(args.complaints // 2).limit(1))
+        pages = {
+            "list (first page)": lambda i: "/konsol/pengaduan",
+            "list deep page (keyset)": lambda i: f"/konsol/pengaduan?after={deep - i}",
+            "list status+agency": lambda i: f"/konsol/pengaduan?status=terdisposisi&agency={agency}",
+            "list overdue": lambda i: "/konsol/pengaduan?overdue=1",
+            "list kecamatan+channel": lambda i: f"/konsol/pengaduan?kecamatan={kec}&channel=radio",
+            "search reference": lambda i: f"/konsol/pengaduan?q={refs[i % len(refs)]}",
+            "search phone": lambda i: f"/konsol/pengaduan?q={phones[i % len(phones)]}",
+            "search text": lambda i: "/konsol/pengaduan?q=puskesmas",
+            "search text (rare)": lambda i: "/konsol/pengaduan?q=tidakadasamasekali",
+            "inbox": lambda i: "/konsol/",
+            "review (draft)": lambda i: f"/konsol/draf/{drafts[i % len(drafts)]}",
+            "complaint detail": lambda i: f"/konsol/pengaduan/{confirmed[i % len(confirmed)]}",
+        }
+        print(f"\n{'page':<28}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+        worst = 0.0
+        for name, url in pages.items():
+            client.get(url(0))  # warm caches
+            times = []
+            for i in range(args.requests):
+                t0 = time.perf_counter()
+                response = client.get(url(i))
+                times.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{name}: {url(i)} answered {response.status_code}")
+            times.sort()
+            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+            worst = max(worst, p95)
+            print(f"{name:<28}{len(times):>5}{statistics.median(times):>10.1f}{p95:>10.1f}{times[-1]:>10.1f}")
+        print(f"\nworst p95: {worst:.1f} ms ({'OK' if worst < 150 else 'OVER'} the 150 ms target)")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
