@@ -372,3 +372,27 @@ def test_reference_sms_uses_basic_auth(settings, fake_twilio) -> None:  # noqa: 
     assert send_reference_sms(settings, CALLER, "BJN-2025-000123").startswith("SM")
     assert fake_twilio.sms[0]["To"] == CALLER and "BJN-2025-000123" in fake_twilio.sms[0]["Body"]
     assert send_reference_sms(settings.with_(twilio_sms_from=None), CALLER, "X") is None
+
+
+def test_confirming_a_phone_draft_sends_one_sms_with_the_reference(app, client, session, users, fake_twilio) -> None:  # noqa: ANN001
+    from tests.conftest import csrf_from, login
+
+    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 9), caller_number=CALLER, status="drafted")
+    draft = Complaint(call=call, status="draft", title="Jalan rusak", description="Jalan rusak di Kalitidu.", channel="phone")
+    session.add_all([call, draft])
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/konsol/draf/{draft.id}")
+    response = client.post(f"/konsol/draf/{draft.id}", data={
+        "csrf_token": csrf_from(page.text), "action": "confirm", "title": draft.title, "description": draft.description,
+        "classification": "pengaduan",
+    })
+    assert response.status_code == 302
+    session.expire_all()
+    reference = session.get(Complaint, draft.id).reference
+    assert reference
+    wait_for(lambda: fake_twilio.sms)
+    assert [m["To"] for m in fake_twilio.sms] == [CALLER] and reference in fake_twilio.sms[0]["Body"]
+    app.extensions["suara"].jobs.sms_reference_task(draft.id)  # a retried job does not send again
+    time.sleep(0.5)
+    assert len(fake_twilio.sms) == 1

@@ -563,6 +563,7 @@ def review_submit(complaint_id: int):
             lc.confirm_draft(db(), complaint, by=acting_user(), settings=state().settings)
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
+            state().jobs.sms_reference_task(complaint.id)
             flash(f"Pengaduan dikonfirmasi dengan nomor {complaint.reference}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
