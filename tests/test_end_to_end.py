@@ -46,6 +46,8 @@ def test_phone_call_becomes_a_draft_with_real_whisper(session, settings, db_engi
     draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()
     assert draft.status == "draft" and draft.channel == "phone" and draft.reporter_phone == "081231112222"
     assert draft.title and "rusak" in draft.description.lower()
+    assert draft.topic.key == "jalan" and draft.agency.key == "dpubmpr"
+    assert draft.suggestions["topics"][0][0] == "jalan" and len(draft.suggestions["topics"]) == 3
 
 
 def test_cli_transcribe_json(settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001

@@ -25,16 +25,17 @@ class FlakyEngine:
     model_name = "fake-model"
     language = "id"
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, text: str = "Jalan di desa kami rusak parah.") -> None:
         self.failures = failures
         self.calls = 0
+        self.text = text
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         self.calls += 1
         if self.calls <= self.failures:
             raise RuntimeError(f"engine crashed (attempt {self.calls})")
         return Transcript(
-            engine=self.name, model=self.model_name, language="id", text="Jalan di desa kami rusak parah.",
+            engine=self.name, model=self.model_name, language="id", text=self.text,
             words=[Word("Jalan", 0.1, 0.4, 0.9)], duration_s=len(samples) / 16000, processing_s=0.01,
         )
 
@@ -194,3 +195,27 @@ def test_hourly_auto_close_job_closes_unanswered_follow_ups(session, settings, d
     session.expire_all()
     assert session.get(Complaint, complaint.id).status == "selesai"
     assert queue.auto_close() == []
+
+
+def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(session, settings, db_engine, tone_wav, monkeypatch) -> None:  # noqa: ANN001
+    engine = FlakyEngine(failures=0)
+    monkeypatch.setattr("transcribe.engines.load_engine", lambda s, name=None: engine)
+    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    ids = []
+    for n, said in enumerate([
+        "Jalan di desa Ngumpakdalem kecamatan Dander rusak parah dan berlubang, mohon diperbaiki.",
+        "Saya mau melapor jalan rusak berlubang di desa Ngumpakdalem Dander, tolong segera diperbaiki.",
+        "Lampu penerangan jalan di Kalitidu mati sudah seminggu.",
+    ]):
+        engine.text = said
+        call, _ = receive_call(session, settings, IncomingAudio(tone_wav, Channel.PHONE, external_id=f"CA-dup-{n}"))
+        session.commit()
+        queue.enqueue_call(call.id)
+        ids.append(session.scalars(select(Complaint.id).where(Complaint.call_id == call.id)).one())
+    first, second, other = (session.get(Complaint, i) for i in ids)
+    session.refresh(second)
+    session.refresh(other)
+    assert first.place.name == "Ngumpakdalem" and first.topic.key == "jalan"
+    assert [d[0] for d in second.suggestions["duplicates"]] == [first.id]
+    assert second.suggestions["duplicates"][0][1] >= 0.6
+    assert other.suggestions["duplicates"] == []

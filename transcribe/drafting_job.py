@@ -1,30 +1,105 @@
-"""Turn a call's transcript into a draft Complaint record."""
+"""Turn a call's transcript into a draft Complaint record, with the drafter's suggestions and duplicates."""
 
 from __future__ import annotations
 
-import re
+import threading
+from datetime import timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from models.config import Settings
-from models.entities import Call, Complaint, Transcript
+from models.entities import Agency, Call, Complaint, Place, Topic, Transcript
+from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
+
+DUPLICATE_WINDOW_DAYS = 30
+CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
+
+_drafter: Drafter | None = None
+_drafter_lock = threading.Lock()
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+def shared_drafter() -> Drafter:
+    """One drafter per process: its router and gazetteer are loaded once, on first use."""
+    global _drafter
+    with _drafter_lock:
+        if _drafter is None:
+            _drafter = Drafter()
+        return _drafter
 
 
 def build_draft(session: Session, settings: Settings, call: Call, transcript: Transcript) -> Complaint:
-    """A draft with a title and description taken from the transcript."""
+    """A draft complaint with every field the drafter found; its suggestions keep what needs a look."""
     text = (transcript.edited_text or transcript.text).strip()
-    first = _sentences(text)[0] if text else ""
-    title = first if len(first) <= 80 else first[:77].rsplit(" ", 1)[0] + "…"
+    words = None if transcript.edited_text else transcript.words
+    draft = shared_drafter().draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at)
+    topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
+    agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()
+    place = _place(session, draft)
+    suggestions = draft.to_dict()
+    del suggestions["text"]  # the transcript itself is on the call
+    suggestions["duplicates"] = [[cid, round(score, 3)] for cid, score in duplicate_candidates(session, draft, call)]
     return Complaint(
         status="draft",
-        title=title or "Panggilan tanpa ucapan",
-        description=text,
+        classification=draft.classification,
+        title=draft.title or "Panggilan tanpa ucapan",
+        description=draft.description or text,
+        topic=topic,
+        agency=agency,
+        place=place,
+        location_detail=_location_detail(draft),
+        reporter_name=draft.reporter_name,
+        reporter_phone=(draft.phones[0] if draft.phones else None) or call.caller_number,
+        urgent=draft.urgent,
         channel=call.channel,
         call=call,
-        reporter_phone=call.caller_number,
         received_at=call.received_at,
+        suggestions=suggestions,
     )
+
+
+def _place(session: Session, draft: Draft) -> Place | None:
+    code = draft.desa_code or draft.kecamatan_code
+    return session.scalars(select(Place).where(Place.code == code)).first() if code else None
+
+
+def _location_detail(draft: Draft) -> str | None:
+    parts = []
+    if draft.dusun:
+        parts.append(f"Dusun {draft.dusun}")
+    if draft.rt or draft.rw:
+        parts.append("/".join(p for p in (f"RT {draft.rt}" if draft.rt else "", f"RW {draft.rw}" if draft.rw else "") if p))
+    if draft.landmark:
+        parts.append(draft.landmark)
+    return ", ".join(parts) or None
+
+
+def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tuple[int, float]]:
+    """Open complaints of the last 30 days on the same topic or place that look like the same problem."""
+    since = call.received_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
+    same = [Topic.key == draft.topic]
+    for code in (draft.desa_code, draft.kecamatan_code):
+        if code:
+            same.append(Place.code == code)
+    rows = session.scalars(
+        select(Complaint)
+        .outerjoin(Complaint.topic)
+        .outerjoin(Complaint.place)
+        .options(joinedload(Complaint.topic), joinedload(Complaint.place).joinedload(Place.parent))
+        .where(Complaint.created_at >= since, Complaint.status.not_in(CLOSED_STATUSES), or_(*same))
+        .order_by(Complaint.created_at.desc())
+        .limit(300)
+    ).unique().all()
+    candidates = [
+        DuplicateCandidate(
+            id=c.id,
+            topic=c.topic.key if c.topic else None,
+            text=f"{c.title}. {c.description}",
+            desa_code=c.place.code if c.place and c.place.parent else None,
+            kecamatan_code=(c.place.parent.code if c.place.parent else c.place.code) if c.place else None,
+            created_at=c.created_at,
+        )
+        for c in rows
+        if c.call_id != call.id
+    ]
+    return find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)

@@ -1,0 +1,194 @@
+"""Drafting bench: routing CV, place extraction, robustness to recognizer errors, drafting latency.
+
+Usage: python scripts/bench_drafting.py [--reports routing_dev.jsonl] [--asr-transcripts FILE.jsonl]
+       [--speech-dev speech_dev.jsonl] [--folds 5]
+--asr-transcripts: JSONL of {"id", "transcript"} (Whisper output of the report texts spoken at telephone
+quality); typed text comes from speech_dev.jsonl or, for ids not in it, the first sentence of the report.
+Without it, routing robustness is measured on simulated recognizer noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from transcribe.drafting import Drafter, training  # noqa: E402
+from transcribe.drafting.gazetteer import Gazetteer  # noqa: E402
+from transcribe.drafting.normalize import normalize  # noqa: E402
+from transcribe.drafting.router import data_path, load_router  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+
+
+def place_accuracy(path: Path) -> tuple[float, float, int, list[str]]:
+    """Share of sentences whose kecamatan and desa are found (desa None must stay None)."""
+    gaz = Gazetteer.load()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kec_ok = desa_ok = 0
+    misses = []
+    for row in rows:
+        place = gaz.locate(normalize(row["text"]).text)
+        k = place.kecamatan == row["kecamatan"]
+        d = place.desa_code == row["desa_code"]
+        kec_ok += k
+        desa_ok += d
+        if not (k and d):
+            misses.append(f"{row['text']!r}: got {place.kecamatan}/{place.desa}, want {row['kecamatan']}/{row['desa']}")
+    return kec_ok / len(rows), desa_ok / len(rows), len(rows), misses
+
+
+def typed_texts(reports: list[dict], speech_dev: Path) -> dict[str, tuple[str, list[str]]]:
+    """id → (typed text, accept) for the speech rows: speech_dev.jsonl, else first sentence of the report."""
+    out = {}
+    if speech_dev.exists():
+        for line in speech_dev.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[str(row["id"])] = (row["text"], row["accept"])
+    for r in reports:
+        if str(r["id"]) not in out:
+            out[str(r["id"])] = (first_sentence(r["text"]), r["accept"])
+    return out
+
+
+def first_sentence(text: str) -> str:
+    import re
+
+    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n", text) if len(p.strip()) > 25]
+    return parts[0] if parts else text.strip()
+
+
+def robustness(reports: list[dict], asr: Path | None, speech_dev: Path, folds: int) -> tuple[float, float, int, str]:
+    """Top-1 on typed vs recognised (or simulated-noise) texts; each text is routed by a router that never saw its report."""
+    typed = typed_texts(reports, speech_dev)
+    if asr:
+        pairs = [json.loads(line) for line in asr.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [(str(p["id"]), typed[str(p["id"])][0], p["transcript"], typed[str(p["id"])][1]) for p in pairs if str(p["id"]) in typed]
+        source = f"Whisper transcripts ({asr.name})"
+    else:
+        rng = random.Random(5)
+        ids = [i for i in typed if i in {str(r["id"]) for r in reports}]
+        items = [(i, typed[i][0], training.corrupt(typed[i][0], rng, rate=0.25), typed[i][1]) for i in ids]
+        source = "simulated recognizer noise (rate 0.25)"
+    order = list(range(len(reports)))
+    random.Random(0).shuffle(order)
+    fold_of = {str(reports[i]["id"]): f % folds for f, i in enumerate(order)}
+    ok_typed = ok_asr = 0
+    for f in range(folds):
+        fold_items = [it for it in items if fold_of.get(it[0], 0) == f]
+        if not fold_items:
+            continue
+        held = {it[0] for it in fold_items}
+        router = training.train([r for r in reports if str(r["id"]) not in held])
+        drafter = Drafter(router=router)
+        for _id, text, heard, accept in fold_items:
+            ok_typed += drafter.route(normalize(text).text)[0][0] in accept
+            ok_asr += drafter.route(normalize(heard).text)[0][0] in accept
+    return ok_typed / len(items), ok_asr / len(items), len(items), source
+
+
+def latency(reports: list[dict]) -> tuple[float, float]:
+    """Median and p95 ms to draft one transcript, after loading, on one thread."""
+    drafter = Drafter(router=load_router())
+    drafter.warm_up()
+    times = []
+    for r in reports[:200]:
+        text = "nggih pak, " + r["text"] + " di desa sumengko kecamatan kali tidu erte tiga erwe lima"
+        t = time.perf_counter()
+        drafter.draft(text, caller_number="+6281234567890")
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95)]
+
+
+def synthesize_asr(reports: list[dict], speech_dev: Path, out: Path, extra: int, cache_dir: Path) -> None:
+    """Speak the speech_dev texts plus first sentences of other reports (no digits) at telephone quality,
+    transcribe them with the Whisper engine, and write {"id", "text", "transcript"} lines to `out`."""
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from speech import SpeechRow, synth, synth_tools_missing  # type: ignore[import-not-found]
+
+    from models.config import Settings
+    from transcribe.audio import decode_file
+    from transcribe.engines import load_engine
+
+    missing = synth_tools_missing()
+    if missing:
+        raise SystemExit(f"cannot synthesize speech, missing: {', '.join(missing)}")
+    typed = typed_texts(reports, speech_dev)
+    speech_ids = [str(json.loads(line)["id"]) for line in speech_dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+    more = [str(r["id"]) for r in reports if str(r["id"]) not in speech_ids
+            and not re.search(r"\d|\[\*", typed[str(r["id"])][0]) and 40 <= len(typed[str(r["id"])][0]) <= 200]
+    ids = speech_ids + more[:extra]
+    engine = load_engine(Settings.from_env(), "whisper")
+    with out.open("w", encoding="utf-8") as fh:
+        for n, i in enumerate(ids):
+            wav = synth(SpeechRow(i, typed[i][0], tuple(typed[i][1])), "phone8k", cache_dir)
+            transcript = engine.transcribe(decode_file(wav))
+            fh.write(json.dumps({"id": i, "text": typed[i][0], "transcript": transcript.text}, ensure_ascii=False) + "\n")
+            fh.flush()
+            print(f"{n + 1}/{len(ids)} {i}: {transcript.text[:70]}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
+    parser.add_argument("--speech-dev", default=str(SHARED / "speech_dev.jsonl"))
+    parser.add_argument("--asr-transcripts", default=None)
+    parser.add_argument("--places", default=str(data_path("place_test.jsonl")))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--synthesize-asr", metavar="OUT", default=None,
+                        help="first speak and transcribe 33 speech_dev texts + --extra report sentences into OUT, then bench with it")
+    parser.add_argument("--extra", type=int, default=17)
+    parser.add_argument("--audio-cache", default="/tmp/suara_bench_audio")
+    args = parser.parse_args(argv)
+    reports = training.read_reports(Path(args.reports))
+    if args.synthesize_asr:
+        synthesize_asr(reports, Path(args.speech_dev), Path(args.synthesize_asr), args.extra, Path(args.audio_cache))
+        args.asr_transcripts = args.synthesize_asr
+    rows: list[tuple[str, str, str, str]] = []
+
+    t = time.time()
+    cv = training.cross_validate(reports, folds=args.folds)
+    rows.append((f"topic top-1 ({args.folds}-fold CV, {cv.n} reports)", f"{cv.top1:.1%}", "≥ 85%", "ok" if cv.top1 >= 0.85 else "FAIL"))
+    rows.append((f"topic top-3 ({args.folds}-fold CV)", f"{cv.top3:.1%}", "≥ 95%", "ok" if cv.top3 >= 0.95 else "FAIL"))
+    cv_s = time.time() - t
+
+    kec, desa, n, misses = place_accuracy(Path(args.places))
+    rows.append((f"place: kecamatan ({n} sentences)", f"{kec:.1%}", "≥ 95%", "ok" if kec >= 0.95 else "FAIL"))
+    rows.append((f"place: desa ({n} sentences)", f"{desa:.1%}", "≥ 90%", "ok" if desa >= 0.90 else "FAIL"))
+
+    typed, heard, n_speech, source = robustness(reports, Path(args.asr_transcripts) if args.asr_transcripts else None,
+                                                 Path(args.speech_dev), args.folds)
+    gap = (typed - heard) * 100
+    rows.append((f"routing top-1 typed ({n_speech} texts)", f"{typed:.1%}", "", ""))
+    rows.append((f"routing top-1 {source}", f"{heard:.1%}", "gap ≤ 15 pts", "ok" if gap <= 15 else "FAIL"))
+
+    median_ms, p95_ms = latency(reports)
+    rows.append(("drafting latency median (1 thread)", f"{median_ms:.1f} ms", "< 50 ms", "ok" if median_ms < 50 else "FAIL"))
+    rows.append(("drafting latency p95", f"{p95_ms:.1f} ms", "", ""))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  {'value':>10}  {'target':<14} result")
+    for name, value, target, result in rows:
+        print(f"{name.ljust(width)}  {value:>10}  {target:<14} {result}")
+    print(f"(CV took {cv_s:.0f} s)")
+    if args.show_misses:
+        print("\n".join(misses))
+    return 0 if all(r[3] != "FAIL" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

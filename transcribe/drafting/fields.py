@@ -1,0 +1,178 @@
+"""Field extraction from normalised text: reporter, phones, classification, urgency, sensitive data, title."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PHONE_RE = re.compile(r"(?<![\d+])(\+?62\s?8\d{7,11}|08\d{7,11}|0[2-9]\d{1,3}[\s-]?\d{5,8})(?!\d)")
+DIGIT_RUN_RE = re.compile(r"(?<!\d)\d{8,20}(?!\d)")
+BANK_CUE_RE = re.compile(
+    r"\b(rekening|rek|norek|no\.?\s?rek|nomor rekening|bank|bri|bni|bca|bsi|btn|mandiri|jatim|atm|transfer)\b", re.I)
+NIK_CUE_RE = re.compile(r"\b(nik|ktp|nomor induk|kependudukan|kk|kartu keluarga)\b", re.I)
+NAME_PATTERNS = [
+    re.compile(r"\bnama\s+(?:saya|kulo|kula|aku|pelapor)\s*(?:adalah|ialah|:)?\s+((?:[A-Za-z'][\w'.]*\s*){1,4})", re.I),
+    re.compile(r"\b(?:dengan|saya|kulo)\s+((?i:pak|bu|mas|mbak|bapak|ibu)\s+[A-Z][\w']*(?:\s+[A-Z][\w']*)?)"),
+    re.compile(r"\bsaya\s+([A-Z][\w']+(?:\s+[A-Z][\w']+)?)\s+(?:dari|warga|asal|tinggal)\b"),
+]
+NAME_STOP = frozenset(
+    "dari di warga asal mau ingin tinggal alamat dan yang rt rw desa dusun kecamatan nomor no mohon pak bu mas mbak "
+    "ini itu lapor melaporkan menyampaikan sudah akan bapak ibu ya nggih sebagai selaku".split()
+)
+INFO_RE = re.compile(
+    r"\b(bagaimana cara|gimana cara|caranya|apa saja syarat|syaratnya apa|syarat(?:nya)?|mau tanya|ingin tanya|ingin menanyakan|"
+    r"mau menanyakan|menanyakan|bertanya|mohon informasi|mohon info|minta informasi|kapan|apakah|berapa|prosedur)\b", re.I)
+ASPIRASI_RE = re.compile(
+    r"\b(usul|usulan|mengusulkan|saran|menyarankan|sebaiknya|alangkah baiknya|harapan|berharap|semoga|mohon dibangun|"
+    r"mohon dibuatkan|agar dibangun|agar dibuat|tolong dibangun|aspirasi|mohon diadakan|mohon ditambah)\b", re.I)
+COMPLAINT_RE = re.compile(
+    r"\b(rusak|mati|tidak|belum|hilang|keluh|mengeluh|lapor|melaporkan|kecewa|parah|macet|pungli|dipersulit|"
+    r"ditolak|mampet|bocor|langka|menumpuk|banjir|roboh|jebol|salah|ditahan|curang|meresahkan)\b", re.I)
+URGENT_PATTERNS = [
+    (re.compile(r"\bbanjir\b", re.I), "banjir"),
+    (re.compile(r"\blongsor\b", re.I), "tanah longsor"),
+    (re.compile(r"\b(kebakaran|terbakar|dilalap api)\b", re.I), "kebakaran"),
+    (re.compile(r"\bpohon\s+(?:\w+\s+){0,2}(tumbang|roboh|ambruk)\b(?:.{0,40}\b(menimpa|nimpa|kena)\b)?", re.I), "pohon tumbang"),
+    (re.compile(r"\bkabel\s+(?:listrik\s+)?(?:\w+\s+){0,2}(putus|menjuntai|terjuntai|jatuh|nyetrum|konslet)", re.I), "kabel listrik putus"),
+    (re.compile(r"\b(tersengat|kesetrum|kesetrom) listrik\b|\bkesetrum\b", re.I), "tersengat listrik"),
+    (re.compile(r"\bkeracunan\b", re.I), "keracunan"),
+    (re.compile(r"\b(puting beliung|angin kencang|angin ribut|lesus)\b", re.I), "angin kencang"),
+    (re.compile(r"\btanggul\s+(?:\w+\s+){0,2}(jebol|bocor|retak)", re.I), "tanggul jebol"),
+    (re.compile(r"\b(tenggelam|hanyut|terseret arus)\b", re.I), "orang tenggelam/hanyut"),
+    (re.compile(r"\bgempa\b", re.I), "gempa"),
+    (re.compile(r"\b(sesak napas|sesak nafas|pingsan|kritis|kejang|pendarahan|sekarat|tidak sadarkan diri)\b", re.I), "darurat kesehatan"),
+    (re.compile(r"\b(wabah|kejadian luar biasa|klb|muntaber|diare massal)\b", re.I), "wabah penyakit"),
+    (re.compile(r"\b(rumah|atap|dinding|jembatan|sekolah)\s+(?:\w+\s+){0,2}(roboh|ambruk|ambrol|runtuh|putus)\b", re.I), "bangunan roboh"),
+    (re.compile(r"\b(korban jiwa|meninggal dunia|tewas)\b", re.I), "korban jiwa"),
+    (re.compile(r"\b(bocor gas|gas bocor|ledakan|meledak)\b", re.I), "ledakan/kebocoran gas"),
+]
+NEGATED_RE = re.compile(r"\b(tidak|bukan|belum)\s+(ada\s+)?$", re.I)
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A phone number as 08…/0353… (Indonesian) or +<country>… (foreign); None when it is not one."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if digits.startswith("+62"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("62") and len(digits) >= 11:
+        digits = "0" + digits[2:]
+    elif digits.startswith("+"):
+        return digits if 8 <= len(digits) <= 16 else None
+    if not digits.startswith("0"):
+        return None
+    if digits.startswith("08"):
+        return digits if 10 <= len(digits) <= 13 else None
+    return digits if 9 <= len(digits) <= 12 else None
+
+
+def find_phones(text: str, caller_number: str | None = None) -> list[str]:
+    """Phone numbers said in the text, after the caller id, without repeats."""
+    phones: list[str] = []
+    if caller_number:
+        n = normalize_phone(caller_number)
+        if n:
+            phones.append(n)
+    for m in PHONE_RE.finditer(text):
+        n = normalize_phone(m.group(1))
+        if n and n not in phones:
+            phones.append(n)
+    return phones
+
+
+def find_reporter_name(text: str) -> str | None:
+    """The caller's name from "nama saya …", "saya … dari …", "dengan Pak …"."""
+    for pattern in NAME_PATTERNS:
+        m = pattern.search(text)
+        if not m:
+            continue
+        words = []
+        for w in m.group(1).split():
+            core = w.strip(".,!?;:")
+            if core.lower() in NAME_STOP and not (words == [] and core.lower() in ("pak", "bu", "mas", "mbak", "bapak", "ibu")):
+                break
+            if not core.isalpha() and "'" not in core:
+                break
+            words.append(core)
+            if w != core:
+                break
+        while words and words[-1].lower() in ("pak", "bu", "mas", "mbak", "bapak", "ibu"):
+            words.pop()
+        names = [w for w in words if w.lower() not in ("pak", "bu", "mas", "mbak", "bapak", "ibu")]
+        if names and len(names) <= 4:
+            return " ".join(w[:1].upper() + w[1:] for w in names)
+    return None
+
+
+def classify(text: str) -> tuple[str, float]:
+    """pengaduan / aspirasi / permintaan_informasi with a confidence."""
+    info = len(INFO_RE.findall(text)) + text.count("?") * 0.5
+    aspirasi = len(ASPIRASI_RE.findall(text))
+    complaint = len(COMPLAINT_RE.findall(text))
+    if aspirasi and aspirasi >= complaint * 0.5 and aspirasi >= info:
+        return "aspirasi", min(0.9, 0.5 + 0.15 * aspirasi)
+    if info and info > complaint * 0.5:
+        return "permintaan_informasi", min(0.9, 0.5 + 0.15 * info)
+    return "pengaduan", min(0.95, 0.6 + 0.1 * complaint)
+
+
+def find_urgency(text: str) -> tuple[bool, str | None]:
+    """Whether the text reports danger to life, a disaster or a health emergency, and why."""
+    for pattern, reason in URGENT_PATTERNS:
+        for m in pattern.finditer(text):
+            if NEGATED_RE.search(text[max(0, m.start() - 16):m.start()]):
+                continue
+            if reason == "banjir" and re.search(r"\b(kalau|jika|bila|setiap|tiap|sering|rawan|supaya tidak|agar tidak)\b[^.]{0,30}$",
+                                                text[max(0, m.start() - 40):m.start()], re.I):
+                # a warning about future floods is not an emergency now
+                continue
+            return True, reason
+    return False, None
+
+
+def find_sensitive(text: str) -> list[dict]:
+    """Spans of NIK (16 digits) and bank account numbers in the text, to be masked."""
+    found: list[dict] = []
+    for m in DIGIT_RUN_RE.finditer(text):
+        digits = m.group(0)
+        before = text[max(0, m.start() - 40):m.start()]
+        if digits.startswith("08") and len(digits) <= 13 and not BANK_CUE_RE.search(before):
+            continue  # a phone number
+        if BANK_CUE_RE.search(before) and not NIK_CUE_RE.search(before[-15:]):
+            found.append({"kind": "bank_account", "span": [m.start(), m.end()]})
+        elif len(digits) == 16:
+            found.append({"kind": "nik", "span": [m.start(), m.end()]})
+    return found
+
+
+def mask(text: str, sensitive: list[dict]) -> str:
+    """Text with the sensitive spans replaced by asterisks except their last 4 digits."""
+    for item in sorted(sensitive, key=lambda s: -s["span"][0]):
+        a, b = item["span"]
+        text = text[:a] + "*" * (b - a - 4) + text[b - 4:b] + text[b:]
+    return text
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str
+    confidence: float
+
+
+def make_title(text: str, topic: str, keywords: dict, desa: str | None, kecamatan: str | None,
+               kind: str | None = None) -> Title:
+    """A short title: the problem ("Jalan rusak") and the place ("di Desa X, Kec. Y")."""
+    lower = f" {text.lower()} "
+    problem = None
+    for phrase, title in keywords["title_phrases"]:
+        if re.search(rf"\b{re.escape(phrase)}\b", lower):
+            problem = title
+            break
+    confidence = 0.8 if problem else 0.5
+    if problem is None:
+        problem = keywords["titles"].get(topic, "Aduan warga")
+    where = ""
+    if desa:
+        where = f" di {'Kel.' if kind == 'kelurahan' else 'Desa'} {desa}" + (f", Kec. {kecamatan}" if kecamatan else "")
+    elif kecamatan:
+        where = f" di Kec. {kecamatan}"
+    return Title(problem + where, confidence)

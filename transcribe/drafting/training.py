@@ -1,0 +1,190 @@
+"""Training data for the router: the labelled phrases expanded into caller-style sentences, and ASR-like noise."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from transcribe.drafting.router import Router, data_path, fit_router, load_keywords
+
+OPENERS = [
+    "", "", "", "assalamualaikum pak, saya mau lapor", "halo, selamat pagi pak, nggih", "eee nggih, niku pak",
+    "mohon maaf mengganggu, saya mau menyampaikan keluhan", "lapor pak bupati", "selamat siang, saya warga",
+    "saya mau tanya pak", "mas, anu", "kepada yth bapak kepala dinas,", "saya ingin melaporkan bahwa",
+    "mohon perhatiannya pak", "permisi bu, saya mau ngadu", "sugeng enjang pak, kulo badhe matur",
+    "pak, warga sini mengeluh", "bapak yang terhormat,",
+]
+CLOSERS = [
+    "", "", "mohon segera ditindaklanjuti", "terima kasih", "matur nuwun pak", "mohon dibantu nggih",
+    "mohon informasinya, terima kasih", "sudah lama tidak ada tindakan", "mohon perhatiannya", "tolong segera diperbaiki",
+    "sampai sekarang belum ada kabar", "warga sangat resah", "mohon solusinya pak",
+]
+PLACES = [
+    "di desa {desa} kecamatan {kec}", "di {desa}", "di dusun {desa} rt 02 rw 03", "wilayah kecamatan {kec}",
+    "dekat balai desa {desa}", "", "", "", "di daerah saya", "di kampung kami",
+]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+
+
+def read_phrases(path: Path | None = None) -> dict[str, list[str]]:
+    """The handwritten phrases per topic key."""
+    phrases: dict[str, list[str]] = {}
+    topic = None
+    for line in (path or data_path("topic_phrases.txt")).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("# "):
+            continue
+        if line.startswith("## "):
+            topic = line[3:].strip()
+            phrases[topic] = []
+        elif topic:
+            phrases[topic].append(line)
+    return phrases
+
+
+def labelled_examples(per_topic: int = 150, seed: int = 7) -> list[Example]:
+    """Caller-style sentences built from the phrases with openers, places and closers (deterministic)."""
+    from transcribe.drafting.gazetteer import Gazetteer
+
+    rng = random.Random(seed)
+    desas = Gazetteer.load().desas
+    out: list[Example] = []
+    for topic, phrases in read_phrases().items():
+        for phrase in phrases:
+            out.append(Example(phrase, topic))
+        for _ in range(max(0, per_topic - len(phrases))):
+            d = rng.choice(desas)
+            body = rng.choice(phrases)
+            if rng.random() < 0.35:
+                body += rng.choice([" dan ", ", ", ". juga ", " terus "]) + rng.choice(phrases)
+            place = rng.choice(PLACES).format(desa=d.name, kec=d.kecamatan)
+            parts = [rng.choice(OPENERS), body, place, rng.choice(CLOSERS)]
+            if rng.random() < 0.5:
+                parts[1], parts[2] = parts[2], parts[1]
+            out.append(Example(" ".join(p for p in parts if p), topic))
+    return out
+
+
+_CONFUSIONS = [("ng", "n"), ("ny", "n"), ("e", "a"), ("a", "e"), ("i", "e"), ("u", "o"), ("o", "u"), ("k", "g"),
+               ("p", "b"), ("t", "d"), ("s", "c"), ("h", ""), ("r", "l"), ("j", "y"), ("f", "p"), ("v", "f")]
+
+
+def corrupt(text: str, rng: random.Random, rate: float = 0.12) -> str:
+    """ASR-like noise: lowercase, no punctuation, letter confusions, split and merged words, dropped words."""
+    words = [w.strip(".,!?;:()\"'") for w in text.lower().split()]
+    out: list[str] = []
+    for w in words:
+        if not w:
+            continue
+        r = rng.random()
+        if r < rate * 0.25:
+            continue  # dropped
+        if r < rate * 0.5 and len(w) >= 6:
+            cut = rng.randint(2, len(w) - 2)
+            out.extend([w[:cut], w[cut:]])
+            continue
+        if r < rate * 0.65 and out:
+            out[-1] = out[-1] + w
+            continue
+        if r < rate * 1.6 and len(w) >= 3:
+            a, b = rng.choice(_CONFUSIONS)
+            if a in w:
+                i = w.index(a)
+                w = w[:i] + b + w[i + len(a):]
+        out.append(w)
+    return " ".join(out)
+
+
+def read_reports(path: Path) -> list[dict]:
+    """Rows of routing_dev.jsonl (id, title, text, accept)."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def report_text(row: dict) -> str:
+    """What a router sees of a written report: its title and text."""
+    return f"{row.get('title', '')}. {row['text']}".strip(". ")
+
+
+def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
+                 seed: int = 3) -> tuple[list[str], list[str], list[float]]:
+    """Texts, labels, weights: reports (first accepted key), labelled examples, and noisy copies of both."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    labels: list[str] = []
+    weights: list[float] = []
+    for row in reports:
+        texts.append(report_text(row))
+        labels.append(row["accept"][0])
+        weights.append(1.0)
+        for _ in range(noise_copies):
+            texts.append(corrupt(report_text(row), rng))
+            labels.append(row["accept"][0])
+            weights.append(0.5)
+    for ex in labelled_examples():
+        texts.append(ex.text)
+        labels.append(ex.label)
+        weights.append(synthetic_weight)
+        if noise_copies and rng.random() < 0.5:
+            texts.append(corrupt(ex.text, rng))
+            labels.append(ex.label)
+            weights.append(synthetic_weight * 0.5)
+    return texts, labels, weights
+
+
+def topic_keys() -> list[str]:
+    from transcribe.drafting.taxonomy import load_taxonomy
+
+    return [c.key for c in load_taxonomy().categories]
+
+
+def train(reports: list[dict], **kwargs: float) -> Router:
+    """A router trained on these reports and the labelled examples."""
+    c = float(kwargs.pop("c", 1.0))
+    balanced = float(kwargs.pop("balanced", 1.0))
+    texts, labels, weights = training_set(reports, **kwargs)  # type: ignore[arg-type]
+    originals = [report_text(r) for r in reports] + [ex.text for ex in labelled_examples()]
+    return fit_router(texts, labels, weights, load_keywords()["topics"], topic_keys(), c=c, balanced=balanced,
+                      vocabulary_texts=originals)
+
+
+@dataclass(frozen=True)
+class CvResult:
+    top1: float
+    top3: float
+    n: int
+    predictions: dict[str, list[str]]
+    """Report id → top-3 topics predicted when that report was held out."""
+
+
+def cross_validate(reports: list[dict], folds: int = 5, seed: int = 0, noisy_eval: bool = False, **kwargs: float) -> CvResult:
+    """k-fold CV: each report is scored by a router that never saw it."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(reports))
+    preds: dict[str, list[str]] = {}
+    top1 = top3 = 0
+    noise = random.Random(seed)
+    for f in range(folds):
+        test_idx = set(order[f::folds].tolist())
+        train_rows = [r for i, r in enumerate(reports) if i not in test_idx]
+        router = train(train_rows, **dict(kwargs))
+        test_rows = [reports[i] for i in sorted(test_idx)]
+        texts = [report_text(r) for r in test_rows]
+        if noisy_eval:
+            texts = [corrupt(t, noise) for t in texts]
+        d = router.decision(texts)
+        for row, scores in zip(test_rows, d):
+            ranked = [router.topics[i] for i in np.argsort(-scores)[:3]]
+            preds[str(row["id"])] = ranked
+            top1 += ranked[0] in row["accept"]
+            top3 += any(t in row["accept"] for t in ranked)
+    return CvResult(top1 / len(reports), top3 / len(reports), len(reports), preds)
