@@ -15,7 +15,7 @@ if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   packages+=(python3-venv python3-dev)
 fi
 if [ "$profile" = "test" ]; then
-  packages+=(espeak-ng mbrola mbrola-id1 sox chromium pulseaudio pulseaudio-utils redis-server postgresql)
+  packages+=(espeak-ng mbrola mbrola-id1 sox chromium pulseaudio pulseaudio-utils libasound2-plugins redis-server postgresql)
 fi
 
 missing=()

@@ -324,5 +324,9 @@ def calls(limit: int, as_json: bool) -> None:
                 click.echo(f"#{call.id:<5} {call.channel:<6} {call.status:<12} draf={record['draft_id'] or '-':<5} {text}")
 
 
+from voice.radio.cli import radio_command  # noqa: E402 - after `main` exists
+
+main.add_command(radio_command)
+
 if __name__ == "__main__":
     main()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0a3674c309c2
+Revision ID: bf6e55200c2a
 Revises: 
-Create Date: 2026-11-27 21:14:55.046378
+Create Date: 2026-11-27 21:32:09.905718
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0a3674c309c2'
+revision = 'bf6e55200c2a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -74,6 +74,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('place', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_place_name'), ['name'], unique=False)
+
+    op.create_table('radio_show',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=500), nullable=False),
+    sa.Column('engine', sa.String(length=20), nullable=False),
+    sa.Column('auto_segment', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.Column('archive_path', sa.String(length=400), nullable=True),
+    sa.Column('duration_s', sa.Float(), nullable=True),
+    sa.Column('gaps', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_radio_show'))
+    )
+    op.create_table('radio_segment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('show_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('start_s', sa.Float(), nullable=False),
+    sa.Column('end_s', sa.Float(), nullable=False),
+    sa.Column('origin', sa.String(length=16), nullable=False),
+    sa.Column('live_text', sa.Text(), nullable=False),
+    sa.Column('superseded', sa.Boolean(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_radio_segment_call_id_call')),
+    sa.ForeignKeyConstraint(['show_id'], ['radio_show.id'], name=op.f('fk_radio_segment_show_id_radio_show'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_radio_segment')),
+    sa.UniqueConstraint('show_id', 'number', name=op.f('uq_radio_segment_show_id_number'))
+    )
+    with op.batch_alter_table('radio_segment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_radio_segment_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_radio_segment_show_id'), ['show_id'], unique=False)
 
     op.create_table('topic',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -247,6 +283,12 @@ def downgrade() -> None:
 
     op.drop_table('transcript')
     op.drop_table('topic')
+    with op.batch_alter_table('radio_segment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_radio_segment_show_id'))
+        batch_op.drop_index(batch_op.f('ix_radio_segment_call_id'))
+
+    op.drop_table('radio_segment')
+    op.drop_table('radio_show')
     with op.batch_alter_table('place', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_place_name'))
 

