@@ -1,0 +1,7 @@
+"""Blueprint placeholder: filled in by issue 7."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)
