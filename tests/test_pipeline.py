@@ -219,3 +219,16 @@ def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(sessio
     assert [d[0] for d in second.suggestions["duplicates"]] == [first.id]
     assert second.suggestions["duplicates"][0][1] >= 0.6
     assert other.suggestions["duplicates"] == []
+
+
+def test_nightly_jobs_and_their_commands_run(session, settings, db_engine, monkeypatch) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    queue.recluster()  # an empty regency regroups without error
+    monkeypatch.setenv("SUARA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SUARA_DATABASE_URL", settings.database_url)
+    assert "complaints=0" in CliRunner().invoke(main, ["recluster"]).output
+    assert CliRunner().invoke(main, ["rebuild-stats"]).exit_code == 0

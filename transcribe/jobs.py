@@ -49,6 +49,10 @@ class JobQueue:
         self.draft_task = self.huey.task(name="draft_call", **retry)(self._run_draft)
         self.recover_task = self.huey.periodic_task(crontab(minute="*/5"), name="recover_calls")(self.recover)
         self.auto_close_task = self.huey.periodic_task(crontab(minute="7"), name="auto_close")(self.auto_close)
+        # 19:15 UTC is 02:15 WIB, when nobody is confirming drafts.
+        self.recluster_task = self.huey.periodic_task(crontab(hour="19", minute="15"), name="recluster_issues")(
+            self.recluster
+        )
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
 
@@ -140,6 +144,15 @@ class JobQueue:
             closed = auto_close_due(session, now or utcnow(), WorkingCalendar.load(session), self.settings)
             session.commit()
             return [c.id for c in closed]
+
+    def recluster(self) -> None:
+        """Regroup every complaint into priority issues (nightly; new complaints join issues as they come)."""
+        from models.issues import recluster
+
+        with self.sessions() as session:
+            result = recluster(session)
+            session.commit()
+        log.info("priority issues regrouped: %s", result)
 
     # -- consumers --------------------------------------------------------------------------
     def start_inprocess(self, workers: int | None = None) -> InProcessConsumer:

@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, Start, VoiceResponse
 
 from models.base import utcnow
+from models import satisfaction
 from models.entities import Call, CallStatus, Channel, Complaint
 from transcribe.errors import ModelError
 from voice.intake import IncomingAudio, receive_call, store_audio
@@ -42,8 +43,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RECORD_MAX_S = 300
 LANGUAGE = "id-ID"
-RATINGS = {"1": "sangat_puas", "2": "puas", "3": "cukup_puas", "4": "tidak_puas"}
-RATEABLE_STATUS = "selesai"
 PENDING_ERROR = "rekaman belum diterima"
 STREAM_IDLE_S = 60.0
 
@@ -350,7 +349,7 @@ def _same_number(a: str | None, b: str | None) -> bool:
 def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:
     if complaint is None:
         return "tidak_ditemukan"
-    if complaint.status != RATEABLE_STATUS:
+    if complaint.status not in satisfaction.RATEABLE_STATUSES:
         return "belum_selesai"
     reporter = {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}
     if not any(_same_number(caller, number) for number in reporter):
@@ -379,12 +378,16 @@ def rate_lookup() -> Response:
 @twilio_signed
 def rate(complaint_id: int) -> Response:
     response = VoiceResponse()
-    rating = RATINGS.get(request.form.get("Digits", ""))
+    rating = satisfaction.PHONE_RATINGS.get(request.form.get("Digits", ""))
     with _db() as session:
         complaint = session.get(Complaint, complaint_id)
         refusal = _rating_refusal(complaint, request.form.get("From")) or (None if rating else "pilihan_salah")
         if refusal is None:
-            complaint.rating, complaint.rated_at = rating, utcnow()
+            try:
+                satisfaction.rate(session, complaint, rating, satisfaction.RatingSource.PHONE)
+            except satisfaction.RatingLocked:
+                refusal = "nilai_terkunci"
+        if refusal is None:
             session.commit()
             log.info("complaint %s rated %s by phone", complaint_id, rating)
             _say(response, "nilai_diterima")

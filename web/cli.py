@@ -160,6 +160,29 @@ def seed() -> None:
     click.echo(json.dumps(counts))
 
 
+@main.command()
+def recluster() -> None:
+    """Regroup all complaints into priority issues now (also runs nightly)."""
+    from models.issues import recluster as regroup
+
+    with _sessions(_settings())() as session:
+        result = regroup(session)
+        session.commit()
+    click.echo(str(result))
+
+
+@main.command("rebuild-stats")
+def rebuild_stats() -> None:
+    """Recount the dashboard's figures from the complaints (after a bulk import)."""
+    from models.analytics import rebuild
+
+    settings = _settings()
+    with _sessions(settings)() as session:
+        rebuild(session, settings)
+        session.commit()
+    click.echo("Angka dasbor dihitung ulang.")
+
+
 @main.group()
 def user() -> None:
     """Users and API tokens."""

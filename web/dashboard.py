@@ -1,7 +1,336 @@
-"""Blueprint placeholder: filled in by issue 7."""
+"""Dashboard for leadership and OPDs: charts (Chart.js, vendored), CSV of every chart, priority issues, weekly report.
+
+Every figure comes from the incremental counters in models.analytics; a liaison sees only their agency.
+The weekly report's PDF is printed by the headless Chromium already used for the browser tests
+(Playwright `page.pdf()`): no new system libraries, and the PDF looks exactly like the HTML page.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from models import analytics as an
+from models import issues as issues_mod
+from models.base import utcnow
+from models.calendar import local_date
+from models.entities import Agency, Complaint, Role
+from models.lifecycle import overdue_filter
+from web.state import db
+
+log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
+
+PERIODS = {7: "7 hari", 30: "30 hari", 90: "90 hari", 365: "1 tahun"}
+TOP_SERIES = 6
+ISSUE_LIMIT = 25
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@dataclass
+class Chart:
+    """One chart's data: what Chart.js draws and what the CSV export writes are the same numbers."""
+
+    key: str
+    title: str
+    kind: str
+    """line, bar or stacked (100 % stacked bars)."""
+    labels: list[str]
+    datasets: list[tuple[str, list[float | int | None]]]
+    csv_header: list[str] = field(default_factory=list)
+    csv_rows: list[list[Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "kind": self.kind, "labels": self.labels,
+                "datasets": [{"label": label, "data": data} for label, data in self.datasets]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: an.Period
+    days: int | None
+    scope: int
+    """0 = regency, else the agency id."""
+    agency: Agency | None
+
+
+def _filters() -> Filters:
+    """Period (periode=N days, or dari/sampai) and scope (opd=id; a liaison always their own agency)."""
+    today = local_date(utcnow())
+    days: int | None = request.args.get("periode", 30, type=int)
+    start, end = _date_arg("dari"), _date_arg("sampai")
+    if start and end and start <= end and (end - start).days <= 3 * 366:
+        period, days = an.Period(start, end), None
+    else:
+        days = days if days in PERIODS else 30
+        period = an.Period.last_days(days, today)
+    scope = request.args.get("opd", 0, type=int) or 0
+    if current_user.has_role(Role.LIAISON):
+        scope = current_user.agency_id or -1
+    agency = db().get(Agency, scope) if scope > 0 else None
+    if scope and agency is None:
+        abort(404)
+    return Filters(period, days, scope, agency)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _query_args(f: Filters) -> dict[str, Any]:
+    args: dict[str, Any] = {"opd": f.scope} if f.scope else {}
+    if f.days:
+        args["periode"] = f.days
+    else:
+        args.update(dari=f.period.start.isoformat(), sampai=f.period.end.isoformat())
+    return args
+
+
+def _series_chart(key: str, title: str, dimension: str, f: Filters) -> Chart:
+    series = an.series(db(), dimension, f.period, f.scope)
+    names = an.names(db(), dimension)
+    buckets = an.buckets(f.period)
+    ranked = sorted(series, key=lambda v: -sum(series[v].values()))
+    shown, rest = ranked[:TOP_SERIES], ranked[TOP_SERIES:]
+    datasets = [(names.get(v, v), [series[v].get(b, 0) for b in buckets]) for v in shown]
+    if rest:
+        datasets.append(("Lainnya", [sum(series[v].get(b, 0) for v in rest) for b in buckets]))
+    labels = [b.isoformat() for b in buckets]
+    header = ["periode_mulai"] + [name for name, _ in datasets]
+    rows = [[labels[i]] + [data[i] for _, data in datasets] for i in range(len(labels))]
+    return Chart(key, title, "line", labels, datasets, header, rows)
+
+
+def build_charts(f: Filters) -> dict[str, Chart]:
+    """Every chart of the dashboard for the filters."""
+    session, now = db(), utcnow()
+    charts = {
+        "kanal": _series_chart("kanal", "Pengaduan per saluran", "channel", f),
+        "topik": _series_chart("topik", "Pengaduan per topik", "topic", f),
+        "opd": _series_chart("opd", "Pengaduan per OPD", "agency", f),
+        "kecamatan-waktu": _series_chart("kecamatan-waktu", "Pengaduan per kecamatan dari waktu ke waktu", "kecamatan", f),
+    }
+    kec_totals = an.totals(session, "kecamatan", f.period, f.scope)
+    kec_names = an.names(session, "kecamatan")
+    overdue = an.overdue_now(session, "kecamatan", now, f.scope or None)
+    kec_rows = []
+    for value, name in sorted(kec_names.items(), key=lambda kv: kv[1]):
+        m = kec_totals.get(value, an.Measures())
+        late = overdue.get(int(value), 0)
+        if value == "0" and not (m.complaints or late):
+            continue
+        kec_rows.append([name, m.complaints, m.urgent, m.open, m.closed, late])
+    charts["kecamatan"] = Chart(
+        "kecamatan", "Pengaduan per kecamatan", "bar", [r[0] for r in kec_rows], [("Pengaduan", [r[1] for r in kec_rows])],
+        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows,
+    )
+    agency_totals = an.totals(session, "agency", f.period, f.scope)
+    agency_names = an.names(session, "agency")
+    agency_overdue = an.overdue_now(session, "agency", now, f.scope or None)
+    rows = [(agency_names.get(v, v), m, agency_overdue.get(int(v), 0)) for v, m in agency_totals.items() if v != "0" and m.complaints]
+    rows.sort(key=lambda r: r[0])
+    charts["kepatuhan"] = Chart(
+        "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [r[0] for r in rows],
+        [("Diverifikasi & didisposisi ≤ 3 hari kerja", [_pct(r[1].verify_share) for r in rows]),
+         ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(r[1].answer_share) for r in rows])],
+        ["opd", "pengaduan", "didisposisi", "didisposisi_tepat_waktu", "persen_disposisi_tepat", "ditindaklanjuti",
+         "ditindaklanjuti_tepat_waktu", "persen_tindak_lanjut_tepat", "terlambat_sekarang"],
+        [[n, m.complaints, m.dispositioned, m.dispositioned_on_time, _pct(m.verify_share), m.answered,
+          m.answered_on_time, _pct(m.answer_share), late] for n, m, late in rows],
+    )  # fmt: skip
+    rated = [(n, m) for n, m, _ in rows if m.rated]
+    charts["kepuasan"] = Chart(
+        "kepuasan", "Kepuasan pelapor per OPD (%)", "stacked", [n for n, _ in rated],
+        [(an.RATING_LABELS[r], [_pct(m.satisfaction[r]) for _, m in rated]) for r in an.RATINGS],
+        ["opd", "penilaian", *an.RATINGS, *(f"persen_{r}" for r in an.RATINGS)],
+        [[n, m.rated, *(m.values[r] for r in an.RATINGS), *(_pct(m.satisfaction[r]) for r in an.RATINGS)] for n, m in rated],
+    )  # fmt: skip
+    return charts
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+def _agencies() -> list[Agency]:
+    return list(db().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))
+
+
+@bp.get("/dasbor/")
+@login_required
+def index():
+    f = _filters()
+    charts = build_charts(f)
+    summary = an.overall(db(), f.period, f.scope)
+    overdue_total = sum(row[-1] for row in charts["kecamatan"].csv_rows)
+    return render_template(
+        "dashboard/index.html", f=f, charts=charts, summary=summary, overdue_total=overdue_total,
+        chart_json=[c.as_json() for c in charts.values()], agencies=_agencies(), PERIODS=PERIODS, args=_query_args(f),
+    )  # fmt: skip
+
+
+@bp.get("/dasbor/data/<key>.csv")
+@login_required
+def chart_csv(key: str):
+    f = _filters()
+    if key == "isu":
+        return _csv(*_issue_table(f), f"isu-prioritas-{f.period.start}-{f.period.end}.csv")
+    chart = build_charts(f).get(key)
+    if chart is None:
+        abort(404)
+    return _csv(chart.csv_header, chart.csv_rows, f"{key}-{f.period.start}-{f.period.end}.csv")
+
+
+def _issue_table(f: Filters) -> tuple[list[str], list[list[Any]]]:
+    rows = an.priority_issues(db(), f.period, utcnow(), f.scope or None, ISSUE_LIMIT)
+    header = ["peringkat", "isu", "topik", "kecamatan", "opd", "jumlah", "jumlah_periode_sebelumnya", "tren_persen",
+              "lokasi", "persen_terlambat", "persen_mendesak", "skor"]  # fmt: skip
+    body = [[i + 1, r.label, r.topic, r.kecamatan, r.agency, r.count, r.previous, _pct(r.trend),
+             "; ".join(f"{p} ({n})" for p, n in r.places), _pct(r.overdue_share), _pct(r.urgent_share), r.score]
+            for i, r in enumerate(rows)]  # fmt: skip
+    return header, body
+
+
+@bp.get("/dasbor/isu")
+@login_required
+def priority():
+    f = _filters()
+    rows = an.priority_issues(db(), f.period, utcnow(), f.scope or None, ISSUE_LIMIT)
+    return render_template(
+        "dashboard/issues.html", f=f, rows=rows, agencies=_agencies(), PERIODS=PERIODS, args=_query_args(f),
+        formula=issues_mod.PRIORITY_FORMULA, terms=issues_mod.PRIORITY_TERMS,
+    )  # fmt: skip
+
+
+# -- weekly report -------------------------------------------------------------------------------
+
+
+def report_week(raw: str | None, today: date | None = None) -> an.Period:
+    """Monday to Sunday: the week containing `raw` (YYYY-MM-DD), else the last completed week."""
+    today = today or local_date(utcnow())
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        day = today - timedelta(days=7)
+    monday = day - timedelta(days=day.weekday())
+    return an.Period(monday, monday + timedelta(days=6))
+
+
+def _report_context() -> dict[str, Any]:
+    period = report_week(request.args.get("minggu"))
+    session, now = db(), utcnow()
+    scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
+    issues = an.priority_issues(session, period, now, scope or None, limit=200)
+    by_agency: dict[str, list[an.IssueRow]] = {}
+    for row in issues:
+        bucket = by_agency.setdefault(row.agency, [])
+        if len(bucket) < 5:
+            bucket.append(row)
+    late_query = (
+        select(Complaint).options(joinedload(Complaint.agency), joinedload(Complaint.topic))
+        .where(overdue_filter(now)).order_by(Complaint.due_at).limit(50)
+    )  # fmt: skip
+    if scope:
+        late_query = late_query.where(Complaint.agency_id == scope)
+    overdue = list(session.scalars(late_query))
+    overdue_by_agency = an.overdue_now(session, "agency", now, scope or None)
+    agency_totals = an.totals(session, "agency", period, scope)
+    names = an.names(session, "agency")
+    satisfaction = sorted(
+        ((names.get(v, v), m) for v, m in agency_totals.items() if v != "0" and m.complaints), key=lambda r: r[0]
+    )
+    return dict(
+        period=period, summary=an.overall(session, period, scope), by_agency=by_agency, overdue=overdue,
+        overdue_total=sum(overdue_by_agency.values()), satisfaction=satisfaction, now=now,
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
+        previous_week=(period.start - timedelta(days=7)).isoformat(), next_week=(period.start + timedelta(days=7)).isoformat(),
+    )  # fmt: skip
+
+
+@bp.get("/dasbor/laporan-mingguan")
+@login_required
+def weekly():
+    return render_template("dashboard/weekly.html", **_report_context(), printable=False)
+
+
+@bp.get("/dasbor/laporan-mingguan.pdf")
+@login_required
+def weekly_pdf():
+    context = _report_context()
+    html = render_template("dashboard/weekly.html", **context, printable=True,
+                           inline_css=_read_static("suara.css"))  # fmt: skip
+    pdf = html_to_pdf(html)
+    if pdf is None:
+        abort(503)
+    name = f"laporan-mingguan-{context['period'].start}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _read_static(name: str) -> str:
+    from flask import current_app
+
+    with current_app.open_resource(f"static/{name}") as fh:
+        return fh.read().decode("utf-8")
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (Debian package); never a downloaded browser."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def html_to_pdf(html: str) -> bytes | None:
+    """A4 PDF of a self-contained HTML page, printed by headless Chromium; None when Chromium or Playwright is missing."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        log.warning("playwright is not installed: no PDF")
+        return None
+    if executable is None:
+        log.warning("chromium not found: no PDF")
+        return None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(html, wait_until="load")
+            return page.pdf(format="A4", print_background=True,
+                            margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})  # fmt: skip
+        finally:
+            browser.close()
+
+
+@bp.app_template_filter("trend")
+def _trend(value: float | None) -> str:
+    if value is None:
+        return "baru"
+    return f"{'+' if value >= 0 else ''}{round(value * 100)}%"
+
+
+@bp.app_context_processor
+def _dashboard_globals() -> dict[str, Any]:
+    return {"dashboard_url": lambda endpoint, args, **extra: url_for(endpoint, **{**args, **extra})}
+

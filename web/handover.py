@@ -1,7 +1,284 @@
-"""Blueprint placeholder: filled in by issue 7."""
+"""Hand-over to SP4N-LAPOR!: export confirmed complaints (CSV, JSON), record LAPOR! tracking numbers, list
+complaints outside the regency's remit for forwarding.
+
+The export holds what an admin types into SP4N-LAPOR! (title, description, date, location, category,
+agency, anonymous/confidential flags) plus an internal link to the call audio; never the reporter's
+name or phone. The CSV's `nomor_lapor` column can be filled in and uploaded again: the numbers are
+recorded, and uploading the same file twice changes nothing.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from models.audit import audit
+from models.base import utcnow
+from models.calendar import WIB, end_of_local_day, local_date
+from models.entities import Complaint, Place, Role, Topic, User
+from models.errors import SuaraError
+from models.lifecycle import status_label
+from models.refs import format_reference, normalise_reference
+from web.auth import role_required
+from web.console import CLASSIFICATIONS, acting_user
+from web.state import db, get_or_404
 
 bp = Blueprint("handover", __name__)
+
+FIELDS = ("nomor_registrasi", "judul", "isi", "tanggal", "lokasi", "kecamatan", "desa", "klasifikasi", "kategori",
+          "opd", "anonim", "rahasia", "status", "tautan_audio", "nomor_lapor")  # fmt: skip
+LIST_LIMIT = 200
+EXPORT_LIMIT = 20_000
+OUT_OF_REMIT_TOPIC = "lainnya"
+_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}")
+
+
+class InvalidTrackingId(SuaraError):
+    code = "invalid_tracking_id"
+    message_id = "Nomor pelacakan LAPOR! harus 3–40 karakter: huruf, angka, tanda hubung atau garis miring."
+    http_status = 400
+
+
+class TrackingIdConflict(SuaraError):
+    code = "tracking_id_conflict"
+    message_id = "Pengaduan ini sudah tercatat dengan nomor LAPOR! lain."
+    http_status = 409
+
+
+def record_lapor_tracking(session: Session, complaint: Complaint, tracking_id: str, by: User | None) -> bool:
+    """Store the national LAPOR! tracking number; True when it changed. Re-entering the same number is a no-op."""
+    tracking_id = tracking_id.strip()
+    if not _TRACKING.fullmatch(tracking_id):
+        raise InvalidTrackingId(f"bad tracking id {tracking_id!r}")
+    if complaint.reference is None or complaint.status in ("draft", "ditolak"):
+        raise InvalidTrackingId(f"complaint {complaint.id} is not confirmed")
+    if complaint.lapor_tracking_id == tracking_id:
+        return False
+    previous = complaint.lapor_tracking_id
+    complaint.lapor_tracking_id = tracking_id
+    audit(session, by, "complaint.lapor_tracking", complaint, tracking_id=tracking_id, previous=previous)
+    return True
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    start: date | None
+    end: date | None
+    pending_only: bool
+    out_of_remit: bool = False
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+
+
+def _filter(out_of_remit: bool = False) -> ExportFilter:
+    return ExportFilter(_date(request.args.get("dari")), _date(request.args.get("sampai")),
+                        request.args.get("semua") != "1", out_of_remit)  # fmt: skip
+
+
+def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
+    """Confirmed complaints matching the filter, newest first."""
+    query = (
+        select(Complaint)
+        .options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place).joinedload(Place.parent))
+        .where(Complaint.reference.is_not(None), Complaint.status.not_in(("draft", "ditolak")))
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    )
+    if f.start:
+        query = query.where(Complaint.received_at >= end_of_local_day(f.start - timedelta(days=1)))
+    if f.end:
+        query = query.where(Complaint.received_at < end_of_local_day(f.end))
+    if f.pending_only:
+        query = query.where(Complaint.lapor_tracking_id.is_(None))
+    if f.out_of_remit:
+        lainnya = select(Topic.id).where(Topic.key == OUT_OF_REMIT_TOPIC).scalar_subquery()
+        query = query.where(or_(Complaint.status == "bukan_wewenang", Complaint.topic_id == lainnya))
+    return query
+
+
+def export_row(complaint: Complaint, audio_url: str | None) -> dict[str, Any]:
+    """One complaint as the hand-over file holds it (booleans stay booleans; the CSV writes ya/tidak)."""
+    place = complaint.place
+    kecamatan = (place.parent or place).name if place is not None else ""
+    desa = place.name if place is not None and place.parent is not None else ""
+    location = ", ".join(p for p in (complaint.location_detail or "", place.label if place else "") if p)
+    received = complaint.received_at
+    return {
+        "nomor_registrasi": complaint.reference,
+        "judul": complaint.title,
+        "isi": complaint.description,
+        "tanggal": (received + WIB).strftime("%Y-%m-%d %H:%M") if received else "",
+        "lokasi": location,
+        "kecamatan": kecamatan,
+        "desa": desa,
+        "klasifikasi": CLASSIFICATIONS.get(complaint.classification, complaint.classification),
+        "kategori": complaint.topic.name if complaint.topic else "",
+        "opd": complaint.agency.name if complaint.agency else "",
+        "anonim": bool(complaint.anonymous),
+        "rahasia": bool(complaint.confidential),
+        "status": status_label(complaint.status),
+        "tautan_audio": audio_url or "",
+        "nomor_lapor": complaint.lapor_tracking_id or "",
+    }
+
+
+def _audio_url(complaint: Complaint) -> str | None:
+    if complaint.call_id is None:
+        return None
+    return url_for("calls.audio", call_id=complaint.call_id, _external=True)
+
+
+def _rows(f: ExportFilter) -> list[dict[str, Any]]:
+    return [export_row(c, _audio_url(c)) for c in db().scalars(confirmed_query(f).limit(EXPORT_LIMIT)).unique()]
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("ya" if v is True else "tidak" if v is False else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def _stamp() -> str:
+    return local_date(utcnow()).isoformat()
+
+
+def _export(f: ExportFilter, fmt: str, name: str) -> Response:
+    rows = _rows(f)
+    user = acting_user()
+    audit(db(), user, "handover.export", None, format=fmt, count=len(rows), out_of_remit=f.out_of_remit)
+    db().commit()
+    if fmt == "json":
+        body = json.dumps({"dibuat": utcnow().isoformat() + "Z", "jumlah": len(rows), "pengaduan": rows}, ensure_ascii=False, indent=1)
+        return Response(body, mimetype="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.json"'})  # fmt: skip
+    if fmt == "csv":
+        return Response("\ufeff" + to_csv(rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.csv"'})  # fmt: skip
+    abort(404)
+
+
+@bp.get("/serah-terima/")
+@role_required(Role.OPERATOR)
+def index():
+    f = _filter()
+    complaints = db().scalars(confirmed_query(f).limit(LIST_LIMIT)).unique().all()
+    return render_template("handover/index.html", complaints=complaints, f=f, out_of_remit=False,
+                           format_reference=format_reference, args=_args(f))  # fmt: skip
+
+
+@bp.get("/serah-terima/luar-wewenang")
+@role_required(Role.OPERATOR)
+def out_of_remit():
+    f = _filter(out_of_remit=True)
+    complaints = db().scalars(confirmed_query(f).limit(LIST_LIMIT)).unique().all()
+    return render_template("handover/index.html", complaints=complaints, f=f, out_of_remit=True,
+                           format_reference=format_reference, args=_args(f))  # fmt: skip
+
+
+def _args(f: ExportFilter) -> dict[str, str]:
+    args = {}
+    if f.start:
+        args["dari"] = f.start.isoformat()
+    if f.end:
+        args["sampai"] = f.end.isoformat()
+    if not f.pending_only:
+        args["semua"] = "1"
+    return args
+
+
+@bp.get("/serah-terima/ekspor.<fmt>")
+@role_required(Role.OPERATOR)
+def export(fmt: str):
+    return _export(_filter(), fmt, "serah-terima-lapor")
+
+
+@bp.get("/serah-terima/luar-wewenang.<fmt>")
+@role_required(Role.OPERATOR)
+def export_out_of_remit(fmt: str):
+    return _export(_filter(out_of_remit=True), fmt, "luar-wewenang")
+
+
+@bp.post("/serah-terima/<int:complaint_id>/lapor")
+@role_required(Role.OPERATOR)
+def record(complaint_id: int):
+    complaint = get_or_404(Complaint, complaint_id)
+    changed = record_lapor_tracking(db(), complaint, request.form.get("nomor_lapor", ""), acting_user())
+    db().commit()
+    flash(f"Nomor LAPOR! untuk {format_reference(complaint.reference)} {'disimpan' if changed else 'tidak berubah'}.", "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/serah-terima/") else url_for("handover.index"))
+
+
+@dataclass
+class ImportResult:
+    recorded: int = 0
+    unchanged: int = 0
+    empty: int = 0
+    problems: list[str] | None = None
+
+
+def import_tracking_csv(session: Session, text: str, by: User | None) -> ImportResult:
+    """Record the `nomor_lapor` of every row of an exported CSV; conflicts and unknown numbers are reported, not applied."""
+    result = ImportResult(problems=[])
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames or "nomor_registrasi" not in reader.fieldnames or "nomor_lapor" not in reader.fieldnames:
+        raise InvalidTrackingId("missing columns", message_id="Berkas harus berkolom nomor_registrasi dan nomor_lapor (hasil ekspor).")
+    for line, row in enumerate(reader, start=2):
+        tracking = (row.get("nomor_lapor") or "").strip()
+        if not tracking:
+            result.empty += 1
+            continue
+        reference = normalise_reference(row.get("nomor_registrasi") or "")
+        complaint = session.scalar(select(Complaint).where(Complaint.reference == reference)) if reference else None
+        if complaint is None:
+            result.problems.append(f"baris {line}: nomor registrasi tidak dikenal")
+            continue
+        if complaint.lapor_tracking_id and complaint.lapor_tracking_id != tracking:
+            result.problems.append(f"baris {line}: {format_reference(complaint.reference)} sudah bernomor LAPOR! {complaint.lapor_tracking_id}")
+            continue
+        try:
+            changed = record_lapor_tracking(session, complaint, tracking, by)
+        except InvalidTrackingId:
+            result.problems.append(f"baris {line}: nomor LAPOR! tidak sah")
+            continue
+        if changed:
+            result.recorded += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+@bp.post("/serah-terima/impor")
+@role_required(Role.OPERATOR)
+def import_tracking():
+    upload = request.files.get("berkas")
+    if upload is None or not upload.filename:
+        flash("Pilih berkas CSV hasil ekspor yang kolom nomor_lapor-nya sudah diisi.", "error")
+        return redirect(url_for("handover.index"))
+    try:
+        text = upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        flash("Berkas harus CSV dengan pengodean UTF-8.", "error")
+        return redirect(url_for("handover.index"))
+    result = import_tracking_csv(db(), text, acting_user())
+    db().commit()
+    flash(f"{result.recorded} nomor LAPOR! dicatat, {result.unchanged} tidak berubah, {result.empty} baris kosong.", "success")
+    for problem in result.problems[:20]:
+        flash(problem, "error")
+    return redirect(url_for("handover.index"))
+

@@ -1,7 +1,198 @@
-"""Blueprint placeholder: filled in by issue 7."""
+"""Public pages, no login: track a complaint by reference number, rate it, and the transparency page.
+
+What a citizen sees of a complaint is built in one place (`public_view`): status, dates, category,
+kecamatan, agency and the agency's answers with the reporter's name and phone numbers masked. Never the
+reporter, the title or the description (they come from the caller's own words). A confidential
+complaint shows exactly what an unknown number shows, so the page does not even reveal that it exists.
+Failed look-ups are rate-limited per client address (the reference's random part is only 5 digits).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from models import analytics as an
+from models import satisfaction as sat
+from models.base import utcnow
+from models.calendar import WorkingCalendar
+from models.entities import Complaint
+from models.lifecycle import FollowUp, status_label
+from models.refs import find_by_reference, format_reference, normalise_reference
+from web.auth import LoginLimiter
+from web.state import db
 
 bp = Blueprint("public", __name__)
+
+LOOKUP_FAILURES = 30
+LOOKUP_WINDOW_S = 600.0
+MASK = "[disamarkan]"
+STAGE_TEXT = {
+    "belum_diverifikasi": "Pengaduan sudah diterima dan menunggu verifikasi oleh admin koordinator.",
+    "terverifikasi": "Pengaduan sudah diverifikasi dan segera diteruskan ke OPD yang berwenang.",
+    "terdisposisi": "Pengaduan sudah diteruskan ke OPD dan menunggu tindak lanjut.",
+    "ditindaklanjuti": "OPD sudah memberi tindak lanjut. Silakan beri penilaian Anda.",
+    "selesai": "Penanganan pengaduan sudah selesai.",
+    "tunda": "Penanganan ditunda sementara, misalnya menunggu kelengkapan data.",
+    "bukan_wewenang": "Pengaduan ini bukan wewenang Pemerintah Kabupaten dan diteruskan ke instansi yang berwenang.",
+    "arsip": "Pengaduan diarsipkan.",
+}
+TRANSPARENCY_PERIODS = {30: "30 hari", 90: "90 hari", 365: "1 tahun"}
+
+
+@bp.record_once
+def _attach_limiter(setup: Any) -> None:
+    setup.app.extensions["suara_public_limiter"] = LoginLimiter(LOOKUP_FAILURES, LOOKUP_WINDOW_S)
+
+
+def _limiter() -> LoginLimiter:
+    return current_app.extensions["suara_public_limiter"]
+
+
+def mask_personal(text: str, complaint: Complaint) -> str:
+    """The text with the reporter's name (and its longer parts) and every phone-like number masked."""
+    names = []
+    if complaint.reporter_name:
+        full = complaint.reporter_name.strip()
+        names = [full] + [part for part in full.split() if len(part) >= 4]
+    for name in sorted(set(names), key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name)}\b", MASK, text, flags=re.IGNORECASE)
+    return re.sub(r"(?:\+?\d[\d\s\-.]{6,}\d)", MASK, text)
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """Everything the public page shows of one complaint."""
+
+    reference: str
+    reference_raw: str
+    status: str
+    status_label: str
+    explanation: str
+    classification: str
+    topic: str | None
+    kecamatan: str | None
+    agency: str | None
+    received_at: datetime | None
+    dispositioned_at: datetime | None
+    follow_up_at: datetime | None
+    closed_at: datetime | None
+    answers: list[tuple[datetime, str]]
+    rating: str | None
+    can_rate: bool
+    needs_phone: bool
+
+
+def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCalendar) -> PublicView | None:
+    """What the public may see, or None (unknown, draft, rejected or confidential: all look the same)."""
+    if complaint is None or complaint.confidential or not complaint.reference or complaint.status in an.NOT_COUNTED:
+        return None
+    place = complaint.place
+    kecamatan = (place.parent or place).name if place is not None else None
+    answers = [(f.at, mask_personal(f.text, complaint)) for f in db().scalars(
+        select(FollowUp).where(FollowUp.complaint_id == complaint.id).order_by(FollowUp.id))]  # fmt: skip
+    return PublicView(
+        reference=format_reference(complaint.reference), reference_raw=complaint.reference,
+        status=complaint.status, status_label=status_label(complaint.status),
+        explanation=STAGE_TEXT.get(complaint.status, ""),
+        classification=complaint.classification.replace("_", " ").capitalize(),
+        topic=complaint.topic.name if complaint.topic else None, kecamatan=kecamatan,
+        agency=complaint.agency.name if complaint.agency else None,
+        received_at=complaint.received_at, dispositioned_at=complaint.dispositioned_at,
+        follow_up_at=complaint.follow_up_at, closed_at=complaint.closed_at, answers=answers,
+        rating=complaint.rating, can_rate=sat.can_rate(db(), complaint, now, calendar),
+        needs_phone=bool(_phones(complaint)),
+    )  # fmt: skip
+
+
+def _phones(complaint: Complaint) -> list[str]:
+    numbers = [complaint.reporter_phone, complaint.call.caller_number if complaint.call else None]
+    return [re.sub(r"\D", "", n) for n in numbers if n and len(re.sub(r"\D", "", n)) >= 4]
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _client() -> str:
+    return request.remote_addr or "?"
+
+
+@bp.get("/lacak")
+def track():
+    text = request.args.get("nomor", "").strip()
+    view, searched = None, bool(text)
+    if searched:
+        if _limiter().blocked(_client()):
+            return _private(make_response(render_template("public/track.html", limited=True, nomor=text), 429))
+        reference = normalise_reference(text)
+        complaint = find_by_reference(db(), reference) if reference else None
+        view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
+        if view is None:
+            _limiter().failed(_client())
+    return _private(make_response(render_template(
+        "public/track.html", view=view, searched=searched, nomor=text, limited=False,
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS)))  # fmt: skip
+
+
+@bp.post("/lacak/<reference>/nilai")
+def rate(reference: str):
+    if _limiter().blocked(_client()):
+        return _private(make_response(render_template("public/track.html", limited=True, nomor=reference), 429))
+    complaint = find_by_reference(db(), reference)
+    view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
+    back = redirect(url_for("public.track", nomor=reference))
+    if view is None:
+        _limiter().failed(_client())
+        return back
+    phones = _phones(complaint)
+    digits = re.sub(r"\D", "", request.form.get("telepon_akhir", ""))
+    if phones and (len(digits) != 4 or not any(p.endswith(digits) for p in phones)):
+        _limiter().failed(_client())
+        flash("Empat digit terakhir nomor telepon tidak cocok dengan data pelapor.", "error")
+        return back
+    try:
+        sat.rate(db(), complaint, request.form.get("nilai", ""), sat.RatingSource.PUBLIC)
+    except sat.RatingError as exc:
+        db().rollback()
+        flash(exc.message_id, "error")
+        return back
+    db().commit()
+    flash("Terima kasih, penilaian Anda sudah disimpan.", "success")
+    return back
+
+
+@bp.get("/transparansi")
+def transparency():
+    days = request.args.get("periode", 90, type=int)
+    days = days if days in TRANSPARENCY_PERIODS else 90
+    period = an.Period.last_days(days)
+    session = db()
+    summary = an.overall(session, period)
+    topics = an.totals(session, "topic", period)
+    kecamatan = an.totals(session, "kecamatan", period)
+    agencies = an.totals(session, "agency", period)
+    topic_names, kec_names, agency_names = an.names(session, "topic"), an.names(session, "kecamatan"), an.names(session, "agency")
+    from models.entities import Agency
+
+    full_names = {str(i): n for i, n in session.execute(select(Agency.id, Agency.name))}
+
+    def ranked(totals: dict[str, an.Measures], labels: dict[str, str]) -> list[tuple[str, an.Measures]]:
+        rows = [(labels.get(v, v), m) for v, m in totals.items() if m.complaints and v != "0"]
+        return sorted(rows, key=lambda r: -r[1].complaints)
+
+    response = make_response(render_template(
+        "public/transparency.html", period=period, days=days, summary=summary, PERIODS=TRANSPARENCY_PERIODS,
+        topics=ranked(topics, topic_names)[:10], kecamatan=ranked(kecamatan, kec_names),
+        agencies=ranked(agencies, full_names | {k: v for k, v in agency_names.items() if k not in full_names}),
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
+    ))  # fmt: skip
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

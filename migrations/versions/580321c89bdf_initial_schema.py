@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bf6e55200c2a
+Revision ID: 580321c89bdf
 Revises: 
-Create Date: 2026-11-27 21:32:09.905718
+Create Date: 2026-11-27 22:06:02.845579
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = 'bf6e55200c2a'
+revision = '580321c89bdf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -27,6 +27,57 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agency')),
     sa.UniqueConstraint('key', name=op.f('uq_agency_key'))
+    )
+    op.create_table('analytics_complaint_fact',
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=12), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('kecamatan_id', sa.Integer(), nullable=False),
+    sa.Column('place_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('rating', sa.String(length=20), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
+    sa.Column('verify_on_time', sa.Boolean(), nullable=True),
+    sa.Column('answer_on_time', sa.Boolean(), nullable=True),
+    sa.Column('issue_id', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('complaint_id', name=op.f('pk_analytics_complaint_fact'))
+    )
+    with op.batch_alter_table('analytics_complaint_fact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_analytics_complaint_fact_day'), ['day'], unique=False)
+        batch_op.create_index('ix_analytics_complaint_fact_issue_day', ['issue_id', 'day'], unique=False)
+
+    op.create_table('analytics_daily',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.Integer(), nullable=False),
+    sa.Column('dimension', sa.String(length=12), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('value', sa.String(length=40), nullable=False),
+    sa.Column('complaints', sa.Integer(), nullable=False),
+    sa.Column('urgent', sa.Integer(), nullable=False),
+    sa.Column('open', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.Column('dispositioned', sa.Integer(), nullable=False),
+    sa.Column('dispositioned_on_time', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('answered_on_time', sa.Integer(), nullable=False),
+    sa.Column('sangat_puas', sa.Integer(), nullable=False),
+    sa.Column('puas', sa.Integer(), nullable=False),
+    sa.Column('cukup_puas', sa.Integer(), nullable=False),
+    sa.Column('tidak_puas', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_analytics_daily')),
+    sa.UniqueConstraint('scope', 'dimension', 'day', 'value', name=op.f('uq_analytics_daily_scope_dimension_day_value'))
+    )
+    op.create_table('analytics_issue_daily',
+    sa.Column('issue_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('complaints', sa.Integer(), nullable=False),
+    sa.Column('urgent', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('issue_id', 'day', name=op.f('pk_analytics_issue_daily'))
     )
     op.create_table('call',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -61,6 +112,32 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=400), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_holiday')),
     sa.UniqueConstraint('day', name=op.f('uq_holiday_day'))
+    )
+    op.create_table('issue',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('kecamatan_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('keywords', sa.JSON(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('centroid_idx', sa.LargeBinary(), nullable=False),
+    sa.Column('centroid_val', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_issue'))
+    )
+    with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_issue_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index('ix_issue_group', ['topic_id', 'kecamatan_id'], unique=False)
+
+    op.create_table('issue_model',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fitted_at', sa.DateTime(), nullable=False),
+    sa.Column('n_docs', sa.Integer(), nullable=False),
+    sa.Column('threshold', sa.Float(), nullable=False),
+    sa.Column('idf', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_issue_model'))
     )
     op.create_table('place',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -214,6 +291,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaint_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_due_at'), ['due_at'], unique=False)
+        batch_op.create_index('ix_complaint_overdue_cover', ['status', 'due_at', 'agency_id', 'place_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_place_id'), ['place_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_reporter_phone'), ['reporter_phone'], unique=False)
         batch_op.create_index('ix_complaint_status_created', ['status', 'created_at'], unique=False)
@@ -232,6 +310,20 @@ def upgrade() -> None:
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follow_up_complaint_id'), ['complaint_id'], unique=False)
 
+    op.create_table('satisfaction_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('rating', sa.String(length=20), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('first_rated_at', sa.DateTime(), nullable=False),
+    sa.Column('rated_at', sa.DateTime(), nullable=False),
+    sa.Column('changes', sa.Integer(), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'], name=op.f('fk_satisfaction_rating_by_user_id_user_account')),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_satisfaction_rating_complaint_id_complaint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_satisfaction_rating')),
+    sa.UniqueConstraint('complaint_id', name=op.f('uq_satisfaction_rating_complaint_id'))
+    )
     op.create_table('status_change',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=False),
@@ -256,6 +348,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_status_change_complaint_id'))
 
     op.drop_table('status_change')
+    op.drop_table('satisfaction_rating')
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_up_complaint_id'))
 
@@ -265,6 +358,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_complaint_status_created')
         batch_op.drop_index(batch_op.f('ix_complaint_reporter_phone'))
         batch_op.drop_index(batch_op.f('ix_complaint_place_id'))
+        batch_op.drop_index('ix_complaint_overdue_cover')
         batch_op.drop_index(batch_op.f('ix_complaint_due_at'))
         batch_op.drop_index(batch_op.f('ix_complaint_created_at'))
         batch_op.drop_index(batch_op.f('ix_complaint_call_id'))
@@ -293,6 +387,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_place_name'))
 
     op.drop_table('place')
+    op.drop_table('issue_model')
+    with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.drop_index('ix_issue_group')
+        batch_op.drop_index(batch_op.f('ix_issue_agency_id'))
+
+    op.drop_table('issue')
     op.drop_table('holiday')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_status'))
@@ -300,5 +400,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_call_caller_number'))
 
     op.drop_table('call')
+    op.drop_table('analytics_issue_daily')
+    op.drop_table('analytics_daily')
+    with op.batch_alter_table('analytics_complaint_fact', schema=None) as batch_op:
+        batch_op.drop_index('ix_analytics_complaint_fact_issue_day')
+        batch_op.drop_index(batch_op.f('ix_analytics_complaint_fact_day'))
+
+    op.drop_table('analytics_complaint_fact')
     op.drop_table('agency')
     # ### end Alembic commands ###

@@ -1,0 +1,411 @@
+"""Priority issues: complaints about the same problem in the same kecamatan and topic, grouped by text similarity.
+
+Text becomes a TF-IDF vector over hashed word 1-2-grams and character 3-5-grams (hashing keeps the
+vectorizer stateless, so a single new complaint can be placed without refitting anything; the IDF
+weights are refitted by the scheduled `recluster` job and stored in `issue_model`). Within one
+(topic, kecamatan) group, complaints are clustered by average-linkage agglomeration on cosine
+distance, cut at `SIMILARITY_THRESHOLD`.
+
+Incremental: `assign` puts a new complaint into the most similar issue of its group when the cosine
+similarity to that issue's centroid reaches the threshold, else opens a new issue. `recluster` redoes
+the grouping from scratch (a nightly job) and keeps issue ids stable by member overlap.
+
+`models.analytics` calls `assign` from its flush hook, so this module works on a Connection with Core
+statements (no ORM flush inside a flush).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import HashingVectorizer
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+
+SIMILARITY_THRESHOLD = 0.17
+"""Average-linkage cut: clusters merge while their mean pairwise cosine similarity reaches this
+(tuned on tests/issue_data.py: mean adjusted Rand index about 0.93 at 0.15-0.18)."""
+ASSIGN_THRESHOLD = 0.22
+"""Cosine similarity to an issue's centroid at which a new complaint joins that issue (a centroid is
+closer to its members than they are to each other, so this is higher than SIMILARITY_THRESHOLD)."""
+N_FEATURES = 2**18
+CENTROID_TERMS = 300
+"""A stored centroid keeps its strongest features only (enough for cosine, small in the database)."""
+MAX_AGGLOMERATIVE = 2500
+"""Larger groups are clustered by the incremental leader rule instead (a dense distance matrix would not fit)."""
+
+STOPWORDS = frozenset(
+    """yang di ke dari dan atau ini itu ada sudah belum akan juga dengan untuk pada dalam karena jadi
+    saya kami kita kamu anda bapak ibu pak bu mas mbak tolong mohon minta segera sekali banget sangat
+    terima kasih halo assalamualaikum selamat pagi siang sore malam nggih njih enggak nggak tidak tak
+    mau bisa tapi kalau kok sih ya lah pun nya lagi masih sampai sejak warga desa dusun rt rw kecamatan
+    kabupaten bojonegoro pengaduan laporan melaporkan lapor keluhan mengeluhkan""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, letters and digits only, stop words dropped."""
+    return " ".join(t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and len(t) > 1)
+
+
+_WORDS = HashingVectorizer(
+    n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None, lowercase=False, token_pattern=r"\S+"
+)
+_CHARS = HashingVectorizer(
+    n_features=N_FEATURES, analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False, norm=None, lowercase=False
+)
+
+
+def term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Raw hashed counts: word 1-2-grams in the first N_FEATURES columns, char 3-5-grams in the next."""
+    clean = [normalise_text(t) for t in texts]
+    return sparse.hstack([_WORDS.transform(clean), _CHARS.transform(clean)], format="csr")
+
+
+def fit_idf(tf: sparse.csr_matrix) -> np.ndarray:
+    """Smoothed IDF weights (as scikit-learn's TfidfTransformer) for every hashed feature."""
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
+    n = tf.shape[0]
+    return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+
+
+def tfidf(tf: sparse.csr_matrix, idf: np.ndarray | None) -> sparse.csr_matrix:
+    """Sublinear TF times IDF, rows scaled to unit length."""
+    x = tf.astype(np.float32, copy=True)
+    x.data = 1 + np.log(x.data)
+    if idf is not None:
+        x = x @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
+    norms[norms == 0] = 1
+    return sparse.csr_matrix(sparse.diags(1 / norms) @ x)
+
+
+def cluster_vectors(x: sparse.csr_matrix, threshold: float = SIMILARITY_THRESHOLD) -> np.ndarray:
+    """Cluster labels (0..k-1) for unit-length rows: average linkage, cut where similarity drops below threshold."""
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    if n > MAX_AGGLOMERATIVE:
+        return _leader_clusters(x, max(threshold, ASSIGN_THRESHOLD))
+    distance = 1 - (x @ x.T).toarray()
+    np.clip(distance, 0, 2, out=distance)
+    np.fill_diagonal(distance, 0)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1 - threshold
+    )
+    return model.fit_predict(distance)
+
+
+def _leader_clusters(x: sparse.csr_matrix, threshold: float) -> np.ndarray:
+    labels = np.empty(x.shape[0], dtype=int)
+    sums: list[sparse.csr_matrix] = []
+    counts: list[int] = []
+    for i in range(x.shape[0]):
+        row = x[i]
+        best, best_sim = -1, threshold
+        for k, total in enumerate(sums):
+            sim = (row @ total.T).toarray()[0, 0] / max(sparse.linalg.norm(total), 1e-9)
+            if sim >= best_sim:
+                best, best_sim = k, sim
+        if best < 0:
+            sums.append(row.copy())
+            counts.append(1)
+            best = len(sums) - 1
+        else:
+            sums[best] = sums[best] + row
+            counts[best] += 1
+        labels[i] = best
+    return labels
+
+
+def cluster_texts(texts: Sequence[str], threshold: float = SIMILARITY_THRESHOLD) -> np.ndarray:
+    """Cluster labels for texts of one (topic, kecamatan) group, IDF fitted on the texts themselves."""
+    tf = term_frequencies(texts)
+    return cluster_vectors(tfidf(tf, fit_idf(tf)), threshold)
+
+
+def keywords(texts: Iterable[str], limit: int = 4, df: Counter[str] | None = None, n_docs: int = 0) -> list[str]:
+    """The words that best describe a group of texts: frequent in it, rarer elsewhere (when `df` is given)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(set(normalise_text(text).split()))
+    scored = []
+    for word, count in counts.items():
+        if word.isdigit():
+            continue
+        weight = math.log((1 + n_docs) / (1 + df.get(word, 0))) + 1 if df else 1.0
+        scored.append((count * weight, word))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [word for _, word in scored[:limit]]
+
+
+def make_label(words: Sequence[str]) -> str:
+    """A short label from key words: "jalan berlubang · balai"."""
+    return " · ".join(words) if words else "(tanpa kata kunci)"
+
+
+# -- priority ------------------------------------------------------------------------------------
+
+PRIORITY_FORMULA = "Skor = N × (1 + min(G, 2)) × (1 + T) × (1 + 2·U)"
+PRIORITY_TERMS = (
+    ("N", "jumlah pengaduan dalam periode"),
+    ("G", "pertumbuhan dibanding periode sebelumnya yang sama panjang, (N − N₀) / max(N₀, 1), paling kecil 0"),
+    ("T", "pangsa pengaduan yang saat ini melewati batas waktu (0–1)"),
+    ("U", "pangsa pengaduan mendesak (0–1)"),
+)
+
+
+def priority_score(count: int, previous: int, overdue_share: float, urgent_share: float) -> float:
+    """Priority of an issue: volume, weighted up by growth (capped at 3×), lateness and urgency (see PRIORITY_FORMULA)."""
+    if count <= 0:
+        return 0.0
+    growth = min(max((count - previous) / max(previous, 1), 0.0), 2.0)
+    return round(count * (1 + growth) * (1 + overdue_share) * (1 + 2 * urgent_share), 2)
+
+
+def trend(count: int, previous: int) -> float | None:
+    """Relative change to the previous period (None when there was nothing before)."""
+    if previous == 0:
+        return None
+    return (count - previous) / previous
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+class Issue(Base):
+    """A group of complaints about one problem in one kecamatan and topic."""
+
+    __tablename__ = "issue"
+    __table_args__ = (Index("ix_issue_group", "topic_id", "kecamatan_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(Integer)
+    """0 when the complaints have no topic."""
+    kecamatan_id: Mapped[int] = mapped_column(Integer)
+    """0 when the complaints have no place."""
+    agency_id: Mapped[int] = mapped_column(Integer, index=True)
+    """The agency most of its complaints went to (0 for none yet)."""
+    label: Mapped[str] = mapped_column(String(200))
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    """Members at the last assignment or recluster (all periods)."""
+    centroid_idx: Mapped[bytes] = mapped_column(LargeBinary)
+    """int32 feature indices of the centroid's strongest features."""
+    centroid_val: Mapped[bytes] = mapped_column(LargeBinary)
+    """float32 weights matching centroid_idx, unit length."""
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IssueModel(Base):
+    """IDF weights fitted by the last recluster (one row; absent until the first recluster)."""
+
+    __tablename__ = "issue_model"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    n_docs: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[float] = mapped_column(Float)
+    idf: Mapped[bytes] = mapped_column(LargeBinary)
+    """float16 IDF of every hashed feature (2 × N_FEATURES values)."""
+
+
+_IDF_CACHE: dict[tuple[str, int, datetime], np.ndarray] = {}
+"""(database URL, model id, fitted_at) -> IDF: a read cache; each recluster writes a new key, so it never goes stale."""
+
+
+def load_idf(connection: Connection) -> np.ndarray | None:
+    """The current IDF weights, or None before the first recluster."""
+    row = connection.execute(select(IssueModel.id, IssueModel.fitted_at).order_by(IssueModel.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    key = (str(connection.engine.url), row.id, row.fitted_at)
+    if key not in _IDF_CACHE:
+        blob = connection.execute(select(IssueModel.idf).where(IssueModel.id == row.id)).scalar_one()
+        _IDF_CACHE.clear()
+        _IDF_CACHE[key] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+    return _IDF_CACHE[key]
+
+
+def _pack(vector: sparse.csr_matrix | np.ndarray) -> tuple[bytes, bytes]:
+    dense_like = sparse.csr_matrix(vector)
+    idx, val = dense_like.indices, dense_like.data
+    if len(val) > CENTROID_TERMS:
+        keep = np.argpartition(val, -CENTROID_TERMS)[-CENTROID_TERMS:]
+        idx, val = idx[keep], val[keep]
+    norm = float(np.linalg.norm(val)) or 1.0
+    return idx.astype(np.int32).tobytes(), (val / norm).astype(np.float32).tobytes()
+
+
+def _unpack(idx: bytes, val: bytes) -> sparse.csr_matrix:
+    indices = np.frombuffer(idx, dtype=np.int32)
+    values = np.frombuffer(val, dtype=np.float32)
+    order = np.argsort(indices)
+    return sparse.csr_matrix((values[order], indices[order], [0, len(indices)]), shape=(1, 2 * N_FEATURES))
+
+
+@dataclass(frozen=True)
+class Placement:
+    issue_id: int
+    similarity: float
+    opened: bool
+
+
+def assign(
+    connection: Connection,
+    text: str,
+    topic_id: int,
+    kecamatan_id: int,
+    agency_id: int,
+    now: datetime | None = None,
+    threshold: float = ASSIGN_THRESHOLD,
+) -> Placement:
+    """Put one complaint into the most similar issue of its group, or open a new issue for it."""
+    now = now or utcnow()
+    vector = tfidf(term_frequencies([text]), load_idf(connection))
+    candidates = connection.execute(
+        select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val).where(
+            Issue.topic_id == topic_id, Issue.kecamatan_id == kecamatan_id
+        )
+    ).all()
+    best, best_sim = None, -1.0
+    for row in candidates:
+        sim = float((vector @ _unpack(row.centroid_idx, row.centroid_val).T).toarray()[0, 0])
+        if sim > best_sim:
+            best, best_sim = row, sim
+    if best is not None and best_sim >= threshold:
+        centroid = _unpack(best.centroid_idx, best.centroid_val) * best.size + vector
+        idx, val = _pack(centroid)
+        connection.execute(
+            update(Issue)
+            .where(Issue.id == best.id)
+            .values(size=Issue.size + 1, centroid_idx=idx, centroid_val=val, updated_at=now)
+        )
+        return Placement(best.id, best_sim, False)
+    idx, val = _pack(vector)
+    words = keywords([text])
+    issue_id = connection.execute(
+        insert(Issue).values(
+            topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency_id, label=make_label(words),
+            keywords=words, size=1, centroid_idx=idx, centroid_val=val, created_at=now, updated_at=now,
+        )
+    ).inserted_primary_key[0]  # fmt: skip
+    return Placement(issue_id, max(best_sim, 0.0), True)
+
+
+def release(connection: Connection, issue_id: int) -> None:
+    """A member left the issue (its topic or place changed, or it was deleted): shrink it; drop it when empty."""
+    connection.execute(update(Issue).where(Issue.id == issue_id).values(size=Issue.size - 1))
+    connection.execute(delete(Issue).where(Issue.id == issue_id, Issue.size <= 0))
+
+
+# -- the scheduled recluster ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReclusterResult:
+    complaints: int
+    issues: int
+    groups: int
+    seconds: float
+
+
+def recluster(session: Session, threshold: float = SIMILARITY_THRESHOLD, now: datetime | None = None) -> ReclusterResult:
+    """Regroup every counted complaint into issues, refit the IDF, keep ids of issues that keep most members.
+
+    The caller commits. Runs as a nightly job; between runs `assign` places new complaints.
+    """
+    import time
+
+    from models import analytics
+    from models.entities import Complaint
+
+    started = time.perf_counter()
+    now = now or utcnow()
+    rows = session.execute(
+        select(
+            analytics.ComplaintFact.complaint_id, analytics.ComplaintFact.topic_id,
+            analytics.ComplaintFact.kecamatan_id, analytics.ComplaintFact.agency_id,
+            analytics.ComplaintFact.issue_id, Complaint.title, Complaint.description,
+        )
+        .join(Complaint, Complaint.id == analytics.ComplaintFact.complaint_id)
+        .where(analytics.ComplaintFact.counted.is_(True))
+        .order_by(analytics.ComplaintFact.complaint_id)
+    ).all()  # fmt: skip
+    texts = [f"{r.title}. {r.description}" for r in rows]
+    tf = term_frequencies(texts) if rows else sparse.csr_matrix((0, 2 * N_FEATURES), dtype=np.float32)
+    idf = fit_idf(tf)
+    x = tfidf(tf, idf)
+
+    word_df: Counter[str] = Counter()
+    for text in texts:
+        word_df.update(set(normalise_text(text).split()))
+
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r.topic_id, r.kecamatan_id), []).append(i)
+
+    old_issue_ids = set(session.scalars(select(Issue.id)))
+    taken: set[int] = set()
+    membership: dict[int, int] = {}
+    new_issues: list[dict] = []
+    for (topic_id, kecamatan_id), members in groups.items():
+        labels = cluster_vectors(x[members], threshold)
+        for label in np.unique(labels):
+            idx = [members[j] for j in np.flatnonzero(labels == label)]
+            previous = Counter(rows[i].issue_id for i in idx if rows[i].issue_id in old_issue_ids)
+            keep = next((issue_id for issue_id, _ in previous.most_common() if issue_id not in taken), None)
+            if keep is not None:
+                taken.add(keep)
+            words = keywords([texts[i] for i in idx], df=word_df, n_docs=len(rows))
+            centroid_idx, centroid_val = _pack(np.asarray(x[idx].sum(axis=0)))
+            agency = Counter(rows[i].agency_id for i in idx if rows[i].agency_id).most_common(1)
+            new_issues.append(dict(
+                id=keep, topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency[0][0] if agency else 0,
+                label=make_label(words), keywords=words, size=len(idx), centroid_idx=centroid_idx,
+                centroid_val=centroid_val, updated_at=now, _members=idx,
+            ))  # fmt: skip
+
+    session.execute(delete(Issue).where(Issue.id.not_in(taken)) if taken else delete(Issue))
+    for item in new_issues:
+        members = item.pop("_members")
+        if item["id"] is None:
+            item.pop("id")
+            item["created_at"] = now
+            issue_id = session.execute(insert(Issue).values(**item)).inserted_primary_key[0]
+        else:
+            issue_id = item.pop("id")
+            session.execute(update(Issue).where(Issue.id == issue_id).values(**item))
+        for i in members:
+            membership[rows[i].complaint_id] = issue_id
+
+    session.execute(delete(IssueModel))
+    session.add(IssueModel(fitted_at=now, n_docs=len(rows), threshold=threshold, idf=idf.astype(np.float16).tobytes()))
+    analytics.set_issue_membership(session, membership)
+    session.flush()
+    return ReclusterResult(len(rows), len(new_issues), len(groups), time.perf_counter() - started)
