@@ -1,6 +1,8 @@
 """Rebuild transcribe/drafting/data/router.joblib from routing_dev.jsonl and the labelled phrases.
 
 Usage: python scripts/train_router.py [PATH_TO_routing_dev.jsonl] [--cv]
+The Whisper transcripts of the phrases (data/asr_phrases.jsonl, from scripts/make_asr_training.py) are
+used when present: as training rows, and as the source of recognizer-like copies of the reports.
 """
 
 from __future__ import annotations

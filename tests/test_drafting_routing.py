@@ -1,15 +1,18 @@
-"""Routing accuracy stays above a bound on a fixed held-out split of routing_dev.jsonl (skipped without it)."""
+"""Routing: phonetic keys, recognizer training data, the flat-score fallback, and held-out accuracy on routing_dev.jsonl."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from transcribe.drafting import training
-from transcribe.drafting.router import load_router
+from transcribe.drafting import Drafter, training
+from transcribe.drafting.draft import LAINNYA_MIN_SCORE
+from transcribe.drafting.router import load_router, router_text, sound_key
 
 REPORTS = Path(os.environ.get("SUARA_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "eval" / "routing_dev.jsonl"
 
@@ -22,6 +25,35 @@ def test_artefact_holds_no_rare_words() -> None:
     router = load_router()
     assert router.word_vec.stop_words_ is None and router.char_vec.stop_words_ is None
     assert router.word_vec.min_df >= 3
+    assert router.sound_vec is not None and router.sound_vec.stop_words_ is None and router.sound_vec.min_df >= 3
+
+
+def test_recognizer_like_copies_are_learned_from_our_phrases() -> None:
+    noise = training.learn_asr_noise()
+    assert noise is not None and 0.2 < noise.word_error <= 0.6
+    rng = random.Random(1)
+    heard = noise.apply("air PDAM di desa kami mati sudah tiga hari mohon segera diperbaiki", rng)
+    assert heard and heard != "air pdam di desa kami mati sudah tiga hari mohon segera diperbaiki"
+
+
+@pytest.mark.parametrize(("heard", "said"), [
+    ("pus kesmas", "puskesmas"),
+    ("transmiglasi", "transmigrasi"),
+    ("rawatinap", "rawat inap"),
+    ("Danadeza", "dana desa"),
+    ("Pinggil Sunai", "pinggir sungai"),
+])
+def test_sound_key_maps_recognizer_spellings_alike(heard: str, said: str) -> None:
+    assert sound_key(router_text(heard)) == sound_key(router_text(said))
+
+
+def test_asr_training_rows_are_labelled_with_known_topics() -> None:
+    rows = training.asr_examples()
+    assert len(rows) >= 100
+    assert {r.label for r in rows} <= set(training.topic_keys())
+    phrases = {p for items in training.read_phrases().values() for p in items}
+    lines = [json.loads(line) for line in training.data_path(training.ASR_PHRASES).read_text(encoding="utf-8").splitlines()]
+    assert all(line["text"] in phrases for line in lines)
 
 
 @pytest.mark.skipif(not REPORTS.exists(), reason="routing_dev.jsonl not available")
@@ -37,3 +69,14 @@ def test_held_out_accuracy() -> None:
     top3 = np.mean([any(t in r["accept"] for t in p) for p, r in zip(ranked, test)])
     assert top1 >= 0.80
     assert top3 >= 0.92
+
+
+def test_flat_scores_fall_back_to_lainnya_only_for_typed_text() -> None:
+    drafter = Drafter()
+    text = "pak tolong dibantu nggih kulo bingung"
+    best = load_router().predict(text)[0]
+    assert best[0] != "lainnya" and best[1] < LAINNYA_MIN_SCORE
+    assert drafter.route(text)[0][0] == "lainnya"
+    # recognised text (words given, or said so): the garbled transcript keeps its best guess and its low score
+    assert drafter.route(text, recognised=True)[0] == best
+    assert drafter.route(text, words=[])[0] == best

@@ -100,8 +100,13 @@ class Drafter:
         """Load the models now rather than on the first draft."""
         self.draft("jalan rusak di desa Sumengko")
 
-    def route(self, text: str, words: list[dict] | None = None) -> list[tuple[str, float]]:
-        """Top-3 (topic, score) for a text; low-confidence recognizer words do not count as keywords."""
+    def route(self, text: str, words: list[dict] | None = None, *, recognised: bool | None = None) -> list[tuple[str, float]]:
+        """Top-3 (topic, score) for a text; low-confidence recognizer words do not count as keywords.
+
+        `recognised` (default: words were given) says the text comes from a recognizer: its scores are flat
+        because it is garbled, so a flat distribution keeps its best topic (with its low score for the
+        operator) instead of falling back to `lainnya`.
+        """
         router, _, _ = self._load()
         unsure = frozenset(
             w for item in (words or []) if float(item.get("conf", 1.0)) < LOW_CONFIDENCE_WORD
@@ -110,7 +115,12 @@ class Drafter:
         if len(router_text(text).split()) < MIN_CONTENT_WORDS:
             return [("lainnya", 1.0)]
         topics = router.predict(text, unsure)
-        if topics[0][1] < LAINNYA_MIN_SCORE:
+        # In typed text a flat distribution means nothing fits, unless a domain word of the top topic is there.
+        # Recognised text is flat because it is garbled: its best guess is still better than `lainnya`.
+        if recognised is None:
+            recognised = words is not None
+        if (topics[0][1] < LAINNYA_MIN_SCORE and not recognised
+                and not router.keyword_evidence(text, topics[0][0], unsure)):
             topics = [("lainnya", topics[0][1])] + [t for t in topics if t[0] != "lainnya"][:2]
         return topics
 

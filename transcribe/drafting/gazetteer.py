@@ -20,6 +20,8 @@ COMMON_WORD_NAMES = frozenset(
 """Names that are also ordinary words (or common elsewhere): they count only after a cue or capitalised."""
 FUZZY_MIN_LEN = 6
 FUZZY_CUTOFF = 84.0
+CUED_KECAMATAN_CUTOFF = 80.0
+"""Cutoff for a short name right after "kecamatan" ("kecamatan ngrao", "kecamatan kanur"): the cue makes it safe."""
 LOCAL_FUZZY_CUTOFF = 72.0
 """Cutoff when looking for a desa only among those of the kecamatan already found."""
 LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
@@ -132,11 +134,17 @@ class Gazetteer:
         for i, j, joined in windows:
             cue = self._cue(keys, i)
             if joined in self.kecamatan or joined in self.desa_by_key:
-                if joined in COMMON_WORD_NAMES and cue is None and not self._capitalised(raw_tokens, i):
+                if (joined in COMMON_WORD_NAMES and cue is None and not self._capitalised(raw_tokens, i)
+                        and not (joined in self.kecamatan and self._follows_desa(found, raw_tokens, i))):
                     continue
                 found.append(Mention(joined, i, j, 1.0, cue))
             elif len(joined) >= FUZZY_MIN_LEN:
                 fuzzy_queries.append((i, j, joined, cue))
+            elif cue == "kecamatan" and len(joined) >= 4 and j - i <= 2:
+                match = process.extractOne(joined, list(self.kecamatan), scorer=fuzz.ratio,
+                                           score_cutoff=CUED_KECAMATAN_CUTOFF)
+                if match:
+                    found.append(Mention(match[0], i, j, match[1] / 100 * 0.9, cue))
         if fuzzy_queries:
             scores = process.cdist([q[2] for q in fuzzy_queries], self.fuzzy_keys, scorer=fuzz.ratio,
                                    score_cutoff=FUZZY_CUTOFF, workers=1)
@@ -173,6 +181,12 @@ class Gazetteer:
             if k not in ("di", "ing", "neng", "dari", "wilayah", "daerah", "nomor"):
                 return None
         return None
+
+    @staticmethod
+    def _follows_desa(found: list[Mention], raw_tokens: list[str], i: int) -> bool:
+        """True when token i comes right after a desa name ("desa sendang rejo, dander"): a kecamatan then."""
+        before = i - 1 if i > 0 and raw_tokens[i - 1] == "," else i
+        return any(m.end == before and m.cue == "desa" for m in found)
 
     @staticmethod
     def _capitalised(raw_tokens: list[str], i: int) -> bool:

@@ -22,6 +22,9 @@ FUZZY_KEYWORD_CUTOFF = 86.0
 KEYWORD_SCALE = 0.6
 """Weight of the keyword block against the unit-length n-gram blocks."""
 SOFTMAX_SHARPNESS = 4.0
+SOUND_SCALE = 1.0
+"""Weight of the phonetic n-gram block."""
+SOUND_NGRAMS = (3, 5)
 LOW_CONFIDENCE_WORD = 0.35
 """Recognizer words below this confidence do not count as keyword evidence."""
 _MASK_RE = re.compile(r"\[\*+\]|\d+")
@@ -36,6 +39,22 @@ def data_path(name: str) -> Path:
 def load_keywords() -> dict:
     """Topic keywords, titles and title phrases."""
     return json.loads(data_path("keywords.json").read_text(encoding="utf-8"))
+
+
+_SOUND_RULES = [("kh", "k"), ("sy", "s"), ("ny", "n"), ("ng", "n"), ("dj", "j"), ("tj", "c"), ("oe", "u"),
+                ("q", "k"), ("x", "ks"), ("z", "s"), ("v", "p"), ("f", "p"), ("b", "p"), ("d", "t"), ("g", "k"),
+                ("j", "c"), ("r", "l"), ("y", "i"), ("w", "u"), ("o", "u"), ("e", "a"), ("h", "")]
+_SOUND_TABLE = str.maketrans({a: b for a, b in _SOUND_RULES if len(a) == 1})
+_REPEAT_RE = re.compile(r"(.)\1+")
+
+
+def sound_key(text: str) -> str:
+    """A coarse phonetic spelling of a router_text with the spaces removed, so that recognizer confusions
+    (voicing, r/l, e/a, o/u, dropped h) and split or merged words ("pus kesmas", "rawatinap") map alike."""
+    for a, b in _SOUND_RULES:
+        if len(a) > 1:
+            text = text.replace(a, b)
+    return _REPEAT_RE.sub(r"\1", text.translate(_SOUND_TABLE).replace(" ", ""))
 
 
 def router_text(text: str) -> str:
@@ -113,6 +132,8 @@ class Router:
     char_vec: TfidfVectorizer
     keywords: KeywordFeatures
     model: LinearSVC
+    sound_vec: TfidfVectorizer | None = None
+    """Character n-grams of `sound_key` (None: not used)."""
 
     @property
     def topics(self) -> list[str]:
@@ -122,10 +143,20 @@ class Router:
         rt = [router_text(t) for t in texts]
         unsure = unsure or [frozenset()] * len(rt)
         kw = np.vstack([self.keywords.transform_one(t, u) for t, u in zip(rt, unsure)])
-        return sparse.hstack([self.word_vec.transform(rt), self.char_vec.transform(rt), sparse.csr_matrix(kw * KEYWORD_SCALE)]).tocsr()
+        blocks = [self.word_vec.transform(rt), self.char_vec.transform(rt), sparse.csr_matrix(kw * KEYWORD_SCALE)]
+        if self.sound_vec is not None:
+            blocks.append(self.sound_vec.transform([sound_key(t) for t in rt]) * SOUND_SCALE)
+        return sparse.hstack(blocks).tocsr()
 
     def decision(self, texts: list[str], unsure: list[frozenset[str]] | None = None) -> np.ndarray:
         return self.model.decision_function(self.features(texts, unsure))
+
+    def keyword_evidence(self, text: str, topic: str, unsure: frozenset[str] = frozenset()) -> bool:
+        """True when a keyword of `topic` (exact or fuzzy) occurs among the sure words of the text."""
+        if topic not in self.topics:
+            return False
+        counts = self.keywords.transform_one(router_text(text), unsure)
+        return bool(counts[self.keywords.topics.index(topic)] > 0)
 
     def predict(self, text: str, unsure: frozenset[str] = frozenset(), k: int = 3) -> list[tuple[str, float]]:
         """Top-k (topic, score) with scores summing to at most 1."""
@@ -141,7 +172,7 @@ class Router:
 
 def fit_router(texts: list[str], labels: list[str], weights: list[float], keywords: dict[str, list[str]],
                topics: list[str], c: float = 0.5, balanced: float = 1.0,
-               vocabulary_texts: list[str] | None = None) -> Router:
+               vocabulary_texts: list[str] | None = None, sound: bool = True) -> Router:
     """Fit vectorizers and the SVM; vocabularies keep only n-grams seen in four distinct texts (no names).
 
     `vocabulary_texts` are the distinct originals (no noisy copies), so a name cannot reach min_df by repetition.
@@ -153,8 +184,15 @@ def fit_router(texts: list[str], labels: list[str], weights: list[float], keywor
     kwf = KeywordFeatures(topics, keywords)
     word_vec.fit(vocab_rt)
     char_vec.fit(vocab_rt)
-    X = sparse.hstack([word_vec.transform(rt), char_vec.transform(rt),
-                       sparse.csr_matrix(kwf.transform(rt) * KEYWORD_SCALE)]).tocsr()
+    blocks = [word_vec.transform(rt), char_vec.transform(rt), sparse.csr_matrix(kwf.transform(rt) * KEYWORD_SCALE)]
+    sound_vec = None
+    if sound:
+        sound_vec = TfidfVectorizer(analyzer="char", ngram_range=(SOUND_NGRAMS), min_df=4, sublinear_tf=True,
+                                    max_features=150000)
+        sound_vec.fit(sorted({sound_key(t) for t in vocab_rt}))
+        blocks.append(sound_vec.transform([sound_key(t) for t in rt]) * SOUND_SCALE)
+        sound_vec.stop_words_ = None
+    X = sparse.hstack(blocks).tocsr()
     # the pruned terms would otherwise be pickled too, and they include rare words such as names
     word_vec.stop_words_ = None
     char_vec.stop_words_ = None
@@ -164,7 +202,7 @@ def fit_router(texts: list[str], labels: list[str], weights: list[float], keywor
     class_weight = {t: (mean / n) ** balanced for t, n in counts.items()}
     model = LinearSVC(C=c, class_weight=class_weight, max_iter=5000)
     model.fit(X, labels, sample_weight=np.asarray(weights))
-    return Router(word_vec, char_vec, kwf, model)
+    return Router(word_vec, char_vec, kwf, model, sound_vec)
 
 
 def load_router(path: Path | None = None) -> Router:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
-from transcribe.drafting.router import Router, data_path, fit_router, load_keywords
+from transcribe.drafting.router import Router, data_path, fit_router, load_keywords, router_text
+
+ASR_PHRASES = "asr_phrases.jsonl"
 
 OPENERS = [
     "", "", "", "assalamualaikum pak, saya mau lapor", "halo, selamat pagi pak, nggih", "eee nggih, niku pak",
@@ -104,6 +108,88 @@ def corrupt(text: str, rng: random.Random, rate: float = 0.12) -> str:
     return " ".join(out)
 
 
+def asr_examples(path: Path | None = None) -> list[Example]:
+    """Whisper transcripts of our own phrases spoken at telephone quality (scripts/make_asr_training.py), labelled."""
+    path = path or data_path(ASR_PHRASES)
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Example(r["transcript"], r["topic"]) for r in rows if r["transcript"].strip()]
+
+
+@dataclass(frozen=True)
+class AsrNoise:
+    """Word and letter confusions learned by aligning our phrases with Whisper's transcripts of them."""
+
+    words: dict[str, list[str]]
+    """Said word → what was heard instead ("" when dropped, two words when split)."""
+    letters: list[tuple[str, str]]
+    """(said letters, heard letters) inside misheard words, one entry per occurrence."""
+    word_error: float
+    """Share of said words not heard verbatim."""
+
+    def apply(self, text: str, rng: random.Random) -> str:
+        """The text as the recognizer might write it."""
+        out: list[str] = []
+        for w in router_text(text).split():
+            if rng.random() >= self.word_error:
+                out.append(w)
+            elif w in self.words and rng.random() < 0.5:
+                out.append(rng.choice(self.words[w]))
+            elif rng.random() < 0.15 and out:
+                out[-1] += w  # merged with the previous word
+            else:
+                for _ in range(rng.choice((1, 1, 2))):
+                    w = self._confuse(w, rng)
+                out.append(w)
+        return " ".join(t for t in out if t)
+
+    def _confuse(self, word: str, rng: random.Random) -> str:
+        for _ in range(12):
+            said, heard = rng.choice(self.letters)
+            if said and said in word:
+                starts = [i for i in range(len(word)) if word.startswith(said, i)]
+                i = rng.choice(starts)
+                return word[:i] + heard + word[i + len(said):]
+            if not said and word:
+                i = rng.randrange(len(word) + 1)
+                return word[:i] + heard + word[i:]
+        return word
+
+
+def learn_asr_noise(path: Path | None = None) -> AsrNoise | None:
+    """Confusions of the recognizer from asr_phrases.jsonl (our phrases only); None without that file."""
+    path = path or data_path(ASR_PHRASES)
+    if not path.exists():
+        return None
+    words: dict[str, list[str]] = {}
+    letters: list[tuple[str, str]] = []
+    said_total = errors = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        a, b = router_text(row["text"]).split(), router_text(row["transcript"]).split()
+        said_total += len(a)
+        for op, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+            if op == "equal":
+                continue
+            errors += i2 - i1
+            if op == "delete":
+                for w in a[i1:i2]:
+                    words.setdefault(w, []).append("")
+            elif op == "replace":
+                said, heard = " ".join(a[i1:i2]), " ".join(b[j1:j2])
+                if i2 - i1 == 1 and j2 - j1 <= 2:
+                    words.setdefault(said, []).append(heard)
+                for cop, x1, x2, y1, y2 in SequenceMatcher(a=said, b=heard, autojunk=False).get_opcodes():
+                    if cop != "equal" and x2 - x1 <= 3 and y2 - y1 <= 3:
+                        letters.append((said[x1:x2], heard[y1:y2]))
+    if not said_total or not letters:
+        return None
+    return AsrNoise(words, letters, min(0.6, errors / said_total))
+
+
 def read_reports(path: Path) -> list[dict]:
     """Rows of routing_dev.jsonl (id, title, text, accept)."""
     with path.open(encoding="utf-8") as fh:
@@ -116,18 +202,25 @@ def report_text(row: dict) -> str:
 
 
 def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
-                 seed: int = 3) -> tuple[list[str], list[str], list[float]]:
-    """Texts, labels, weights: reports (first accepted key), labelled examples, and noisy copies of both."""
+                 asr_weight: float = 0.5, noise_rate: float = 0.12, heard_copies: int = 2,
+                 heard_weight: float = 0.5, seed: int = 3) -> tuple[list[str], list[str], list[float]]:
+    """Texts, labels, weights: reports (first accepted key), labelled examples, noisy copies of both, and
+    the recognizer's transcripts of the labelled phrases."""
     rng = random.Random(seed)
     texts: list[str] = []
     labels: list[str] = []
     weights: list[float] = []
+    heard = learn_asr_noise() if heard_copies else None
     for row in reports:
+        for _ in range(heard_copies if heard else 0):
+            texts.append(heard.apply(report_text(row), rng))  # type: ignore[union-attr]
+            labels.append(row["accept"][0])
+            weights.append(heard_weight)
         texts.append(report_text(row))
         labels.append(row["accept"][0])
         weights.append(1.0)
         for _ in range(noise_copies):
-            texts.append(corrupt(report_text(row), rng))
+            texts.append(corrupt(report_text(row), rng, noise_rate))
             labels.append(row["accept"][0])
             weights.append(0.5)
     for ex in labelled_examples():
@@ -135,9 +228,14 @@ def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_co
         labels.append(ex.label)
         weights.append(synthetic_weight)
         if noise_copies and rng.random() < 0.5:
-            texts.append(corrupt(ex.text, rng))
+            texts.append(corrupt(ex.text, rng, noise_rate))
             labels.append(ex.label)
             weights.append(synthetic_weight * 0.5)
+    if asr_weight > 0:
+        for ex in asr_examples():
+            texts.append(ex.text)
+            labels.append(ex.label)
+            weights.append(asr_weight)
     return texts, labels, weights
 
 
@@ -151,10 +249,13 @@ def train(reports: list[dict], **kwargs: float) -> Router:
     """A router trained on these reports and the labelled examples."""
     c = float(kwargs.pop("c", 1.0))
     balanced = float(kwargs.pop("balanced", 1.0))
+    sound = bool(kwargs.pop("sound", True))
     texts, labels, weights = training_set(reports, **kwargs)  # type: ignore[arg-type]
     originals = [report_text(r) for r in reports] + [ex.text for ex in labelled_examples()]
+    if kwargs.get("asr_weight", 0.5) > 0:
+        originals += [ex.text for ex in asr_examples()]
     return fit_router(texts, labels, weights, load_keywords()["topics"], topic_keys(), c=c, balanced=balanced,
-                      vocabulary_texts=originals)
+                      vocabulary_texts=originals, sound=sound)
 
 
 @dataclass(frozen=True)
@@ -166,8 +267,13 @@ class CvResult:
     """Report id → top-3 topics predicted when that report was held out."""
 
 
-def cross_validate(reports: list[dict], folds: int = 5, seed: int = 0, noisy_eval: bool = False, **kwargs: float) -> CvResult:
-    """k-fold CV: each report is scored by a router that never saw it."""
+def cross_validate(reports: list[dict], folds: int = 5, seed: int = 0, noisy_eval: bool = False,
+                   on_fold: Callable[[Router, set[str]], None] | None = None, **kwargs: float) -> CvResult:
+    """k-fold CV: each report is scored by a router that never saw it.
+
+    `on_fold(router, held_out_ids)` is called with each fold's router, e.g. to route other texts of the
+    held-out reports (their spoken versions) with a router that did not see them.
+    """
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(reports))
     preds: dict[str, list[str]] = {}
@@ -181,6 +287,8 @@ def cross_validate(reports: list[dict], folds: int = 5, seed: int = 0, noisy_eva
         texts = [report_text(r) for r in test_rows]
         if noisy_eval:
             texts = [corrupt(t, noise) for t in texts]
+        if on_fold is not None:
+            on_fold(router, {str(r["id"]) for r in test_rows})
         d = router.decision(texts)
         for row, scores in zip(test_rows, d):
             ranked = [router.topics[i] for i in np.argsort(-scores)[:3]]
