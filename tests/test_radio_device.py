@@ -13,7 +13,7 @@ from sqlalchemy import select
 from models.db import session_factory
 from models.entities import Call
 from tests.speech import synth_tools_missing
-from tests.radio_support import PulseServer, caller_texts, jingle, silence, speech
+from tests.radio_support import PulseServer, caller_texts, char_error_rate, jingle, silence, speech
 from transcribe.engines import load_engine
 from models.radio import RadioShow
 from voice.radio.show import LiveShow
@@ -96,8 +96,8 @@ def test_capture_from_the_sound_card_gives_partials_and_a_transcribed_call(pulse
     from transcribe.pipeline import transcribe_call
 
     transcript = transcribe_call(session, vosk_settings, call, engine_name="whisper")
-    said = transcript.text.lower()
-    assert sum(word in said for word in ("bpjs", "kesehatan", "peserta", "syarat", "masyarakat")) >= 2, said
+    # The capture chain, not the recognizer, is under test: a wrong rate, channel mix or lost blocks garble it.
+    assert char_error_rate(text, transcript.text) < 0.5, transcript.text
 
 
 def test_device_lost_mid_show_reconnects_and_marks_the_gap(pulse, vosk_settings, db_engine, session, tmp_path):  # noqa: ANN001

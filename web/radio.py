@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
 from models.entities import Role
 from models.errors import SuaraError
 from web.auth import role_required
 from web.state import db, get_or_404, state
+
+if TYPE_CHECKING:
+    from voice.radio.show import Span
+
+MAX_FORM_SPANS = 200
 
 bp = Blueprint("radio", __name__, url_prefix="/radio")
 
@@ -131,3 +136,69 @@ def mark(show_id: int) -> Response:
     else:
         abort(400)
     return Response(json.dumps({"ok": True, "segment": result, **live.snapshot()}), mimetype="application/json")
+
+
+@bp.get("/<int:show_id>/potong-ulang")
+@role_required(Role.OPERATOR)
+def resegment_form(show_id: int) -> str | Response:
+    """The caller spans voice activity finds in the archive, to accept, adjust or leave out."""
+    from models.radio import RadioShow
+    from voice.radio.show import ResegmentError, detect_spans
+
+    record = get_or_404(RadioShow, show_id)
+    try:
+        _require_finished(record)
+        spans = detect_spans(state().settings, record)
+    except ResegmentError as exc:
+        flash(exc.message_id, "error")
+        return redirect(url_for("radio.show", show_id=show_id))
+    return render_template("radio_resegment.html", show=record, spans=spans)
+
+
+@bp.post("/<int:show_id>/potong-ulang")
+@role_required(Role.OPERATOR)
+def resegment(show_id: int) -> Response:
+    """Cut a finished show again: automatically (`mode=auto`) or into the spans the operator accepted."""
+    from models.radio import RadioShow
+    from voice.radio.show import ResegmentError, resegment_show
+
+    record = get_or_404(RadioShow, show_id)
+    try:
+        _require_finished(record)
+        spans = None if request.form.get("mode") == "auto" else _spans_from_form(request.form)
+        done = resegment_show(db(), state().settings, record, spans)
+        db().commit()
+    except ResegmentError as exc:
+        db().rollback()
+        flash(exc.message_id, "error")
+        return redirect(url_for("radio.show", show_id=show_id))
+    for result in done.created:
+        state().jobs.enqueue_call(result.call_id)
+    flash(f"Dipotong ulang: {len(done.created)} segmen baru, {len(done.kept)} tetap, {len(done.superseded)} diganti.", "info")
+    return redirect(url_for("radio.show", show_id=show_id))
+
+
+def _require_finished(record: Any) -> None:
+    """A show still captured by this process (or recorded as running) is not cut again."""
+    from voice.radio.show import ResegmentError
+
+    if record.id in _desk().live or record.status == "running":
+        raise ResegmentError(f"show {record.id} is running", "Siaran masih berjalan; potong ulang setelah selesai.")
+
+
+def _spans_from_form(form: Any) -> list[Span]:
+    """Rows `span-N-start`, `span-N-end`, `span-N-name` whose `span-N-use` is ticked; empty rows are skipped."""
+    from voice.radio.show import ResegmentError, Span
+
+    spans = []
+    for i in range(MAX_FORM_SPANS):
+        if f"span-{i}-start" not in form:
+            break
+        start, end = form[f"span-{i}-start"].strip(), (form.get(f"span-{i}-end") or "").strip()
+        if not form.get(f"span-{i}-use") or not (start and end):
+            continue
+        try:
+            spans.append(Span(float(start.replace(",", ".")), float(end.replace(",", ".")), form.get(f"span-{i}-name", "")))
+        except ValueError:
+            raise ResegmentError(f"bad span {start!r}-{end!r}", "Awal dan akhir rentang harus berupa angka detik.") from None
+    return spans

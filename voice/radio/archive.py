@@ -76,12 +76,12 @@ class ShowArchive:
                 self._fh.close()
 
 
-def read_span(path: Path, start_s: float, end_s: float) -> np.ndarray:
-    """Samples of a finished archive between two offsets."""
+def read_span(path: Path, start_s: float, end_s: float | None) -> np.ndarray:
+    """Samples of a finished archive between two offsets (`end_s` None: to the end)."""
     import soundfile as sf
 
     with sf.SoundFile(str(path)) as snd:
-        first = max(0, int(round(start_s * snd.samplerate)))
-        snd.seek(min(first, snd.frames))
-        count = max(0, int(round(end_s * snd.samplerate)) - first)
-        return snd.read(count, dtype="int16")
+        first = min(max(0, int(round(start_s * snd.samplerate))), snd.frames)
+        last = snd.frames if end_s is None else min(snd.frames, int(round(end_s * snd.samplerate)))
+        snd.seek(first)
+        return snd.read(max(0, last - first), dtype="int16")

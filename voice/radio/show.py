@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.base import utcnow
 from models.config import Settings
 from models.entities import Channel, Complaint
+from models.errors import SuaraError
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
 from voice.intake import IncomingAudio, receive_call
 from voice.radio.activity import WINDOW, Activity, ActivityParams, ActivityTracker
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_GAP_FILL_S = 600.0
 """A lost source is stood in for by this much silence at most, so offsets keep to the clock."""
 SEGMENT_PAD_S = 0.3
+MIN_SEGMENT_S = 0.5
+"""Shorter segments are dropped (a double click, a mark right after another)."""
 MAX_BATCH_S = 1.0
 """The recognizer takes at most this much queued audio in one step."""
 Origin = Literal["manual", "suggestion", "auto", "resegment"]
@@ -175,6 +179,16 @@ class LiveShow:
     @property
     def now_s(self) -> float:
         return self.archive.duration_s if self.archive else 0.0
+
+    @property
+    def recognized_s(self) -> float:
+        """Show time the live recognizer has consumed (the captured time once it has finished)."""
+        return min(self._recognized_s, self.now_s)
+
+    @property
+    def lag_s(self) -> float:
+        """How far the live recognizer is behind the capture, in seconds of show."""
+        return max(0.0, self.now_s - self.recognized_s)
 
     # -------------------------------------------------------------- control (any thread)
     def new_caller(self, name: str = "", at_s: float | None = None, origin: Origin = "manual") -> int:
@@ -384,7 +398,7 @@ class LiveShow:
             self._finalise_show()
 
     def _store(self, segment: OpenSegment, end_s: float) -> None:
-        if end_s - segment.start_s < 0.5:
+        if end_s - segment.start_s < MIN_SEGMENT_S:
             self._emit("segment_dropped", end_s, segment=segment.number)
             return
         samples = self.archive.read(segment.start_s, end_s)  # type: ignore[union-attr]
@@ -492,28 +506,101 @@ class Span:
     name: str = ""
 
 
-def resegment_show(
-    session: Session, settings: Settings, show: RadioShow, spans: list[Span] | None = None,
-    enqueue: Callable[[int], None] | None = None, activity: ActivityParams | None = None,
-) -> list[SegmentResult]:
-    """Cut a finished show again: the given spans, or those voice activity finds. Old segments are superseded.
+@dataclass(frozen=True)
+class Resegmentation:
+    """What re-segmenting a show did."""
 
-    The new segments get new numbers (so new calls); the old calls and drafts stay for the operator.
-    The caller commits, then enqueues the pipeline for each result's call.
-    """
+    created: list[SegmentResult]
+    """New segments, each a new call: the caller enqueues their pipelines after committing."""
+    kept: list[SegmentResult]
+    """Requested spans the show already had as segments; their calls and drafts stay as they are."""
+    superseded: list[int]
+    """Numbers of the segments that are no longer current (their calls and drafts stay for the operator)."""
+
+
+class ResegmentError(SuaraError):
+    """The show cannot be cut again, or the spans asked for do not fit it."""
+
+    code = "resegment_error"
+    message_id = "Siaran tidak dapat dipotong ulang."
+    http_status = 409
+
+
+SAME_SPAN_S = 0.05
+"""Spans whose ends are this close are the same span (form values are rounded)."""
+
+
+def detect_spans(settings: Settings, show: RadioShow, activity: ActivityParams | None = None) -> list[Span]:
+    """The caller spans voice activity finds in a show's archive (long pauses, music and jingles between callers)."""
     from voice.radio.activity import find_spans
 
-    path = settings.data_dir / (show.archive_path or f"radio/show-{show.id}.wav")
+    samples = read_span(_archive_path(settings, show), 0.0, None)
+    return [Span(round(s, 2), round(e, 2)) for s, e in find_spans(samples, activity, SEGMENT_PAD_S)]
+
+
+def resegment_show(
+    session: Session, settings: Settings, show: RadioShow, spans: list[Span] | None = None,
+    activity: ActivityParams | None = None,
+) -> Resegmentation:
+    """Cut a finished show again into `spans` (default: those voice activity finds); the caller commits.
+
+    A span the show already has as a segment keeps it (and its call), so the same spans twice change
+    nothing; every other span becomes a new segment with a new number and a new call. Segments that
+    match no span are marked superseded.
+    """
+    if show.status == "running":
+        raise ResegmentError(f"show {show.id} is still running", "Siaran masih berjalan; potong ulang setelah selesai.")
     if spans is None:
-        samples = read_span(path, 0.0, float("inf") if show.duration_s is None else show.duration_s + 1)
-        spans = [Span(s, e) for s, e in find_spans(samples, activity, SEGMENT_PAD_S)]
-    for old in show.segments:
-        old.superseded = True
+        spans = detect_spans(settings, show, activity)
+    spans = _checked_spans(spans, show.duration_s)
+    path = _archive_path(settings, show)
+    existing = sorted(show.segments, key=lambda row: (row.superseded, row.number))  # current ones match first
+    matched: set[int] = set()
+    created: list[SegmentResult] = []
+    kept: list[SegmentResult] = []
     number = (session.scalar(select(func.max(RadioSegment.number)).where(RadioSegment.show_id == show.id)) or 0) + 1
-    results = []
-    for i, span in enumerate(spans):
+    for span in spans:
+        row = next((r for r in existing if r.id not in matched and r.call_id is not None
+                    and abs(r.start_s - span.start_s) <= SAME_SPAN_S and abs(r.end_s - span.end_s) <= SAME_SPAN_S), None)
+        if row is not None:
+            matched.add(row.id)
+            row.superseded = False
+            row.name = span.name.strip() or row.name
+            kept.append(_with_draft(session, SegmentResult(show.name, row.number, row.start_s, row.end_s, row.live_text,
+                                                           row.call_id, None)))  # type: ignore[arg-type]
+            continue
         samples = read_span(path, span.start_s, span.end_s)
-        results.append(store_segment(session, settings, show, number + i, span.start_s, span.end_s, samples,
-                                     name=span.name, origin="resegment"))
+        created.append(store_segment(session, settings, show, number, span.start_s, span.end_s, samples,
+                                     name=span.name.strip(), origin="resegment"))
+        number += 1
+    superseded = []
+    for row in existing:
+        if row.id not in matched and not row.superseded:
+            row.superseded = True
+            superseded.append(row.number)
     session.flush()
-    return results
+    log.info("show %s re-segmented: %d new, %d kept, %d superseded", show.id, len(created), len(kept), len(superseded))
+    return Resegmentation(created, kept, superseded)
+
+
+def _archive_path(settings: Settings, show: RadioShow) -> Path:
+    path = settings.data_dir / (show.archive_path or f"radio/show-{show.id}.wav")
+    if not path.is_file():
+        raise ResegmentError(f"no archive at {path}", "Rekaman siaran ini tidak ditemukan.")
+    return path
+
+
+def _checked_spans(spans: list[Span], duration_s: float | None) -> list[Span]:
+    """The spans in order, each long enough, inside the show and not overlapping another."""
+    if not spans:
+        raise ResegmentError("no spans", "Pilih setidaknya satu rentang penelepon.")
+    ordered = sorted(spans, key=lambda span: span.start_s)
+    limit = (duration_s if duration_s is not None else float("inf")) + SAME_SPAN_S
+    for i, span in enumerate(ordered):
+        if not (0.0 <= span.start_s and span.end_s <= limit and span.end_s - span.start_s >= MIN_SEGMENT_S):
+            raise ResegmentError(f"span {span} outside the show or too short",
+                                 f"Rentang {span.start_s:.1f}–{span.end_s:.1f} dtk di luar siaran atau terlalu pendek.")
+        if i and span.start_s < ordered[i - 1].end_s - SAME_SPAN_S:
+            raise ResegmentError(f"span {span} overlaps the one before",
+                                 f"Rentang {span.start_s:.1f}–{span.end_s:.1f} dtk tumpang tindih dengan rentang sebelumnya.")
+    return ordered
