@@ -29,7 +29,7 @@ run: install
 	$(BIN)/suara serve --host 127.0.0.1 --port 5000
 
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SUARA_NO_SKIP=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

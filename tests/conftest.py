@@ -125,3 +125,54 @@ def postgres_url() -> str:
     yield server.url
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def live_server(app):  # noqa: ANN001, ANN201
+    """The app on a real threaded HTTP server on a free loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app.config["SSE_KEEPALIVE_S"] = 1.0
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():  # noqa: ANN201
+    """Debian's chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+# `make test` sets SUARA_NO_SKIP=1: a test skipped because a tool or service is missing means the
+# fresh-machine install is broken, and that must fail the run instead of passing quietly.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:  # noqa: ANN001
+    if report.skipped and os.environ.get("SUARA_NO_SKIP") == "1":
+        _skipped.append(f"{report.nodeid}: {report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr}")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001
+    if _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    if _skipped:
+        terminalreporter.write_line(f"SUARA_NO_SKIP: {len(_skipped)} test(s) skipped, which fails the run:", red=True)
+        for line in _skipped:
+            terminalreporter.write_line(f"  {line}", red=True)

@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.browser import login_page
 from tests.console_data import make_complaint, make_draft, past
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def server(app):  # noqa: ANN001, ANN201
-    app.config["SSE_KEEPALIVE_S"] = 1.0
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def _login(browser, base: str, username: str, viewport: dict | None = None):  # noqa: ANN001, ANN202
-    context = browser.new_context(viewport=viewport or {"width": 1366, "height": 768})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
-
-
-def test_operator_reviews_live_draft_and_liaison_answers(server, browser, app, session, settings, users) -> None:  # noqa: ANN001
+def test_operator_reviews_live_draft_and_liaison_answers(live_server, browser, app, session, settings, users) -> None:  # noqa: ANN001
     overdue = make_complaint(session, settings, "terdisposisi", title="Jembatan Ngraho retak", received_at=past(30))
     overdue.dispositioned_at = past(20)
     from models import lifecycle as lc
@@ -62,8 +18,8 @@ def test_operator_reviews_live_draft_and_liaison_answers(server, browser, app, s
     lc.refresh_due(session, overdue, settings)
     session.commit()
 
-    page = _login(browser, server, "operator")
-    page.goto(f"{server}/konsol/")
+    page = login_page(browser, live_server, "operator")
+    page.goto(f"{live_server}/konsol/")
     page.wait_for_selector("#live-status[data-state=live]")
     assert page.locator("#inbox-rows .empty").count() == 1
 
@@ -110,8 +66,8 @@ def test_operator_reviews_live_draft_and_liaison_answers(server, browser, app, s
     page.wait_for_selector("text=Terdisposisi")
 
     # The liaison of that agency answers; the overdue complaint is flagged in their queue.
-    liaison = _login(browser, server, "liaison_pu", viewport={"width": 820, "height": 1180})
-    liaison.goto(f"{server}/konsol/opd")
+    liaison = login_page(browser, live_server, "liaison_pu", viewport={"width": 820, "height": 1180})
+    liaison.goto(f"{live_server}/konsol/opd")
     assert "Terlambat" in liaison.inner_text(f"#complaint-{overdue.id}")
     liaison.click(f"#complaint-{draft.id} a")
     liaison.fill("form.act-tindak-lanjut textarea[name=text]", "Jalan sudah ditambal oleh tim UPT.")

@@ -11,12 +11,11 @@ from sqlalchemy import select
 from models.entities import Call, Channel
 from tests.radio_support import caller_texts, make_show
 from tests.speech import synth_tools_missing
-from tests.test_browser_console import CHROMIUM, _login, browser, server  # noqa: F401 - fixtures
+from tests.browser import login_page
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
     pytest.mark.skipif(bool(synth_tools_missing()), reason="speech synthesis tools missing"),
 ]
 
@@ -37,13 +36,13 @@ def app(settings, db_engine):  # noqa: ANN001, ANN201
     app.extensions["suara"].engine.dispose()
 
 
-def test_operator_watches_partials_and_marks_a_caller(server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001, F811
+def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
     script = make_show(tmp_path / "speech", caller_texts(1))
     show_file = tmp_path / "sapa-bupati.wav"
     sf.write(show_file, script.samples, 16_000, subtype="PCM_16")
 
-    page = _login(browser, server, "operator")
-    page.goto(f"{server}/radio/")
+    page = login_page(browser, live_server, "operator")
+    page.goto(f"{live_server}/radio/")
     page.fill("input[name=show]", "SAPA BUPATI")
     page.fill("input[name=source]", str(show_file))
     page.select_option("select[name=engine]", "vosk")
