@@ -9,13 +9,15 @@ import models.all  # noqa: F401  (registers every table on Base.metadata)
 from models.base import Base
 from models.config import Settings
 from models.db import make_engine
+from models.search import include_in_schema_comparison
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
+                      include_name=include_in_schema_comparison)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,7 +34,8 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # noqa: ANN001
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                      include_name=include_in_schema_comparison)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,23 +1,26 @@
-"""Migrations build the whole schema from an empty database, on SQLite and on a real PostgreSQL."""
+"""Migrations build the whole schema from an empty database, on SQLite and on a real PostgreSQL, search included."""
 
 from __future__ import annotations
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 
 import models.all  # noqa: F401
 from models.base import Base
 from models.db import make_engine, session_factory
-from models.migrate import current, upgrade
+from models.entities import Complaint
+from models.migrate import alembic_config, current, upgrade
+from models.search import complaint_text_matches, include_in_schema_comparison
 from models.seed import seed_all
 
 
 def _assert_schema_matches_models(url: str) -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_in_schema_comparison})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
 
@@ -55,4 +58,54 @@ def test_upgrade_from_empty_postgresql(postgres_url: str) -> None:
     with session_factory(engine)() as session:
         assert seed_all(session)["agencies"] == 19
         session.commit()
+    _search_works_after_upgrade(engine)
+    with engine.connect() as connection:  # the query's expression is the indexed one
+        connection.execute(text("SET enable_seqscan = off"))
+        query = select(Complaint.id).where(complaint_text_matches("jembatan kalit", "postgresql"))
+        sql = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+        plan = connection.execute(text(f"EXPLAIN {sql}")).scalars().all()
+    assert any("ix_complaint_search_tsv" in line for line in plan), plan
+    engine.dispose()
+
+
+def _search_works_after_upgrade(engine: Engine) -> None:
+    """Complaints inserted into a migrated database are found by every word, the last one as a prefix."""
+    with session_factory(engine)() as session:
+        kept = Complaint(title="Jembatan Kalitidu ambrol", description="warga tidak bisa menyeberang")
+        gone = Complaint(title="Lampu jalan mati", description="gelap di malam hari")
+        session.add_all([kept, gone])
+        session.commit()
+        gone.title = "Lampu taman mati"
+        session.commit()
+
+        def found(query: str) -> set[int]:
+            dialect = engine.dialect.name
+            return set(session.scalars(select(Complaint.id).where(complaint_text_matches(query, dialect))))
+
+        assert found("kalitidu") == found("JEMBATAN kalit") == found("menyeberang") == {kept.id}
+        assert found("jalan") == set() and found("taman") == {gone.id}
+        for syntax in ('"', "NEAR(jembatan", "-jembatan*", "jembatan) OR (", "':*&|!", "\\"):
+            found(syntax)  # must not raise
+        session.delete(gone)
+        session.commit()
+        assert found("taman") == set()
+
+
+def test_search_migration_on_sqlite_up_and_down(tmp_path) -> None:  # noqa: ANN001
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'search.sqlite3'}"
+    command.upgrade(alembic_config(url), "580321c89bdf")
+    engine = make_engine(url)
+    with session_factory(engine)() as session:  # a complaint from before the index: the upgrade indexes it
+        session.add(Complaint(title="Sampah menumpuk di Baureno", description=""))
+        session.commit()
+    upgrade(url)
+    with session_factory(engine)() as session:
+        assert len(session.scalars(select(Complaint.id).where(complaint_text_matches("baureno", "sqlite"))).all()) == 1
+    _search_works_after_upgrade(engine)
+    command.downgrade(alembic_config(url), "580321c89bdf")
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'complaint_fts%'")).scalars().all()
+    assert left == []
     engine.dispose()

@@ -38,6 +38,7 @@ from models import lifecycle as lc
 from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
+from models.search import complaint_text_matches
 from web.auth import role_required
 from web.state import db, state
 
@@ -47,8 +48,6 @@ bp = Blueprint("console", __name__)
 PAGE_SIZE = 50
 INBOX_LIMIT = 100
 KEEPALIVE_S = 15.0
-TEXT_SEARCH_WINDOW = 20_000
-"""How many of the newest complaints a free-text search reads."""
 LOW_CONFIDENCE = 0.6
 """Words recognised with less confidence than this are marked for the operator."""
 
@@ -734,7 +733,7 @@ class ListFilters:
 
 
 def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: datetime) -> Select[tuple[Complaint]]:
-    """Apply the list filters; every branch is served by an index (id, reference, reporter_phone, status, due_at)."""
+    """Apply the list filters; every branch is served by an index (id, reference, reporter_phone, full text, status, due_at)."""
     from models.refs import normalise_reference
 
     if f.q:
@@ -747,12 +746,7 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
         elif f.q.startswith("#") and f.q[1:].isdigit():
             query = query.where(Complaint.id == int(f.q[1:]))
         else:
-            pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            # A substring search cannot use an index: it scans the newest TEXT_SEARCH_WINDOW complaints only,
-            # which keeps the page fast at 100 000 complaints (reference and phone searches cover everything).
-            newest = db().scalar(select(func.max(Complaint.id))) or 0
-            query = query.where(Complaint.id > newest - TEXT_SEARCH_WINDOW)
-            query = query.where(or_(Complaint.title.ilike(pattern, escape="\\"), Complaint.description.ilike(pattern, escape="\\")))
+            query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name))
     if f.status == "terbuka":
         query = query.where(Complaint.status.in_(OPEN_STATUSES))
     elif f.status == "tertutup":
