@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from transcribe.types import TARGET_RATE_HZ, AudioChunk, StreamResult, Transcrip
 logger = logging.getLogger(__name__)
 
 LANGUAGE = "id"
+
+RANDOM_SEED = 20_240_917
+"""Seed of CTranslate2's sampler (temperature fallback), so the same audio always gives the same text."""
 
 # Generic vocabulary of citizen complaints to a regency, in the register callers use. Whisper base knows
 # little of local names and agency acronyms; seeing them in the prompt makes it spell them as written.
@@ -51,14 +55,17 @@ class WhisperOptions:
     condition_on_previous_text: bool = False
     """Off: on noisy telephone audio, conditioning on its own output sends Whisper into loops."""
     temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    """Keep the fallback: without it degraded audio ends in repetition loops."""
+    """Keep the fallback: without it degraded audio ends in repetition loops. It samples, from a generator
+    seeded with `RANDOM_SEED` before every recognition, so results are reproducible."""
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
-    initial_prompt: bool = True
-    """Prefix the domain prompt (`domain_prompt()`)."""
-    normalize: bool = True
-    """Bring the speech level to `target_dbfs` before recognition (telephone audio is often quiet)."""
+    initial_prompt: bool = False
+    """Prefix the domain prompt (`domain_prompt()`). Measured on telephone audio: no better, and slower."""
+    latin_only: bool = True
+    """Suppress tokens outside the Latin script: noisy audio otherwise yields stray CJK/Cyrillic words."""
+    normalize: bool = False
+    """Bring the speech level to `target_dbfs` first. Measured: no gain (Whisper's log-mel is level-robust)."""
     target_dbfs: float = -20.0
     preemphasis: float = 0.0
     """0: off. First-order pre-emphasis coefficient (e.g. 0.97) to lift muffled telephone speech."""
@@ -67,6 +74,19 @@ class WhisperOptions:
     vad_threshold: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
     """More faster-whisper `transcribe()` keywords (experiments)."""
+
+
+_LATIN_TEXT = re.compile(r"^[\x20-\x7E\u00A0-\u024F\u2018-\u201F\u2026]*$")
+
+
+def non_latin_tokens(tokenizer: Any, n_text_tokens: int = 50257) -> list[int]:
+    """Ids of text tokens that are not Latin script (or are stray UTF-8 byte pieces of such characters)."""
+    ids = []
+    for token_id in range(n_text_tokens):
+        text = tokenizer.decode([token_id])
+        if text and not _LATIN_TEXT.match(text):
+            ids.append(token_id)
+    return ids
 
 
 def condition_audio(samples: np.ndarray, options: WhisperOptions) -> np.ndarray:
@@ -95,6 +115,27 @@ def _speech_rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(loud)))
 
 
+class _SamplingWatch:
+    """Stands in for the CTranslate2 Whisper model inside `WhisperModel`; notes when a decode samples.
+
+    CTranslate2 draws samples from a generator per worker thread, seeded from `set_random_seed()` only when
+    the thread first samples: seeding again later has no effect. To restart the sampler before a
+    transcription the model is reloaded (a new worker thread), which is only needed after one that sampled.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.sampled = False
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("sampling_topk", 1) != 1:
+            self.sampled = True
+        return self.model.generate(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
 class WhisperEngine:
     """A faster-whisper model directory, loaded once per process."""
 
@@ -120,8 +161,14 @@ class WhisperEngine:
         self.options = options or WhisperOptions()
         self._prompt = domain_prompt() if self.options.initial_prompt else None
         self._model: Any = None
+        self._suppress: list[int] = [-1]
         self._lock = threading.Lock()
+        self._decode_lock = threading.Lock()
+        """One recognition at a time, so each starts from the seeded sampler (CTranslate2 decodes one at a
+        time anyway: cpu_threads per engine, one worker)."""
+        self._watch: _SamplingWatch | None = None
         self.load_s: float | None = None
+        self.sampler_resets = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhisperEngine:
@@ -157,15 +204,24 @@ class WhisperEngine:
                 started = time.perf_counter()
                 try:
                     # A directory, never a size name: a name would make faster-whisper download weights.
-                    self._model = WhisperModel(
+                    model = WhisperModel(
                         str(model_dir), device="cpu", compute_type=self.compute_type,
                         cpu_threads=self.cpu_threads, local_files_only=True,
                     )
                 except (RuntimeError, ValueError, OSError) as exc:
                     raise ModelError(f"faster-whisper could not load {model_dir}: {exc}") from exc
+                if self.options.latin_only:
+                    self._suppress = [-1, *non_latin_tokens(model.hf_tokenizer)]
+                self._watch = model.model = _SamplingWatch(model.model)
+                self._model = model
                 self.load_s = time.perf_counter() - started
                 logger.info("Whisper model %s (%s) loaded in %.1f s", model_dir, self.compute_type, self.load_s)
         return self._model
+
+    @property
+    def suppress_tokens(self) -> list[int]:
+        """Token ids Whisper may not emit (-1: its default set of symbols), once loaded."""
+        return list(self._suppress)
 
     def stream(self) -> WhisperStream:
         """A new stream: finals per speech segment."""
@@ -193,6 +249,28 @@ class WhisperEngine:
         model = self.load()
         opts = self.options
         audio = condition_audio(samples, opts)
+        with self._decode_lock:
+            self._reset_sampler()
+            return self._decode(model, audio, offset_s, vad)
+
+    def _reset_sampler(self) -> None:
+        """Seed the sampler of the temperature fallback: the same audio gives the same text in any order."""
+        import ctranslate2
+
+        ctranslate2.set_random_seed(RANDOM_SEED)
+        watch = self._watch
+        if watch is not None and watch.sampled:
+            # The worker thread's generator has moved on and cannot be reseeded: a fresh model (about
+            # 0.3 s of CPU for base int8) gets a new one, seeded above, on its first sample.
+            watch.model = ctranslate2.models.Whisper(
+                str(self.model_dir), device="cpu", compute_type=self.compute_type,
+                intra_threads=self.cpu_threads, inter_threads=1,
+            )
+            watch.sampled = False
+            self.sampler_resets += 1
+
+    def _decode(self, model: Any, audio: np.ndarray, offset_s: float, vad: bool) -> tuple[str, list[Word]]:
+        opts = self.options
         segments, _info = model.transcribe(
             audio,
             language=LANGUAGE,
@@ -204,6 +282,7 @@ class WhisperEngine:
             no_speech_threshold=opts.no_speech_threshold,
             condition_on_previous_text=opts.condition_on_previous_text,
             initial_prompt=self._prompt,
+            suppress_tokens=self._suppress,
             word_timestamps=True,
             vad_filter=vad,
             vad_parameters=self.vad_parameters() if vad else None,
