@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from models.db import session_factory
 from models.entities import Call
+from tests.conftest import login
 from tests.speech import speech_dev_rows, synth_phone8k, synth_tools_missing
 from transcribe.engines import load_engine
 from transcribe.jobs import JobQueue
@@ -23,6 +24,7 @@ from voice.audiosocket import (
     KIND_AUDIO, KIND_DTMF, KIND_HANGUP, KIND_UUID, AudioSocketConfig, AudioSocketServer, caller_from_uuid,
     encode_frame, parse_listen,
 )
+from voice.cli_audiosocket import start_audiosocket_in_app
 from voice.live import LiveRegistry
 
 pytestmark = pytest.mark.skipif(bool(synth_tools_missing()), reason="needs espeak-ng, mbrola-id1 and sox")
@@ -141,6 +143,48 @@ def test_broken_connections_keep_the_audio(server, session, phone_call_8k, case:
                 "oversize": "protocol error: audio frame", "unknown_type": "protocol error: unknown frame",
                 "error_frame": "asterisk error 0x03"}[case]
     assert call.meta["end"].startswith(expected)
+
+
+def test_stop_ends_calls_in_progress_and_keeps_their_audio(server, session, phone_call_8k) -> None:  # noqa: ANN001
+    call_uuid = uuid.uuid4()
+    with connect(server) as sock:
+        sock.sendall(encode_frame(KIND_UUID, call_uuid.bytes) + b"".join(audio_frames(phone_call_8k[:8000])))
+        wait_until(lambda: server.config.live.active_count() == 1)
+        server.stop()  # no hang-up from the caller: the server ends the call itself
+    call = session.get(Call, server.config.stored[0])
+    assert call.external_id == str(call_uuid) and call.meta["end"] == "server stopped"
+    assert call.duration_s == pytest.approx(1.0, abs=0.05)
+
+
+def test_in_app_server_shows_its_calls_on_the_live_page(app, client, users, session, phone_call_8k) -> None:  # noqa: ANN001
+    server = start_audiosocket_in_app(app, "127.0.0.1:0")
+    login(client, "operator")
+
+    def line() -> dict | None:
+        lines = client.get("/live/lines.json").json["lines"]
+        return lines[0] if lines else None
+
+    try:
+        with connect(server) as sock:
+            sock.sendall(encode_frame(KIND_UUID, uuid.UUID(CALLER_UUID).bytes) + b"".join(audio_frames(phone_call_8k[:20_000])))
+            wait_until(lambda: (line() or {}).get("text"))  # running transcript while the call is on
+            in_progress = line()
+            sock.sendall(encode_frame(KIND_HANGUP))
+            [call_id] = wait_stored(server)
+        wait_until(lambda: line()["call_id"])
+    finally:
+        server.stop()
+    assert in_progress["line_id"] == CALLER_UUID and in_progress["source"] == "audiosocket"
+    assert in_progress["caller_number"] == "6281234567890" and in_progress["ended_at"] is None
+    assert line()["call_id"] == call_id and line()["ended_at"] is not None
+    assert session.get(Call, call_id).meta["end"] == "hangup"
+
+
+def wait_until(condition, timeout_s: float = 15) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("garbage", [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", bytes(range(256)) * 4, b"\x10\x00\x02ab"])

@@ -113,6 +113,11 @@ class AudioSocketHandler(socketserver.StreamRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.request.settimeout(self.server.config.idle_timeout_s)
+        self.server.track(self.request, True)
+
+    def finish(self) -> None:
+        self.server.track(self.request, False)
+        super().finish()
 
     def handle(self) -> None:
         config = self.server.config
@@ -124,6 +129,7 @@ class AudioSocketHandler(socketserver.StreamRequestHandler):
             while True:
                 frame = read_frame(self.rfile)
                 if frame is None:
+                    reason = "server stopped" if self.server.stopping else reason
                     break
                 if frame.kind == KIND_UUID:
                     if session is not None:
@@ -184,6 +190,9 @@ class AudioSocketServer(socketserver.ThreadingTCPServer):
 
     def __init__(self, host: str, port: int, config: AudioSocketConfig) -> None:
         self.config = config
+        self.stopping = False
+        self._active: set[socket.socket] = set()
+        self._active_lock = threading.Lock()
         super().__init__((host, port), AudioSocketHandler)
 
     def start_background(self) -> threading.Thread:
@@ -191,6 +200,38 @@ class AudioSocketServer(socketserver.ThreadingTCPServer):
         thread = threading.Thread(target=self.serve_forever, name="audiosocket", daemon=True)
         thread.start()
         return thread
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop taking calls and end those in progress, whose audio so far is stored; `graceful` waits for that.
+
+        Same signature as huey's consumer, so `suara serve` stops it with its job threads."""
+        self.shutdown()
+        with self._active_lock:
+            self.stopping = True
+            for sock in self._active:
+                _end_reading(sock)
+        if graceful:
+            self.server_close()  # joins the handler threads
+        else:
+            self.socket.close()
+
+    def track(self, sock: socket.socket, active: bool) -> None:
+        """Register (or forget) a connection in progress, so `stop()` can end it."""
+        with self._active_lock:
+            if not active:
+                self._active.discard(sock)
+                return
+            self._active.add(sock)
+            if self.stopping:  # accepted while stopping
+                _end_reading(sock)
+
+
+def _end_reading(sock: socket.socket) -> None:
+    """Make the handler's next read see end-of-stream, so it stores the call and returns."""
+    try:
+        sock.shutdown(socket.SHUT_RD)
+    except OSError as exc:  # the peer went away at the same moment
+        log.debug("audiosocket: ending a connection: %s", exc)
 
 
 def parse_listen(listen: str) -> tuple[str, int]:

@@ -1,40 +1,67 @@
-"""`suara audiosocket --listen HOST:PORT`: the Asterisk AudioSocket server as its own process."""
+"""The Asterisk AudioSocket server as its own process (`suara audiosocket --listen HOST:PORT`), or inside
+the web process (`SUARA_AUDIOSOCKET_LISTEN`), where its calls show on the operator's live page."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import Settings
 from models.db import make_engine, session_factory
 from transcribe.engines import load_engine
 from transcribe.errors import ModelError
 from transcribe.jobs import JobQueue
+from transcribe.types import Engine
 from voice.audiosocket import AudioSocketConfig, AudioSocketServer, parse_listen
-from voice.live import LiveRegistry
+from voice.live import LiveRegistry, registry_for
 
 log = logging.getLogger(__name__)
 
 
 def run_audiosocket(settings: Settings, listen: str) -> None:
     """Serve AudioSocket connections until interrupted; calls are stored and enqueued like every other call."""
-    host, port = parse_listen(listen)
     db = make_engine(settings.database_url)
     jobs = JobQueue(settings, engine=db)
+    server = _server(listen, settings, session_factory(db), jobs, LiveRegistry())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopping; storing the calls in progress")
+    finally:
+        server.stop()
+        db.dispose()
+
+
+def start_audiosocket_in_app(app: Any, listen: str) -> AudioSocketServer:
+    """Serve AudioSocket from a daemon thread of the web process, with the app's live registry and jobs.
+
+    Returns the running server; `server.stop()` ends it after the calls in progress are stored."""
+    state = app.extensions["suara"]
+    server = _server(listen, state.settings, state.sessions, state.jobs, registry_for(app))
+    server.start_background()
+    return server
+
+
+def _server(
+    listen: str, settings: Settings, sessions: sessionmaker[Session], jobs: JobQueue, live: LiveRegistry
+) -> AudioSocketServer:
+    host, port = parse_listen(listen)
+    config = AudioSocketConfig(settings, sessions, _live_engine(settings), jobs.enqueue_call, live)
+    server = AudioSocketServer(host, port, config)
+    log.info("AudioSocket server listening on %s:%s", *server.server_address[:2])
+    return server
+
+
+def _live_engine(settings: Settings) -> Engine | None:
+    """The configured engine with its model loaded now, not during the first caller's greeting."""
     try:
         engine = load_engine(settings)
         load = getattr(engine, "load", None)
         if load is not None:
-            load()  # load the model now, not during the first caller's greeting
+            load()
     except ModelError as exc:
         log.error("no live recognition (%s); calls are still recorded and transcribed by the jobs", exc)
-        engine = None
-    config = AudioSocketConfig(settings, session_factory(db), engine, jobs.enqueue_call, LiveRegistry())
-    server = AudioSocketServer(host, port, config)
-    log.info("AudioSocket server listening on %s:%s", *server.server_address[:2])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stopping; finishing the calls in progress")
-    finally:
-        server.server_close()
-        db.dispose()
+        return None
+    return engine

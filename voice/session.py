@@ -1,9 +1,9 @@
 """One call in progress: audio in from a real-time thread, conversion and recognition in a worker thread.
 
 The source thread (a socket reader, a websocket handler) only calls `push()`, which enqueues. The
-worker converts to 16 kHz, keeps every sample, feeds the recognizer stream and reports partial and
-final text to the live registry. `close()` drains the queue and returns what the call produced;
-`store_call()` then stores the audio and the call first, before anything can fail.
+worker converts to 16 kHz, keeps every sample, feeds the recognizer stream in blocks of about 0.2 s
+and reports partial and final text to the live registry. `close()` drains the queue and returns what
+the call produced; `store_call()` then stores the audio and the call first, before anything can fail.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 _STOP = object()
 
+FEED_BLOCK_S = 0.2
+"""Audio given to the recognizer per call. Sources send 20 ms frames; each recognizer call has a fixed
+cost (Vosk's PartialResult, Whisper's VAD call, a live event), so fifty a second would be waste."""
+FEED_BLOCK_SAMPLES = int(FEED_BLOCK_S * TARGET_RATE_HZ)
+
 
 @dataclass
 class SessionResult:
@@ -42,7 +48,7 @@ class SessionResult:
     """16 kHz mono int16: everything received."""
     finals: list[StreamResult]
     partial_latencies_s: list[float]
-    """Wall time from a block's arrival to the partial/final result it produced."""
+    """Wall time from the arrival of the oldest audio in a recognizer call to each result it produced."""
     final_delays_s: list[float] = field(default_factory=list)
     """Wall time from the end of each final's speech (in stream time) to the final being known."""
     recognizer_error: str | None = None
@@ -84,6 +90,12 @@ class CallSession:
         self._queue: queue.Queue[object] = queue.Queue()
         self._parts: list[np.ndarray] = []
         self._received = 0
+        self._unfed: list[np.ndarray] = []
+        """Converted audio not yet given to the recognizer (less than FEED_BLOCK_S)."""
+        self._unfed_samples = 0
+        self._arrivals: deque[tuple[int, float]] = deque()
+        """(source samples received up to the end of a block, its perf_counter() arrival) of every block
+        not yet wholly fed: latencies count from the oldest audio in a feed, resampler delay included."""
         self._finals: list[StreamResult] = []
         self._latencies: list[float] = []
         self._final_delays: list[float] = []
@@ -127,14 +139,23 @@ class CallSession:
     # -- worker -----------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self._feed_wait_s())
+            except queue.Empty:  # the source paused: do not hold back what already arrived
+                self._feed()
+                continue
             if item is _STOP:
                 break
             arrived, block = item  # type: ignore[misc]
             self._wall_zero = self._wall_zero or arrived
             samples = self._converter.convert(block)
-            self._take(samples, arrived)
-        self._take(self._converter.flush(), time.perf_counter())
+            if self._engine is not None:
+                self._arrivals.append((self._converter.samples_in, arrived))
+            self._take(samples)
+            if self._unfed_samples >= FEED_BLOCK_SAMPLES:
+                self._feed()
+        self._take(self._converter.flush())
+        self._feed()
         if self._stream is not None and self._error is None:
             started = time.perf_counter()
             try:
@@ -143,15 +164,38 @@ class CallSession:
                 self._fail(exc)
             self._processing_s += time.perf_counter() - started
 
-    def _take(self, samples: np.ndarray, arrived: float) -> None:
+    def _feed_wait_s(self) -> float | None:
+        """How long to wait for more audio before feeding what is pending (None: nothing to feed)."""
+        if not self._unfed:
+            return None
+        return max(0.0, self._oldest_unfed_arrival() + FEED_BLOCK_S - time.perf_counter())
+
+    def _oldest_unfed_arrival(self) -> float:
+        first_unfed = (self._received - self._unfed_samples) * self._converter.rate_hz / TARGET_RATE_HZ
+        while len(self._arrivals) > 1 and self._arrivals[0][0] <= first_unfed:
+            self._arrivals.popleft()
+        return self._arrivals[0][1] if self._arrivals else time.perf_counter()
+
+    def _take(self, samples: np.ndarray) -> None:
         if not len(samples):
             return
         if self._max_samples is not None and self._received >= self._max_samples:
             return
-        start_s = self._received / TARGET_RATE_HZ
         self._parts.append(samples)
         self._received += len(samples)
-        if self._engine is None or self._error is not None:
+        if self._engine is not None and self._error is None:
+            self._unfed.append(samples)
+            self._unfed_samples += len(samples)
+
+    def _feed(self) -> None:
+        """Give the pending audio to the recognizer stream in one call and report what it produced."""
+        if not self._unfed or self._engine is None:
+            return
+        samples = np.concatenate(self._unfed) if len(self._unfed) > 1 else self._unfed[0]
+        start_s = (self._received - self._unfed_samples) / TARGET_RATE_HZ
+        arrived = self._oldest_unfed_arrival()
+        self._unfed, self._unfed_samples = [], 0
+        if self._error is not None:
             return
         started = time.perf_counter()
         try:

@@ -52,7 +52,8 @@ def serve(host: str, port: int, threads: int) -> None:
     consumers = []
 
     def stop_consumers(_server, _worker) -> None:  # noqa: ANN001 - gunicorn hook signature
-        # Job threads are not daemons: stop them, or the worker never exits on Ctrl-C/SIGTERM.
+        # Job threads are not daemons: stop them, or the worker never exits on Ctrl-C/SIGTERM;
+        # an in-app AudioSocket server stores the calls in progress.
         for consumer in consumers:
             consumer.stop(graceful=True)
 
@@ -71,6 +72,10 @@ def serve(host: str, port: int, threads: int) -> None:
             app = create_app({"SETTINGS": settings})
             if not settings.uses_redis:
                 consumers.append(app.extensions["suara"].jobs.start_inprocess())
+            if settings.audiosocket_listen:
+                from voice.cli_audiosocket import start_audiosocket_in_app
+
+                consumers.append(start_audiosocket_in_app(app, settings.audiosocket_listen))
             return app
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")

@@ -242,16 +242,21 @@ class WhisperEngine:
             processing_s=time.perf_counter() - started,
         )
 
-    def recognize(self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True) -> tuple[str, list[Word]]:
-        """Text and words of 16 kHz int16 audio; word times shifted by `offset_s`."""
+    def recognize(
+        self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True, fallback: bool = True
+    ) -> tuple[str, list[Word]]:
+        """Text and words of 16 kHz int16 audio; word times shifted by `offset_s`. `fallback=False` decodes at
+        temperature 0 only (live segments: the fallback costs 4x on poor audio), deterministic without the lock."""
         if len(samples) == 0:
             return "", []
         model = self.load()
         opts = self.options
         audio = condition_audio(samples, opts)
+        if not fallback:
+            return self._decode(model, audio, offset_s, vad, opts.temperature[:1])
         with self._decode_lock:
             self._reset_sampler()
-            return self._decode(model, audio, offset_s, vad)
+            return self._decode(model, audio, offset_s, vad, opts.temperature)
 
     def _reset_sampler(self) -> None:
         """Seed the sampler of the temperature fallback: the same audio gives the same text in any order."""
@@ -269,14 +274,16 @@ class WhisperEngine:
             watch.sampled = False
             self.sampler_resets += 1
 
-    def _decode(self, model: Any, audio: np.ndarray, offset_s: float, vad: bool) -> tuple[str, list[Word]]:
+    def _decode(
+        self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...]
+    ) -> tuple[str, list[Word]]:
         opts = self.options
         segments, _info = model.transcribe(
             audio,
             language=LANGUAGE,
             beam_size=opts.beam_size,
             best_of=opts.best_of,
-            temperature=list(opts.temperature),
+            temperature=list(temperature),
             compression_ratio_threshold=opts.compression_ratio_threshold,
             log_prob_threshold=opts.log_prob_threshold,
             no_speech_threshold=opts.no_speech_threshold,
@@ -307,6 +314,31 @@ class WhisperEngine:
         }
 
 
+class StreamingVad:
+    """Silero VAD over consecutive blocks of one stream: the LSTM state and the 64-sample context carry over.
+
+    faster-whisper's `SileroVADModel.__call__` starts from a zero state on every call; called per block,
+    it misses most speech (measured: 3-8 % speech instead of 55 % on a phone call)."""
+
+    CONTEXT = 64
+
+    def __init__(self, model: Any) -> None:
+        self._session = model.session
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self.CONTEXT, dtype=np.float32)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        """Speech probability of each 512-sample window of `windows` (float32, a multiple of 512 long)."""
+        batch = windows.reshape(-1, WhisperStream.WINDOW)
+        context = np.concatenate([self._context[None], batch[:-1, -self.CONTEXT :]])
+        out, self._h, self._c = self._session.run(
+            None, {"input": np.concatenate([context, batch], axis=1), "h": self._h, "c": self._c}
+        )
+        self._context = batch[-1, -self.CONTEXT :].copy()
+        return out.reshape(-1)
+
+
 class WhisperStream:
     """Buffers a call and recognises each speech segment when the speaker pauses.
 
@@ -323,7 +355,7 @@ class WhisperStream:
         from faster_whisper.vad import get_vad_model
 
         self._engine = engine
-        self._vad = get_vad_model()
+        self._vad = StreamingVad(get_vad_model())
         opts = engine.options
         self._threshold = opts.vad_threshold
         self._neg_threshold = max(opts.vad_threshold - 0.15, 0.01)
@@ -335,7 +367,6 @@ class WhisperStream:
         """Stream sample index of _buffer[0]."""
         self._analysed = 0
         """Stream samples already given to the VAD."""
-        self._previous_window = np.zeros(self.WINDOW, dtype=np.float32)
         self._speech_start: int | None = None
         self._silence_start: int | None = None
         self._offset_s: float | None = None
@@ -355,9 +386,7 @@ class WhisperStream:
             return results
         start = self._analysed - self._buffer_start
         windows = self._buffer[start : start + n_windows * self.WINDOW].astype(np.float32) / 32768.0
-        # The previous window goes first so the model sees its 64-sample context; its output is dropped.
-        probs = self._vad(np.concatenate([self._previous_window, windows]))[1:].reshape(-1)
-        self._previous_window = windows[-self.WINDOW :].copy()
+        probs = self._vad(windows)
         for i, p in enumerate(probs):
             position = self._analysed + i * self.WINDOW
             self._step(float(p), position, results)
@@ -400,7 +429,7 @@ class WhisperStream:
         hi = min(speech_end + self._pad, self._buffer_start + len(self._buffer))
         audio = self._buffer[lo - self._buffer_start : hi - self._buffer_start]
         offset = (self._offset_s or 0.0) + lo / TARGET_RATE_HZ
-        text, words = self._engine.recognize(audio, offset_s=offset, vad=False)
+        text, words = self._engine.recognize(audio, offset_s=offset, vad=False, fallback=False)
         if text:
             results.append(
                 StreamResult(
