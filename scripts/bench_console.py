@@ -92,7 +92,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--quick", action="store_true", help="20 000 complaints, 20 requests per page")
     args = parser.parse_args()
+    if args.quick:
+        args.complaints, args.requests = 20_000, 20
     rng = random.Random(4)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(env={}, data_dir=Path(tmp) / "data", database_url=f"sqlite:///{tmp}/bench.sqlite3", secret_key="bench")

@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", default=str(data_path("place_test.jsonl")))
     parser.add_argument("--places-handwritten", default=str(data_path("place_test_handwritten.jsonl")))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="accepted for `make bench`; the drafting bench is already short")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--synthesize-asr", metavar="OUT", default=None,
                         help="first speak and transcribe 33 speech_dev texts + --extra report sentences into OUT, then bench with it")
