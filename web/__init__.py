@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.config import Settings
 from models.db import make_engine, session_factory
 from transcribe.jobs import JobQueue
+from voice.jobs import register_voice_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(settings.database_url)
     jobs = JobQueue(settings, engine=engine, immediate=bool(app.config.get("JOBS_IMMEDIATE")))
-    from voice.jobs import register_voice_jobs
-
     register_voice_jobs(jobs)
     app.extensions["suara"] = AppState(settings, engine, session_factory(engine), jobs)
 
