@@ -48,7 +48,7 @@ def test_phone_call_becomes_a_draft_with_real_whisper(session, settings, db_engi
     assert times and all(0 <= s <= e <= call.duration_s + 0.5 for s, e in times)
     draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()
     assert draft.status == "draft" and draft.channel == "phone" and draft.reporter_phone == "081231112222"
-    assert draft.title == "Jalan rusak" and "mohon segera" in draft.description.lower()
+    assert draft.title.startswith("Jalan") and "mohon segera" in draft.description.lower()
     assert draft.topic.key == "jalan" and draft.agency.key == "dpubmpr"
     assert draft.suggestions["topics"][0][0] == "jalan" and len(draft.suggestions["topics"]) == 3
 
