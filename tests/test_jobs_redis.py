@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -41,4 +40,4 @@ def test_jobs_run_through_redis(settings, db_engine, session, redis_url, tmp_pat
         consumer.stop(graceful=True)
     done = session.get(Call, call.id)
     assert done.status == "drafted", done.error
-    assert done.attempts == 2 and threading.active_count() >= 1
+    assert done.attempts == 2  # the first attempt failed, the worker retried it
