@@ -35,6 +35,9 @@ class Settings:
     whisper_compute_type: str = "int8"
     cpu_threads: int = 1
     """Threads per recognizer; 1 leaves the other core to the web server and other calls."""
+    whisper_workers: int = 2
+    """Whisper recognitions that run at once (CTranslate2 replicas sharing one copy of the weights): two
+    calls ending a sentence together are decoded side by side instead of one after the other."""
     secret_key: str = ""
     public_url: str | None = None
     """The URL the outside world uses (Twilio signatures are computed over it)."""
@@ -95,6 +98,7 @@ class Settings:
             whisper_beam=int(env.get("SUARA_WHISPER_BEAM", 5)),
             whisper_compute_type=env.get("SUARA_WHISPER_COMPUTE", "int8"),
             cpu_threads=int(env.get("SUARA_CPU_THREADS", 1)),
+            whisper_workers=int(env.get("SUARA_WHISPER_WORKERS", 2)),
             secret_key=env.get("SUARA_SECRET_KEY", ""),
             public_url=(env.get("SUARA_PUBLIC_URL") or "").rstrip("/") or None,
             max_upload_bytes=int(float(env.get("SUARA_MAX_UPLOAD_MB", 50)) * 1024 * 1024),

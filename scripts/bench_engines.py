@@ -83,7 +83,7 @@ def _load_recognizer(cfg: dict[str, Any], cache: Path):  # noqa: ANN202
         from transcribe.engines.whisper_engine import RANDOM_SEED, WhisperEngine, WhisperOptions, _SamplingWatch
 
         model_dir = ensure_bundled_whisper(cache / "models")
-        if mode == "bare":
+        if mode.startswith("bare"):
             from faster_whisper import WhisperModel
 
             started = time.perf_counter()
@@ -97,7 +97,7 @@ def _load_recognizer(cfg: dict[str, Any], cache: Path):  # noqa: ANN202
                 # faster-whisper defaults, apart from the beam under test (its default is 5).
                 kwargs = {} if beam == 5 else {"beam_size": beam}
                 watch.sampled = False
-                segments, _ = model.transcribe(to_float32(samples), language="id", **kwargs)
+                segments, _ = model.transcribe(to_float32(samples), language="id", vad_filter=cfg.get("vad", False), **kwargs)
                 text = " ".join(s.text for s in segments)
                 return text, watch.sampled
 
@@ -317,6 +317,10 @@ def main() -> None:
             if beam in bare_beams:
                 configs.append({"engine": "whisper", "mode": "bare", "beam": beam, "compute": args.bare_compute,
                                 "quality": quality, "limit": limit})
+                if beam == 5 and not args.quick:
+                    # The baseline the walking-skeleton issue names: int8, beam 5, faster-whisper's VAD.
+                    configs.append({"engine": "whisper", "mode": "bare+vad", "beam": beam, "compute": "int8",
+                                    "vad": True, "quality": quality, "limit": limit})
             if beam in beams:
                 configs.append({"engine": "whisper", "mode": "ours", "beam": beam, "compute": args.compute,
                                 "quality": quality, "limit": limit, "options": args.options})
@@ -328,16 +332,16 @@ def main() -> None:
         cfg["cache"] = str(cache)
 
     lock = threading.Lock()
-    print(f"{'engine':8} {'mode':5} {'beam':>4} {'compute':8} {'audio':9} {'files':>5} {'load s':>7} "
+    print(f"{'engine':8} {'mode':8} {'beam':>4} {'compute':8} {'audio':9} {'files':>5} {'load s':>7} "
           f"{'RTF':>6} {'cpuRTF':>6} {'peak MB':>8} {'WER':>6} {'fb':>3}", flush=True)
 
     def show(r: dict[str, Any]) -> None:
         with lock:
             if "error" in r:
-                print(f"{r['engine']:8} {r['mode']:5} {r['quality']} FAILED: {r['error']}", flush=True)
+                print(f"{r['engine']:8} {r['mode']:8} {r['quality']} FAILED: {r['error']}", flush=True)
                 return
             wer = f"{r['wer']:.3f}" if r["engine"] == "whisper" else "n/a"
-            print(f"{r['engine']:8} {r['mode']:5} {str(r['beam'] or '-'):>4} {str(r['compute'] or '-'):8} "
+            print(f"{r['engine']:8} {r['mode']:8} {str(r['beam'] or '-'):>4} {str(r['compute'] or '-'):8} "
                   f"{r['quality']:9} {r['files']:>5} {r['load_s']:7.2f} {r['rtf']:6.3f} {r['cpu_rtf']:6.3f} "
                   f"{r['peak_mb']:8.0f} {wer:>6} {r['fallbacks']:3}", flush=True)
 

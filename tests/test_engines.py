@@ -17,7 +17,7 @@ from transcribe import whisper_model
 from transcribe.audio import decode_file
 from transcribe.engines import clear_engine_cache, load_engine
 from transcribe.engines.vosk_engine import VoskEngine, model_sample_rate
-from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, condition_audio
+from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, _ShortContextEncoder, condition_audio
 from transcribe.errors import ModelError
 from transcribe.types import AudioChunk, StreamResult
 
@@ -230,6 +230,45 @@ def test_conditioning() -> None:
     loud = np.concatenate([quiet, np.full(100, 30_000, np.int16)])
     assert float(np.abs(condition_audio(loud, WhisperOptions(normalize=True))).max()) <= 0.95 + 1e-6
     assert float(np.abs(condition_audio(np.zeros(RATE, np.int16), WhisperOptions(normalize=True))).max()) == 0.0
+
+
+def test_short_context_encoder_drops_padding_only() -> None:
+    seen: list[tuple[int, ...]] = []
+    encode = _ShortContextEncoder(lambda f: seen.append(f.shape) or f, margin=100)
+    window = np.zeros((80, 3000), np.float32)
+    window[:, :480] = -0.7  # 4.8 s of log-mel, then faster-whisper's zero padding
+    encode(window)
+    full = np.full((1, 80, 3000), -0.5, np.float32)
+    encode(full)
+    encode(np.zeros((1, 80, 3000), np.float32))  # nothing but padding: one second is kept
+    window[:, 2950:] = -0.2  # content up to the end: the whole window
+    encode(window)
+    assert seen == [(1, 80, 600), (1, 80, 3000), (1, 80, 100), (1, 80, 3000)]
+
+
+def test_whisper_short_context_keeps_text_and_times(
+    whisper: WhisperEngine, engine_settings: Settings, speech_cache: Path
+) -> None:
+    assert whisper.options.context_margin_frames is not None
+    padded = WhisperEngine(engine_settings.whisper_model, cpu_threads=1,
+                           options=WhisperOptions(context_margin_frames=None))
+    _, samples = sentence(speech_cache, 2, "phone8k")
+    short, full = whisper.transcribe(samples), padded.transcribe(samples)
+    # Encoding 6-10 s instead of 30 s must not change what is heard much, nor where.
+    assert jiwer.wer(normalise(full.text), normalise(short.text)) < 0.35, (full.text, short.text)
+    assert short.words and short.words[-1].end <= len(samples) / RATE + 0.05
+    assert abs(short.words[0].start - full.words[0].start) < 0.5
+
+
+def test_whisper_workers_share_one_model(engine_settings: Settings, speech_cache: Path) -> None:
+    engine = WhisperEngine.from_settings(engine_settings.with_(whisper_workers=2))
+    assert engine.load().model.num_workers == 2
+    engine.options = WhisperOptions(temperature=(0.5,))  # every decode samples
+    _, samples = sentence(speech_cache, 4, "radio16k")
+    engine.transcribe(samples[: 3 * RATE])
+    engine.transcribe(samples[: 3 * RATE])
+    assert engine.sampler_resets == 1  # the second starts from a fresh, seeded model...
+    assert engine.load().model.num_workers == 2  # ...with as many workers
 
 
 def test_latin_only_suppression(whisper: WhisperEngine) -> None:
