@@ -1,10 +1,16 @@
 """Speak the labelled topic phrases at telephone quality, transcribe them with Whisper, and write the transcripts.
 
 Usage: python scripts/make_asr_training.py [--out transcribe/drafting/data/asr_phrases.jsonl] [--limit N]
+       python scripts/make_asr_training.py --reports ../shared/eval/routing_dev.jsonl [--shard 0/2]
 
 Each line of the output is {"topic", "text", "transcript", "words": [[word, conf], ...]}: what the real
 recognizer writes for our own phrases (topic_phrases.txt), used by the router as extra training rows.
-Resumable: phrases already in the output are skipped. Needs espeak-ng, mbrola-id1 and sox.
+With --reports, the texts spoken are those of the reports (speech_dev.jsonl's text or the first sentence,
+as the drafting bench speaks them), lines also carry the report "id", and the default output is
+.cache/asr_reports.jsonl: outside the repository, because the reports name real citizens. Training
+(scripts/train_router.py, and the cross-validation of scripts/bench_drafting.py) adds each training
+report's transcript; a held-out report's transcript is never trained on.
+Resumable: texts already in the output are skipped. Needs espeak-ng, mbrola-id1 and sox.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from transcribe.drafting.router import data_path  # noqa: E402
-from transcribe.drafting.training import read_phrases  # noqa: E402
+from transcribe.drafting.training import read_phrases, read_reports, spoken_texts  # noqa: E402
 
 
 def interleaved(phrases: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -40,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audio-cache", default="/tmp/suara_asr_phrases")
     parser.add_argument("--models-dir", default=str(ROOT / ".cache" / "models"))
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--reports", default=None, help="speak these reports instead of our phrases")
+    parser.add_argument("--speech-dev", default=str(ROOT.parent / "shared" / "eval" / "speech_dev.jsonl"))
+    parser.add_argument("--shard", default="0/1", help="K/N: only every N-th text from the K-th (parallel runs)")
     args = parser.parse_args(argv)
+    if args.reports and args.out == parser.get_default("out"):
+        args.out = str(ROOT / ".cache" / "asr_reports.jsonl")
 
     from speech import synth_phone8k, synth_tools_missing  # type: ignore[import-not-found]
 
@@ -56,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     done = set()
     if out.exists():
         done = {json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines() if line.strip()}
-    items = [it for it in interleaved(read_phrases()) if it[1] not in done]
+    if args.reports:
+        spoken = spoken_texts(read_reports(Path(args.reports)), Path(args.speech_dev))
+        items = [(accept[0], text, id_) for id_, (text, accept) in spoken.items()]
+    else:
+        items = [(topic, text, None) for topic, text in interleaved(read_phrases())]
+    k, n = (int(v) for v in args.shard.split("/"))
+    items = [it for it in items[k::n] if it[1] not in done]
     if args.limit:
         items = items[: args.limit]
     settings = Settings.from_env(env={}, data_dir=Path("/tmp/sw-data"),
@@ -64,15 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     engine = load_engine(settings, "whisper")
     cache = Path(args.audio_cache)
     with out.open("a", encoding="utf-8") as fh:
-        for n, (topic, text) in enumerate(items):
+        for i, (topic, text, report_id) in enumerate(items):
             name = hashlib.sha1(text.encode()).hexdigest()[:16]
             wav = synth_phone8k(text, cache / f"{name}_phone8k.wav")
             transcript = engine.transcribe(decode_file(wav))
             row = {"topic": topic, "text": text, "transcript": transcript.text,
                    "words": [[w.word, round(w.conf, 3)] for w in transcript.words]}
+            if report_id is not None:
+                row = {"id": report_id, **row}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
-            print(f"{n + 1}/{len(items)} {topic}: {transcript.text[:70]}", file=sys.stderr)
+            print(f"{i + 1}/{len(items)} {topic}: {transcript.text[:70]}", file=sys.stderr)
     return 0
 
 

@@ -56,6 +56,25 @@ def test_asr_training_rows_are_labelled_with_known_topics() -> None:
     assert all(line["text"] in phrases for line in lines)
 
 
+def test_heard_reports_train_only_their_own_rows(tmp_path: Path) -> None:
+    reports = [{"id": 1, "title": "", "text": "jalan rusak\x00 berlubang di desa kami. Mohon segera diperbaiki pak", "accept": ["jalan"]},
+               {"id": 2, "title": "", "text": "sampah menumpuk di pasar", "accept": ["lingkungan"]}]
+    path = tmp_path / "heard.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [{"id": "1", "transcript": "jalan ru sak berlobang"},
+                                                       {"id": "2", "transcript": " "},
+                                                       {"id": "3", "transcript": "air pdam mati"}]))
+    heard = training.read_heard_reports(path)
+    assert heard == {"1": "jalan ru sak berlobang", "3": "air pdam mati"}
+    assert training.read_heard_reports(tmp_path / "missing.jsonl") == {}
+    texts, labels, weights = training.training_set(reports, heard_reports=heard, heard_copies=0, noise_copies=0,
+                                                   synthetic_weight=0, asr_weight=0)
+    assert ("jalan ru sak berlobang", "jalan") in zip(texts, labels)
+    assert "air pdam mati" not in texts  # report 3 is not a training row here (held out)
+    # What is spoken is speakable: espeak-ng takes no NUL.
+    spoken = training.spoken_texts(reports, tmp_path / "no_speech_dev.jsonl")
+    assert spoken["1"] == ("jalan rusak berlubang di desa kami.", ["jalan"])
+
+
 @pytest.mark.skipif(not REPORTS.exists(), reason="routing_dev.jsonl not available")
 def test_held_out_accuracy() -> None:
     reports = training.read_reports(REPORTS)

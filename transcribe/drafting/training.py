@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -201,11 +203,45 @@ def report_text(row: dict) -> str:
     return f"{row.get('title', '')}. {row['text']}".strip(". ")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a report longer than 25 characters (what a caller might say of it)."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n", text) if len(p.strip()) > 25]
+    return parts[0] if parts else text.strip()
+
+
+def spoken_texts(reports: list[dict], speech_dev: Path) -> dict[str, tuple[str, list[str]]]:
+    """id → (text to speak, accepted topics): speech_dev.jsonl's text, else the report's first sentence."""
+    out = {}
+    if speech_dev.exists():
+        for line in speech_dev.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[str(row["id"])] = (row["text"], row["accept"])
+    for r in reports:
+        out.setdefault(str(r["id"]), (first_sentence(r["text"]), r["accept"]))
+    # Control characters (a NUL was seen in one report) cannot be spoken, nor passed to espeak-ng.
+    return {k: (" ".join(_CONTROL.sub(" ", text).split()), accept) for k, (text, accept) in out.items()}
+
+
+def read_heard_reports(path: Path | None) -> dict[str, str]:
+    """Report id → Whisper transcript of its spoken text (scripts/make_asr_training.py --reports); {} if absent.
+
+    Kept outside the repository: the reports name real citizens, and so do their transcripts."""
+    if path is None or not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {str(r["id"]): r["transcript"] for r in rows if r["transcript"].strip()}
+
+
 def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
                  asr_weight: float = 0.5, noise_rate: float = 0.12, heard_copies: int = 2,
-                 heard_weight: float = 0.5, seed: int = 3) -> tuple[list[str], list[str], list[float]]:
-    """Texts, labels, weights: reports (first accepted key), labelled examples, noisy copies of both, and
-    the recognizer's transcripts of the labelled phrases."""
+                 heard_weight: float = 0.5, heard_reports: Mapping[str, str] | None = None,
+                 heard_report_weight: float = 1.0, seed: int = 3) -> tuple[list[str], list[str], list[float]]:
+    """Texts, labels, weights: reports (first accepted key), labelled examples, noisy copies of both, the
+    recognizer's transcripts of the labelled phrases, and of these reports where `heard_reports` has them."""
     rng = random.Random(seed)
     texts: list[str] = []
     labels: list[str] = []
@@ -219,6 +255,11 @@ def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_co
         texts.append(report_text(row))
         labels.append(row["accept"][0])
         weights.append(1.0)
+        transcript = (heard_reports or {}).get(str(row["id"]))
+        if transcript:
+            texts.append(transcript)
+            labels.append(row["accept"][0])
+            weights.append(heard_report_weight)
         for _ in range(noise_copies):
             texts.append(corrupt(report_text(row), rng, noise_rate))
             labels.append(row["accept"][0])
@@ -245,7 +286,7 @@ def topic_keys() -> list[str]:
     return [c.key for c in load_taxonomy().categories]
 
 
-def train(reports: list[dict], **kwargs: float) -> Router:
+def train(reports: list[dict], **kwargs: Any) -> Router:
     """A router trained on these reports and the labelled examples."""
     c = float(kwargs.pop("c", 1.0))
     balanced = float(kwargs.pop("balanced", 1.0))
@@ -254,6 +295,8 @@ def train(reports: list[dict], **kwargs: float) -> Router:
     originals = [report_text(r) for r in reports] + [ex.text for ex in labelled_examples()]
     if kwargs.get("asr_weight", 0.5) > 0:
         originals += [ex.text for ex in asr_examples()]
+    heard = kwargs.get("heard_reports") or {}
+    originals += [heard[str(r["id"])] for r in reports if str(r["id"]) in heard]
     return fit_router(texts, labels, weights, load_keywords()["topics"], topic_keys(), c=c, balanced=balanced,
                       vocabulary_texts=originals, sound=sound)
 
@@ -268,7 +311,7 @@ class CvResult:
 
 
 def cross_validate(reports: list[dict], folds: int = 5, seed: int = 0, noisy_eval: bool = False,
-                   on_fold: Callable[[Router, set[str]], None] | None = None, **kwargs: float) -> CvResult:
+                   on_fold: Callable[[Router, set[str]], None] | None = None, **kwargs: Any) -> CvResult:
     """k-fold CV: each report is scored by a router that never saw it.
 
     `on_fold(router, held_out_ids)` is called with each fold's router, e.g. to route other texts of the
