@@ -97,6 +97,11 @@ class StreamConverter:
         self.samples_in = 0
         """Frames accepted so far, at the source rate."""
 
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes of one frame (all channels) of raw input."""
+        return self._frame_bytes
+
     def convert(self, block: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
         """Convert one block (raw interleaved bytes, or an array of frames) to int16 at the output rate."""
         mono = self._to_mono_float(block)
