@@ -274,15 +274,17 @@ def test_whisper_repairs_spelling_of_text_and_words(whisper: WhisperEngine, engi
     assert [(w.start, w.end) for w in repaired.words] == [(w.start, w.end) for w in raw.words]
 
 
-def test_whisper_workers_share_one_model(engine_settings: Settings, speech_cache: Path) -> None:
+def test_whisper_live_workers_and_one_worker_for_files(engine_settings: Settings, speech_cache: Path) -> None:
     engine = WhisperEngine.from_settings(engine_settings.with_(whisper_workers=2))
-    assert engine.load().model.num_workers == 2
+    assert engine.live_model().model.num_workers == 2  # live segments: two at once
+    assert engine.load().model.num_workers == 1  # files sample: one generator, so the text is reproducible
     engine.options = WhisperOptions(temperature=(0.5,))  # every decode samples
     _, samples = sentence(speech_cache, 4, "radio16k")
-    engine.transcribe(samples[: 3 * RATE])
-    engine.transcribe(samples[: 3 * RATE])
-    assert engine.sampler_resets == 1  # the second starts from a fresh, seeded model...
-    assert engine.load().model.num_workers == 2  # ...with as many workers
+    texts = [engine.transcribe(samples[: 3 * RATE]).text for _ in range(3)]
+    assert engine.sampler_resets == 2  # each later one starts from a fresh, seeded model...
+    assert texts[0] == texts[1] == texts[2]  # ...and hears the same
+    assert engine.load().model.num_workers == 1
+    assert WhisperEngine.from_settings(engine_settings.with_(whisper_workers=1)).live_model().model.num_workers == 1
 
 
 def test_latin_only_suppression(whisper: WhisperEngine) -> None:

@@ -198,6 +198,7 @@ class WhisperEngine:
         self.options = options or WhisperOptions()
         self._prompt = domain_prompt() if self.options.initial_prompt else None
         self._model: Any = None
+        self._live: Any = None
         self._suppress: list[int] = [-1]
         self._lock = threading.Lock()
         self._decode_lock = threading.Lock()
@@ -229,34 +230,54 @@ class WhisperEngine:
         return self._model_dir
 
     def load(self) -> Any:
-        """Load the model now (otherwise the first recognition does); returns the `WhisperModel`."""
+        """Load the model now (otherwise the first recognition does); returns the `WhisperModel` of files."""
         if self._model is not None:
             return self._model
         with self._lock:
             if self._model is None:
-                model_dir = self.model_dir
-                if not (model_dir / "model.bin").is_file():
-                    raise ModelError(f"{model_dir} is not a faster-whisper model directory (no model.bin)")
-                from faster_whisper import WhisperModel
-
                 started = time.perf_counter()
-                try:
-                    # A directory, never a size name: a name would make faster-whisper download weights.
-                    model = WhisperModel(
-                        str(model_dir), device="cpu", compute_type=self.compute_type,
-                        cpu_threads=self.cpu_threads, num_workers=self.workers, local_files_only=True,
-                    )
-                except (RuntimeError, ValueError, OSError) as exc:
-                    raise ModelError(f"faster-whisper could not load {model_dir}: {exc}") from exc
+                model = self._load_model(workers=1)
                 if self.options.latin_only:
                     self._suppress = [-1, *non_latin_tokens(model.hf_tokenizer)]
                 self._watch = model.model = _SamplingWatch(model.model)
-                if self.options.context_margin_frames is not None:
-                    model.encode = _ShortContextEncoder(model.encode, self.options.context_margin_frames)
+                if self.options.repair_spelling:
+                    load_lexicon()  # about 1 s: now, not in the first call's first sentence
                 self._model = model
                 self.load_s = time.perf_counter() - started
-                logger.info("Whisper model %s (%s) loaded in %.1f s", model_dir, self.compute_type, self.load_s)
+                logger.info("Whisper model %s (%s) loaded in %.1f s", self.model_dir, self.compute_type, self.load_s)
         return self._model
+
+    def live_model(self) -> Any:
+        """The `WhisperModel` of live segments: `workers` replicas sharing one copy of the weights, so two
+        calls that end a sentence together are decoded side by side. Files use a one-worker model instead:
+        the temperature fallback samples, and with two workers which one's generator draws (and so the text)
+        would depend on timing."""
+        files = self.load()
+        if self.workers == 1:
+            return files
+        if self._live is None:
+            with self._lock:
+                if self._live is None:
+                    self._live = self._load_model(self.workers)
+        return self._live
+
+    def _load_model(self, workers: int) -> Any:
+        model_dir = self.model_dir
+        if not (model_dir / "model.bin").is_file():
+            raise ModelError(f"{model_dir} is not a faster-whisper model directory (no model.bin)")
+        from faster_whisper import WhisperModel
+
+        try:
+            # A directory, never a size name: a name would make faster-whisper download weights.
+            model = WhisperModel(
+                str(model_dir), device="cpu", compute_type=self.compute_type,
+                cpu_threads=self.cpu_threads, num_workers=workers, local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"faster-whisper could not load {model_dir}: {exc}") from exc
+        if self.options.context_margin_frames is not None:
+            model.encode = _ShortContextEncoder(model.encode, self.options.context_margin_frames)
+        return model
 
     @property
     def suppress_tokens(self) -> list[int]:
@@ -293,7 +314,7 @@ class WhisperEngine:
         opts = self.options
         audio = condition_audio(samples, opts)
         if not fallback:
-            return self._decode(model, audio, offset_s, vad, opts.temperature[:1])
+            return self._decode(self.live_model(), audio, offset_s, vad, opts.temperature[:1])
         with self._decode_lock:
             self._reset_sampler()
             return self._decode(model, audio, offset_s, vad, opts.temperature)
@@ -309,7 +330,7 @@ class WhisperEngine:
             # 0.3 s of CPU for base int8) gets a new one, seeded above, on its first sample.
             watch.model = ctranslate2.models.Whisper(
                 str(self.model_dir), device="cpu", compute_type=self.compute_type,
-                intra_threads=self.cpu_threads, inter_threads=self.workers,
+                intra_threads=self.cpu_threads, inter_threads=1,
             )
             watch.sampled = False
             self.sampler_resets += 1
@@ -396,6 +417,7 @@ class WhisperStream:
         from faster_whisper.vad import get_vad_model
 
         self._engine = engine
+        engine.live_model()  # loaded when the call starts, not when its first sentence ends
         self._vad = StreamingVad(get_vad_model())
         opts = engine.options
         self._threshold = opts.vad_threshold
