@@ -18,7 +18,6 @@ import functools
 import json
 import re
 import threading
-from dataclasses import dataclass
 from importlib import resources
 
 KEEP_ZIPF = 3.0
@@ -33,37 +32,34 @@ MIN_LENGTH = 4
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-@dataclass(frozen=True)
 class Lexicon:
-    """Frequencies of repair candidates, and the words that are always right."""
+    """Frequencies of repair candidates, and the words that are always right. Thread-safe."""
 
-    candidates: dict[str, float]
-    known: frozenset[str]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_words", list(self.candidates))
-        object.__setattr__(self, "_cache", {})
-        object.__setattr__(self, "_lock", threading.Lock())
+    def __init__(self, candidates: dict[str, float], known: frozenset[str]) -> None:
+        self.candidates = candidates
+        self.known = known
+        self._words = list(candidates)
+        self._repaired: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def repair_word(self, word: str) -> str:
         """The word as it was probably said (lower case in, lower case out)."""
         if len(word) < MIN_LENGTH or word in self.known or _zipf(word) >= KEEP_ZIPF:
             return word
-        cache: dict[str, str] = self._cache  # type: ignore[attr-defined]
-        if word in cache:
-            return cache[word]
+        if word in self._repaired:
+            return self._repaired[word]
         from rapidfuzz import distance, process
 
         max_edits = 1 if len(word) <= 5 else 2
         best, best_score = word, float("-inf")
         for candidate, edits, _ in process.extract(
-            word, self._words, scorer=distance.Levenshtein.distance, limit=10, score_cutoff=max_edits  # type: ignore[attr-defined]
+            word, self._words, scorer=distance.Levenshtein.distance, limit=10, score_cutoff=max_edits
         ):
             score = self.candidates[candidate] - LETTER_COST * edits
             if score > best_score:
                 best, best_score = candidate, score
-        with self._lock:  # type: ignore[attr-defined]
-            cache[word] = best
+        with self._lock:
+            self._repaired[word] = best
         return best
 
     def repair(self, text: str) -> str:
