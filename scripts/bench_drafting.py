@@ -5,8 +5,8 @@ Usage: python scripts/bench_drafting.py [--reports routing_dev.jsonl] [--asr-tra
 --asr-transcripts: JSONL of {"id", "transcript"} (Whisper output of the report texts spoken at telephone
 quality); typed text comes from speech_dev.jsonl or, for ids not in it, the first sentence of the report.
 By default the Whisper transcripts of every report (--heard-reports, .cache/asr_reports.jsonl) are used,
-made first by `scripts/make_asr_training.py --reports` unless --quick (resumable: about 10 minutes on two
-cores the first time). Each spoken report is routed by the fold router that held it out, and the fold
+made first by `scripts/make_asr_training.py --reports` unless --quick (resumable: about 15 minutes on one
+core the first time). Each spoken report is routed by the fold router that held it out, and the fold
 routers train on the transcripts of their own training reports only. Without any transcripts, routing
 robustness is measured on simulated recognizer noise.
 """
@@ -114,37 +114,6 @@ def latency(reports: list[dict]) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95)]
 
 
-def synthesize_asr(reports: list[dict], speech_dev: Path, out: Path, extra: int, cache_dir: Path) -> None:
-    """Speak the speech_dev texts plus first sentences of other reports (no digits) at telephone quality,
-    transcribe them with the Whisper engine, and write {"id", "text", "transcript"} lines to `out`."""
-    import re
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    from speech import SpeechRow, synth, synth_tools_missing  # type: ignore[import-not-found]
-
-    from models.config import Settings
-    from transcribe.audio import decode_file
-    from transcribe.engines import load_engine
-
-    missing = synth_tools_missing()
-    if missing:
-        raise SystemExit(f"cannot synthesize speech, missing: {', '.join(missing)}")
-    typed = training.spoken_texts(reports, speech_dev)
-    speech_ids = [str(json.loads(line)["id"]) for line in speech_dev.read_text(encoding="utf-8").splitlines() if line.strip()]
-    more = [str(r["id"]) for r in reports if str(r["id"]) not in speech_ids
-            and not re.search(r"\d|\[\*", typed[str(r["id"])][0]) and 40 <= len(typed[str(r["id"])][0]) <= 200]
-    ids = speech_ids + more[:extra]
-    engine = load_engine(Settings.from_env(), "whisper")
-    with out.open("w", encoding="utf-8") as fh:
-        for n, i in enumerate(ids):
-            wav = synth(SpeechRow(i, typed[i][0], tuple(typed[i][1])), "phone8k", cache_dir)
-            transcript = engine.transcribe(decode_file(wav))
-            fh.write(json.dumps({"id": i, "text": typed[i][0], "transcript": transcript.text,
-                                 "words": [[w.word, round(w.conf, 3)] for w in transcript.words]}, ensure_ascii=False) + "\n")
-            fh.flush()
-            print(f"{n + 1}/{len(ids)} {i}: {transcript.text[:70]}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
@@ -155,24 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--heard-reports", default=str(ROOT / ".cache" / "asr_reports.jsonl"),
                         help="Whisper transcripts of the reports (make_asr_training.py --reports): each fold trains on its own")
-    parser.add_argument("--quick", action="store_true", help="accepted for `make bench`; the drafting bench is already short")
+    parser.add_argument("--quick", action="store_true",
+                        help="do not make missing report transcripts: use --heard-reports as it is (or simulated noise)")
     parser.add_argument("--show-misses", action="store_true")
-    parser.add_argument("--synthesize-asr", metavar="OUT", default=None,
-                        help="first speak and transcribe 33 speech_dev texts + --extra report sentences into OUT, then bench with it")
-    parser.add_argument("--extra", type=int, default=17)
-    parser.add_argument("--audio-cache", default="/tmp/suara_bench_audio")
     args = parser.parse_args(argv)
     reports = training.read_reports(Path(args.reports))
     heard_path = Path(args.heard_reports)
-    if not args.quick and not args.synthesize_asr and not args.asr_transcripts:
+    if not args.quick and not args.asr_transcripts:
         import make_asr_training  # type: ignore[import-not-found]
 
         make_asr_training.main(["--reports", args.reports, "--speech-dev", args.speech_dev, "--out", str(heard_path)])
     if not args.asr_transcripts and heard_path.exists():
         args.asr_transcripts = str(heard_path)
-    if args.synthesize_asr:
-        synthesize_asr(reports, Path(args.speech_dev), Path(args.synthesize_asr), args.extra, Path(args.audio_cache))
-        args.asr_transcripts = args.synthesize_asr
     rows: list[tuple[str, str, str, str]] = []
 
     items, source = speech_items(reports, Path(args.asr_transcripts) if args.asr_transcripts else None, Path(args.speech_dev))

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import numpy as np
@@ -54,20 +55,21 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory, bundled_whisper_di
     )
 
 
-@pytest.fixture(scope="session")
-def whisper(engine_settings: Settings) -> WhisperEngine:
-    engine = load_engine(engine_settings, "whisper")
-    assert isinstance(engine, WhisperEngine)
+def _loaded(settings: Settings, name: str, kind: type) -> Any:
+    engine = load_engine(settings, name)
+    assert isinstance(engine, kind)
     engine.load()
     return engine
+
+
+@pytest.fixture(scope="session")
+def whisper(engine_settings: Settings) -> WhisperEngine:
+    return _loaded(engine_settings, "whisper", WhisperEngine)
 
 
 @pytest.fixture(scope="session")
 def vosk(engine_settings: Settings) -> VoskEngine:
-    engine = load_engine(engine_settings, "vosk")
-    assert isinstance(engine, VoskEngine)
-    engine.load()
-    return engine
+    return _loaded(engine_settings, "vosk", VoskEngine)
 
 
 def sentence(speech_cache: Path, index: int, quality: str) -> tuple[str, np.ndarray]:

@@ -3,8 +3,9 @@
 Whisper base hears telephone Indonesian mostly right but writes many words one or two letters off
 ("pencailan" for pencairan, "atif" for aktif, "mandir" for mandiri). A word that is rare in Indonesian is
 replaced by the most frequent lexicon word within a small edit distance, each letter changed costing
-one Zipf unit of frequency. Measured (scripts/bench_engines.py, 33 speech_dev sentences at telephone
-quality): WER 0.592 -> 0.537; on the 376 spoken first sentences of routing_dev.jsonl: 0.696 -> 0.647.
+one Zipf unit of frequency. Measured with the Whisper engine (scripts/bench_engines.py, 33 speech_dev
+sentences): WER 0.588 -> 0.539 at telephone quality, 0.684 -> 0.632 at radio quality; on the 379 spoken
+first sentences of routing_dev.jsonl (scripts/make_asr_training.py --reports): 0.696 -> 0.650.
 
 The lexicon is wordfreq's Indonesian list (a dependency: its data is CC BY-SA, not copied here) plus
 our own domain words (Bojonegoro's places, the taxonomy and our labelled phrases), which are never
@@ -112,7 +113,7 @@ def _domain_words() -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
-    """The Indonesian lexicon (built once per process: about 0.3 s)."""
+    """The Indonesian lexicon (built once per process: about 1.4 s)."""
     import wordfreq
 
     candidates = {}

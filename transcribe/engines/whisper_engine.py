@@ -74,11 +74,12 @@ class WhisperOptions:
     """0: off. First-order pre-emphasis coefficient (e.g. 0.97) to lift muffled telephone speech."""
     context_margin_frames: int | None = 100
     """Encode only the audio there is, plus this many 10-ms frames, instead of a window padded to 30 s (the
-    `audio_ctx` of whisper.cpp). None: always 30 s. Measured on telephone segments: 2.5x faster and no
-    worse; the encoder of a padded window costs 0.9 s of one core whatever the segment's length."""
+    `audio_ctx` of whisper.cpp). None: always 30 s. The encoder of a padded window costs 0.9 s of one core
+    whatever the segment's length; measured (scripts/bench_engines.py, telephone): CPU per audio second
+    0.268 -> 0.126, WER 0.598 -> 0.588."""
     repair_spelling: bool = True
     """Repair words that are rare in Indonesian to a frequent one a letter or two away (transcribe/lexicon.py).
-    Measured on telephone audio: WER 0.592 -> 0.537 (33 sentences), 0.696 -> 0.647 (376 report sentences)."""
+    Measured: see transcribe/lexicon.py (telephone WER 0.588 -> 0.539 on the 33 speech_dev sentences)."""
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 300
     vad_threshold: float = 0.5
@@ -307,14 +308,15 @@ class WhisperEngine:
         self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True, fallback: bool = True
     ) -> tuple[str, list[Word]]:
         """Text and words of 16 kHz int16 audio; word times shifted by `offset_s`. `fallback=False` decodes at
-        temperature 0 only (live segments: the fallback costs 4x on poor audio), deterministic without the lock."""
+        temperature 0 only on the live model (live segments: the fallback costs 4x on poor audio), deterministic
+        without the lock."""
         if len(samples) == 0:
             return "", []
-        model = self.load()
         opts = self.options
         audio = condition_audio(samples, opts)
         if not fallback:
             return self._decode(self.live_model(), audio, offset_s, vad, opts.temperature[:1])
+        model = self.load()
         with self._decode_lock:
             self._reset_sampler()
             return self._decode(model, audio, offset_s, vad, opts.temperature)
