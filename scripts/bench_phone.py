@@ -42,8 +42,9 @@ from models.db import make_engine, session_factory  # noqa: E402
 from models.entities import Call  # noqa: E402
 from tests.speech import speech_dev_rows, synth_phone8k  # noqa: E402
 from transcribe.audio import resample  # noqa: E402
-from transcribe.engines import load_engine  # noqa: E402
+from transcribe.engines import load_engine, warm_up  # noqa: E402
 from transcribe.jobs import JobQueue  # noqa: E402
+from voice.cli_audiosocket import WARM_LINES  # noqa: E402
 from voice.audiosocket import KIND_AUDIO, KIND_HANGUP, KIND_UUID, AudioSocketConfig, AudioSocketServer, encode_frame  # noqa: E402
 from voice.live import LiveRegistry  # noqa: E402
 from voice.session import SessionResult  # noqa: E402
@@ -166,7 +167,9 @@ class TimedResults(dict):
 
 
 def serve(settings: Settings, db, engine, jobs: JobQueue | None = None) -> AudioSocketServer:  # noqa: ANN001
+    """An AudioSocket server readied as `suara audiosocket` readies it: model loaded, first streams warm."""
     engine.load()
+    warm_up(engine, streams=WARM_LINES)
     config = AudioSocketConfig(settings, session_factory(db), engine, jobs.enqueue_call if jobs else None, LiveRegistry(),
                                results=TimedResults())
     server = AudioSocketServer("127.0.0.1", 0, config)

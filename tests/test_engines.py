@@ -16,8 +16,8 @@ from models.config import Settings
 from tests import speech
 from transcribe import whisper_model
 from transcribe.audio import decode_file
-from transcribe.engines import clear_engine_cache, load_engine
-from transcribe.engines.vosk_engine import VoskEngine, model_sample_rate
+from transcribe.engines import clear_engine_cache, load_engine, warm_up
+from transcribe.engines.vosk_engine import IDLE_RECOGNIZERS, VoskEngine, model_sample_rate
 from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, _ShortContextEncoder, condition_audio
 from transcribe.errors import ModelError
 from transcribe.types import AudioChunk, StreamResult
@@ -375,6 +375,40 @@ def test_vosk_stream_is_one_shot(vosk: VoskEngine) -> None:
     assert stream.finish() == []
     with pytest.raises(RuntimeError):
         stream.feed(AudioChunk(np.zeros(160, np.int16)))
+
+
+def test_vosk_recognizers_are_reused_clean_and_timed_from_zero(vosk: VoskEngine, speech_cache: Path) -> None:
+    _, utterance = sentence(speech_cache, 0, "radio16k")
+    samples = np.concatenate([np.zeros(RATE, np.int16), utterance])
+    first = vosk.stream()
+    first_words = [w for r in feed_in_chunks(first, samples, chunk_s=0.2) if r.final for w in r.words]
+    again = vosk.stream()
+    assert again._recognizer is first._recognizer  # a finished stream gave its recognizer back
+    other = vosk.stream()
+    assert other._recognizer is not again._recognizer  # streams open at once each have their own
+    words = [w for r in feed_in_chunks(again, samples, chunk_s=0.2) if r.final for w in r.words]
+    # Vosk's clock runs on across streams; ours starts at each stream's first sample
+    assert first_words and words
+    assert abs(words[0].start - first_words[0].start) < 0.3
+    assert 0.9 <= words[0].start and words[-1].end <= len(samples) / RATE + 0.05
+    # nothing of the last caller's audio reaches the next one: silence alone says nothing
+    reused = vosk.stream()
+    assert reused._recognizer is again._recognizer
+    assert [r for r in feed_in_chunks(reused, np.zeros(2 * RATE, np.int16)) if r.final] == []
+    other.finish()
+
+
+def test_warm_up_readies_recognizers_for_the_first_calls(vosk: VoskEngine) -> None:
+    engine = VoskEngine(vosk.model_dir)
+    warm_up(engine, streams=2)
+    assert len(engine._idle) == 2
+    # a stream that never finishes (its call failed) keeps its recognizer; the pool is bounded
+    engine.stream()
+    assert len(engine._idle) == 1
+    streams = [engine.stream() for _ in range(IDLE_RECOGNIZERS + 1)]
+    for stream in streams:
+        stream.finish()
+    assert len(engine._idle) == IDLE_RECOGNIZERS
 
 
 def test_results_serialise(vosk: VoskEngine, speech_cache: Path) -> None:

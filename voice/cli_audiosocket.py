@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import Settings
 from models.db import make_engine, session_factory
-from transcribe.engines import load_engine
+from transcribe.engines import load_engine, warm_up
 from transcribe.errors import ModelError
 from transcribe.jobs import JobQueue
 from transcribe.types import Engine
@@ -18,6 +18,8 @@ from voice.audiosocket import AudioSocketConfig, AudioSocketServer, parse_listen
 from voice.live import LiveRegistry, registry_for
 
 log = logging.getLogger(__name__)
+WARM_LINES = 2
+"""Recognizer streams warmed at start: the first calls then skip a cold decoder's slow first second."""
 
 
 def run_audiosocket(settings: Settings, listen: str) -> None:
@@ -55,12 +57,14 @@ def _server(
 
 
 def _live_engine(settings: Settings) -> Engine | None:
-    """The configured engine with its model loaded now, not during the first caller's greeting."""
+    """The configured engine with its model loaded and its first streams warmed now, not during the first
+    callers' greetings."""
     try:
         engine = load_engine(settings)
         load = getattr(engine, "load", None)
         if load is not None:
             load()
+        warm_up(engine, streams=WARM_LINES)
     except ModelError as exc:
         log.error("no live recognition (%s); calls are still recorded and transcribed by the jobs", exc)
         return None

@@ -10,9 +10,11 @@ import threading
 from pathlib import Path
 from typing import Hashable
 
+import numpy as np
+
 from models.config import Settings
 from transcribe.errors import ModelError
-from transcribe.types import Engine
+from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
 
 _cache: dict[Hashable, Engine] = {}
 _cache_lock = threading.Lock()
@@ -62,3 +64,19 @@ def clear_engine_cache() -> None:
     """Forget every cached engine (tests; a model directory was replaced)."""
     with _cache_lock:
         _cache.clear()
+
+
+def warm_up(engine: Engine, streams: int = 1, seconds: float = 1.5) -> None:
+    """Decode a little speech-like sound on `streams` throwaway streams at once: a cold decoder takes seconds
+    over its first words (the graph is paged in and, for Vosk, composed), which would otherwise delay the
+    first partials of a show or of the first calls. Vosk keeps the warmed recognizers for the next streams."""
+    t = np.arange(int(seconds * TARGET_RATE_HZ)) / TARGET_RATE_HZ
+    pitch = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / TARGET_RATE_HZ
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2
+    samples = (voice / np.abs(voice).max() * 8000).astype(np.int16)
+    opened = [engine.stream() for _ in range(streams)]  # all open at once: each has a recognizer of its own
+    for stream in opened:
+        for i in range(0, len(samples), TARGET_RATE_HZ // 4):
+            stream.feed(AudioChunk(samples[i : i + TARGET_RATE_HZ // 4], start_s=i / TARGET_RATE_HZ))
+        stream.finish()

@@ -26,6 +26,7 @@ from models.base import utcnow
 from models.config import Settings
 from models.entities import Channel, Complaint
 from models.errors import SuaraError
+from transcribe.engines import warm_up
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
 from voice.intake import IncomingAudio, receive_call
 from voice.radio.activity import WINDOW, Activity, ActivityParams, ActivityTracker
@@ -438,20 +439,6 @@ class LiveShow:
         self.done.set()
         with self._changed:
             self._changed.notify_all()
-
-
-def warm_up(engine: Engine, seconds: float = 1.5) -> None:
-    """Decode a little speech-like sound on a throwaway stream: a cold decoder takes seconds over its first
-    words (the graph is paged in), which would otherwise delay the show's first partials."""
-    t = np.arange(int(seconds * TARGET_RATE_HZ)) / TARGET_RATE_HZ
-    pitch = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(pitch) / TARGET_RATE_HZ
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2
-    samples = (voice / np.abs(voice).max() * 8000).astype(np.int16)
-    stream = engine.stream()
-    for i in range(0, len(samples), TARGET_RATE_HZ // 4):
-        stream.feed(AudioChunk(samples[i : i + TARGET_RATE_HZ // 4], start_s=i / TARGET_RATE_HZ))
-    stream.finish()
 
 
 def _wav_bytes(samples: np.ndarray) -> bytes:
