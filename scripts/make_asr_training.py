@@ -1,16 +1,19 @@
 """Speak the labelled topic phrases at telephone quality, transcribe them with Whisper, and write the transcripts.
 
 Usage: python scripts/make_asr_training.py [--out transcribe/drafting/data/asr_phrases.jsonl] [--limit N]
-       python scripts/make_asr_training.py --reports ../shared/eval/routing_dev.jsonl [--shard 0/2]
+       python scripts/make_asr_training.py --reports ../shared/eval/routing_dev.jsonl [--whole] [--shard 0/2]
 
 Each line of the output is {"topic", "text", "transcript", "words": [[word, conf], ...]}: what the real
 recognizer writes for our own phrases (topic_phrases.txt), used by the router as extra training rows.
-With --reports, the texts spoken are those of the reports (speech_dev.jsonl's text or the first sentence,
-as the drafting bench speaks them), lines also carry the report "id", and the default output is
-.cache/asr_reports.jsonl: outside the repository, because the reports name real citizens. Training
-(scripts/train_router.py, and the cross-validation of scripts/bench_drafting.py) adds each training
-report's transcript; a held-out report's transcript is never trained on.
-Resumable: texts already in the output are skipped. Needs espeak-ng, mbrola-id1 and sox.
+With --reports, the texts spoken are those of the reports: speech_dev.jsonl's text or the first sentence,
+or with --whole the whole report up to 60 words, as the drafting bench speaks them. They are said as a
+person reads them aloud (`speakable`: "sdh" as "sudah"). Lines also carry the report "id" and what was
+"said", and the default output is .cache/asr_reports.jsonl (asr_reports_whole.jsonl with --whole):
+outside the repository, because the reports name real citizens. Training (scripts/train_router.py, and
+the cross-validation of scripts/bench_drafting.py) adds each training report's transcripts; a held-out
+report's transcripts are never trained on.
+Resumable: texts already in the output are skipped (move the file away to remake it). Needs espeak-ng,
+mbrola-id1 and sox.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from transcribe.drafting.router import data_path  # noqa: E402
-from transcribe.drafting.training import read_phrases, read_reports, spoken_texts  # noqa: E402
+from transcribe.drafting.training import read_phrases, read_reports, speakable, spoken_texts  # noqa: E402
 
 
 def interleaved(phrases: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -48,10 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--reports", default=None, help="speak these reports instead of our phrases")
     parser.add_argument("--speech-dev", default=str(ROOT.parent / "shared" / "eval" / "speech_dev.jsonl"))
+    parser.add_argument("--whole", action="store_true",
+                        help="with --reports: speak each whole report, up to 60 words (default: its first sentence)")
     parser.add_argument("--shard", default="0/1", help="K/N: only every N-th text from the K-th (parallel runs)")
     args = parser.parse_args(argv)
     if args.reports and args.out == parser.get_default("out"):
-        args.out = str(ROOT / ".cache" / "asr_reports.jsonl")
+        args.out = str(ROOT / ".cache" / ("asr_reports_whole.jsonl" if args.whole else "asr_reports.jsonl"))
 
     from speech import synth_phone8k, synth_tools_missing  # type: ignore[import-not-found]
 
@@ -66,14 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     done = set()
     if out.exists():
-        done = {json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines() if line.strip()}
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        done = {(row.get("id"), row["text"]) for row in rows}  # by id too: two reports may share a text
     if args.reports:
-        spoken = spoken_texts(read_reports(Path(args.reports)), Path(args.speech_dev))
+        spoken = spoken_texts(read_reports(Path(args.reports)), Path(args.speech_dev), whole=args.whole)
         items = [(accept[0], text, id_) for id_, (text, accept) in spoken.items()]
     else:
         items = [(topic, text, None) for topic, text in interleaved(read_phrases())]
     k, n = (int(v) for v in args.shard.split("/"))
-    items = [it for it in items[k::n] if it[1] not in done]
+    items = [it for it in items[k::n] if (it[2], it[1]) not in done]
     if args.limit:
         items = items[: args.limit]
     settings = Settings.from_env(env={}, data_dir=Path("/tmp/sw-data"),
@@ -82,13 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.audio_cache)
     with out.open("a", encoding="utf-8") as fh:
         for i, (topic, text, report_id) in enumerate(items):
-            name = hashlib.sha1(text.encode()).hexdigest()[:16]
-            wav = synth_phone8k(text, cache / f"{name}_phone8k.wav")
+            # a report is said as a person reads it aloud: "sdh" as "sudah", not as three letters
+            said = speakable(text) if report_id is not None else text
+            name = hashlib.sha1(said.encode()).hexdigest()[:16]
+            wav = synth_phone8k(said, cache / f"{name}_phone8k.wav")
             transcript = engine.transcribe(decode_file(wav))
             row = {"topic": topic, "text": text, "transcript": transcript.text,
                    "words": [[w.word, round(w.conf, 3)] for w in transcript.words]}
             if report_id is not None:
-                row = {"id": report_id, **row}
+                row = {"id": report_id, **row, "said": said}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
             print(f"{i + 1}/{len(items)} {topic}: {transcript.text[:70]}", file=sys.stderr)

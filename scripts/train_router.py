@@ -3,8 +3,9 @@
 Usage: python scripts/train_router.py [PATH_TO_routing_dev.jsonl] [--cv]
 The Whisper transcripts of the phrases (data/asr_phrases.jsonl, from scripts/make_asr_training.py) are
 used when present: as training rows, and as the source of recognizer-like copies of the reports; so are
-the Whisper transcripts of the reports themselves (--heard-reports, default .cache/asr_reports.jsonl, made
-by `scripts/make_asr_training.py --reports`), which stay outside the repository.
+the Whisper transcripts of the reports themselves (--heard-reports, default .cache/asr_reports.jsonl and
+.cache/asr_reports_whole.jsonl, made by `scripts/make_asr_training.py --reports [--whole]`), which stay
+outside the repository.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("reports", nargs="?", default=str(ROOT.parent / "shared" / "eval" / "routing_dev.jsonl"))
     parser.add_argument("--cv", action="store_true", help="also print 5-fold cross-validation accuracy")
     parser.add_argument("--out", default=str(data_path(ARTEFACT)))
-    parser.add_argument("--heard-reports", default=str(ROOT / ".cache" / "asr_reports.jsonl"))
+    parser.add_argument("--heard-reports", nargs="*", default=[str(ROOT / ".cache" / "asr_reports.jsonl"),
+                                                               str(ROOT / ".cache" / "asr_reports_whole.jsonl")])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     reports = training.read_reports(Path(args.reports))
-    heard = training.read_heard_reports(Path(args.heard_reports))
-    print(f"{len(heard)} reports have a Whisper transcript ({args.heard_reports})")
+    heard = training.read_heard_reports(*(Path(p) for p in args.heard_reports))
+    print(f"{len(heard)} reports have Whisper transcripts ({', '.join(args.heard_reports)})")
     if args.cv:
         result = training.cross_validate(reports, heard_reports=heard)
         print(f"5-fold CV on {result.n} reports: top-1 {result.top1:.1%}, top-3 {result.top3:.1%}")

@@ -88,7 +88,7 @@ def synth_radio16k(text: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
-        _run("espeak-ng", "-v", "id", "-s", "150", "-w", raw, text)
+        _run("espeak-ng", "-v", "id", "-s", "150", "-w", raw, "--", text)  # "--": a text may start with "-"
         _run("sox", raw, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", out)
         os.replace(out, path)
     return path
@@ -103,7 +103,7 @@ def synth_phone8k(text: str, path: Path) -> Path:
     rng = np.random.default_rng(_seed_for(text))
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         t = Path(tmp)
-        _run("espeak-ng", "-v", "mb-id1", "-s", "140", "-w", t / "raw.wav", text)
+        _run("espeak-ng", "-v", "mb-id1", "-s", "140", "-w", t / "raw.wav", "--", text)
         _run("sox", t / "raw.wav", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", t / "m16.wav")
         x = _read_wav(t / "m16.wav")
         active = x[np.abs(x) > 0.02 * np.abs(x).max()]

@@ -63,16 +63,32 @@ def test_heard_reports_train_only_their_own_rows(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(r) for r in [{"id": "1", "transcript": "jalan ru sak berlobang"},
                                                        {"id": "2", "transcript": " "},
                                                        {"id": "3", "transcript": "air pdam mati"}]))
-    heard = training.read_heard_reports(path)
-    assert heard == {"1": "jalan ru sak berlobang", "3": "air pdam mati"}
+    whole = tmp_path / "heard_whole.jsonl"
+    whole.write_text(json.dumps({"id": "1", "transcript": "jalan ru sak berlobang di desa kami mohon segera"}))
+    heard = training.read_heard_reports(path, tmp_path / "missing.jsonl", whole)
+    assert heard == {"1": ["jalan ru sak berlobang", "jalan ru sak berlobang di desa kami mohon segera"],
+                     "3": ["air pdam mati"]}
     assert training.read_heard_reports(tmp_path / "missing.jsonl") == {}
     texts, labels, weights = training.training_set(reports, heard_reports=heard, heard_copies=0, noise_copies=0,
                                                    synthetic_weight=0, asr_weight=0)
     assert ("jalan ru sak berlobang", "jalan") in zip(texts, labels)
+    assert ("jalan ru sak berlobang di desa kami mohon segera", "jalan") in zip(texts, labels)
     assert "air pdam mati" not in texts  # report 3 is not a training row here (held out)
     # What is spoken is speakable: espeak-ng takes no NUL.
     spoken = training.spoken_texts(reports, tmp_path / "no_speech_dev.jsonl")
     assert spoken["1"] == ("jalan rusak berlubang di desa kami.", ["jalan"])
+    spoken = training.spoken_texts(reports, None, whole=True)
+    assert spoken["1"] == ("jalan rusak berlubang di desa kami. Mohon segera diperbaiki pak", ["jalan"])
+
+
+@pytest.mark.parametrize(("text", "max_words", "said"), [
+    ("Satu dua. Tiga empat lima. Enam.", 10, "Satu dua. Tiga empat lima. Enam."),
+    ("Satu dua. Tiga empat lima. Enam.", 4, "Satu dua."),  # a sentence that does not fit is left out whole
+    ("Satu dua tiga empat lima enam", 4, "Satu dua tiga empat"),  # a first sentence too long is cut
+    ("Satu dua\nTiga. Empat", 3, "Satu dua Tiga."),  # a line break ends a sentence too
+])
+def test_whole_report_is_what_a_caller_says(text: str, max_words: int, said: str) -> None:
+    assert training.whole_report(text, max_words) == said
 
 
 @pytest.mark.skipif(not REPORTS.exists(), reason="routing_dev.jsonl not available")

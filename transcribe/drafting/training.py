@@ -212,33 +212,80 @@ def first_sentence(text: str) -> str:
     return parts[0] if parts else text.strip()
 
 
-def spoken_texts(reports: list[dict], speech_dev: Path) -> dict[str, tuple[str, list[str]]]:
-    """id → (text to speak, accepted topics): speech_dev.jsonl's text, else the report's first sentence."""
+WRITTEN_SHORT_FORMS = {
+    "yg": "yang", "tdk": "tidak", "sdh": "sudah", "udh": "sudah", "blm": "belum", "dgn": "dengan", "dg": "dengan",
+    "krn": "karena", "sy": "saya", "mhn": "mohon", "tlg": "tolong", "utk": "untuk", "dr": "dari", "dlm": "dalam",
+    "jg": "juga", "bgt": "banget", "skrg": "sekarang", "org": "orang", "tp": "tapi", "pd": "pada", "kpd": "kepada",
+    "bs": "bisa", "hrs": "harus", "sgt": "sangat", "bnyk": "banyak", "ds": "desa", "kec": "kecamatan",
+    "kel": "kelurahan", "dsn": "dusun", "kab": "kabupaten", "jl": "jalan", "jln": "jalan", "yth": "yang terhormat",
+    "tks": "terima kasih", "thx": "terima kasih", "trims": "terima kasih", "trimakasih": "terima kasih",
+    "pdhl": "padahal", "dpt": "dapat", "sdg": "sedang", "lg": "lagi", "lgi": "lagi", "bpk": "bapak",
+    "tsb": "tersebut", "dll": "dan lain-lain", "dsb": "dan sebagainya", "spt": "seperti", "sbg": "sebagai",
+    "thn": "tahun", "bln": "bulan", "tgl": "tanggal", "kmrn": "kemarin", "sj": "saja", "gmn": "bagaimana",
+    "knp": "kenapa", "brp": "berapa", "msh": "masih", "sblm": "sebelum", "stlh": "setelah", "trs": "terus",
+    "krg": "kurang", "bbrp": "beberapa", "sm": "sama", "kl": "kalau", "klo": "kalau", "jd": "jadi",
+    "ttg": "tentang", "sampe": "sampai", "mohn": "mohon", "pak/bu": "bapak ibu", "no": "nomor",
+}
+"""Short forms that exist only in writing: a caller reading the report aloud says the word, not the letters."""
+_SHORT_FORM_RE = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(WRITTEN_SHORT_FORMS, key=len, reverse=True))
+                            + r")(?:\.(?=\s|$))?(?![\w/])", re.IGNORECASE)
+
+
+def speakable(text: str) -> str:
+    """A typed report as a person would say it: written short forms ("sdh", "Jl.", "yth") said in full."""
+    return _SHORT_FORM_RE.sub(lambda m: WRITTEN_SHORT_FORMS[m.group(1).lower()], text)
+
+
+SPOKEN_WORDS = 60
+"""A caller telling a whole report says about this many words (some 25 s at the synthetic voice's pace)."""
+
+
+def whole_report(text: str, max_words: int = SPOKEN_WORDS) -> str:
+    """The report's sentences, in order, while they fit in `max_words` (the first one cut there if longer)."""
+    sentences = [p.split() for p in re.split(r"(?<=[.!?])\s+|\n", text) if p.strip()]
+    words: list[str] = []
+    for sentence in sentences:
+        if words and len(words) + len(sentence) > max_words:
+            break
+        words += sentence
+    return " ".join(words[:max_words])
+
+
+def spoken_texts(reports: list[dict], speech_dev: Path | None, whole: bool = False) -> dict[str, tuple[str, list[str]]]:
+    """id → (text to speak, accepted topics).
+
+    whole=False: speech_dev.jsonl's text, else the report's first sentence. whole=True: `whole_report`."""
     out = {}
-    if speech_dev.exists():
+    if speech_dev is not None and speech_dev.exists() and not whole:
         for line in speech_dev.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 out[str(row["id"])] = (row["text"], row["accept"])
     for r in reports:
-        out.setdefault(str(r["id"]), (first_sentence(r["text"]), r["accept"]))
+        out.setdefault(str(r["id"]), (whole_report(r["text"]) if whole else first_sentence(r["text"]), r["accept"]))
     # Control characters (a NUL was seen in one report) cannot be spoken, nor passed to espeak-ng.
     return {k: (" ".join(_CONTROL.sub(" ", text).split()), accept) for k, (text, accept) in out.items()}
 
 
-def read_heard_reports(path: Path | None) -> dict[str, str]:
-    """Report id → Whisper transcript of its spoken text (scripts/make_asr_training.py --reports); {} if absent.
+def read_heard_reports(*paths: Path | None) -> dict[str, list[str]]:
+    """Report id → Whisper transcripts of its spoken forms (scripts/make_asr_training.py --reports [--whole]),
+    from each of these files that exists; {} if none does.
 
     Kept outside the repository: the reports name real citizens, and so do their transcripts."""
-    if path is None or not path.exists():
-        return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {str(r["id"]): r["transcript"] for r in rows if r["transcript"].strip()}
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        if path is None or not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else None
+            if row and row["transcript"].strip():
+                out.setdefault(str(row["id"]), []).append(row["transcript"])
+    return out
 
 
 def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
                  asr_weight: float = 0.5, noise_rate: float = 0.12, heard_copies: int = 2,
-                 heard_weight: float = 0.5, heard_reports: Mapping[str, str] | None = None,
+                 heard_weight: float = 0.5, heard_reports: Mapping[str, list[str]] | None = None,
                  heard_report_weight: float = 1.0, seed: int = 3) -> tuple[list[str], list[str], list[float]]:
     """Texts, labels, weights: reports (first accepted key), labelled examples, noisy copies of both, the
     recognizer's transcripts of the labelled phrases, and of these reports where `heard_reports` has them."""
@@ -255,8 +302,7 @@ def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_co
         texts.append(report_text(row))
         labels.append(row["accept"][0])
         weights.append(1.0)
-        transcript = (heard_reports or {}).get(str(row["id"]))
-        if transcript:
+        for transcript in (heard_reports or {}).get(str(row["id"]), []):
             texts.append(transcript)
             labels.append(row["accept"][0])
             weights.append(heard_report_weight)
@@ -296,7 +342,7 @@ def train(reports: list[dict], **kwargs: Any) -> Router:
     if kwargs.get("asr_weight", 0.5) > 0:
         originals += [ex.text for ex in asr_examples()]
     heard = kwargs.get("heard_reports") or {}
-    originals += [heard[str(r["id"])] for r in reports if str(r["id"]) in heard]
+    originals += [t for r in reports for t in heard.get(str(r["id"]), [])]
     return fit_router(texts, labels, weights, load_keywords()["topics"], topic_keys(), c=c, balanced=balanced,
                       vocabulary_texts=originals, sound=sound)
 
