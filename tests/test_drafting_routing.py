@@ -81,6 +81,16 @@ def test_heard_reports_train_only_their_own_rows(tmp_path: Path) -> None:
     assert spoken["1"] == ("jalan rusak berlubang di desa kami. Mohon segera diperbaiki pak", ["jalan"])
 
 
+@pytest.mark.parametrize(("typed", "said"), [
+    ("Sy Bambang. Sdh 3x ke RSKGM jl. Riau dg alasan : Dokter sdg rapat.",
+     "saya Bambang. sudah 3x ke RSKGM jalan Riau dengan alasan : Dokter sedang rapat."),
+    ("Pak Hendi yth, no. 5 Tks", "Pak Hendi yang terhormat, nomor 5 terima kasih"),
+    ("Jl.Riau, SDHx, u/ dsn", "jalan.Riau, SDHx, u/ dusun"),  # only whole words
+])
+def test_speakable_says_written_short_forms_in_full(typed: str, said: str) -> None:
+    assert training.speakable(typed) == said
+
+
 @pytest.mark.parametrize(("text", "max_words", "said"), [
     ("Satu dua. Tiga empat lima. Enam.", 10, "Satu dua. Tiga empat lima. Enam."),
     ("Satu dua. Tiga empat lima. Enam.", 4, "Satu dua."),  # a sentence that does not fit is left out whole
@@ -108,7 +118,7 @@ def test_held_out_accuracy() -> None:
 
 def test_flat_scores_fall_back_to_lainnya_only_for_typed_text() -> None:
     drafter = Drafter()
-    text = "pak tolong dibantu nggih kulo bingung"
+    text = "halo pak selamat siang saya mau tanya sesuatu"  # says nothing of a topic
     best = load_router().predict(text)[0]
     assert best[0] != "lainnya" and best[1] < LAINNYA_MIN_SCORE
     assert drafter.route(text)[0][0] == "lainnya"

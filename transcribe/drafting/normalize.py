@@ -27,24 +27,35 @@ TITLE_WORDS = frozenset(
     "kades kepala lurah camat bupati wakil rt rw carik sekdes modin bidan dokter guru kasun kamituwo "
     "polisi babinsa bhabinkamtibmas kyai haji ustadz wali dinas ketua".split()
 )
-SPOKEN_FORMS = {
-    "yg": "yang", "tdk": "tidak", "tak": "tidak", "gak": "tidak", "ga": "tidak", "nggak": "tidak", "ndak": "tidak",
-    "enggak": "tidak", "ora": "tidak", "mboten": "tidak", "boten": "tidak", "sdh": "sudah", "udah": "sudah",
-    "udh": "sudah", "sampun": "sudah", "blm": "belum", "dereng": "belum", "durung": "belum", "dgn": "dengan",
-    "krn": "karena", "karna": "karena", "sy": "saya", "sya": "saya", "kulo": "saya", "kula": "saya", "aku": "saya",
-    "mhn": "mohon", "tlg": "tolong", "utk": "untuk", "u/": "untuk", "dr": "dari", "dlm": "dalam", "jg": "juga",
-    "bgt": "banget", "skrg": "sekarang", "org": "orang", "tp": "tapi", "pd": "pada", "kpd": "kepada",
-    "bs": "bisa", "hrs": "harus", "sgt": "sangat", "bnyk": "banyak", "kalo": "kalau", "gimana": "bagaimana",
-    "piye": "bagaimana", "pripun": "bagaimana", "opo": "apa", "nopo": "apa", "wonten": "ada", "onok": "ada",
-    "enten": "ada", "dalan": "jalan", "dalane": "jalannya", "ratan": "jalan", "banyu": "air", "omah": "rumah",
-    "griyo": "rumah", "sekolahan": "sekolah", "bocah": "anak", "larang": "mahal", "rusake": "rusaknya",
-    "trims": "terima kasih", "makasih": "terima kasih", "matur": "terima", "suwun": "kasih",
-    "ds": "desa", "ds.": "desa", "kec": "kecamatan", "kec.": "kecamatan", "kel": "kelurahan", "kel.": "kelurahan",
-    "dsn": "dusun", "dsn.": "dusun", "kab": "kabupaten", "kab.": "kabupaten", "jl": "jalan", "jl.": "jalan",
-    "jln": "jalan", "jln.": "jalan", "lap": "lapor", "pdam": "PDAM", "pln": "PLN", "bpjs": "BPJS",
-    "ktp": "KTP", "kk": "KK", "pkh": "PKH", "e-ktp": "e-KTP", "ektp": "e-KTP",
+WRITTEN_SHORT_FORMS = {
+    "yg": "yang", "tdk": "tidak", "sdh": "sudah", "udh": "sudah", "blm": "belum", "dgn": "dengan", "dg": "dengan",
+    "krn": "karena", "sy": "saya", "mhn": "mohon", "tlg": "tolong", "utk": "untuk", "dr": "dari", "dlm": "dalam",
+    "jg": "juga", "bgt": "banget", "skrg": "sekarang", "org": "orang", "tp": "tapi", "pd": "pada", "kpd": "kepada",
+    "bs": "bisa", "hrs": "harus", "sgt": "sangat", "bnyk": "banyak", "ds": "desa", "kec": "kecamatan",
+    "kel": "kelurahan", "dsn": "dusun", "kab": "kabupaten", "jl": "jalan", "jln": "jalan", "yth": "yang terhormat",
+    "tks": "terima kasih", "thx": "terima kasih", "trims": "terima kasih", "trimakasih": "terima kasih",
+    "pdhl": "padahal", "dpt": "dapat", "sdg": "sedang", "lg": "lagi", "lgi": "lagi", "bpk": "bapak",
+    "tsb": "tersebut", "dll": "dan lain-lain", "dsb": "dan sebagainya", "spt": "seperti", "sbg": "sebagai",
+    "thn": "tahun", "bln": "bulan", "tgl": "tanggal", "kmrn": "kemarin", "sj": "saja", "gmn": "bagaimana",
+    "knp": "kenapa", "brp": "berapa", "msh": "masih", "sblm": "sebelum", "stlh": "setelah", "trs": "terus",
+    "krg": "kurang", "bbrp": "beberapa", "sm": "sama", "kl": "kalau", "klo": "kalau", "jd": "jadi",
+    "ttg": "tentang", "sampe": "sampai", "mohn": "mohon", "pak/bu": "bapak ibu", "no": "nomor",
 }
-"""Abbreviations, chat spellings and common Javanese words mapped to standard Indonesian."""
+"""Short forms that exist only in writing: normalised here, and said in full by a person reading aloud."""
+SPOKEN_FORMS = {
+    **WRITTEN_SHORT_FORMS,
+    "tak": "tidak", "gak": "tidak", "ga": "tidak", "nggak": "tidak", "ndak": "tidak", "enggak": "tidak",
+    "ora": "tidak", "mboten": "tidak", "boten": "tidak", "udah": "sudah", "sampun": "sudah", "dereng": "belum",
+    "durung": "belum", "karna": "karena", "sya": "saya", "kulo": "saya", "kula": "saya", "aku": "saya",
+    "u/": "untuk", "kalo": "kalau", "gimana": "bagaimana", "piye": "bagaimana", "pripun": "bagaimana", "opo": "apa",
+    "nopo": "apa", "wonten": "ada", "onok": "ada", "enten": "ada", "dalan": "jalan", "dalane": "jalannya",
+    "ratan": "jalan", "banyu": "air", "omah": "rumah", "griyo": "rumah", "sekolahan": "sekolah", "bocah": "anak",
+    "larang": "mahal", "rusake": "rusaknya", "makasih": "terima kasih", "matur": "terima", "suwun": "kasih",
+    "ds.": "desa", "kec.": "kecamatan", "kel.": "kelurahan", "dsn.": "dusun", "kab.": "kabupaten", "jl.": "jalan",
+    "jln.": "jalan", "lap": "lapor", "pdam": "PDAM", "pln": "PLN", "bpjs": "BPJS", "ktp": "KTP", "kk": "KK",
+    "pkh": "PKH", "e-ktp": "e-KTP", "ektp": "e-KTP",
+}
+"""Short forms, chat spellings and common Javanese words mapped to standard Indonesian."""
 
 MONTHS = {
     "januari": 1, "februari": 2, "pebruari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from transcribe.drafting.normalize import WRITTEN_SHORT_FORMS
 from transcribe.drafting.router import Router, data_path, fit_router, load_keywords, router_text
 
 ASR_PHRASES = "asr_phrases.jsonl"
@@ -212,21 +213,6 @@ def first_sentence(text: str) -> str:
     return parts[0] if parts else text.strip()
 
 
-WRITTEN_SHORT_FORMS = {
-    "yg": "yang", "tdk": "tidak", "sdh": "sudah", "udh": "sudah", "blm": "belum", "dgn": "dengan", "dg": "dengan",
-    "krn": "karena", "sy": "saya", "mhn": "mohon", "tlg": "tolong", "utk": "untuk", "dr": "dari", "dlm": "dalam",
-    "jg": "juga", "bgt": "banget", "skrg": "sekarang", "org": "orang", "tp": "tapi", "pd": "pada", "kpd": "kepada",
-    "bs": "bisa", "hrs": "harus", "sgt": "sangat", "bnyk": "banyak", "ds": "desa", "kec": "kecamatan",
-    "kel": "kelurahan", "dsn": "dusun", "kab": "kabupaten", "jl": "jalan", "jln": "jalan", "yth": "yang terhormat",
-    "tks": "terima kasih", "thx": "terima kasih", "trims": "terima kasih", "trimakasih": "terima kasih",
-    "pdhl": "padahal", "dpt": "dapat", "sdg": "sedang", "lg": "lagi", "lgi": "lagi", "bpk": "bapak",
-    "tsb": "tersebut", "dll": "dan lain-lain", "dsb": "dan sebagainya", "spt": "seperti", "sbg": "sebagai",
-    "thn": "tahun", "bln": "bulan", "tgl": "tanggal", "kmrn": "kemarin", "sj": "saja", "gmn": "bagaimana",
-    "knp": "kenapa", "brp": "berapa", "msh": "masih", "sblm": "sebelum", "stlh": "setelah", "trs": "terus",
-    "krg": "kurang", "bbrp": "beberapa", "sm": "sama", "kl": "kalau", "klo": "kalau", "jd": "jadi",
-    "ttg": "tentang", "sampe": "sampai", "mohn": "mohon", "pak/bu": "bapak ibu", "no": "nomor",
-}
-"""Short forms that exist only in writing: a caller reading the report aloud says the word, not the letters."""
 _SHORT_FORM_RE = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(WRITTEN_SHORT_FORMS, key=len, reverse=True))
                             + r")(?:\.(?=\s|$))?(?![\w/])", re.IGNORECASE)
 
