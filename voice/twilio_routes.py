@@ -411,14 +411,23 @@ def prompt(name: str) -> Response:
 
 # -- Media Streams -------------------------------------------------------------------------------
 
+@bp.before_request
+def _stream_signed() -> Response | None:
+    """Refuse (403) a media stream whose signature is missing or wrong, before the websocket is accepted:
+    a close frame sent after the upgrade can be lost to a reset, a refused handshake cannot."""
+    if request.endpoint != "twilio.stream":
+        return None
+    url = _stream_url() + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    if signature_valid(url, {}):
+        return None
+    log.warning("forged or unsigned media stream from %s", request.remote_addr)
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
 @sock.route("/stream", bp=bp)
 def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
-    """Live audio of a call being recorded: μ-law 8 kHz frames to the recognizer; the audio is kept."""
-    url = _stream_url() + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-    if not signature_valid(url, {}):
-        log.warning("forged or unsigned media stream from %s", request.remote_addr)
-        ws.close(reason=1008, message="forbidden")
-        return
+    """Live audio of a call being recorded: μ-law 8 kHz frames to the recognizer; the audio is kept.
+    Its signature was checked by `_stream_signed`."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     handler = MediaStreamHandler(app)
     try:
