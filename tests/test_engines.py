@@ -17,7 +17,7 @@ from tests import speech
 from transcribe import whisper_model
 from transcribe.audio import decode_file
 from transcribe.engines import clear_engine_cache, load_engine, warm_up
-from transcribe.engines.vosk_engine import IDLE_RECOGNIZERS, VoskEngine, model_sample_rate
+from transcribe.engines.vosk_engine import IDLE_RECOGNIZERS, RETIRE_AFTER_S, VoskEngine, model_sample_rate
 from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, _ShortContextEncoder, condition_audio
 from transcribe.errors import ModelError
 from transcribe.types import AudioChunk, StreamResult
@@ -409,6 +409,13 @@ def test_warm_up_readies_recognizers_for_the_first_calls(vosk: VoskEngine) -> No
     for stream in streams:
         stream.finish()
     assert len(engine._idle) == IDLE_RECOGNIZERS
+    # a recognizer that has heard half an hour is let go: its graph cache would otherwise only grow
+    engine._idle.clear()
+    worn = engine.stream()
+    worn._samples_before = RETIRE_AFTER_S * engine.sample_rate_hz
+    worn.feed(AudioChunk(np.zeros(RATE // 10, np.int16)))
+    worn.finish()
+    assert engine._idle == []
 
 
 def test_results_serialise(vosk: VoskEngine, speech_cache: Path) -> None:

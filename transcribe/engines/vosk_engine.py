@@ -20,14 +20,17 @@ logger = logging.getLogger(__name__)
 
 _MAX_FEED_SAMPLES = TARGET_RATE_HZ // 4
 """Feed the recognizer at most 0.25 s at a time, so an endpoint inside a long chunk is not merged away."""
-IDLE_RECOGNIZERS = 8
+IDLE_RECOGNIZERS = 4
 """Finished recognizers kept for the next streams. A new `KaldiRecognizer` composes its decoding graph on
 the fly and fills that cache during its first seconds of speech: measured with the packaged model, 0.19 CPU s
 per audio second over a fresh recognizer's first 20 s against 0.07-0.09 over later calls, and a first
 decoding step of 350-480 ms. A recognizer finished with FinalResult() keeps only that cache: its decoder
 and feature pipeline are made anew for the next call, so nothing of one caller's audio reaches the next.
 Its clock does run on (Vosk times words from the recognizer's first sample), so the pool keeps how many
-samples each has taken. `transcribe.engines.warm_up` readies some before the first call."""
+samples each has taken. The cache costs memory: about 135 MB per recognizer after 3 minutes of speech,
+then about 1 MB more per minute. `transcribe.engines.warm_up` readies some before the first call."""
+RETIRE_AFTER_S = 30 * 60
+"""A recognizer that has taken this much audio is let go, so that its cache cannot grow without end."""
 
 
 def model_sample_rate(model_dir: Path) -> int:
@@ -104,6 +107,8 @@ class VoskEngine:
 
     def _give_back(self, recognizer: Any, samples_taken: int) -> None:
         """Keep a recognizer whose stream ended with FinalResult() for the next stream."""
+        if samples_taken > RETIRE_AFTER_S * self.sample_rate_hz:
+            return
         with self._idle_lock:
             if len(self._idle) < IDLE_RECOGNIZERS:
                 self._idle.append((recognizer, samples_taken))
