@@ -64,8 +64,11 @@ def _live_engine(settings: Settings) -> Engine | None:
         load = getattr(engine, "load", None)
         if load is not None:
             load()
-        warm_up(engine, streams=WARM_LINES)
     except ModelError as exc:
         log.error("no live recognition (%s); calls are still recorded and transcribed by the jobs", exc)
         return None
+    try:
+        warm_up(engine, streams=WARM_LINES)
+    except Exception:  # a failed warm-up only makes the first calls slower
+        log.warning("warming the recognizer failed; the first calls start cold", exc_info=True)
     return engine
