@@ -12,6 +12,10 @@
     .venv/bin/python scripts/bench_phone.py [--quick] [--max-calls 16] [--seconds 20] [--no-whisper]
 
 The 1-minute load average is printed per run: other processes on the machine change every figure.
+Every call carries the same audio. Our server keeps finished Vosk recognizers for the next calls, as it
+does in service (warmed at start, then by the earlier runs); the bare threads make a new recognizer per
+call. What reuse saves on speech a recognizer has not heard is measured apart: see IDLE_RECOGNIZERS in
+transcribe/engines/vosk_engine.py.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ person reads them aloud (`speakable`: "sdh" as "sudah"). Lines also carry the re
 outside the repository, because the reports name real citizens. Training (scripts/train_router.py, and
 the cross-validation of scripts/bench_drafting.py) adds each training report's transcripts; a held-out
 report's transcripts are never trained on.
-Resumable: texts already in the output are skipped (move the file away to remake it). Needs espeak-ng,
-mbrola-id1 and sox.
+Resumable: texts already said in the output are skipped; for a report the last line of its id counts.
+Needs espeak-ng, mbrola-id1 and sox.
 """
 
 from __future__ import annotations
@@ -72,14 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     done = set()
     if out.exists():
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-        done = {(row.get("id"), row["text"]) for row in rows}  # by id too: two reports may share a text
+        # by id too (two reports may share a text), and by what was said: a report whose spoken form has
+        # changed (speakable) is made again, and its newer line supersedes the older one
+        done = {(row.get("id"), row.get("said", row["text"])) for row in rows}
     if args.reports:
         spoken = spoken_texts(read_reports(Path(args.reports)), Path(args.speech_dev), whole=args.whole)
         items = [(accept[0], text, id_) for id_, (text, accept) in spoken.items()]
     else:
         items = [(topic, text, None) for topic, text in interleaved(read_phrases())]
     k, n = (int(v) for v in args.shard.split("/"))
-    items = [it for it in items[k::n] if (it[2], it[1]) not in done]
+    items = [it for it in items[k::n] if (it[2], speakable(it[1]) if it[2] is not None else it[1]) not in done]
     if args.limit:
         items = items[: args.limit]
     settings = Settings.from_env(env={}, data_dir=Path("/tmp/sw-data"),

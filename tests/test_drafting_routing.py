@@ -62,7 +62,8 @@ def test_heard_reports_train_only_their_own_rows(tmp_path: Path) -> None:
     path = tmp_path / "heard.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in [{"id": "1", "transcript": "jalan ru sak berlobang"},
                                                        {"id": "2", "transcript": " "},
-                                                       {"id": "3", "transcript": "air pdam mati"}]))
+                                                       {"id": "3", "transcript": "air pdam ma"},
+                                                       {"id": "3", "transcript": "air pdam mati"}]))  # remade: supersedes
     whole = tmp_path / "heard_whole.jsonl"
     whole.write_text(json.dumps({"id": "1", "transcript": "jalan ru sak berlobang di desa kami mohon segera"}))
     heard = training.read_heard_reports(path, tmp_path / "missing.jsonl", whole)

@@ -255,18 +255,23 @@ def spoken_texts(reports: list[dict], speech_dev: Path | None, whole: bool = Fal
 
 def read_heard_reports(*paths: Path | None) -> dict[str, list[str]]:
     """Report id → Whisper transcripts of its spoken forms (scripts/make_asr_training.py --reports [--whole]),
-    from each of these files that exists; {} if none does.
+    one from each of these files that exists (its last line for the id); {} if none does.
 
     Kept outside the repository: the reports name real citizens, and so do their transcripts."""
     out: dict[str, list[str]] = {}
     for path in paths:
-        if path is None or not path.exists():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line) if line.strip() else None
-            if row and row["transcript"].strip():
-                out.setdefault(str(row["id"]), []).append(row["transcript"])
+        for id_, row in last_rows(path).items():
+            if row["transcript"].strip():
+                out.setdefault(id_, []).append(row["transcript"])
     return out
+
+
+def last_rows(path: Path | None) -> dict[str, dict]:
+    """Report id → the last line for it in a transcripts file (a remade report supersedes its older line)."""
+    if path is None or not path.exists():
+        return {}
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {str(row["id"]): row for row in rows}
 
 
 def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
