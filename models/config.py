@@ -32,6 +32,8 @@ class Settings:
     """A faster-whisper model directory; None means the bundled multilingual base model."""
     engine: str = "whisper"
     whisper_beam: int = 5
+    whisper_drawn_readings: int = 5
+    """Readings of each recording Whisper draws besides the beam's, for routing (0: none; see WhisperOptions)."""
     whisper_compute_type: str = "int8"
     cpu_threads: int = 1
     """Threads per recognizer; 1 leaves the other core to the web server and other calls."""
@@ -96,6 +98,7 @@ class Settings:
             vosk_model=Path(vosk).resolve() if vosk else None,
             whisper_model=Path(whisper).resolve() if whisper else None,
             whisper_beam=int(env.get("SUARA_WHISPER_BEAM", 5)),
+            whisper_drawn_readings=int(env.get("SUARA_WHISPER_DRAWN_READINGS", 5)),
             whisper_compute_type=env.get("SUARA_WHISPER_COMPUTE", "int8"),
             cpu_threads=int(env.get("SUARA_CPU_THREADS", 1)),
             whisper_workers=int(env.get("SUARA_WHISPER_WORKERS", 2)),

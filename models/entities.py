@@ -150,6 +150,9 @@ class Transcript(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     """[{"word", "start", "end", "conf"}] with times in seconds from the start of the audio."""
+    alternatives: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Other readings of the audio (Whisper's beam hypotheses, then readings drawn at a temperature): the
+    router averages over them with the text. Not shown to anyone."""
     duration_s: Mapped[float | None] = mapped_column(Float)
     processing_s: Mapped[float | None] = mapped_column(Float)
     edited_text: Mapped[str | None] = mapped_column(Text)

@@ -109,7 +109,7 @@ def _load_recognizer(cfg: dict[str, Any], cache: Path):  # noqa: ANN202
 
         def run_ours(samples):  # noqa: ANN001, ANN202
             text = ours.transcribe(samples).text
-            return text, ours._watch.sampled  # noqa: SLF001
+            return text, ours._watch.fell_back  # noqa: SLF001
 
         return time.perf_counter() - started, run_ours
     # vosk

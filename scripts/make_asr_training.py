@@ -3,8 +3,9 @@
 Usage: python scripts/make_asr_training.py [--out transcribe/drafting/data/asr_phrases.jsonl] [--limit N]
        python scripts/make_asr_training.py --reports ../shared/eval/routing_dev.jsonl [--whole] [--shard 0/2]
 
-Each line of the output is {"topic", "text", "transcript", "words": [[word, conf], ...]}: what the real
-recognizer writes for our own phrases (topic_phrases.txt), used by the router as extra training rows.
+Each line of the output is {"topic", "text", "transcript", "words": [[word, conf], ...], "alternatives"}: what
+the real recognizer writes for our own phrases (topic_phrases.txt), used by the router as extra training
+rows, and its other readings of the same speech (the beam's hypotheses, which routing averages over).
 With --reports, the texts spoken are those of the reports: speech_dev.jsonl's text or the first sentence,
 or with --whole the whole report up to 60 words, as the drafting bench speaks them. They are said as a
 person reads them aloud (`speakable`: "sdh" as "sudah"). Lines also carry the report "id" and what was
@@ -12,7 +13,8 @@ person reads them aloud (`speakable`: "sdh" as "sudah"). Lines also carry the re
 outside the repository, because the reports name real citizens. Training (scripts/train_router.py, and
 the cross-validation of scripts/bench_drafting.py) adds each training report's transcripts; a held-out
 report's transcripts are never trained on.
-Resumable: texts already said in the output are skipped; for a report the last line of its id counts.
+Resumable: texts already said in the output (with the recognizer's other readings) are skipped; for a
+report the last line of its id counts.
 Needs espeak-ng, mbrola-id1 and sox.
 """
 
@@ -73,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
         # by id too (two reports may share a text), and by what was said: a report whose spoken form has
-        # changed (speakable) is made again, and its newer line supersedes the older one
-        done = {(row.get("id"), row.get("said", row["text"])) for row in rows}
+        # changed (speakable) is made again, and its newer line supersedes the older one; so is a line
+        # of a report from before the recognizer kept its other readings (the bench routes over them)
+        done = {(row.get("id"), row.get("said", row["text"])) for row in rows if "alternatives" in row or "id" not in row}
     if args.reports:
         spoken = spoken_texts(read_reports(Path(args.reports)), Path(args.speech_dev), whole=args.whole)
         items = [(accept[0], text, id_) for id_, (text, accept) in spoken.items()]
@@ -96,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             wav = synth_phone8k(said, cache / f"{name}_phone8k.wav")
             transcript = engine.transcribe(decode_file(wav))
             row = {"topic": topic, "text": text, "transcript": transcript.text,
-                   "words": [[w.word, round(w.conf, 3)] for w in transcript.words]}
+                   "words": [[w.word, round(w.conf, 3)] for w in transcript.words],
+                   "alternatives": transcript.alternatives}
             if report_id is not None:
                 row = {"id": report_id, **row, "said": said}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -86,3 +86,23 @@ def wait_until(condition, timeout_s: float) -> bool:  # noqa: ANN001
             return False
         time.sleep(0.005)
     return True
+
+
+def test_the_calls_transcript_keeps_the_finals_other_readings() -> None:
+    from models.entities import Call
+    from voice.session import _transcript_row
+
+    class TwoFinals(RecordingStream):
+        def finish(self) -> list[StreamResult]:
+            return [StreamResult("lampu mati", True, alternatives=["lampu mari"], start_s=0.0, end_s=1.0),
+                    StreamResult("di baureno", True, start_s=1.0, end_s=2.0)]
+
+    engine = RecordingEngine()
+    engine.stream = lambda: TwoFinals()  # type: ignore[method-assign]
+    session = CallSession("uji", 8000, "int16", engine, LiveRegistry())
+    for frame in frames(0.5):
+        session.push(frame)
+    result = session.close(timeout_s=10)
+    assert result.text == "lampu mati di baureno" and result.alternatives == ["lampu mari di baureno"]
+    row = _transcript_row(Call(channel="phone"), result)
+    assert row.text == result.text and row.alternatives == ["lampu mari di baureno"]

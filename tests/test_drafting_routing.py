@@ -126,3 +126,19 @@ def test_flat_scores_fall_back_to_lainnya_only_for_typed_text() -> None:
     # recognised text (words given, or said so): the garbled transcript keeps its best guess and its low score
     assert drafter.route(text, recognised=True)[0] == best
     assert drafter.route(text, words=[])[0] == best
+
+
+def test_other_readings_are_averaged_into_the_decision() -> None:
+    router = load_router()
+    heard = "saya mau lapor pak tolong dibantu ya"  # the best reading says nothing of a topic...
+    other = "saya mau lapor pak sampah tolong dibantu ya"  # ...the beam's others heard the word
+    scores = [dict(router.predict(t, k=len(router.topics))) for t in (heard, other)]
+    mean = {topic: (scores[0][topic] + scores[1][topic]) / 2 for topic in router.topics}  # each reading's, averaged
+    together = router.predict(heard, alternatives=[other])
+    assert together[0][0] == max(mean, key=mean.get)
+    assert together[0][1] == pytest.approx(mean[together[0][0]], abs=0.002)
+    assert router.predict(heard)[0][0] != "lingkungan"
+    assert router.predict(heard, alternatives=[other, other, other])[0][0] == "lingkungan"
+    assert router.predict(heard, alternatives=[heard]) == router.predict(heard)  # the text itself counts once
+    # through the drafter, normalised like the text
+    assert Drafter().draft(heard, alternatives=[other.upper()] * 3).topic == "lingkungan"

@@ -45,6 +45,9 @@ def test_phone_call_becomes_a_draft_with_real_whisper(session, settings, db_engi
     # the engine's accuracy over many sentences is tested in test_engines and measured in make bench.
     assert _wer(TEXT, transcript.text) < 0.85, transcript.text
     assert {"jalan", "mohon", "segera"} <= set(transcript.text.lower().replace(",", " ").split())
+    # other readings (the beam's, and drawn ones) are kept for routing: other texts of the same speech
+    assert transcript.alternatives and transcript.text not in transcript.alternatives
+    assert all(_wer(transcript.text, a) < 1.0 for a in transcript.alternatives), transcript.alternatives
     times = [(w["start"], w["end"]) for w in transcript.words]
     assert times and all(0 <= s <= e <= call.duration_s + 0.5 for s, e in times)
     draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()

@@ -20,9 +20,15 @@ from transcribe import whisper_model
 from transcribe.audio import decode_file
 from transcribe.engines import clear_engine_cache, load_engine, warm_up
 from transcribe.engines.vosk_engine import IDLE_RECOGNIZERS, RETIRE_AFTER_S, VoskEngine, model_sample_rate
-from transcribe.engines.whisper_engine import WhisperEngine, WhisperOptions, _ShortContextEncoder, condition_audio
+from transcribe.engines.whisper_engine import (
+    WhisperEngine,
+    WhisperOptions,
+    _ShortContextEncoder,
+    condition_audio,
+    other_readings,
+)
 from transcribe.errors import ModelError
-from transcribe.types import AudioChunk, StreamResult
+from transcribe.types import AudioChunk, StreamResult, joined_alternatives
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,6 +149,7 @@ def test_load_engine_caches_per_configuration(engine_settings: Settings) -> None
     assert whisper.name == "whisper" and load_engine(engine_settings, "whisper") is whisper
     assert load_engine(engine_settings.with_(whisper_beam=1), "whisper") is not whisper
     assert load_engine(engine_settings.with_(whisper_beam=1), "whisper").options.beam_size == 1
+    assert load_engine(engine_settings.with_(whisper_drawn_readings=0), "whisper").options.drawn_readings == 0
     with pytest.raises(ModelError, match="SUARA_VOSK_MODEL"):
         load_engine(engine_settings.with_(vosk_model=None), "vosk")
     with pytest.raises(ModelError):
@@ -195,6 +202,43 @@ def test_whisper_phone_wer_and_words(whisper: WhisperEngine, speech_cache: Path)
         assert all(0 <= w.start <= w.end <= len(samples) / RATE + 0.05 and 0 <= w.conf <= 1 for w in result.words)
     # These eight give 0.58 (seeded, two of them through the sampling fallback); 33 sentences: 0.60.
     assert wer(refs, hyps) < 0.66, list(zip(refs, hyps))
+
+
+def test_whisper_keeps_other_readings_from_the_beam(whisper: WhisperEngine, engine_settings: Settings,
+                                                    speech_cache: Path) -> None:
+    text, samples = sentence(speech_cache, 5, "phone8k")
+    result = whisper.transcribe(samples)
+    # telephone audio: the beam's five hypotheses differ, and so do the five drawn readings
+    opts = whisper.options
+    assert 3 <= len(result.alternatives) <= opts.readings - 1 + opts.drawn_readings, result.alternatives
+    assert result.text not in result.alternatives and len(set(result.alternatives)) == len(result.alternatives)
+    for reading in result.alternatives:  # readings of the same speech
+        assert jiwer.wer(normalise(result.text), normalise(reading)) < 1.0, (result.text, reading)
+    assert whisper.transcribe(samples).alternatives == result.alternatives  # deterministic
+    # off: one reading, the same text
+    one = WhisperEngine(engine_settings.whisper_model, options=WhisperOptions(readings=1, drawn_readings=0)).transcribe(samples)
+    assert one.alternatives == [] and one.text == result.text
+    beam_only = WhisperEngine(engine_settings.whisper_model, options=WhisperOptions(drawn_readings=0)).transcribe(samples)
+    assert 1 <= len(beam_only.alternatives) <= 4 and beam_only.text == result.text
+    for reading in beam_only.alternatives:  # the beam's differ from its best in a few words
+        assert jiwer.wer(normalise(result.text), normalise(reading)) < 0.5, (result.text, reading)
+    assert set(beam_only.alternatives) < set(result.alternatives)
+    # live segments keep theirs too, and the stream's readings join them
+    finals = feed_in_chunks(whisper.stream(), samples)
+    assert finals and any(r.alternatives for r in finals)
+    assert joined_alternatives(finals) and " ".join(r.text for r in finals) not in joined_alternatives(finals)
+
+
+def test_other_readings_and_joined_alternatives() -> None:
+    windows = [(["jalan rusak", "jalan rusa", "jalan rusak"], ["jalan usak", "jalan rusak"]), (["di kalitidu"], [])]
+    # the beam's k-th hypothesis of every window (a window with fewer repeats its last), then the drawn
+    # ones (the best hypothesis where a window has none); no repeats, never the best reading itself
+    assert other_readings(windows, "jalan rusak di kalitidu") == ["jalan rusa di kalitidu", "jalan usak di kalitidu"]
+    assert other_readings([(["jalan rusak"], [])], "jalan rusak") == []
+    finals = [StreamResult("lampu mati", True, alternatives=["lampu mari", "lampau mati"]),
+              StreamResult("", True), StreamResult("di baureno", True)]
+    assert joined_alternatives(finals) == ["lampu mari di baureno", "lampau mati di baureno"]
+    assert joined_alternatives([StreamResult("a", True)]) == []
 
 
 def test_whisper_sampling_is_reproducible(engine_settings: Settings, speech_cache: Path) -> None:

@@ -109,3 +109,30 @@ def test_search_migration_on_sqlite_up_and_down(tmp_path) -> None:  # noqa: ANN0
         left = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'complaint_fts%'")).scalars().all()
     assert left == []
     engine.dispose()
+
+
+def test_transcript_alternatives_migration_keeps_old_transcripts(tmp_path) -> None:  # noqa: ANN001
+    from alembic import command
+
+    from models.entities import Call, Transcript
+
+    url = f"sqlite:///{tmp_path / 'alternatives.sqlite3'}"
+    command.upgrade(alembic_config(url), "3f2a9c1d7e64")
+    engine = make_engine(url)
+    with engine.begin() as connection:  # a transcript made before the column existed
+        connection.execute(text("INSERT INTO call (id, channel, received_at, status, attempts, meta) "
+                                "VALUES (1, 'upload', '2026-11-01 08:00:00', 'transcribed', 0, '{}')"))
+        connection.execute(text("INSERT INTO transcript (id, call_id, engine, model, text, words, created_at) "
+                                "VALUES (1, 1, 'whisper', 'whisper-base', 'jalan rusak', '[]', '2026-11-01 08:01:00')"))
+    upgrade(url)
+    with session_factory(engine)() as session:
+        assert session.get(Transcript, 1).alternatives == []
+        session.add(Transcript(call=session.get(Call, 1), engine="whisper", model="whisper-base", text="jalan rusak",
+                               alternatives=["jalan rusa", "jalan usak"]))
+        session.commit()
+        assert [t.alternatives for t in session.scalars(select(Transcript).order_by(Transcript.id))] == [
+            [], ["jalan rusa", "jalan usak"]]
+    command.downgrade(alembic_config(url), "3f2a9c1d7e64")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT text FROM transcript WHERE id = 1")).scalar() == "jalan rusak"
+    engine.dispose()

@@ -25,10 +25,12 @@ class FlakyEngine:
     model_name = "fake-model"
     language = "id"
 
-    def __init__(self, failures: int, text: str = "Jalan di desa kami rusak parah.") -> None:
+    def __init__(self, failures: int, text: str = "Jalan di desa kami rusak parah.",
+                 alternatives: list[str] | None = None) -> None:
         self.failures = failures
         self.calls = 0
         self.text = text
+        self.alternatives = alternatives or []
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         self.calls += 1
@@ -36,7 +38,8 @@ class FlakyEngine:
             raise RuntimeError(f"engine crashed (attempt {self.calls})")
         return Transcript(
             engine=self.name, model=self.model_name, language="id", text=self.text,
-            words=[Word("Jalan", 0.1, 0.4, 0.9)], duration_s=len(samples) / 16000, processing_s=0.01,
+            words=[Word("Jalan", 0.1, 0.4, 0.9)], alternatives=self.alternatives,
+            duration_s=len(samples) / 16000, processing_s=0.01,
         )
 
 
@@ -50,8 +53,8 @@ def tone_wav(tmp_path) -> bytes:  # noqa: ANN001
 def fake_engine(monkeypatch):  # noqa: ANN001, ANN201
     holder: dict[str, FlakyEngine] = {}
 
-    def install(failures: int) -> FlakyEngine:
-        engine = holder["engine"] = FlakyEngine(failures)
+    def install(failures: int, **kwargs: object) -> FlakyEngine:
+        engine = holder["engine"] = FlakyEngine(failures, **kwargs)  # type: ignore[arg-type]
         monkeypatch.setattr("transcribe.engines.load_engine", lambda settings, name=None: engine)
         return engine
 
@@ -111,6 +114,26 @@ def test_pipeline_runs_immediately_into_a_draft(session, settings, db_engine, to
     assert [h.to_status for h in session.scalars(select(StatusChange))] == ["draft"]
     queue.enqueue_call(call.id)  # a duplicated job changes nothing
     assert session.scalar(select(func.count(Complaint.id))) == 1
+
+
+def test_draft_is_routed_over_the_recognizers_other_readings(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
+    heard, other = "Saya mau lapor pak, tolong dibantu ya.", "Saya mau lapor pak, sampah tolong dibantu ya."
+    fake_engine(failures=0, text=heard, alternatives=[other] * 3)
+    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
+    session.commit()
+    queue.enqueue_call(call.id)
+    session.expire_all()
+    call = session.get(Call, call.id)
+    assert call.transcript.alternatives == [other] * 3  # stored with the transcript
+    draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()
+    assert draft.topic.key == "lingkungan" and draft.description.startswith("Saya mau lapor")
+    # an operator's edit is what was said: the recognizer's readings no longer count
+    from transcribe.drafting_job import build_draft
+
+    call.transcript.edited_text = heard
+    assert build_draft(session, settings, call, call.transcript).topic.key != "lingkungan"
+    session.rollback()
 
 
 def test_failed_job_is_retried_and_error_kept_meanwhile(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001

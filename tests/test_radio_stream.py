@@ -102,7 +102,7 @@ def _vosk_settings(settings):  # noqa: ANN001, ANN202
 
 def test_stream_with_two_callers_gives_two_segments_and_two_drafts(settings, db_engine, session, show_mp3, show_script):  # noqa: ANN001
     """Callers separated by a pause and a jingle: two segments, two radio calls, two drafts."""
-    settings = _vosk_settings(settings).with_(whisper_beam=1, cpu_threads=2)
+    settings = _vosk_settings(settings).with_(whisper_beam=1, whisper_drawn_readings=0, cpu_threads=2)
     out = io.StringIO()
     with StationServer(show_mp3) as station:
         results = run_radio(settings, _station_source(station.url), "SAPA BUPATI", auto_segment=True, engine="vosk", out=out, timeout_s=120)

@@ -31,8 +31,11 @@ def shared_drafter() -> Drafter:
 def build_draft(session: Session, settings: Settings, call: Call, transcript: Transcript) -> Complaint:
     """A draft complaint with every field the drafter found; its suggestions keep what needs a look."""
     text = (transcript.edited_text or transcript.text).strip()
+    # the operator's edit is what was said: the recognizer's words and other readings no longer apply
     words = None if transcript.edited_text else transcript.words
-    draft = shared_drafter().draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at)
+    alternatives = [] if transcript.edited_text else (transcript.alternatives or [])
+    draft = shared_drafter().draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at,
+                                   alternatives=alternatives)
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()
     place = _place(session, draft)

@@ -43,6 +43,7 @@ def transcribe_call(session: Session, settings: Settings, call: Call, engine_nam
         language=result.language,
         text=result.text,
         words=[w.to_dict() for w in result.words],
+        alternatives=result.alternatives,
         duration_s=result.duration_s,
         processing_s=result.processing_s,
     )

@@ -49,6 +49,9 @@ class Transcript:
     language: str | None
     text: str
     words: list[Word] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)
+    """Other readings of the same audio (Whisper's beam hypotheses, then drawn readings); the router averages
+    over them with the text."""
     duration_s: float = 0.0
     """Length of the audio."""
     processing_s: float = 0.0
@@ -68,8 +71,26 @@ class StreamResult:
     final: bool
     words: list[Word] = field(default_factory=list)
     """Words of a final result, with times from the start of the stream."""
+    alternatives: list[str] = field(default_factory=list)
+    """Other readings of a final result, best first."""
     start_s: float | None = None
     end_s: float | None = None
+
+
+def joined_alternatives(finals: list[StreamResult]) -> list[str]:
+    """Other readings of a stream, from its finals' own: the k-th joins each final's k-th other reading
+    (its text where it has fewer), best first, without repeats and never the stream's text itself."""
+    texts = [r for r in finals if r.text]
+    best = " ".join(r.text for r in texts)
+    seen = {" ".join(best.split())}
+    out: list[str] = []
+    for k in range(max((len(r.alternatives) for r in texts), default=0)):
+        reading = " ".join(r.alternatives[k] if k < len(r.alternatives) else r.text for r in texts)
+        key = " ".join(reading.split())
+        if key not in seen:
+            seen.add(key)
+            out.append(reading)
+    return out
 
 
 class RecognizerStream(Protocol):

@@ -26,7 +26,7 @@ from models.config import Settings
 from models.entities import Call, Channel
 from models.entities import Transcript as TranscriptRow
 from transcribe.audio import SampleFormat, StreamConverter
-from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine, RecognizerStream, StreamResult, Word
+from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine, RecognizerStream, StreamResult, Word, joined_alternatives
 from voice.intake import IncomingAudio, receive_call
 from voice.live import LiveRegistry
 
@@ -64,6 +64,10 @@ class SessionResult:
     @property
     def text(self) -> str:
         return " ".join(r.text for r in self.finals if r.text).strip()
+
+    @property
+    def alternatives(self) -> list[str]:
+        return joined_alternatives(self.finals)
 
 
 class CallSession:
@@ -314,6 +318,7 @@ def _transcript_row(call: Call, result: SessionResult) -> TranscriptRow:
         language=result.language,
         text=result.text,
         words=[w.to_dict() for w in words],
+        alternatives=result.alternatives,
         duration_s=result.duration_s,
         processing_s=result.processing_s,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,12 +101,14 @@ class Drafter:
         """Load the models now rather than on the first draft."""
         self.draft("jalan rusak di desa Sumengko")
 
-    def route(self, text: str, words: list[dict] | None = None, *, recognised: bool | None = None) -> list[tuple[str, float]]:
+    def route(self, text: str, words: list[dict] | None = None, *, recognised: bool | None = None,
+              alternatives: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Top-3 (topic, score) for a text; low-confidence recognizer words do not count as keywords.
 
         `recognised` (default: words were given) says the text comes from a recognizer: its scores are flat
         because it is garbled, so a flat distribution keeps its best topic (with its low score for the
-        operator) instead of falling back to `lainnya`.
+        operator) instead of falling back to `lainnya`. `alternatives` are the recognizer's other readings
+        of the same audio (normalised like `text`): the router averages over all of them.
         """
         router, _, _ = self._load()
         unsure = frozenset(
@@ -114,7 +117,7 @@ class Drafter:
         )
         if len(router_text(text).split()) < MIN_CONTENT_WORDS:
             return [("lainnya", 1.0)]
-        topics = router.predict(text, unsure)
+        topics = router.predict(text, unsure, alternatives=alternatives)
         # In typed text a flat distribution means nothing fits, unless a domain word of the top topic is there.
         # Recognised text is flat because it is garbled: its best guess is still better than `lainnya`.
         if recognised is None:
@@ -125,12 +128,14 @@ class Drafter:
         return topics
 
     def draft(self, text: str, *, caller_number: str | None = None, words: list[dict] | None = None,
-              received_at: datetime | None = None, context_kecamatan_code: str | None = None) -> Draft:
-        """Draft a complaint from a transcript and the call's metadata."""
+              received_at: datetime | None = None, context_kecamatan_code: str | None = None,
+              alternatives: Sequence[str] = ()) -> Draft:
+        """Draft a complaint from a transcript and the call's metadata; `alternatives` are the recognizer's
+        other readings of the audio, used for routing only."""
         _, gazetteer, keywords = self._load()
         norm = normalize(text, received_at)
         place = gazetteer.locate(norm.text, context_kecamatan_code)
-        topics = self.route(norm.text, words)
+        topics = self.route(norm.text, words, alternatives=[normalize(a, received_at).text for a in alternatives])
         topic = topics[0][0]
         taxonomy = load_taxonomy()
         classification, class_conf = classify(norm.text)

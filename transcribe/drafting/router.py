@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -158,11 +159,15 @@ class Router:
         counts = self.keywords.transform_one(router_text(text), unsure)
         return bool(counts[self.keywords.topics.index(topic)] > 0)
 
-    def predict(self, text: str, unsure: frozenset[str] = frozenset(), k: int = 3) -> list[tuple[str, float]]:
-        """Top-k (topic, score) with scores summing to at most 1."""
-        d = self.decision([text], [unsure])[0]
-        p = np.exp((d - d.max()) * SOFTMAX_SHARPNESS)
-        p /= p.sum()
+    def predict(self, text: str, unsure: frozenset[str] = frozenset(), k: int = 3,
+                alternatives: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Top-k (topic, score) with scores summing to at most 1. With `alternatives` (other readings of the
+        same speech) the scores are the mean of each reading's: the topic expected over what the recognizer
+        may have heard. `unsure` words are the text's own."""
+        texts = [text, *(a for a in alternatives if a != text)]
+        d = self.decision(texts, [unsure] + [frozenset()] * (len(texts) - 1))
+        p = np.exp((d - d.max(axis=1, keepdims=True)) * SOFTMAX_SHARPNESS)
+        p = (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
         order = np.argsort(-p)[:k]
         return [(self.topics[i], round(float(p[i]), 3)) for i in order]
 

@@ -35,6 +35,7 @@ def _engine_key(settings: Settings, name: str) -> tuple[Hashable, ...]:
             model,
             Path(settings.models_dir).resolve(),
             settings.whisper_beam,
+            settings.whisper_drawn_readings,
             settings.whisper_compute_type,
             settings.cpu_threads,
         )

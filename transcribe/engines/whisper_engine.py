@@ -83,6 +83,18 @@ class WhisperOptions:
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 300
     vad_threshold: float = 0.5
+    readings: int = 5
+    """Readings kept of each recording from the beam: its best hypotheses (at most `beam_size`), which cost
+    no more decoding than the best one. The router averages over all readings: a word Whisper is unsure of
+    is often right in another (scripts/bench_drafting.py). 1: the best reading only."""
+    drawn_readings: int = 5
+    """Readings drawn besides, at `draw_temperature`, from the same encoder output: more varied than the
+    beam's, which differ little. Measured on whole reports at telephone quality (scripts/bench_drafting.py):
+    routing top-1 63.6 % on the best reading alone, 70.2 % over all readings (in a trial, the beam's alone
+    added 1.4 points and the drawn ones 3.4 more). The cost is a second decode of each window, and a model
+    reload before each file (its sampler restarts from the seed): CPU per audio second 0.14 -> 0.22
+    (scripts/bench_engines.py). 0: none."""
+    draw_temperature: float = 0.6
     extra: dict[str, Any] = field(default_factory=dict)
     """More faster-whisper `transcribe()` keywords (experiments)."""
 
@@ -132,19 +144,88 @@ class _SamplingWatch:
     CTranslate2 draws samples from a generator per worker thread, seeded from `set_random_seed()` only when
     the thread first samples: seeding again later has no effect. To restart the sampler before a
     transcription the model is reloaded (a new worker thread), which is only needed after one that sampled.
+
+    It also gathers other readings while `readings.windows` is set: beam search returns its `hypotheses`
+    best (faster-whisper asks for one and keeps the first), and beside each beam search `samples` readings
+    are drawn at `temperature` from the same encoder output.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, readings: _Readings | None = None, hypotheses: int = 1,
+                 samples: int = 0, temperature: float = 0.6) -> None:
         self.model = model
+        self.readings = readings or _Readings()
+        self.hypotheses = hypotheses
+        self.samples = samples
+        self.temperature = temperature
         self.sampled = False
+        self.fell_back = False
+        """The temperature fallback sampled (drawing readings samples too, but is not a fallback)."""
 
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("sampling_topk", 1) != 1:
+            self.sampled = self.fell_back = True
+            return self.model.generate(*args, **kwargs)
+        kwargs.setdefault("num_hypotheses", max(1, min(self.hypotheses, kwargs.get("beam_size", 1))))
+        results = self.model.generate(*args, **kwargs)
+        if self.samples and self.readings.windows is not None:
+            draw = {**kwargs, "beam_size": 1, "num_hypotheses": self.samples, "sampling_topk": 0,
+                    "sampling_temperature": self.temperature}
+            draw.pop("patience", None)
             self.sampled = True
-        return self.model.generate(*args, **kwargs)
+            self.readings.drawn = self.model.generate(*args, **draw)[0]
+        return results
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
+
+
+class _Readings(threading.local):
+    """What Whisper heard in each 30-s window, per thread (live segments decode on several threads at
+    once): the hypotheses of the decode it kept, and the readings drawn beside a beam search it kept.
+    `windows` is None outside a decode."""
+
+    windows: list[tuple[list[str], list[str]]] | None = None
+    drawn: Any = None
+    """The samples drawn beside the last beam search, until its window is noted."""
+
+
+def _keep_hypotheses(model: Any, readings: _Readings) -> None:
+    """Wrap `WhisperModel.generate_with_fallback` (one call per window, returning the decode it kept) so
+    that every hypothesis of that decode is noted, not only the first."""
+    inner = model.generate_with_fallback
+
+    def generate_with_fallback(encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
+        readings.drawn = None
+        decoded = inner(encoder_output, prompt, tokenizer, options)
+        if readings.windows is not None:
+            result, _, temperature, _ = decoded
+            # samples drawn beside a beam search that the fallback then rejected are not of the kept decode
+            drawn = readings.drawn.sequences_ids if readings.drawn is not None and temperature == 0 else []
+            readings.windows.append(([tokenizer.decode(ids).strip() for ids in result.sequences_ids],
+                                     [tokenizer.decode(ids).strip() for ids in drawn]))
+        readings.drawn = None
+        return decoded
+
+    model.generate_with_fallback = generate_with_fallback
+
+
+def other_readings(windows: list[tuple[list[str], list[str]]], best: str) -> list[str]:
+    """The readings of a recording other than `best`, without repeats: first the beam's (the k-th joins
+    the k-th hypothesis of every window; a window with fewer repeats its last), then the drawn ones (the
+    k-th joins every window's k-th sample, or its best hypothesis where it has none)."""
+    windows = [(hypotheses, drawn) for hypotheses, drawn in windows if hypotheses]
+    readings = [" ".join(h[min(k, len(h) - 1)] for h, _ in windows)
+                for k in range(1, max((len(h) for h, _ in windows), default=0))]
+    readings += [" ".join(d[k] if k < len(d) else h[0] for h, d in windows)
+                 for k in range(max((len(d) for _, d in windows), default=0))]
+    seen = {" ".join(best.split())}
+    out: list[str] = []
+    for reading in readings:
+        key = " ".join(reading.split())
+        if key and key not in seen:
+            seen.add(key)
+            out.append(reading.strip())
+    return out
 
 
 class _ShortContextEncoder:
@@ -206,6 +287,7 @@ class WhisperEngine:
         """Whole recordings (which may sample) one at a time, so each starts from the seeded sampler; live
         segments decode at temperature 0 without it, up to `workers` at once."""
         self._watch: _SamplingWatch | None = None
+        self._readings = _Readings()
         self.load_s: float | None = None
         self.sampler_resets = 0
 
@@ -218,7 +300,8 @@ class WhisperEngine:
             compute_type=settings.whisper_compute_type,
             cpu_threads=settings.cpu_threads,
             workers=settings.whisper_workers,
-            options=WhisperOptions(beam_size=settings.whisper_beam, best_of=max(settings.whisper_beam, 1)),
+            options=WhisperOptions(beam_size=settings.whisper_beam, best_of=max(settings.whisper_beam, 1),
+                                   drawn_readings=settings.whisper_drawn_readings),
         )
 
     @property
@@ -240,7 +323,7 @@ class WhisperEngine:
                 model = self._load_model(workers=1)
                 if self.options.latin_only:
                     self._suppress = [-1, *non_latin_tokens(model.hf_tokenizer)]
-                self._watch = model.model = _SamplingWatch(model.model)
+                self._watch = model.model
                 if self.options.repair_spelling:
                     load_lexicon()  # about 1 s: now, not in the first call's first sentence
                 self._model = model
@@ -278,6 +361,9 @@ class WhisperEngine:
             raise ModelError(f"faster-whisper could not load {model_dir}: {exc}") from exc
         if self.options.context_margin_frames is not None:
             model.encode = _ShortContextEncoder(model.encode, self.options.context_margin_frames)
+        opts = self.options
+        model.model = _SamplingWatch(model.model, self._readings, opts.readings, opts.drawn_readings, opts.draw_temperature)
+        _keep_hypotheses(model, self._readings)
         return model
 
     @property
@@ -293,25 +379,26 @@ class WhisperEngine:
         """Recognise a whole recording (16 kHz mono int16)."""
         started = time.perf_counter()
         samples = np.asarray(samples, dtype=np.int16)
-        text, words = self.recognize(samples, vad=True)
+        text, words, alternatives = self.recognize(samples, vad=True)
         return Transcript(
             engine=self.name,
             model=self.model_name,
             language=self.language,
             text=text,
             words=words,
+            alternatives=alternatives,
             duration_s=len(samples) / TARGET_RATE_HZ,
             processing_s=time.perf_counter() - started,
         )
 
     def recognize(
         self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True, fallback: bool = True
-    ) -> tuple[str, list[Word]]:
-        """Text and words of 16 kHz int16 audio; word times shifted by `offset_s`. `fallback=False` decodes at
-        temperature 0 only on the live model (live segments: the fallback costs 4x on poor audio), deterministic
-        without the lock."""
+    ) -> tuple[str, list[Word], list[str]]:
+        """Text, words and other readings (`other_readings`) of 16 kHz int16 audio; word times shifted by
+        `offset_s`. `fallback=False` decodes at temperature 0 only on the live model (live segments: the
+        fallback costs 4x on poor audio), deterministic without the lock."""
         if len(samples) == 0:
-            return "", []
+            return "", [], []
         opts = self.options
         audio = condition_audio(samples, opts)
         if not fallback:
@@ -327,9 +414,13 @@ class WhisperEngine:
 
         ctranslate2.set_random_seed(RANDOM_SEED)
         watch = self._watch
+        if watch is not None:
+            watch.fell_back = False
         if watch is not None and watch.sampled:
             # The worker thread's generator has moved on and cannot be reseeded: a fresh model (about
-            # 0.3 s of CPU for base int8) gets a new one, seeded above, on its first sample.
+            # 0.3 s of CPU for base int8) gets a new one, seeded above, on its first sample. The old one
+            # goes first, so that two copies of the weights are never held at once.
+            watch.model = None
             watch.model = ctranslate2.models.Whisper(
                 str(self.model_dir), device="cpu", compute_type=self.compute_type,
                 intra_threads=self.cpu_threads, inter_threads=1,
@@ -338,6 +429,20 @@ class WhisperEngine:
             self.sampler_resets += 1
 
     def _decode(
+        self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...]
+    ) -> tuple[str, list[Word], list[str]]:
+        opts = self.options
+        self._readings.windows = []
+        try:
+            text, words = self._segments(model, audio, offset_s, vad, temperature)
+            windows = self._readings.windows
+        finally:
+            self._readings.windows = None
+        repair = load_lexicon().repair if opts.repair_spelling else (lambda text: text)
+        windows = [([repair(h) for h in hypotheses], [repair(d) for d in drawn]) for hypotheses, drawn in windows]
+        return text, words, other_readings(windows, text)
+
+    def _segments(
         self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...]
     ) -> tuple[str, list[Word]]:
         opts = self.options
@@ -494,7 +599,8 @@ class WhisperStream:
         hi = min(speech_end + self._pad, self._buffer_start + len(self._buffer))
         audio = self._buffer[lo - self._buffer_start : hi - self._buffer_start]
         zero = self._offset_s or 0.0
-        text, words = self._engine.recognize(audio, offset_s=zero + lo / TARGET_RATE_HZ, vad=False, fallback=False)
+        text, words, alternatives = self._engine.recognize(
+            audio, offset_s=zero + lo / TARGET_RATE_HZ, vad=False, fallback=False)
         if text:
             # The segment's times are the speech the VAD heard, not the padding around it: a final's
             # delay counts from when the speaker stopped.
@@ -503,6 +609,7 @@ class WhisperStream:
                     text=text,
                     final=True,
                     words=words,
+                    alternatives=alternatives,
                     start_s=zero + speech_start / TARGET_RATE_HZ,
                     end_s=zero + speech_end / TARGET_RATE_HZ,
                 )
