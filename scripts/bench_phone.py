@@ -48,7 +48,7 @@ from tests.speech import speech_dev_rows, synth_phone8k  # noqa: E402
 from transcribe.audio import resample  # noqa: E402
 from transcribe.engines import load_engine, warm_up  # noqa: E402
 from transcribe.jobs import JobQueue  # noqa: E402
-from voice.cli_audiosocket import WARM_LINES  # noqa: E402
+from voice.warm import WARM_LINES  # noqa: E402
 from voice.audiosocket import KIND_AUDIO, KIND_HANGUP, KIND_UUID, AudioSocketConfig, AudioSocketServer, encode_frame  # noqa: E402
 from voice.live import LiveRegistry  # noqa: E402
 from voice.session import SessionResult  # noqa: E402

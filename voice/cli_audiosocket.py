@@ -10,16 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import Settings
 from models.db import make_engine, session_factory
-from transcribe.engines import load_engine, warm_up
-from transcribe.errors import ModelError
 from transcribe.jobs import JobQueue
-from transcribe.types import Engine
 from voice.audiosocket import AudioSocketConfig, AudioSocketServer, parse_listen
 from voice.live import LiveRegistry, registry_for
+from voice.warm import live_engine
 
 log = logging.getLogger(__name__)
-WARM_LINES = 2
-"""Recognizer streams warmed at start: the first calls then skip a cold decoder's slow first second."""
 
 
 def run_audiosocket(settings: Settings, listen: str) -> None:
@@ -50,25 +46,7 @@ def _server(
     listen: str, settings: Settings, sessions: sessionmaker[Session], jobs: JobQueue, live: LiveRegistry
 ) -> AudioSocketServer:
     host, port = parse_listen(listen)
-    config = AudioSocketConfig(settings, sessions, _live_engine(settings), jobs.enqueue_call, live)
+    config = AudioSocketConfig(settings, sessions, live_engine(settings), jobs.enqueue_call, live)
     server = AudioSocketServer(host, port, config)
     log.info("AudioSocket server listening on %s:%s", *server.server_address[:2])
     return server
-
-
-def _live_engine(settings: Settings) -> Engine | None:
-    """The configured engine with its model loaded and its first streams warmed now, not during the first
-    callers' greetings."""
-    try:
-        engine = load_engine(settings)
-        load = getattr(engine, "load", None)
-        if load is not None:
-            load()
-    except ModelError as exc:
-        log.error("no live recognition (%s); calls are still recorded and transcribed by the jobs", exc)
-        return None
-    try:
-        warm_up(engine, streams=WARM_LINES)
-    except Exception:  # a failed warm-up only makes the first calls slower
-        log.warning("warming the recognizer failed; the first calls start cold", exc_info=True)
-    return engine

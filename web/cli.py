@@ -76,6 +76,11 @@ def serve(host: str, port: int, threads: int) -> None:
                 from voice.cli_audiosocket import start_audiosocket_in_app
 
                 consumers.append(start_audiosocket_in_app(app, settings.audiosocket_listen))
+            elif settings.twilio_auth_token:
+                from voice.warm import warm_in_background
+
+                # Twilio media streams take the same engine: ready it now, while the server already answers
+                warm_in_background(settings)
             return app
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
