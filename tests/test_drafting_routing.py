@@ -12,7 +12,7 @@ import pytest
 
 from transcribe.drafting import Drafter, training
 from transcribe.drafting.draft import LAINNYA_MIN_SCORE
-from transcribe.drafting.router import load_router, router_text, sound_key
+from transcribe.drafting.router import load_router, repetitive, router_text, sound_key
 
 REPORTS = Path(os.environ.get("SUARA_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "eval" / "routing_dev.jsonl"
 
@@ -140,5 +140,8 @@ def test_other_readings_are_averaged_into_the_decision() -> None:
     assert router.predict(heard)[0][0] != "lingkungan"
     assert router.predict(heard, alternatives=[other, other, other])[0][0] == "lingkungan"
     assert router.predict(heard, alternatives=[heard]) == router.predict(heard)  # the text itself counts once
+    loop = "sampah kesehatan. " * 12  # a drawn reading that loops is left out
+    assert repetitive(loop) and not repetitive(other) and not repetitive(heard)
+    assert router.predict(heard, alternatives=[other, loop]) == router.predict(heard, alternatives=[other])
     # through the drafter, normalised like the text
     assert Drafter().draft(heard, alternatives=[other.upper()] * 3).topic == "lingkungan"

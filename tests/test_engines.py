@@ -27,6 +27,7 @@ from transcribe.engines.whisper_engine import (
     condition_audio,
     other_readings,
 )
+from transcribe.drafting.router import repetitive
 from transcribe.errors import ModelError
 from transcribe.types import AudioChunk, StreamResult, joined_alternatives
 
@@ -212,8 +213,8 @@ def test_whisper_keeps_other_readings_from_the_beam(whisper: WhisperEngine, engi
     opts = whisper.options
     assert 3 <= len(result.alternatives) <= opts.readings - 1 + opts.drawn_readings, result.alternatives
     assert result.text not in result.alternatives and len(set(result.alternatives)) == len(result.alternatives)
-    for reading in result.alternatives:  # readings of the same speech
-        assert jiwer.wer(normalise(result.text), normalise(reading)) < 1.0, (result.text, reading)
+    for reading in result.alternatives:  # readings of the same speech, or drawn ones that loop (routing skips those)
+        assert jiwer.wer(normalise(result.text), normalise(reading)) < 1.0 or repetitive(reading), (result.text, reading)
     assert whisper.transcribe(samples).alternatives == result.alternatives  # deterministic
     # off: one reading, the same text
     one = WhisperEngine(engine_settings.whisper_model, options=WhisperOptions(readings=1, drawn_readings=0)).transcribe(samples)

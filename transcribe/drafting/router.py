@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,6 +29,9 @@ SOUND_SCALE = 1.0
 SOUND_NGRAMS = (3, 5)
 LOW_CONFIDENCE_WORD = 0.35
 """Recognizer words below this confidence do not count as keyword evidence."""
+REPETITIVE_RATIO = 2.4
+"""A reading whose text compresses more than this (zlib) loops ("PJS kesehatan. PJS kesehatan. ..."):
+Whisper's own test for a failed decode, which its drawn readings do not get."""
 _MASK_RE = re.compile(r"\[\*+\]|\d+")
 _WORD_RE = re.compile(r"[a-z][a-z-]*")
 
@@ -56,6 +60,12 @@ def sound_key(text: str) -> str:
         if len(a) > 1:
             text = text.replace(a, b)
     return _REPEAT_RE.sub(r"\1", text.translate(_SOUND_TABLE).replace(" ", ""))
+
+
+def repetitive(text: str) -> bool:
+    """True for a reading that loops, by Whisper's measure (`REPETITIVE_RATIO`)."""
+    data = text.encode("utf-8")
+    return bool(data) and len(data) / len(zlib.compress(data)) > REPETITIVE_RATIO
 
 
 def router_text(text: str) -> str:
@@ -163,8 +173,8 @@ class Router:
                 alternatives: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Top-k (topic, score) with scores summing to at most 1. With `alternatives` (other readings of the
         same speech) the scores are the mean of each reading's: the topic expected over what the recognizer
-        may have heard. `unsure` words are the text's own."""
-        texts = [text, *(a for a in alternatives if a != text)]
+        may have heard; readings that loop are left out. `unsure` words are the text's own."""
+        texts = [text, *(a for a in alternatives if a != text and not repetitive(a))]
         d = self.decision(texts, [unsure] + [frozenset()] * (len(texts) - 1))
         p = np.exp((d - d.max(axis=1, keepdims=True)) * SOFTMAX_SHARPNESS)
         p = (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
