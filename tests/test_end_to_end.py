@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from models.entities import Call, Channel, Complaint
 from tests.speech import synth_phone8k, synth_radio16k
-from transcribe.drafting.router import repetitive
 from transcribe.jobs import JobQueue
 from voice.intake import IncomingAudio, accept_upload
 
@@ -48,7 +47,6 @@ def test_phone_call_becomes_a_draft_with_real_whisper(session, settings, db_engi
     assert {"jalan", "mohon", "segera"} <= set(transcript.text.lower().replace(",", " ").split())
     # other readings (the beam's, and drawn ones) are kept for routing: other texts of the same speech
     assert transcript.alternatives and transcript.text not in transcript.alternatives
-    assert all(_wer(transcript.text, a) < 1.0 or repetitive(a) for a in transcript.alternatives), transcript.alternatives
     times = [(w["start"], w["end"]) for w in transcript.words]
     assert times and all(0 <= s <= e <= call.duration_s + 0.5 for s, e in times)
     draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()
