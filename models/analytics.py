@@ -176,7 +176,8 @@ def _current_rows(connection: Connection, ids: Iterable[int]) -> dict[int, Any]:
             Complaint.id, Complaint.status, Complaint.channel, Complaint.topic_id, Complaint.agency_id,
             Complaint.place_id, kecamatan.label("kecamatan_id"), Complaint.received_at, Complaint.created_at,
             Complaint.urgent, Complaint.rating, Complaint.due_at, Complaint.dispositioned_at,
-            Complaint.follow_up_at, Complaint.title, Complaint.description,
+            Complaint.follow_up_at, Complaint.title, Complaint.description, Complaint.reporter_name,
+            Complaint.confidential,
         )
         .outerjoin(Place, Place.id == Complaint.place_id)
         .where(Complaint.id.in_(list(ids)))
@@ -291,15 +292,18 @@ def sync_complaints(connection: Connection, ids: Iterable[int], *, assign_issues
 
 
 def _place_in_issue(connection: Connection, new: dict[str, Any], old: dict[str, Any] | None, row: Any) -> None:
-    """Keep the complaint's issue membership right: leave on a group change or when no longer counted; join when counted."""
+    """Keep the complaint's issue membership right: leave on a group change or when no longer counted; join when
+    counted. A confidential complaint belongs to no issue: issue labels and counts are read beyond the operators."""
     issue_id = new["issue_id"]
     moved = old is not None and (old["topic_id"], old["kecamatan_id"]) != (new["topic_id"], new["kecamatan_id"])
-    if issue_id and (moved or not new["counted"]):
+    member = new["counted"] and not row.confidential
+    if issue_id and (moved or not member):
         issues_mod.release(connection, issue_id)
         issue_id = None
-    if issue_id is None and new["counted"]:
+    if issue_id is None and member:
         placement = issues_mod.assign(
-            connection, f"{row.title}. {row.description}", new["topic_id"], new["kecamatan_id"], new["agency_id"]
+            connection, issues_mod.issue_text(row.title, row.description, row.reporter_name),
+            new["topic_id"], new["kecamatan_id"], new["agency_id"],
         )
         issue_id = placement.issue_id
     new["issue_id"] = issue_id
@@ -343,6 +347,7 @@ def rebuild(session: Session, settings: Settings, calendar: WorkingCalendar | No
             Complaint.id, Complaint.status, Complaint.channel, Complaint.topic_id, Complaint.agency_id,
             Complaint.place_id, kecamatan.label("kecamatan_id"), Complaint.received_at, Complaint.created_at,
             Complaint.urgent, Complaint.rating, Complaint.due_at, Complaint.dispositioned_at, Complaint.follow_up_at,
+            Complaint.confidential,
         ).outerjoin(Place, Place.id == Complaint.place_id)
     )  # fmt: skip
     facts, daily, issue_daily = [], defaultdict(lambda: [0] * len(MEASURES)), defaultdict(lambda: [0, 0])
@@ -355,7 +360,7 @@ def rebuild(session: Session, settings: Settings, calendar: WorkingCalendar | No
             limit = calendar.add_working_days(row.dispositioned_at, settings.sla_followup_days)
             fact["answer_on_time"] = row.follow_up_at <= limit or row.follow_up_at < row.dispositioned_at
         issue_id = old_issue.get(row.id)
-        if issue_id in existing_issues and fact["counted"] and old_group.get(row.id) == (fact["topic_id"], fact["kecamatan_id"]):
+        if issue_id in existing_issues and fact["counted"] and not row.confidential and old_group.get(row.id) == (fact["topic_id"], fact["kecamatan_id"]):
             fact["issue_id"] = issue_id
         facts.append(fact)
         vector = _vector(fact)
@@ -493,6 +498,26 @@ def totals(session: Session, dimension: str, period: Period, scope: int = REGENC
     for row in rows:
         result.setdefault(row.value, Measures()).add(row)
     return result
+
+
+def public_totals(session: Session, dimension: str, period: Period) -> dict[str, Measures]:
+    """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
+    some topic, agency or place exists (they count only in the regency-wide total). Confidential complaints
+    are few, so their contributions are read live and subtracted."""
+    result = totals(session, dimension, period)
+    hidden = session.scalars(
+        select(ComplaintFact).join(Complaint, Complaint.id == ComplaintFact.complaint_id)
+        .where(Complaint.confidential.is_(True), ComplaintFact.counted.is_(True),
+               ComplaintFact.day.between(period.start, period.end))
+    )  # fmt: skip
+    for fact in hidden:
+        snapshot = {name: getattr(fact, name) for name in _FACT_COLUMNS}
+        value = next(v for scope, dim, v in _keys(snapshot) if scope == REGENCY and dim == dimension)
+        measures = result.get(value)
+        if measures is not None:
+            for name, amount in zip(MEASURES, _vector(snapshot)):
+                measures.values[name] -= amount
+    return {value: m for value, m in result.items() if m.complaints > 0}
 
 
 def overall(session: Session, period: Period, scope: int = REGENCY) -> Measures:

@@ -53,6 +53,8 @@ class Settings:
     sla_verify_days: int = 3
     sla_followup_days: int = 5
     sla_autoclose_days: int = 10
+    public_min_count: int = 3
+    """Published figures (transparency page) smaller than this are shown as "< 3" (`models.visibility`)."""
     audiosocket_listen: str | None = None
     """HOST:PORT where `suara serve` also answers Asterisk AudioSocket (live calls then show in the web)."""
     twilio_account_sid: str | None = None
@@ -113,6 +115,7 @@ class Settings:
             sla_verify_days=int(env.get("SUARA_SLA_VERIFY_DAYS", 3)),
             sla_followup_days=int(env.get("SUARA_SLA_FOLLOWUP_DAYS", 5)),
             sla_autoclose_days=int(env.get("SUARA_SLA_AUTOCLOSE_DAYS", 10)),
+            public_min_count=max(1, int(env.get("SUARA_PUBLIC_MIN_COUNT", 3))),
             audiosocket_listen=env.get("SUARA_AUDIOSOCKET_LISTEN") or None,
             twilio_account_sid=env.get("SUARA_TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("SUARA_TWILIO_AUTH_TOKEN") or None,

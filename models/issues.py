@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.identity import anonymised, word_zipf
 
 SIMILARITY_THRESHOLD = 0.17
 """Average-linkage cut: clusters merge while their mean pairwise cosine similarity reaches this
@@ -150,14 +151,26 @@ def cluster_texts(texts: Sequence[str], threshold: float = SIMILARITY_THRESHOLD)
     return cluster_vectors(tfidf(tf, fit_idf(tf)), threshold)
 
 
+LABEL_WORD_ZIPF = 3.0
+"""A label word is an ordinary Indonesian word (wordfreq Zipf at least this) or one used in at least two
+complaints: a word only one reporter used (a name, a nickname, a house number) never labels an issue."""
+
+
+def label_word(word: str, complaints_using: int) -> bool:
+    """Whether `word` may appear in an issue label that people other than operators read."""
+    return not word.isdigit() and (complaints_using >= 2 or word_zipf(word) >= LABEL_WORD_ZIPF)
+
+
 def keywords(texts: Iterable[str], limit: int = 4, df: Counter[str] | None = None, n_docs: int = 0) -> list[str]:
-    """The words that best describe a group of texts: frequent in it, rarer elsewhere (when `df` is given)."""
+    """The words that best describe a group of texts: frequent in it, rarer elsewhere (when `df` is given).
+
+    Texts must be anonymised first (`issue_text`); only `label_word`s are taken."""
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(set(normalise_text(text).split()))
     scored = []
     for word, count in counts.items():
-        if word.isdigit():
+        if not label_word(word, max(count, df.get(word, 0) if df else 0)):
             continue
         weight = math.log((1 + n_docs) / (1 + df.get(word, 0))) + 1 if df else 1.0
         scored.append((count * weight, word))
@@ -168,6 +181,11 @@ def keywords(texts: Iterable[str], limit: int = 4, df: Counter[str] | None = Non
 def make_label(words: Sequence[str]) -> str:
     """A short label from key words: "jalan berlubang · balai"."""
     return " · ".join(words) if words else "(tanpa kata kunci)"
+
+
+def issue_text(title: str | None, description: str | None, reporter_name: str | None) -> str:
+    """The text a complaint brings to clustering and labels: title and description with identity removed."""
+    return anonymised(f"{title or ''}. {description or ''}", [reporter_name])
 
 
 # -- priority ------------------------------------------------------------------------------------
@@ -351,13 +369,13 @@ def recluster(session: Session, threshold: float = SIMILARITY_THRESHOLD, now: da
         select(
             analytics.ComplaintFact.complaint_id, analytics.ComplaintFact.topic_id,
             analytics.ComplaintFact.kecamatan_id, analytics.ComplaintFact.agency_id,
-            analytics.ComplaintFact.issue_id, Complaint.title, Complaint.description,
+            analytics.ComplaintFact.issue_id, Complaint.title, Complaint.description, Complaint.reporter_name,
         )
         .join(Complaint, Complaint.id == analytics.ComplaintFact.complaint_id)
-        .where(analytics.ComplaintFact.counted.is_(True))
+        .where(analytics.ComplaintFact.counted.is_(True), Complaint.confidential.is_(False))
         .order_by(analytics.ComplaintFact.complaint_id)
     ).all()  # fmt: skip
-    texts = [f"{r.title}. {r.description}" for r in rows]
+    texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     tf = term_frequencies(texts) if rows else sparse.csr_matrix((0, 2 * N_FEATURES), dtype=np.float32)
     idf = fit_idf(tf)
     x = tfidf(tf, idf)

@@ -32,7 +32,7 @@ def test_public_tracking_in_the_browser(live_server, phone, session, settings, u
     phone.click("button[type=submit]")
     phone.wait_for_selector("#hasil")
     text = phone.inner_text("body")
-    assert "Ditindaklanjuti" in text and "Sudah dicek bersama [disamarkan]" in text
+    assert "Ditindaklanjuti" in text and "Sudah dicek bersama [nama]" in text
     for secret in (NAME, "Siti", PHONE, "Rahasia judul"):
         assert secret not in phone.content()
     # Fits a phone screen: nothing wider than the viewport.

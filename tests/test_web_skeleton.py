@@ -158,7 +158,7 @@ def test_start_page_depends_on_role(client, users, username, landing) -> None:  
         assert response.status_code == 302 and response.headers["Location"].endswith(landing)
 
 
-@pytest.mark.parametrize("username, status", [("liaison_pu", 403), ("viewer", 403), ("operator", 206)])
+@pytest.mark.parametrize("username, status", [("liaison_pu", 404), ("viewer", 404), ("operator", 206)])
 def test_call_audio_only_for_operators(client, users, session, settings, tmp_path, username, status) -> None:  # noqa: ANN001
     from models.entities import Channel
     from voice.intake import IncomingAudio, receive_call

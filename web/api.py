@@ -20,7 +20,8 @@ from models.base import utcnow
 from models.entities import Complaint, User
 from web import csrf
 from web.auth import LoginUser
-from web.console import ListFilters, filtered_complaints, load_complaint, page_of, reporter_of, scoped_complaints
+from web.access import audience, load_complaint, reporter_of, scoped_complaints
+from web.console import ListFilters, search_page
 from web.state import db
 
 bp = Blueprint("api", __name__)
@@ -62,14 +63,14 @@ def _no_store(response):  # noqa: ANN001, ANN202
 
 def complaint_json(c: Complaint, detail: bool = False) -> dict[str, Any]:
     """A complaint as the caller may see it: anonymous reporters masked for non-coordinators."""
-    reporter = reporter_of(c)
+    reporter, text = reporter_of(c), audience().text
     body: dict[str, Any] = {
         "id": c.id,
         "reference": c.reference,
         "status": c.status,
         "status_label": lc.status_label(c.status),
         "classification": c.classification,
-        "title": c.title,
+        "title": text(c, c.title),
         "topic": c.topic.key if c.topic else None,
         "agency": c.agency.key if c.agency else None,
         "place": {"code": c.place.code, "name": c.place.name} if c.place else None,
@@ -84,14 +85,14 @@ def complaint_json(c: Complaint, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         body.update(
-            description=c.description,
-            location_detail=c.location_detail,
+            description=text(c, c.description),
+            location_detail=text(c, c.location_detail) or None,
             dispositioned_at=_iso(c.dispositioned_at),
             follow_up_at=_iso(c.follow_up_at),
             closed_at=_iso(c.closed_at),
             duplicate_of=c.duplicate_of_id,
-            history=[{"from": h.from_status, "to": h.to_status, "at": _iso(h.at), "note": h.note} for h in c.history],
-            follow_ups=[{"text": f.text, "at": _iso(f.at)} for f in lc.follow_ups(db(), c)],
+            history=[{"from": h.from_status, "to": h.to_status, "at": _iso(h.at), "note": text(c, h.note) or None} for h in c.history],
+            follow_ups=[{"text": text(c, f.text), "at": _iso(f.at)} for f in lc.follow_ups(db(), c)],
         )
     return body
 
@@ -104,7 +105,7 @@ def _iso(value: Any) -> str | None:
 def complaints():
     """Newest first; filters as in the console (q, status, agency, topic, kecamatan, channel, overdue); `after` pages."""
     size = min(max(request.args.get("limit", 50, type=int), 1), MAX_PAGE)
-    rows, next_after = page_of(filtered_complaints(scoped_complaints(), ListFilters.from_args(request.args), utcnow()), size)
+    rows, next_after = search_page(ListFilters.from_args(request.args), utcnow(), size)
     return jsonify({"complaints": [complaint_json(c) for c in rows], "next_after": next_after})
 
 

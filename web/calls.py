@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional
 from models.entities import Call, Channel, Role
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
+from web.access import audience
 from web.auth import role_required
 from web.state import db, get_or_404, state
 
@@ -47,9 +48,13 @@ def index():
 
 
 @bp.get("/calls/<int:call_id>/audio")
-@role_required(Role.OPERATOR)
+@login_required
 def audio(call_id: int):
+    """The recording, for those who may hear it (`Audience.may_hear`): a voice identifies a person."""
     call = get_or_404(Call, call_id)
+    who = audience()
+    if not who.coordinator and not any(who.may_hear(c) for c in call.complaints):
+        abort(404)
     path = call_audio_path(state().settings, call)
     if not path.exists():
         abort(404)

@@ -1,8 +1,7 @@
 """The operator console: live draft inbox, review page, complaint list, lifecycle actions,
 the OPD liaison queue and the admin pages for users, agencies and holidays.
 
-Access rules live here in one place (`scoped_complaints`, `load_complaint`, `reporter_of`) and the
-JSON API uses the same helpers, so a page and the API can never disagree about who sees what.
+Access rules are `web.access` (the audiences of `models.visibility`); the JSON API uses the same helpers.
 """
 
 from __future__ import annotations
@@ -38,7 +37,8 @@ from models import lifecycle as lc
 from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
-from models.search import complaint_text_matches
+from models.search import SearchTerms, complaint_text_matches
+from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.auth import role_required
 from web.state import db, state
 
@@ -58,7 +58,6 @@ CLOSED_STATUSES = ("selesai", "arsip", "ditolak", "bukan_wewenang")
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
 CLASSIFICATIONS = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan_informasi": "Permintaan informasi"}
 ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
-COORDINATORS = (Role.ADMIN, Role.OPERATOR)
 
 
 # -- live events: a small in-process pub/sub ------------------------------------------------------
@@ -110,62 +109,6 @@ def _attach_broker(setup: Any) -> None:
 
 def broker() -> Broker:
     return current_app.extensions["suara_broker"]
-
-
-# -- who may see what ----------------------------------------------------------------------------
-def is_coordinator(user: Any = None) -> bool:
-    """Admin and operator (admin koordinator) see everything, including anonymous reporters."""
-    user = user or current_user
-    return bool(user.is_authenticated and user.has_role(*COORDINATORS))
-
-
-def scoped_complaints(user: Any = None) -> Select[tuple[Complaint]]:
-    """Complaints the user may see: a liaison only their agency's confirmed ones, a viewer no confidential ones."""
-    user = user or current_user
-    query = select(Complaint)
-    if user.has_role(*COORDINATORS):
-        return query
-    if user.has_role(Role.LIAISON):
-        if user.agency_id is None:
-            return query.where(False)
-        return query.where(Complaint.agency_id == user.agency_id, Complaint.status != "draft", Complaint.reference.is_not(None))
-    return query.where(Complaint.confidential.is_(False), Complaint.status != "draft")
-
-
-def load_complaint(complaint_id: int, user: Any = None, options: tuple = ()) -> Complaint:
-    """The complaint if the user may see it, else 404 (never 403: the id's existence is not revealed).
-
-    Viewing a confidential complaint is written to the audit trail.
-    """
-    user = user or current_user
-    query = scoped_complaints(user).where(Complaint.id == complaint_id)
-    if options:
-        query = query.options(*options)
-    complaint = db().scalars(query).first()
-    if complaint is None:
-        abort(404)
-    if complaint.confidential:
-        from models.audit import audit_view
-
-        audit_view(db(), db().get(User, user.id), complaint)
-        db().commit()
-    return complaint
-
-
-@dataclass(frozen=True)
-class Reporter:
-    """What a user may see of the reporter."""
-
-    name: str | None
-    phone: str | None
-    hidden: bool
-
-
-def reporter_of(complaint: Complaint, user: Any = None) -> Reporter:
-    """Anonymous reporters are shown only to the coordinators (admin, operator)."""
-    if complaint.anonymous and not is_coordinator(user):
-        return Reporter(None, None, True)
-    return Reporter(complaint.reporter_name, complaint.reporter_phone, False)
 
 
 def acting_user() -> User:
@@ -338,7 +281,8 @@ def _percent(value: float | None) -> str:
 
 @bp.app_context_processor
 def _console_globals() -> dict[str, Any]:
-    return dict(is_overdue=is_overdue, sla_label=_sla_label, is_coordinator=is_coordinator, REJECT_REASONS=REJECT_REASONS,
+    return dict(is_overdue=is_overdue, sla_label=_sla_label, is_coordinator=is_coordinator, shown=shown, may_hear=may_hear,
+                REJECT_REASONS=REJECT_REASONS,
                 CLASSIFICATIONS=CLASSIFICATIONS, STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS, Role=Role)
 
 
@@ -736,17 +680,18 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
     """Apply the list filters; every branch is served by an index (id, reference, reporter_phone, full text, status, due_at)."""
     from models.refs import normalise_reference
 
+    who = audience()
     if f.q:
         reference = normalise_reference(f.q)
         digits = normalise_phone(f.q)
         if reference is not None:
             query = query.where(Complaint.reference == reference)
-        elif f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
+        elif who.may_search_identity and f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
             query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
         elif f.q.startswith("#") and f.q[1:].isdigit():
             query = query.where(Complaint.id == int(f.q[1:]))
-        else:
-            query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name))
+        else:  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
+            query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name), who.text_search_scope())
     if f.status == "terbuka":
         query = query.where(Complaint.status.in_(OPEN_STATUSES))
     elif f.status == "tertutup":
@@ -780,12 +725,23 @@ def page_of(query: Select[tuple[Complaint]], page_size: int = PAGE_SIZE) -> tupl
     return list(rows), (rows[-1].id if more and rows else None)
 
 
+def search_page(f: ListFilters, now: datetime, page_size: int = PAGE_SIZE) -> tuple[list[Complaint], int | None]:
+    """The user's page of the filtered list. A free-text match counts only in the text the user may read: a
+    search must not find a complaint by a reporter's name or number that is hidden from the one searching."""
+    rows, next_after = page_of(filtered_complaints(scoped_complaints(), f, now), page_size)
+    words = SearchTerms.parse(f.q).words if f.q else ()
+    who = audience()
+    if words and not who.coordinator:
+        rows = [c for c in rows if who.text_matches(c, words)]
+    return rows, next_after
+
+
 @bp.get("/konsol/pengaduan")
 @login_required
 def complaints():
     now = utcnow()
     f = ListFilters.from_args(request.args)
-    rows, next_after = page_of(filtered_complaints(scoped_complaints(), f, now))
+    rows, next_after = search_page(f, now)
     kecamatan = [k for k, _ in place_options()]
     return render_template("console/complaints.html", complaints=rows, f=f, next_after=next_after, now=now,
                            kecamatan=kecamatan, reporter_of=reporter_of, **reference_lists())

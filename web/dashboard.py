@@ -26,6 +26,7 @@ from models.base import utcnow
 from models.calendar import local_date
 from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
+from web.access import audience
 from web.state import db
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def _report_context() -> dict[str, Any]:
             bucket.append(row)
     late_query = (
         select(Complaint).options(joinedload(Complaint.agency), joinedload(Complaint.topic))
-        .where(overdue_filter(now)).order_by(Complaint.due_at).limit(50)
+        .where(overdue_filter(now), audience().complaints()).order_by(Complaint.due_at).limit(50)
     )  # fmt: skip
     if scope:
         late_query = late_query.where(Complaint.agency_id == scope)

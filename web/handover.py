@@ -2,8 +2,9 @@
 complaints outside the regency's remit for forwarding.
 
 The export holds what an admin types into SP4N-LAPOR! (title, description, date, location, category,
-agency, anonymous/confidential flags) plus an internal link to the call audio; never the reporter's
-name or phone. The CSV's `nomor_lapor` column can be filled in and uploaded again: the numbers are
+agency, anonymous/confidential flags) plus an internal link to the call audio, with every text passed through
+the identity filter. Only an admin's explicit export "with identity" (audited) carries the reporter's name and
+phone and unfiltered texts, and only for ordinary complaints: anonymous and confidential ones never. The CSV's `nomor_lapor` column can be filled in and uploaded again: the numbers are
 recorded, and uploading the same file twice changes nothing.
 """
 
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -26,6 +28,7 @@ from models.base import utcnow
 from models.calendar import WIB, end_of_local_day, local_date
 from models.entities import Complaint, Place, Role, Topic, User
 from models.errors import SuaraError
+from models.identity import filter_for
 from models.lifecycle import status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
@@ -36,6 +39,8 @@ bp = Blueprint("handover", __name__)
 
 FIELDS = ("nomor_registrasi", "judul", "isi", "tanggal", "lokasi", "kecamatan", "desa", "klasifikasi", "kategori",
           "opd", "anonim", "rahasia", "status", "tautan_audio", "nomor_lapor")  # fmt: skip
+IDENTITY_FIELDS = ("nama_pelapor", "telepon_pelapor")
+"""Only in an export an admin asks for with identity; empty for anonymous and confidential complaints."""
 LIST_LIMIT = 200
 EXPORT_LIMIT = 20_000
 OUT_OF_REMIT_TOPIC = "lainnya"
@@ -109,17 +114,23 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
     return query
 
 
-def export_row(complaint: Complaint, audio_url: str | None) -> dict[str, Any]:
-    """One complaint as the hand-over file holds it (booleans stay booleans; the CSV writes ya/tidak)."""
+def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool = False) -> dict[str, Any]:
+    """One complaint as the hand-over file holds it (booleans stay booleans; the CSV writes ya/tidak).
+
+    Texts are identity-filtered (`models.identity`) unless `with_identity` is asked for and the complaint is
+    ordinary (neither anonymous nor confidential); only then are the reporter's name and phone filled in.
+    """
+    identity = with_identity and not complaint.anonymous and not complaint.confidential
+    text = (lambda value: value or "") if identity else filter_for(complaint).redact
     place = complaint.place
     kecamatan = (place.parent or place).name if place is not None else ""
     desa = place.name if place is not None and place.parent is not None else ""
-    location = ", ".join(p for p in (complaint.location_detail or "", place.label if place else "") if p)
+    location = ", ".join(p for p in (text(complaint.location_detail), place.label if place else "") if p)
     received = complaint.received_at
-    return {
+    row = {
         "nomor_registrasi": complaint.reference,
-        "judul": complaint.title,
-        "isi": complaint.description,
+        "judul": text(complaint.title),
+        "isi": text(complaint.description),
         "tanggal": (received + WIB).strftime("%Y-%m-%d %H:%M") if received else "",
         "lokasi": location,
         "kecamatan": kecamatan,
@@ -133,6 +144,10 @@ def export_row(complaint: Complaint, audio_url: str | None) -> dict[str, Any]:
         "tautan_audio": audio_url or "",
         "nomor_lapor": complaint.lapor_tracking_id or "",
     }
+    if with_identity:
+        row["nama_pelapor"] = (complaint.reporter_name or "") if identity else ""
+        row["telepon_pelapor"] = (complaint.reporter_phone or "") if identity else ""
+    return row
 
 
 def _audio_url(complaint: Complaint) -> str | None:
@@ -141,13 +156,14 @@ def _audio_url(complaint: Complaint) -> str | None:
     return url_for("calls.audio", call_id=complaint.call_id, _external=True)
 
 
-def _rows(f: ExportFilter) -> list[dict[str, Any]]:
-    return [export_row(c, _audio_url(c)) for c in db().scalars(confirmed_query(f).limit(EXPORT_LIMIT)).unique()]
+def _rows(f: ExportFilter, with_identity: bool) -> list[dict[str, Any]]:
+    query = confirmed_query(f).limit(EXPORT_LIMIT)
+    return [export_row(c, _audio_url(c), with_identity) for c in db().scalars(query).unique()]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer = csv.DictWriter(out, fieldnames=FIELDS + (IDENTITY_FIELDS if rows and IDENTITY_FIELDS[0] in rows[0] else ()))
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("ya" if v is True else "tidak" if v is False else v) for k, v in row.items()})
@@ -159,9 +175,14 @@ def _stamp() -> str:
 
 
 def _export(f: ExportFilter, fmt: str, name: str) -> Response:
-    rows = _rows(f)
+    """The hand-over file; `?identitas=1` (admins only, audited) adds the identity of ordinary complaints."""
+    with_identity = request.args.get("identitas") == "1"
+    if with_identity and not current_user.has_role(Role.ADMIN):
+        abort(403)
+    rows = _rows(f, with_identity)
     user = acting_user()
-    audit(db(), user, "handover.export", None, format=fmt, count=len(rows), out_of_remit=f.out_of_remit)
+    audit(db(), user, "handover.export", None, format=fmt, count=len(rows), out_of_remit=f.out_of_remit,
+          with_identity=with_identity)
     db().commit()
     if fmt == "json":
         body = json.dumps({"dibuat": utcnow().isoformat() + "Z", "jumlah": len(rows), "pengaduan": rows}, ensure_ascii=False, indent=1)

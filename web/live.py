@@ -1,4 +1,7 @@
-"""Operator view of calls in progress: active lines with their running transcript, pushed by SSE."""
+"""Operator view of calls in progress: active lines with their running transcript, pushed by SSE.
+
+Every caller's number and words are here before anyone has checked whether they asked to be anonymous, so the
+page and its feeds are for coordinators (admin, operator) only."""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ import json
 from typing import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
-from flask_login import login_required
 
+from models.entities import Role
 from voice.live import LiveRegistry, registry_for
+from web.auth import role_required
 
 bp = Blueprint("live", __name__)
 HEARTBEAT_S = 15.0
@@ -21,19 +25,19 @@ def _registry() -> LiveRegistry:
 
 
 @bp.get("/live")
-@login_required
+@role_required(Role.OPERATOR)
 def index() -> str:
     return render_template("live.html", lines=_registry().snapshot())
 
 
 @bp.get("/live/lines.json")
-@login_required
+@role_required(Role.OPERATOR)
 def lines() -> Response:
     return jsonify(lines=_registry().snapshot())
 
 
 @bp.get("/live/events")
-@login_required
+@role_required(Role.OPERATOR)
 def events() -> Response:
     """Server-Sent Events: a snapshot first, then every change of every line."""
     registry = _registry()

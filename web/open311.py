@@ -1,9 +1,10 @@
 """Open311 GeoReport v2 (read-only): services are the complaint topics, requests the published complaints.
 
-Published means confirmed (has a reference), not confidential, not rejected and not a merged duplicate.
-No personal data leaves through here: no reporter, no description (it is the caller's own words and
-may name people), only the title, topic, agency, place and status. The reference number, not the
-primary key, is the service_request_id.
+Published is the public audience's rule (`models.visibility`): confirmed, not confidential, not rejected, not a
+merged duplicate. No personal data leaves through here: no reporter, and no free text at all. The description is
+a problem summary made from the topic and the kecamatan (`public_summary`), never the operator's title or the
+caller's words. References are not listable in bulk: the list carries no `service_request_id`, and a request is
+looked up by its reference one at a time, with failed look-ups limited per address as on `/lacak`.
 """
 
 from __future__ import annotations
@@ -17,24 +18,20 @@ from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
 from models.entities import Complaint, Place, Topic
+from models.visibility import PUBLIC, public_summary
+from web.public import lookup_blocked, lookup_failed
 from web.state import db
 
 bp = Blueprint("open311", __name__)
 
-OPEN = ("belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti", "tunda")
 CLOSED = ("selesai", "bukan_wewenang", "arsip")
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
 
 
 def published() -> Any:
-    """The complaints anyone may see, as a select."""
-    return select(Complaint).where(
-        Complaint.reference.is_not(None),
-        Complaint.confidential.is_(False),
-        Complaint.status.in_(OPEN + CLOSED),
-        Complaint.duplicate_of_id.is_(None),
-    )
+    """The complaints anyone may see (a merged duplicate is published as the one it joined), as a select."""
+    return PUBLIC.scope(select(Complaint)).where(Complaint.duplicate_of_id.is_(None))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -56,26 +53,27 @@ def _parse_time(text: str | None) -> datetime | None:
 def _address(place: Place | None) -> str | None:
     if place is None:
         return None
-    return f"{place.label}, Kabupaten Bojonegoro"
+    return f"Kec. {(place.parent or place).name}, Kabupaten Bojonegoro"
 
 
-def request_json(c: Complaint) -> dict[str, Any]:
+def request_json(c: Complaint, listed: bool = False) -> dict[str, Any]:
+    """One request; `listed` (in the bulk list) leaves the reference out."""
     from models.lifecycle import status_label
 
     return {
-        "service_request_id": c.reference,
+        "service_request_id": None if listed else c.reference,
         "status": "closed" if c.status in CLOSED else "open",
         "status_notes": status_label(c.status),
         "service_name": c.topic.name if c.topic else None,
         "service_code": c.topic.key if c.topic else None,
-        "description": c.title,
+        "description": public_summary(c),
         "agency_responsible": c.agency.name if c.agency else None,
         "service_notice": None,
         "requested_datetime": _iso(c.received_at),
         "updated_datetime": _iso(c.updated_at),
         "expected_datetime": _iso(c.due_at),
         "address": _address(c.place),
-        "address_id": c.place.code if c.place else None,
+        "address_id": (c.place.parent or c.place).code if c.place else None,
         "zipcode": None,
         "lat": None,
         "long": None,
@@ -95,29 +93,43 @@ def services():
 
 @bp.get("/open311/v2/requests.json")
 def requests_():
-    query = published().options(joinedload(Complaint.topic), joinedload(Complaint.agency),
-                                joinedload(Complaint.place).joinedload(Place.parent))
     ids = [i.strip() for i in (request.args.get("service_request_id") or "").split(",") if i.strip()]
     if ids:
-        query = query.where(Complaint.reference.in_(ids[:MAX_REQUESTS]))
-    else:
-        end = _parse_time(request.args.get("end_date")) or utcnow()
-        start = _parse_time(request.args.get("start_date")) or end - DEFAULT_WINDOW
-        query = query.where(Complaint.received_at >= start, Complaint.received_at <= end)
-        codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
-        if codes:
-            query = query.where(Complaint.topic_id.in_(select(Topic.id).where(Topic.key.in_(codes))))
-        status = request.args.get("status")
-        if status in ("open", "closed"):
-            query = query.where(Complaint.status.in_(OPEN if status == "open" else CLOSED))
+        if len(ids) > 1:
+            return _error(400, "Satu nomor pengaduan per permintaan.")
+        return request_one(ids[0])
+    query = published().options(joinedload(Complaint.topic), joinedload(Complaint.agency),
+                                joinedload(Complaint.place).joinedload(Place.parent))
+    end = _parse_time(request.args.get("end_date")) or utcnow()
+    start = _parse_time(request.args.get("start_date")) or end - DEFAULT_WINDOW
+    query = query.where(Complaint.received_at >= start, Complaint.received_at <= end)
+    codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
+    if codes:
+        query = query.where(Complaint.topic_id.in_(select(Topic.id).where(Topic.key.in_(codes))))
+    status = request.args.get("status")
+    if status in ("open", "closed"):
+        closed = Complaint.status.in_(CLOSED)
+        query = query.where(~closed if status == "open" else closed)
     rows = db().scalars(query.order_by(Complaint.received_at.desc()).limit(MAX_REQUESTS)).unique().all()
-    return jsonify([request_json(c) for c in rows])
+    return jsonify([request_json(c, listed=True) for c in rows])
 
 
 @bp.get("/open311/v2/requests/<service_request_id>.json")
 def request_one(service_request_id: str):
-    c = db().scalars(published().where(Complaint.reference == service_request_id)
+    from models.refs import normalise_reference
+
+    if lookup_blocked():
+        return _error(429, "Terlalu banyak nomor yang tidak ditemukan. Coba lagi nanti.")
+    reference = normalise_reference(service_request_id)
+    c = db().scalars(published().where(Complaint.reference == reference)
                      .options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place))).first()
-    if c is None:
+    if reference is None or c is None:
+        lookup_failed()
         abort(404)
     return jsonify([request_json(c)])
+
+
+def _error(status: int, description: str):  # noqa: ANN202
+    response = jsonify([{"code": status, "description": description}])
+    response.status_code = status
+    return response

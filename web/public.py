@@ -1,7 +1,7 @@
 """Public pages, no login: track a complaint by reference number, rate it, and the transparency page.
 
 What a citizen sees of a complaint is built in one place (`public_view`): status, dates, category,
-kecamatan, agency and the agency's answers with the reporter's name and phone numbers masked. Never the
+kecamatan, agency and the agency's answers through the identity filter (`models.identity`). Never the
 reporter, the title or the description (they come from the caller's own words). A confidential
 complaint shows exactly what an unknown number shows, so the page does not even reveal that it exists.
 Failed look-ups are rate-limited per client address (the reference's random part is only 5 digits).
@@ -23,15 +23,15 @@ from models.base import utcnow
 from models.calendar import WorkingCalendar
 from models.entities import Complaint
 from models.lifecycle import FollowUp, status_label
+from models.visibility import PUBLIC, public_count, public_share
 from models.refs import find_by_reference, format_reference, normalise_reference
 from web.auth import LoginLimiter
-from web.state import db
+from web.state import db, state
 
 bp = Blueprint("public", __name__)
 
 LOOKUP_FAILURES = 30
 LOOKUP_WINDOW_S = 600.0
-MASK = "[disamarkan]"
 STAGE_TEXT = {
     "belum_diverifikasi": "Pengaduan sudah diterima dan menunggu verifikasi oleh admin koordinator.",
     "terverifikasi": "Pengaduan sudah diverifikasi dan segera diteruskan ke OPD yang berwenang.",
@@ -54,15 +54,13 @@ def _limiter() -> LoginLimiter:
     return current_app.extensions["suara_public_limiter"]
 
 
-def mask_personal(text: str, complaint: Complaint) -> str:
-    """The text with the reporter's name (and its longer parts) and every phone-like number masked."""
-    names = []
-    if complaint.reporter_name:
-        full = complaint.reporter_name.strip()
-        names = [full] + [part for part in full.split() if len(part) >= 4]
-    for name in sorted(set(names), key=len, reverse=True):
-        text = re.sub(rf"\b{re.escape(name)}\b", MASK, text, flags=re.IGNORECASE)
-    return re.sub(r"(?:\+?\d[\d\s\-.]{6,}\d)", MASK, text)
+def lookup_blocked() -> bool:
+    """Too many failed look-ups of references from this client (here and on Open311)."""
+    return _limiter().blocked(_client())
+
+
+def lookup_failed() -> None:
+    _limiter().failed(_client())
 
 
 @dataclass(frozen=True)
@@ -90,11 +88,11 @@ class PublicView:
 
 def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCalendar) -> PublicView | None:
     """What the public may see, or None (unknown, draft, rejected or confidential: all look the same)."""
-    if complaint is None or complaint.confidential or not complaint.reference or complaint.status in an.NOT_COUNTED:
+    if complaint is None or not PUBLIC.may_see(complaint):
         return None
     place = complaint.place
     kecamatan = (place.parent or place).name if place is not None else None
-    answers = [(f.at, mask_personal(f.text, complaint)) for f in db().scalars(
+    answers = [(f.at, PUBLIC.text(complaint, f.text)) for f in db().scalars(
         select(FollowUp).where(FollowUp.complaint_id == complaint.id).order_by(FollowUp.id))]  # fmt: skip
     return PublicView(
         reference=format_reference(complaint.reference), reference_raw=complaint.reference,
@@ -130,13 +128,13 @@ def track():
     text = request.args.get("nomor", "").strip()
     view, searched = None, bool(text)
     if searched:
-        if _limiter().blocked(_client()):
+        if lookup_blocked():
             return _private(make_response(render_template("public/track.html", limited=True, nomor=text), 429))
         reference = normalise_reference(text)
         complaint = find_by_reference(db(), reference) if reference else None
         view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
         if view is None:
-            _limiter().failed(_client())
+            lookup_failed()
     return _private(make_response(render_template(
         "public/track.html", view=view, searched=searched, nomor=text, limited=False,
         RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS)))  # fmt: skip
@@ -144,18 +142,18 @@ def track():
 
 @bp.post("/lacak/<reference>/nilai")
 def rate(reference: str):
-    if _limiter().blocked(_client()):
+    if lookup_blocked():
         return _private(make_response(render_template("public/track.html", limited=True, nomor=reference), 429))
     complaint = find_by_reference(db(), reference)
     view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
     back = redirect(url_for("public.track", nomor=reference))
     if view is None:
-        _limiter().failed(_client())
+        lookup_failed()
         return back
     phones = _phones(complaint)
     digits = re.sub(r"\D", "", request.form.get("telepon_akhir", ""))
     if phones and (len(digits) != 4 or not any(p.endswith(digits) for p in phones)):
-        _limiter().failed(_client())
+        lookup_failed()
         flash("Empat digit terakhir nomor telepon tidak cocok dengan data pelapor.", "error")
         return back
     try:
@@ -169,6 +167,14 @@ def rate(reference: str):
     return back
 
 
+def _public_count(value: int | None) -> str:
+    return public_count(value, state().settings.public_min_count)
+
+
+def _public_share(share: float | None, base: int) -> float | None:
+    return public_share(share, base, state().settings.public_min_count)
+
+
 @bp.get("/transparansi")
 def transparency():
     days = request.args.get("periode", 90, type=int)
@@ -176,9 +182,9 @@ def transparency():
     period = an.Period.last_days(days)
     session = db()
     summary = an.overall(session, period)
-    topics = an.totals(session, "topic", period)
-    kecamatan = an.totals(session, "kecamatan", period)
-    agencies = an.totals(session, "agency", period)
+    topics = an.public_totals(session, "topic", period)
+    kecamatan = an.public_totals(session, "kecamatan", period)
+    agencies = an.public_totals(session, "agency", period)
     topic_names, kec_names, agency_names = an.names(session, "topic"), an.names(session, "kecamatan"), an.names(session, "agency")
     from models.entities import Agency
 
@@ -192,7 +198,8 @@ def transparency():
         "public/transparency.html", period=period, days=days, summary=summary, PERIODS=TRANSPARENCY_PERIODS,
         topics=ranked(topics, topic_names)[:10], kecamatan=ranked(kecamatan, kec_names),
         agencies=ranked(agencies, full_names | {k: v for k, v in agency_names.items() if k not in full_names}),
-        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, count=_public_count, share=_public_share,
+        min_count=state().settings.public_min_count,
     ))  # fmt: skip
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

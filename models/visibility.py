@@ -1,0 +1,152 @@
+"""Who may see what of a complaint: one rule per audience, applied by every page, API, feed, export and report.
+
+| audience | complaints | identity (reporter fields, and inside every text) | voice |
+|---|---|---|---|
+| coordinator (admin, operator) | all; a confidential one's views are audited | yes | yes |
+| liaison | their agency's confirmed complaints | not for anonymous complaints | not for anonymous complaints |
+| viewer (leadership) | confirmed, not confidential | never | never |
+| public | published: confirmed, not confidential, not rejected | never | never |
+
+"Identity" is what `models.identity` filters: the recorded reporter, self-introductions, phone numbers, NIK,
+e-mail. A liaison gets no recording of an anonymous complaint at all: a voice identifies a person, and
+silencing only the spoken name would leave the voice (and what is said in it) to be recognised.
+
+Searching by phone, name or NIK is for coordinators; for everyone else an anonymous complaint is not found by
+its reporter's fields, and no confidential complaint by its text.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, true
+
+from models.entities import Complaint, Role
+from models.identity import filter_for
+
+PUBLIC_MIN_COUNT = 3
+"""Default for `Settings.public_min_count`: a published figure smaller than this is shown as "< 3"."""
+
+
+class Kind(str, enum.Enum):
+    COORDINATOR = "coordinator"
+    LIAISON = "liaison"
+    VIEWER = "viewer"
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is looking: a kind, and for a liaison their agency."""
+
+    kind: Kind
+    agency_id: int | None = None
+
+    @classmethod
+    def of(cls, user: Any) -> "Audience":
+        """The audience of a user row or a logged-in user (anything with `role` and `agency_id`); None is the public."""
+        role = getattr(user, "role", None) if user is not None and getattr(user, "is_authenticated", True) else None
+        role = getattr(role, "value", role)
+        if role in (Role.ADMIN.value, Role.OPERATOR.value):
+            return cls(Kind.COORDINATOR)
+        if role == Role.LIAISON.value:
+            return cls(Kind.LIAISON, getattr(user, "agency_id", None))
+        if role == Role.VIEWER.value:
+            return cls(Kind.VIEWER)
+        return PUBLIC
+
+    @property
+    def coordinator(self) -> bool:
+        return self.kind is Kind.COORDINATOR
+
+    def complaints(self) -> ColumnElement[bool]:
+        """A WHERE clause for the complaints this audience may see at all."""
+        confirmed = and_(Complaint.status != "draft", Complaint.reference.is_not(None))
+        if self.kind is Kind.COORDINATOR:
+            return true()
+        if self.kind is Kind.LIAISON:
+            return and_(Complaint.agency_id == self.agency_id, confirmed) if self.agency_id else false()
+        published = and_(confirmed, Complaint.confidential.is_(False))
+        if self.kind is Kind.PUBLIC:
+            return and_(published, Complaint.status != "ditolak")
+        return published
+
+    def scope(self, query: Select[Any]) -> Select[Any]:
+        return query.where(self.complaints())
+
+    def may_see(self, complaint: Complaint) -> bool:
+        """The same rule as `complaints()`, for a loaded row."""
+        confirmed = complaint.status != "draft" and complaint.reference is not None
+        if self.kind is Kind.COORDINATOR:
+            return True
+        if self.kind is Kind.LIAISON:
+            return bool(self.agency_id) and complaint.agency_id == self.agency_id and confirmed
+        published = confirmed and not complaint.confidential
+        if self.kind is Kind.PUBLIC:
+            return published and complaint.status != "ditolak"
+        return published
+
+    def sees_identity(self, complaint: Complaint) -> bool:
+        """Whether the reporter's identity may be shown with this complaint (fields and inside texts)."""
+        if self.kind is Kind.COORDINATOR:
+            return True
+        return self.kind is Kind.LIAISON and not complaint.anonymous
+
+    def may_hear(self, complaint: Complaint | None) -> bool:
+        """Whether the recording (and word timings of the transcript) may be served; None: a call with no complaint."""
+        if self.kind is Kind.COORDINATOR:
+            return True
+        return complaint is not None and self.kind is Kind.LIAISON and self.may_see(complaint) and not complaint.anonymous
+
+    def text(self, complaint: Complaint, text: str | None) -> str:
+        """A text of (or about) the complaint as this audience may read it."""
+        if self.sees_identity(complaint):
+            return text or ""
+        return filter_for(complaint).redact(text)
+
+    @property
+    def may_search_identity(self) -> bool:
+        """Searching by phone, name or NIK: coordinators only."""
+        return self.kind is Kind.COORDINATOR
+
+    def text_search_scope(self) -> ColumnElement[bool]:
+        """Complaints a free-text search may match: for all but coordinators never a confidential one."""
+        return true() if self.kind is Kind.COORDINATOR else Complaint.confidential.is_(False)
+
+    def text_matches(self, complaint: Complaint, words: Sequence[str]) -> bool:
+        """Whether every searched word is in the text this audience reads (a search must not find a complaint by
+        the reporter's name or number when they are hidden from the one searching)."""
+        if self.sees_identity(complaint):
+            return True
+        visible = _fold(self.text(complaint, f"{complaint.title} {complaint.description}"))
+        return all(_fold(word) in visible for word in words)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+PUBLIC = Audience(Kind.PUBLIC)
+
+
+def public_summary(complaint: Complaint) -> str:
+    """What a published complaint is about, with no free text: "Jalan dan jembatan di Kec. Kedungadem"."""
+    summary = complaint.topic.name if complaint.topic is not None else "Pengaduan warga"
+    place = complaint.place
+    return f"{summary} di Kec. {(place.parent or place).name}" if place is not None else summary
+
+
+def public_count(value: int | None, minimum: int = PUBLIC_MIN_COUNT) -> str:
+    """A published count: small non-zero cells as "< 3", so that no one reporter can be singled out."""
+    if value is None:
+        return "–"
+    return f"< {minimum}" if 0 < value < minimum else str(value)
+
+
+def public_share(share: float | None, base: int, minimum: int = PUBLIC_MIN_COUNT) -> float | None:
+    """A published share, withheld (None) when it is computed over fewer than `minimum` complaints."""
+    return None if share is None or base < minimum else share
