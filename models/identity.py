@@ -59,32 +59,49 @@ _CUE_RE = re.compile(r"(?:,|dari\b|warga\b|asal\b|tinggal\b|di\b|rt\b|alamat\b|s
 
 _DIGIT_WORDS = "nol kosong satu dua tiga empat lima enam tujuh delapan lapan sembilan".split()
 _MULTIPLIERS = {"puluh": 1, "belas": 1, "ratus": 2, "sepuluh": 2, "sebelas": 2, "seratus": 3}
-_NUMBER_TOKEN = rf"(?:\d+|{'|'.join(_DIGIT_WORDS + list(_MULTIPLIERS))})"
-NUMBER_RUN_RE = re.compile(
-    rf"(?<![\w+])(?:(?:\+|plus\s+)\s*)?\(?{_NUMBER_TOKEN}(?:(?:\s*[\s.\-/()]\s*|,\s*|\s+strip\s+){_NUMBER_TOKEN})*\)?(?!\w)",
-    re.IGNORECASE,
-)
+_NUMERIC = {word: 1 for word in _DIGIT_WORDS} | _MULTIPLIERS
+"""Digits each number word stands for (an estimate for spoken tens and hundreds)."""
+_TOKEN_RE = re.compile(r"\d+|[A-Za-z]+|\+")
+_GAP_RE = re.compile(r"[\s.\-/(),]*(?:\s(?:strip|setrip)\s)?[\s.\-/(),]*\Z", re.IGNORECASE)
 _DATE_RE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|rupiah|idr)\s*$", re.IGNORECASE)
 _NIK_BEFORE = re.compile(r"\b(?:nik|ktp|nomor induk(?: kependudukan)?|kk|kartu keluarga)\b[\s:.]*(?:saya\s+)?$", re.IGNORECASE)
-EMAIL_RE = re.compile(
-    r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
-    r"|\b[\w.]+\s+(?:at|et|add)\s+(?:gmail|yahoo|ymail|hotmail|outlook|icloud|[\w]+)\s+(?:dot|titik)\s+(?:com|co\s+(?:dot|titik)\s+id|id|net|org)\b",
-    re.IGNORECASE,
+EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+SPOKEN_EMAIL_RE = re.compile(
+    r"[\w.]+\s+(?:at|et|add)\s+\w+\s+(?:dot|titik)\s+(?:com|co\s+(?:dot|titik)\s+id|id|net|org)\b", re.IGNORECASE
 )
+_SPOKEN_EMAIL_CUE = re.compile(r"\s(?:dot|titik)\s", re.IGNORECASE)
 MIN_DIGITS = 8
 """A run of at least this many digits (written or said) is a phone number, NIK or account number, never shown."""
 
 
-def digit_count(run: str) -> int:
-    """How many digits a written or spoken number run stands for (an estimate for spoken tens and hundreds)."""
-    count = sum(len(d) for d in re.findall(r"\d+", run))
-    for word in re.findall(r"[a-z]+", run.lower()):
-        if word in _DIGIT_WORDS:
-            count += 1
-        else:
-            count += _MULTIPLIERS.get(word, 0)
-    return count
+def number_runs(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, digits) of each run of written or spoken number tokens ("0812-3456", "nol delapan satu …",
+    "plus enam dua …") joined by spaces, dots, dashes, slashes, commas or brackets. A scan of tokens: about twice
+    as fast as one regular expression over the text."""
+    runs: list[tuple[int, int, int]] = []
+    start = end = -1
+    digits = 0
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        n = len(token) if token[0].isdigit() else _NUMERIC.get(token.lower(), -1 if token.lower() in ("plus", "+") else 0)
+        if n > 0 and start >= 0 and _GAP_RE.match(text, end, match.start()):
+            digits += n
+            end = match.end()
+            continue
+        if digits:
+            runs.append(_bracketed(text, start, end, digits))
+        start, end, digits = (match.start(), match.end(), max(n, 0)) if n else (-1, -1, 0)
+    if digits:
+        runs.append(_bracketed(text, start, end, digits))
+    return runs
+
+
+def _bracketed(text: str, start: int, end: int, digits: int) -> tuple[int, int, int]:
+    """A run with the bracket of an area code around its start ("(0353) 881234") taken in."""
+    if start > 0 and text[start - 1] == "(":
+        start -= 1
+    return start, end, digits
 
 
 @lru_cache(maxsize=65536)
@@ -160,8 +177,12 @@ class IdentityFilter:
         """`text` with every identity part replaced by its placeholder."""
         if not text:
             return text or ""
-        text = EMAIL_RE.sub(EMAIL, text)
-        text = NUMBER_RUN_RE.sub(self._number, text)
+        if "@" in text:
+            text = EMAIL_RE.sub(EMAIL, text)
+        if _SPOKEN_EMAIL_CUE.search(text):
+            text = SPOKEN_EMAIL_RE.sub(EMAIL, text)
+        for start, end, digits in reversed(number_runs(text)):
+            text = text[:start] + self._number(text, start, end, digits) + text[end:]
         for match in reversed(list(INTRO_RE.finditer(text))):
             words = _name_words(match, text)
             if words:
@@ -173,12 +194,12 @@ class IdentityFilter:
         return text
 
     @staticmethod
-    def _number(match: re.Match[str]) -> str:
-        run = match.group(0)
-        digits = digit_count(run)
+    def _number(text: str, start: int, end: int, digits: int) -> str:
+        """The placeholder for the number run text[start:end], or the run itself (short, a date, money)."""
+        run = text[start:end]
         if digits < MIN_DIGITS or _DATE_RE.fullmatch(run.strip("() ")):
             return run
-        before = match.string[max(0, match.start() - 30):match.start()]
+        before = text[max(0, start - 30):start]
         if _MONEY_BEFORE.search(before):
             return run
         bare = re.sub(r"\D", "", run)

@@ -1,0 +1,80 @@
+"""The identity filter on written and spoken forms, and the audiences' rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.identity import EMAIL, NAME, NIK, PHONE, IdentityFilter, anonymised, introduced_names
+from models.visibility import PUBLIC, Audience, Kind, public_count, public_share
+
+BARE = IdentityFilter()
+
+
+@pytest.mark.parametrize("text, expected", [
+    # phone numbers, written
+    ("nomor saya 0812-3456-7890 ya", f"nomor saya {PHONE} ya"),
+    ("hubungi +62 812 3456 7890.", f"hubungi {PHONE}."),
+    ("wa 6281234567890", f"wa {PHONE}"),
+    ("kantor (0353) 881234", f"kantor {PHONE}"),
+    ("hp 0812.3456.7890", f"hp {PHONE}"),
+    # said, as a recognizer writes them
+    ("nomor hp saya nol delapan satu dua tiga empat lima enam tujuh delapan sembilan", f"nomor hp saya {PHONE}"),
+    ("plus enam dua delapan satu tiga lima lima lima satu dua tiga", PHONE),
+    ("kosong delapan lima dua, tiga tiga empat, lima enam tujuh", PHONE),
+    # NIK and e-mail
+    ("NIK saya 3522011203850001", f"NIK saya {NIK}"),
+    ("no ktp 3522 0112 0385 0001", f"no ktp {NIK}"),
+    ("email ahmad.f@gmail.com", f"email {EMAIL}"),
+    ("email ahmad at gmail dot com", f"email {EMAIL}"),
+    # self-introductions, also with the name field empty
+    ("Selamat pagi, nama saya Bu Siti Aminah dari Kalitidu", f"Selamat pagi, nama saya Bu {NAME} dari Kalitidu"),
+    ("saya pak slamet dari desa kalitidu mau lapor", f"saya pak {NAME} dari desa kalitidu mau lapor"),
+    ("dengan Pak Slamet, warga Baureno", f"dengan Pak {NAME}, warga Baureno"),
+    ("Saya Ahmad, warga Kedungadem", f"Saya {NAME}, warga Kedungadem"),
+    ("saya budi santoso dari dander", f"saya {NAME} dari dander"),
+    ("atas nama Ahmad Fauzi", f"atas nama {NAME}"),
+    # left as they are
+    ("saya mau lapor lampu mati", "saya mau lapor lampu mati"),
+    ("Saya mau melaporkan jalan rusak", "Saya mau melaporkan jalan rusak"),
+    ("saya sendiri dari desa sukorejo", "saya sendiri dari desa sukorejo"),
+    ("koordinasi dengan Dinas Kesehatan dan dengan Pak Camat", "koordinasi dengan Dinas Kesehatan dan dengan Pak Camat"),
+    ("tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah", "tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah"),
+    ("RT 03 RW 05 nomor 12", "RT 03 RW 05 nomor 12"),
+])  # fmt: skip
+def test_the_filter_replaces_identity_in_written_and_spoken_forms(text: str, expected: str) -> None:
+    assert BARE.redact(text) == expected
+
+
+def test_recorded_names_are_replaced_whole_and_in_parts() -> None:
+    f = IdentityFilter(("Pak Ahmad Fauzi",))
+    assert f.redact("Fauzi bilang jalannya rusak, kata AHMAD fauzi") == f"{NAME} bilang jalannya rusak, kata {NAME}"
+    assert f.redact("") == "" and f.redact(None) == ""
+    assert introduced_names("nama saya Bu Siti Aminah dari desa") == ["Siti Aminah"]
+    assert anonymised("nama saya Siti, hp 081234567890. Jalan rusak") == "nama saya  , hp  . Jalan rusak"
+
+
+def test_audiences() -> None:
+    from models.entities import Complaint
+
+    def complaint(**kw: object) -> Complaint:
+        values = dict(status="terdisposisi", reference="261201000001", agency_id=1, anonymous=False, confidential=False,
+                      reporter_name="Ahmad", description="Saya Ahmad, hp 081234567890")  # fmt: skip
+        return Complaint(**(values | kw))
+
+    class User:
+        def __init__(self, role: str, agency_id: int | None = None) -> None:
+            self.role, self.agency_id, self.is_authenticated = role, agency_id, True
+
+    own, other = Audience.of(User("liaison", 1)), Audience.of(User("liaison", 2))
+    assert Audience.of(User("operator")).kind is Kind.COORDINATOR and Audience.of(None) is PUBLIC
+    ordinary, anonymous, secret = complaint(), complaint(anonymous=True), complaint(confidential=True)
+    assert own.may_see(anonymous) and own.may_see(secret) and not other.may_see(ordinary)
+    assert own.text(ordinary, ordinary.description) == ordinary.description
+    assert own.text(anonymous, anonymous.description) == f"Saya {NAME}, hp {PHONE}"
+    assert not own.may_hear(anonymous) and own.may_hear(ordinary) and not other.may_hear(ordinary)
+    viewer = Audience.of(User("viewer"))
+    assert viewer.may_see(ordinary) and not viewer.may_see(secret) and not viewer.sees_identity(ordinary)
+    assert not PUBLIC.may_see(complaint(status="ditolak")) and not PUBLIC.may_see(complaint(status="draft", reference=None))
+    assert not viewer.text_matches(ordinary, ["ahmad"]) and viewer.text_matches(ordinary, ["hp"])
+    assert [public_count(n) for n in (0, 1, 2, 3, None)] == ["0", "< 3", "< 3", "3", "–"]
+    assert public_share(1.0, 2) is None and public_share(0.5, 4) == 0.5

@@ -1,0 +1,310 @@
+"""The leak matrix: every route of the URL map, as every audience, against complaints full of identity.
+
+Three complaints (ordinary, anonymous, confidential) of one agency carry a name, a phone number in three forms,
+a NIK and an e-mail in their transcript, description, title, location detail and the agency's answer. Every
+route is requested as the public, a liaison of the agency, a liaison of another agency, a viewer, an operator
+and an admin (GET with every id, reference and format filled in; POST without a form), and each answer is
+checked for what that audience may not read. A route missing from `ROUTES` fails the test, so a new page cannot
+skip the matrix.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import quote
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import lifecycle as lc
+from models.base import utcnow
+from models.entities import Transcript, User
+from tests.conftest import login
+from tests.console_data import agency, make_complaint, user
+
+# Every route: (rule, method) -> what it is. "page" and "api" are checked for leaks; "stream" reads the first
+# event only; "post" is requested without a form (it must refuse, never leak, never 500); "static" is skipped.
+ROUTES: dict[tuple[str, str], str] = {
+    ("/", "GET"): "page",
+    ("/api/v1/complaints", "GET"): "api",
+    ("/api/v1/complaints/<int:complaint_id>", "GET"): "api",
+    ("/api/v1/complaints/ref/<reference>", "GET"): "api",
+    ("/calls/<int:call_id>/audio", "GET"): "audio",
+    ("/calls/upload", "POST"): "post",
+    ("/dasbor/", "GET"): "page",
+    ("/dasbor/data/<key>.csv", "GET"): "page",
+    ("/dasbor/isu", "GET"): "page",
+    ("/dasbor/laporan-mingguan", "GET"): "page",
+    ("/dasbor/laporan-mingguan.pdf", "GET"): "pdf",
+    ("/konsol/", "GET"): "page",
+    ("/konsol/admin/libur", "GET"): "page",
+    ("/konsol/admin/libur", "POST"): "post",
+    ("/konsol/admin/opd", "GET"): "page",
+    ("/konsol/admin/opd", "POST"): "post",
+    ("/konsol/admin/pengguna", "GET"): "page",
+    ("/konsol/admin/pengguna", "POST"): "post",
+    ("/konsol/admin/pengguna/<int:user_id>/aktif", "POST"): "post",
+    ("/konsol/admin/pengguna/<int:user_id>/token", "POST"): "post",
+    ("/konsol/draf/<int:complaint_id>", "GET"): "page",
+    ("/konsol/draf/<int:complaint_id>", "POST"): "post",
+    ("/konsol/draf/<int:complaint_id>/tolak", "POST"): "post",
+    ("/konsol/draf/baris", "GET"): "page",
+    ("/konsol/events", "GET"): "stream",
+    ("/konsol/opd", "GET"): "page",
+    ("/konsol/pengaduan", "GET"): "page",
+    ("/konsol/pengaduan/<int:complaint_id>", "GET"): "page",
+    ("/konsol/pengaduan/<int:complaint_id>/<action>", "POST"): "post",
+    ("/konsol/pengaduan/<int:complaint_id>/gabung", "POST"): "post",
+    ("/lacak", "GET"): "page",
+    ("/lacak/<reference>/nilai", "POST"): "post",
+    ("/live", "GET"): "page",
+    ("/live/events", "GET"): "stream",
+    ("/live/lines.json", "GET"): "page",
+    ("/login", "GET"): "page",
+    ("/login", "POST"): "post",
+    ("/logout", "POST"): "post",
+    ("/open311/v2/requests.json", "GET"): "page",
+    ("/open311/v2/requests/<service_request_id>.json", "GET"): "page",
+    ("/open311/v2/services.json", "GET"): "page",
+    ("/radio/", "GET"): "page",
+    ("/radio/<int:show_id>", "GET"): "page",
+    ("/radio/<int:show_id>/events", "GET"): "stream",
+    ("/radio/<int:show_id>/potong-ulang", "GET"): "page",
+    ("/radio/<int:show_id>/potong-ulang", "POST"): "post",
+    ("/radio/<int:show_id>/tandai", "POST"): "post",
+    ("/radio/mulai", "POST"): "post",
+    ("/serah-terima/", "GET"): "page",
+    ("/serah-terima/<int:complaint_id>/lapor", "POST"): "post",
+    ("/serah-terima/ekspor.<fmt>", "GET"): "page",
+    ("/serah-terima/impor", "POST"): "post",
+    ("/serah-terima/luar-wewenang", "GET"): "page",
+    ("/serah-terima/luar-wewenang.<fmt>", "GET"): "page",
+    ("/static/<path:filename>", "GET"): "static",
+    ("/transparansi", "GET"): "page",
+    ("/twilio/menu", "POST"): "post",
+    ("/twilio/prompts/<name>.wav", "GET"): "static",
+    ("/twilio/rate", "POST"): "post",
+    ("/twilio/rate/<int:complaint_id>", "POST"): "post",
+    ("/twilio/recorded", "POST"): "post",
+    ("/twilio/recording", "POST"): "post",
+    ("/twilio/status", "POST"): "post",
+    ("/twilio/status-lookup", "POST"): "post",
+    ("/twilio/stream", "GET"): "stream",
+    ("/twilio/voice", "POST"): "post",
+}
+
+CONFIDENTIAL_WORD = "pungli"
+"""Used only in the confidential complaint: its text (and labels made from it) must not reach beyond the agency."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    phone_digits: str
+    nik: str
+    email: str
+
+    def text(self, what: str) -> str:
+        """A text naming the reporter in every form the filter must catch."""
+        spoken = self.spoken(self.phone_digits)
+        local = self.phone_digits
+        dashed = f"{local[:4]}-{local[4:8]}-{local[8:]}"
+        intl = f"+62 {local[1:4]} {local[4:8]} {local[8:]}"
+        return (f"Selamat pagi, nama saya {self.name}. {what} Nomor saya {dashed}, atau {intl}, atau {spoken}. "
+                f"NIK saya {self.nik}, email {self.email}.")
+
+    @staticmethod
+    def spoken(digits: str) -> str:
+        return " ".join({"0": "nol", "1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima", "6": "enam",
+                         "7": "tujuh", "8": "delapan", "9": "sembilan"}[d] for d in digits)  # fmt: skip
+
+    def leaks(self, body: str) -> list[str]:
+        """What of this person's identity is in `body`."""
+        found = [part for part in self.name.split() if re.search(rf"\b{part}\b", body, re.IGNORECASE)]
+        digits = re.sub(r"\D", "", body)
+        found += [s for s in (self.phone_digits[1:], self.nik) if s in digits]
+        found += [s for s in (self.email, self.email.split("@")[0]) if s.lower() in body.lower()]
+        spoken_tail = self.spoken(self.phone_digits[-5:])
+        if spoken_tail in body.lower():
+            found.append(spoken_tail)
+        return found
+
+
+ORDINARY = Person("Ahmad Fauzi", "081234567001", "3522011203850001", "ahmad.fauzi@gmail.com")
+ANONYMOUS = Person("Siti Wulandari", "081234567002", "3522014405900002", "siti.wulandari@yahoo.com")
+CONFIDENTIAL = Person("Budi Santoso", "081234567003", "3522010101800003", "budi.santoso@gmail.com")
+
+
+@pytest.fixture
+def matrix(session, settings, users):  # noqa: ANN001, ANN201
+    """The three complaints, API tokens for every user, and the ids and references to fill the routes with."""
+    from web.auth import issue_api_token
+
+    complaints = {}
+    for kind, person in (("ordinary", ORDINARY), ("anonymous", ANONYMOUS), ("confidential", CONFIDENTIAL)):
+        problem = f"Ada {CONFIDENTIAL_WORD} di sekolah." if kind == "confidential" else "Jalan di desa rusak berlubang."
+        c = make_complaint(session, settings, "terdisposisi", anonymous=kind == "anonymous",
+                           confidential=kind == "confidential", title=f"{problem[:-1]} kata {person.name}",
+                           reporter=person.name, phone=person.phone_digits, received_at=utcnow() - timedelta(days=2))
+        c.description = person.text(problem)
+        c.location_detail = f"Rumah {person.name}, RT 02, telp {person.phone_digits}"
+        c.call.caller_number = person.phone_digits
+        transcript = session.scalars(select(Transcript).where(Transcript.call_id == c.call_id)).one()
+        transcript.text = person.text(problem)
+        session.flush()
+        lc.record_follow_up(session, c, f"Sudah kami hubungi {person.name} di {person.phone_digits}.",
+                            by=user(session, "liaison_pu"), settings=settings)
+        complaints[kind] = c
+    tokens = {name: issue_api_token(session, session.get(User, uid)) for name, uid in users.items()}
+    session.commit()
+    return complaints, tokens
+
+
+# audience -> (login name or None, which people's identity it may read, whether it may read the confidential text)
+AUDIENCES = {
+    "public": (None, set(), False),
+    "liaison_own": ("liaison_pu", {"ordinary", "confidential"}, True),
+    "liaison_other": ("liaison_dinkes", set(), False),
+    "viewer": ("viewer", set(), False),
+    "operator": ("operator", {"ordinary", "anonymous", "confidential"}, True),
+    "admin": ("admin", {"ordinary", "anonymous", "confidential"}, True),
+}
+PEOPLE = {"ordinary": ORDINARY, "anonymous": ANONYMOUS, "confidential": CONFIDENTIAL}
+
+
+def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
+    """The rule with its arguments filled in every way that reaches the test data (and a few list queries)."""
+    values = {
+        "complaint_id": [c.id for c in complaints.values()],
+        "call_id": [c.call_id for c in complaints.values()],
+        "reference": [c.reference for c in complaints.values()],
+        "service_request_id": [c.reference for c in complaints.values()],
+        "fmt": ["csv", "json"],
+        "key": ["isu", "topik", "opd", "kecamatan", "kanal", "kepuasan"],
+        "user_id": [1],
+        "show_id": [1],
+        "action": ["tindak-lanjut"],
+    }
+    urls = [""]
+    for name in rule.arguments:
+        urls = [u + f"\0{name}={v}" for u in urls for v in values[name]]
+    out = []
+    for u in urls:
+        path = rule.rule
+        for part in u.split("\0")[1:]:
+            name, value = part.split("=", 1)
+            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), path)
+        out.append(path)
+    extras = {
+        "/konsol/pengaduan": [f"?q={p}" for p in ("081234567002", "Wulandari", "Fauzi", CONFIDENTIAL_WORD, "3522014405900002")],
+        "/api/v1/complaints": [f"?q={p}" for p in ("081234567002", "Wulandari", "Santoso", CONFIDENTIAL_WORD)],
+        "/lacak": [f"?nomor={c.reference}" for c in complaints.values()],
+        "/serah-terima/ekspor.<fmt>": ["?identitas=1&semua=1"],
+        "/dasbor/isu": ["?periode=7"],
+    }
+    for path in list(out):
+        for suffix in extras.get(rule.rule, []):
+            out.append(path + suffix)
+    return out
+
+
+def _read(client, method: str, url: str, kind: str, token: str | None):  # noqa: ANN001, ANN202
+    headers = {"Authorization": f"Bearer {token}"} if token and url.startswith("/api/") else {}
+    if kind == "stream":
+        response = client.open(url, method=method, headers=headers, buffered=False)
+        body = b""
+        if response.status_code == 200 and response.mimetype == "text/event-stream":
+            body = next(iter(response.response), b"")
+        else:
+            body = response.get_data()
+        response.close()
+        return response.status_code, body.decode("utf-8", "replace")
+    response = client.open(url, method=method, headers=headers)
+    data = response.get_data()
+    if kind == "pdf" and response.status_code == 200:
+        from pypdf import PdfReader
+
+        return 200, " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return response.status_code, data.decode("utf-8", "replace")
+
+
+def test_every_route_is_in_the_matrix(app) -> None:  # noqa: ANN001
+    rules = {(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert rules - set(ROUTES) == set(), "new routes must be classified in tests/test_privacy_matrix.py"
+    assert set(ROUTES) - rules == set(), "routes that no longer exist"
+
+
+@pytest.mark.parametrize("who", list(AUDIENCES))
+def test_no_identity_leaks_on_any_route(app, client, matrix, who: str) -> None:  # noqa: ANN001
+    complaints, tokens = matrix
+    username, may_identify, may_read_confidential = AUDIENCES[who]
+    if username:
+        login(client, username)
+    token = tokens.get(username) if username else None
+    forbidden = [kind for kind in PEOPLE if kind not in may_identify]
+    problems: list[str] = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            kind = ROUTES[(rule.rule, method)]
+            if kind == "static":
+                continue
+            for url in _urls(rule, complaints):
+                status, body = _read(client, method, url, kind, token)
+                for typed in re.findall(r"[?&][a-z]+=([^&]+)", url):  # what the user typed may be echoed back
+                    body = body.replace(typed, "").replace(quote(typed), "")
+                if status >= 500:
+                    problems.append(f"{method} {url}: {status}")
+                    continue
+                if kind == "audio":
+                    complaint = next(c for c in complaints.values() if url == f"/calls/{c.call_id}/audio")
+                    allowed = who in ("operator", "admin") or (who == "liaison_own" and not complaint.anonymous)
+                    if status == 200 and not allowed:
+                        problems.append(f"{method} {url}: recording served")
+                    continue
+                for person_kind in forbidden:
+                    leaks = PEOPLE[person_kind].leaks(body)
+                    if leaks:
+                        problems.append(f"{method} {url}: {person_kind} reporter's {leaks}")
+                if not may_read_confidential and CONFIDENTIAL_WORD in body.lower():
+                    problems.append(f"{method} {url}: confidential text")
+    assert problems == [], "\n".join(problems)
+
+
+def test_operators_keep_what_they_need(client, matrix) -> None:  # noqa: ANN001
+    complaints, _ = matrix
+    login(client, "operator")
+    page = client.get(f"/konsol/pengaduan/{complaints['anonymous'].id}").text
+    assert "Siti Wulandari" in page and "081234567002" in page
+    assert "081234567001" in client.get("/konsol/pengaduan?q=081234567001").text
+    client.post("/logout", data={"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)})
+    login(client, "admin")
+    export = client.get("/serah-terima/ekspor.csv?identitas=1&semua=1").text
+    assert "Ahmad Fauzi" in export and "081234567001" in export  # the ordinary complaint, on the admin's explicit choice
+    assert not ANONYMOUS.leaks(export) and not CONFIDENTIAL.leaks(export)
+    plain = client.get("/serah-terima/ekspor.csv?semua=1").text
+    assert not ORDINARY.leaks(plain) and "[telepon]" in plain and "[nama]" in plain and "[NIK]" in plain and "[email]" in plain
+
+
+def test_liaison_own_agency_reads_the_filtered_anonymous_text(client, matrix) -> None:  # noqa: ANN001
+    complaints, tokens = matrix
+    login(client, "liaison_pu")
+    page = client.get(f"/konsol/pengaduan/{complaints['anonymous'].id}").text
+    assert "Jalan di desa rusak berlubang" in page and "[nama]" in page and "[telepon]" in page
+    body = client.get(f"/api/v1/complaints/{complaints['anonymous'].id}",
+                      headers={"Authorization": f"Bearer {tokens['liaison_pu']}"}).json
+    assert body["reporter"] is None and "[telepon]" in body["description"] and not ANONYMOUS.leaks(str(body))
+
+
+def test_export_with_identity_is_admin_only_and_audited(client, session, matrix) -> None:  # noqa: ANN001
+    from models.audit import AuditEntry
+
+    login(client, "operator")
+    assert client.get("/serah-terima/ekspor.csv?identitas=1").status_code == 403
+    client.post("/logout", data={"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', client.get("/konsol/").text).group(1)})
+    login(client, "admin")
+    assert client.get("/serah-terima/ekspor.json?identitas=1&semua=1").status_code == 200
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "handover.export")).all()
+    assert [(e.detail or {}).get("with_identity") for e in entries] == [True]
