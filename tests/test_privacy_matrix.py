@@ -308,3 +308,66 @@ def test_export_with_identity_is_admin_only_and_audited(client, session, matrix)
     assert client.get("/serah-terima/ekspor.json?identitas=1&semua=1").status_code == 200
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "handover.export")).all()
     assert [(e.detail or {}).get("with_identity") for e in entries] == [True]
+
+
+class _HttpClient:
+    """The test client's `open` over real HTTP to a running server (requests, with the server's cookies)."""
+
+    def __init__(self, base: str) -> None:
+        import requests
+
+        self.base, self.http = base, requests.Session()
+
+    def login(self, username: str) -> None:
+        from tests.conftest import PASSWORD, csrf_from
+
+        page = self.http.get(self.base + "/login")
+        self.http.post(self.base + "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+
+    def open(self, url: str, method: str = "GET", headers: dict | None = None, buffered: bool = True):  # noqa: ANN201
+        response = self.http.request(method, self.base + url, headers=headers, stream=not buffered, allow_redirects=False, timeout=30)
+        return _HttpResponse(response)
+
+
+class _HttpResponse:
+    def __init__(self, response) -> None:  # noqa: ANN001
+        self._r = response
+        self.status_code = response.status_code
+        self.mimetype = response.headers.get("Content-Type", "").split(";")[0]
+        self.response = response.iter_content(4096)
+
+    def get_data(self) -> bytes:
+        return self._r.content
+
+    def close(self) -> None:
+        self._r.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["public", "liaison_own", "viewer"])
+def test_no_identity_leaks_through_the_running_server(app, live_server, matrix, who: str) -> None:  # noqa: ANN001
+    """The same matrix through a real HTTP server and a real cookie jar, independent of Flask's test client."""
+    complaints, tokens = matrix
+    username, may_identify, may_read_confidential = AUDIENCES[who]
+    client = _HttpClient(live_server)
+    if username:
+        client.login(username)
+    token = tokens.get(username) if username else None
+    forbidden = [PEOPLE[kind] for kind in PEOPLE if kind not in may_identify]
+    problems: list[str] = []
+    answered = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or ROUTES[(rule.rule, "GET")] in ("static", "stream", "audio"):
+            continue
+        for url in _urls(rule, complaints):
+            status, body = _read(client, "GET", url, ROUTES[(rule.rule, "GET")], token)
+            for typed in re.findall(r"[?&][a-z]+=([^&]+)", url):
+                body = body.replace(typed, "").replace(quote(typed), "")
+            if status >= 500:
+                problems.append(f"{url}: {status}")
+            answered += status == 200 and "berlubang" in body
+            problems += [f"{url}: {person.leaks(body)}" for person in forbidden if person.leaks(body)]
+            if not may_read_confidential and CONFIDENTIAL_WORD in body.lower():
+                problems.append(f"{url}: confidential text")
+    assert problems == [], "\n".join(problems)
+    assert answered >= (1 if who == "public" else 8), "the pages with the complaints were not reached"
