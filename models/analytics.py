@@ -500,22 +500,28 @@ def totals(session: Session, dimension: str, period: Period, scope: int = REGENC
     return result
 
 
-def public_totals(session: Session, dimension: str, period: Period) -> dict[str, Measures]:
-    """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
-    some topic, agency or place exists (they count only in the regency-wide total). Confidential complaints
-    are few, so their contributions are read live and subtracted."""
-    result = totals(session, dimension, period)
-    hidden = session.scalars(
+def _hidden_facts(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Snapshots of the confidential complaints counted in the period (few: read live)."""
+    facts = session.scalars(
         select(ComplaintFact).join(Complaint, Complaint.id == ComplaintFact.complaint_id)
         .where(Complaint.confidential.is_(True), ComplaintFact.counted.is_(True),
                ComplaintFact.day.between(period.start, period.end))
     )  # fmt: skip
-    for fact in hidden:
-        snapshot = {name: getattr(fact, name) for name in _FACT_COLUMNS}
-        value = next(v for scope, dim, v in _keys(snapshot) if scope == REGENCY and dim == dimension)
-        measures = result.get(value)
+    return [{name: getattr(fact, name) for name in _FACT_COLUMNS} for fact in facts]
+
+
+def _value_of(fact: dict[str, Any], dimension: str) -> str:
+    return next(v for scope, dim, v in _keys(fact) if scope == REGENCY and dim == dimension)
+
+
+def public_totals(session: Session, dimension: str, period: Period) -> dict[str, Measures]:
+    """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
+    some topic, agency or place exists (they count only in the regency-wide total)."""
+    result = totals(session, dimension, period)
+    for fact in _hidden_facts(session, period):
+        measures = result.get(_value_of(fact, dimension))
         if measures is not None:
-            for name, amount in zip(MEASURES, _vector(snapshot)):
+            for name, amount in zip(MEASURES, _vector(fact)):
                 measures.values[name] -= amount
     return {value: m for value, m in result.items() if m.complaints > 0}
 
@@ -545,8 +551,10 @@ def buckets(period: Period) -> list[date]:
     return seen
 
 
-def series(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, dict[date, int]]:
-    """Complaints per value and bucket (see bucket_of); weeks are summed in SQL."""
+def series(session: Session, dimension: str, period: Period, scope: int = REGENCY,
+           public: bool = False) -> dict[str, dict[date, int]]:
+    """Complaints per value and bucket (see bucket_of); weeks are summed in SQL. `public`: without confidential
+    complaints (regency scope only), as `public_totals`."""
     bucket = DailyCount.day if period.days <= 62 else DailyCount.week
     rows = session.execute(
         select(bucket, DailyCount.value, func.sum(DailyCount.complaints))
@@ -559,11 +567,19 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     result: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for day, value, n in rows:
         result[value][day] += n
+    if public and scope == REGENCY:
+        for fact in _hidden_facts(session, period):
+            value = _value_of(fact, dimension)
+            result[value][fact["day"] if period.days <= 62 else monday_of(fact["day"])] -= 1
+            if not any(result[value].values()):
+                del result[value]
     return result
 
 
-def overdue_now(session: Session, group: str, now: datetime, agency_id: int | None = None) -> dict[int, int]:
-    """Complaints past a time limit a person must meet, right now, per agency or kecamatan id (0 = none)."""
+def overdue_now(session: Session, group: str, now: datetime, agency_id: int | None = None,
+                public: bool = False) -> dict[int, int]:
+    """Complaints past a time limit a person must meet, right now, per agency or kecamatan id (0 = none);
+    `public`: confidential ones left out."""
     if group == "agency":
         key = func.coalesce(Complaint.agency_id, 0)
         query = select(key, func.count()).where(overdue_filter(now))
@@ -577,6 +593,8 @@ def overdue_now(session: Session, group: str, now: datetime, agency_id: int | No
         )
     if agency_id is not None:
         query = query.where(Complaint.agency_id == agency_id)
+    if public:
+        query = query.where(Complaint.confidential.is_(False))
     return {k: n for k, n in session.execute(query.group_by(key))}
 
 

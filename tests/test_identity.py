@@ -78,3 +78,13 @@ def test_audiences() -> None:
     assert not viewer.text_matches(ordinary, ["ahmad"]) and viewer.text_matches(ordinary, ["hp"])
     assert [public_count(n) for n in (0, 1, 2, 3, None)] == ["0", "< 3", "< 3", "3", "–"]
     assert public_share(1.0, 2) is None and public_share(0.5, 4) == 0.5
+
+
+def test_issue_labels_take_no_names_and_no_single_reporter_words() -> None:
+    from models.issues import issue_text, keywords
+
+    texts = [issue_text("Jalan berlubang", "Nama saya Aminah, jalan berlubang kata budisantos, hp 081234567890", "Aminah"),
+             issue_text("Jalan berlubang", "Jalan di desa berlubang dan rusak", None)]
+    words = keywords(texts, limit=10)
+    assert "jalan" in words and "berlubang" in words
+    assert not {"aminah", "budisantos", "081234567890", "nama"} & set(words)

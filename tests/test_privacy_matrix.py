@@ -371,3 +371,23 @@ def test_no_identity_leaks_through_the_running_server(app, live_server, matrix, 
                 problems.append(f"{url}: confidential text")
     assert problems == [], "\n".join(problems)
     assert answered >= (1 if who == "public" else 8), "the pages with the complaints were not reached"
+
+
+def test_confidential_complaints_count_only_in_regency_totals_for_viewers(client, session, settings, users) -> None:  # noqa: ANN001
+    from tests.console_data import make_complaint as complaint
+
+    complaint(session, settings, "terdisposisi", agency_key="dinkes", confidential=True, title="Rahasia dinkes")
+    complaint(session, settings, "terdisposisi", agency_key="dpubmpr", title="Jalan rusak")
+    session.commit()
+
+    def agency_csv(username: str) -> str:
+        login(client, username)
+        text = client.get("/dasbor/data/kepatuhan.csv").text + client.get("/dasbor/data/opd.csv").text
+        client.post("/logout", data={"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"',
+                                                               client.get("/konsol/pengaduan").text).group(1)})
+        return text
+
+    assert "DINKES" in agency_csv("operator")
+    viewer = agency_csv("viewer")
+    assert "DINKES" not in viewer and "DPUBMPR" in viewer
+    assert "Dinas Kesehatan" not in client.get("/transparansi").text

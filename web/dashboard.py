@@ -26,6 +26,7 @@ from models.base import utcnow
 from models.calendar import local_date
 from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
+from models.visibility import Kind
 from web.access import audience
 from web.state import db
 
@@ -64,6 +65,8 @@ class Filters:
     scope: int
     """0 = regency, else the agency id."""
     agency: Agency | None
+    public: bool = False
+    """For viewers: breakdowns without confidential complaints (they count only in the regency total)."""
 
 
 def _filters() -> Filters:
@@ -82,7 +85,7 @@ def _filters() -> Filters:
     agency = db().get(Agency, scope) if scope > 0 else None
     if scope and agency is None:
         abort(404)
-    return Filters(period, days, scope, agency)
+    return Filters(period, days, scope, agency, audience().kind is Kind.VIEWER)
 
 
 def _date_arg(name: str) -> date | None:
@@ -102,7 +105,7 @@ def _query_args(f: Filters) -> dict[str, Any]:
 
 
 def _series_chart(key: str, title: str, dimension: str, f: Filters) -> Chart:
-    series = an.series(db(), dimension, f.period, f.scope)
+    series = an.series(db(), dimension, f.period, f.scope, public=f.public)
     names = an.names(db(), dimension)
     buckets = an.buckets(f.period)
     ranked = sorted(series, key=lambda v: -sum(series[v].values()))
@@ -125,9 +128,10 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         "opd": _series_chart("opd", "Pengaduan per OPD", "agency", f),
         "kecamatan-waktu": _series_chart("kecamatan-waktu", "Pengaduan per kecamatan dari waktu ke waktu", "kecamatan", f),
     }
-    kec_totals = an.totals(session, "kecamatan", f.period, f.scope)
+    totals = an.public_totals if f.public else lambda s, d, p: an.totals(s, d, p, f.scope)
+    kec_totals = totals(session, "kecamatan", f.period)
     kec_names = an.names(session, "kecamatan")
-    overdue = an.overdue_now(session, "kecamatan", now, f.scope or None)
+    overdue = an.overdue_now(session, "kecamatan", now, f.scope or None, public=f.public)
     kec_rows = []
     for value, name in sorted(kec_names.items(), key=lambda kv: kv[1]):
         m = kec_totals.get(value, an.Measures())
@@ -139,9 +143,9 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         "kecamatan", "Pengaduan per kecamatan", "bar", [r[0] for r in kec_rows], [("Pengaduan", [r[1] for r in kec_rows])],
         ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows,
     )
-    agency_totals = an.totals(session, "agency", f.period, f.scope)
+    agency_totals = totals(session, "agency", f.period)
     agency_names = an.names(session, "agency")
-    agency_overdue = an.overdue_now(session, "agency", now, f.scope or None)
+    agency_overdue = an.overdue_now(session, "agency", now, f.scope or None, public=f.public)
     rows = [(agency_names.get(v, v), m, agency_overdue.get(int(v), 0)) for v, m in agency_totals.items() if v != "0" and m.complaints]
     rows.sort(key=lambda r: r[0])
     charts["kepatuhan"] = Chart(
@@ -257,8 +261,9 @@ def _report_context() -> dict[str, Any]:
     if scope:
         late_query = late_query.where(Complaint.agency_id == scope)
     overdue = list(session.scalars(late_query))
-    overdue_by_agency = an.overdue_now(session, "agency", now, scope or None)
-    agency_totals = an.totals(session, "agency", period, scope)
+    public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
+    overdue_by_agency = an.overdue_now(session, "agency", now, scope or None, public=public)
+    agency_totals = an.public_totals(session, "agency", period) if public else an.totals(session, "agency", period, scope)
     names = an.names(session, "agency")
     satisfaction = sorted(
         ((names.get(v, v), m) for v, m in agency_totals.items() if v != "0" and m.complaints), key=lambda r: r[0]
