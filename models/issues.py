@@ -63,7 +63,8 @@ STOPWORDS = frozenset(
     saya kami kita kamu anda bapak ibu pak bu mas mbak tolong mohon minta segera sekali banget sangat
     terima kasih halo assalamualaikum selamat pagi siang sore malam nggih njih enggak nggak tidak tak
     mau bisa tapi kalau kok sih ya lah pun nya lagi masih sampai sejak warga desa dusun rt rw kecamatan
-    kabupaten bojonegoro pengaduan laporan melaporkan lapor keluhan mengeluhkan""".split()
+    kabupaten bojonegoro pengaduan laporan melaporkan lapor keluhan mengeluhkan
+    nama nomor hp telp telepon wa email nik kata""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
