@@ -57,22 +57,32 @@ INTRO_RE = re.compile(
 _CUE_RE = re.compile(r"(?:,|dari\b|warga\b|asal\b|tinggal\b|di\b|rt\b|alamat\b|selaku\b|mau\b|ingin\b)", re.IGNORECASE)
 """What follows a bare "saya <name>": where the caller is from, or what they want."""
 
-_DIGIT_WORDS = "nol kosong satu dua tiga empat lima enam tujuh delapan lapan sembilan".split()
+_DIGIT_WORDS = (
+    "nol kosong satu dua tiga empat lima enam tujuh delapan sembilan"  # Indonesian
+    " nul null tuju tutu lapan sembilang"  # as recognizers mishear them
+    " siji loro telu papat limo enem pitu wolu songo"  # Javanese, as callers in Bojonegoro count
+).split()
 _MULTIPLIERS = {"puluh": 1, "belas": 1, "ratus": 2, "sepuluh": 2, "sebelas": 2, "seratus": 3}
 _NUMERIC = {word: 1 for word in _DIGIT_WORDS} | _MULTIPLIERS
 """Digits each number word stands for (an estimate for spoken tens and hundreds)."""
 _TOKEN_RE = re.compile(r"\d+|[A-Za-z]+|\+")
 _GAP_RE = re.compile(r"[\s.\-/(),]*(?:\s(?:strip|setrip)\s)?[\s.\-/(),]*\Z", re.IGNORECASE)
-_DATE_RE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_DATE_RE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|(?:19|20)\d\d\s*[-/]\s*(?:19|20)\d\d")
+"""Dates and year ranges, which are not identity."""
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|rupiah|idr)\s*$", re.IGNORECASE)
+_MONEY_AFTER = re.compile(r"\s*(?:rupiah|ribu|juta|rb|jt|,-)", re.IGNORECASE)
 _NIK_BEFORE = re.compile(r"\b(?:nik|ktp|nomor induk(?: kependudukan)?|kk|kartu keluarga)\b[\s:.]*(?:saya\s+)?$", re.IGNORECASE)
 EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 SPOKEN_EMAIL_RE = re.compile(
     r"[\w.]+\s+(?:at|et|add)\s+\w+\s+(?:dot|titik)\s+(?:com|co\s+(?:dot|titik)\s+id|id|net|org)\b", re.IGNORECASE
 )
 _SPOKEN_EMAIL_CUE = re.compile(r"\s(?:dot|titik)\s", re.IGNORECASE)
-MIN_DIGITS = 8
-"""A run of at least this many digits (written or said) is a phone number, NIK or account number, never shown."""
+MIN_DIGITS = 6
+"""A run of at least this many digits (written or said) is (part of) a phone number, NIK or account number, never
+shown: a recognizer often hears only part of a number ("5 tuju, 123456"), and six digits in order narrow a phone
+number down to a handful of people."""
+MIN_DIGITS_SPOKEN_TENS = 8
+"""With tens or hundreds said ("tiga ratus dua puluh lima" counts 6), a run must stand for more to be a number."""
 
 
 def number_runs(text: str) -> list[tuple[int, int, int]]:
@@ -98,8 +108,9 @@ def number_runs(text: str) -> list[tuple[int, int, int]]:
 
 
 def _bracketed(text: str, start: int, end: int, digits: int) -> tuple[int, int, int]:
-    """A run with the bracket of an area code around its start ("(0353) 881234") taken in."""
-    if start > 0 and text[start - 1] == "(":
+    """A run with the bracket of an area code around its start ("(0353) 881234") taken in; a bracket around the
+    whole number ("(0857 1234 5678)") is left to the text."""
+    if start > 0 and text[start - 1] == "(" and ")" in text[start:end]:
         start -= 1
     return start, end, digits
 
@@ -197,10 +208,11 @@ class IdentityFilter:
     def _number(text: str, start: int, end: int, digits: int) -> str:
         """The placeholder for the number run text[start:end], or the run itself (short, a date, money)."""
         run = text[start:end]
-        if digits < MIN_DIGITS or _DATE_RE.fullmatch(run.strip("() ")):
+        spoken_tens = any(word.lower() in _MULTIPLIERS for word in re.findall(r"[A-Za-z]+", run))
+        if digits < (MIN_DIGITS_SPOKEN_TENS if spoken_tens else MIN_DIGITS) or _DATE_RE.fullmatch(run.strip("() ")):
             return run
         before = text[max(0, start - 30):start]
-        if _MONEY_BEFORE.search(before):
+        if _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(text, end):
             return run
         bare = re.sub(r"\D", "", run)
         if _NIK_BEFORE.search(before) or (len(bare) == 16 and digits == 16 and not bare.startswith(("08", "628"))):

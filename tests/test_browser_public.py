@@ -38,6 +38,12 @@ def test_public_tracking_in_the_browser(live_server, phone, session, settings, u
     # Fits a phone screen: nothing wider than the viewport.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
+    # an anonymous complaint is rated by phone only; an ordinary one on the page, with the phone's last digits
+    assert "lewat telepon" in phone.inner_text("#nilai-telepon") and phone.locator("#nilai").count() == 0
+    ordinary = make_complaint(session, settings, "terdisposisi", reporter=NAME, phone=PHONE, received_at=past(4))
+    lc.record_follow_up(session, ordinary, "Sudah diperbaiki.", by=user(session, "liaison_pu"), settings=settings)
+    session.commit()
+    phone.goto(f"{live_server}/lacak?nomor={ordinary.reference}")
     phone.check("input[name=nilai][value=cukup_puas]")
     phone.fill("input[name=telepon_akhir]", "1122")
     phone.click("#nilai button[type=submit]")

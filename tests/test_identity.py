@@ -21,6 +21,11 @@ BARE = IdentityFilter()
     ("nomor hp saya nol delapan satu dua tiga empat lima enam tujuh delapan sembilan", f"nomor hp saya {PHONE}"),
     ("plus enam dua delapan satu tiga lima lima lima satu dua tiga", PHONE),
     ("kosong delapan lima dua, tiga tiga empat, lima enam tujuh", PHONE),
+    # heard in part, misheard, or in Javanese
+    ("nomor 5 tuju, 123456 tuju berapa", f"nomor {PHONE} berapa"),
+    ("Namosaya-nol Bahasa Satu-dua 3456 Tutu-nol-nol 1", f"Namosaya-nol Bahasa {PHONE}"),
+    ("nomer kulo nol wolu siji loro telu papat limo enem", f"nomer kulo {PHONE}"),
+    ("hubungi saya (0857 1234 5678) ya", f"hubungi saya ({PHONE}) ya"),
     # NIK and e-mail
     ("NIK saya 3522011203850001", f"NIK saya {NIK}"),
     ("no ktp 3522 0112 0385 0001", f"no ktp {NIK}"),
@@ -40,6 +45,8 @@ BARE = IdentityFilter()
     ("koordinasi dengan Dinas Kesehatan dan dengan Pak Camat", "koordinasi dengan Dinas Kesehatan dan dengan Pak Camat"),
     ("tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah", "tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah"),
     ("RT 03 RW 05 nomor 12", "RT 03 RW 05 nomor 12"),
+    ("sudah rusak sejak 2019-2024, ada tiga ratus dua puluh lima rumah", "sudah rusak sejak 2019-2024, ada tiga ratus dua puluh lima rumah"),
+    ("biaya 150.000 rupiah dan 2.500.000,- per bulan", "biaya 150.000 rupiah dan 2.500.000,- per bulan"),
 ])  # fmt: skip
 def test_the_filter_replaces_identity_in_written_and_spoken_forms(text: str, expected: str) -> None:
     assert BARE.redact(text) == expected

@@ -391,3 +391,48 @@ def test_confidential_complaints_count_only_in_regency_totals_for_viewers(client
     viewer = agency_csv("viewer")
     assert "DINKES" not in viewer and "DPUBMPR" in viewer
     assert "Dinas Kesehatan" not in client.get("/transparansi").text
+
+
+def test_anonymous_complaints_are_rated_by_phone_only(client, session, settings, users) -> None:  # noqa: ANN001
+    """Checking phone digits on the web would let anyone who knows a suspect's number test who filed it."""
+    from tests.conftest import csrf_from
+
+    c = make_complaint(session, settings, "ditindaklanjuti", anonymous=True, phone="085712345678")
+    session.commit()
+    page = client.get("/lacak", query_string={"nomor": c.reference}).text
+    assert 'id="nilai-telepon"' in page and 'name="telepon_akhir"' not in page
+    answer = client.post(f"/lacak/{c.reference}/nilai", data={"nilai": "puas", "telepon_akhir": "5678",
+                                                               "csrf_token": csrf_from(client.get("/login").text)},
+                         follow_redirects=True)  # fmt: skip
+    assert "lewat telepon" in answer.text and "tidak cocok" not in answer.text
+    session.refresh(c)
+    assert c.rating is None
+
+
+def test_search_finds_what_each_may_see_and_nothing_by_hidden_identity(client, session, settings, users) -> None:  # noqa: ANN001
+    from models.refs import format_reference
+
+    anon = make_complaint(session, settings, anonymous=True, reporter="Siti Rahmawati", phone="085712345678")
+    anon.description = "Jembatan rusak. Nomor saya 5 tuju, 123456 tuju."
+    ordinary = make_complaint(session, settings, reporter="Ahmad Fauzi", phone="081234567001")
+    session.commit()
+
+    def found(username: str, q: str) -> set[int]:
+        login(client, username)
+        text = client.get("/konsol/pengaduan", query_string={"q": q}).text
+        client.post("/logout", data={"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', text).group(1)})
+        return {c.id for c in (anon, ordinary) if f"complaint-{c.id}" in text}
+
+    for username in ("viewer", "liaison_pu"):
+        assert found(username, format_reference(anon.reference)) == {anon.id}  # a reference always finds
+        assert found(username, "123456") == set() and found(username, "Rahmawati") == set()
+    assert found("operator", "085712345678") == {anon.id}  # a 12-digit 08… number is a phone too
+    assert found("operator", "Fauzi") == {ordinary.id}  # coordinators search by reporter name
+
+
+def test_the_export_links_no_recording_of_anonymous_or_confidential_complaints(client, matrix) -> None:  # noqa: ANN001
+    complaints, _ = matrix
+    login(client, "operator")
+    rows = client.get("/serah-terima/ekspor.json?semua=1").json["pengaduan"]
+    links = {row["anonim"] or row["rahasia"]: row["tautan_audio"] for row in rows}
+    assert links[True] == "" and links[False].endswith(f"/calls/{complaints['ordinary'].call_id}/audio")

@@ -55,7 +55,7 @@ def test_confidential_complaint_shows_nothing(client, session, settings, users) 
 
 
 def test_rating_from_the_public_page_needs_csrf_and_the_phone_digits(client, session, settings, users) -> None:  # noqa: ANN001
-    c = _answered(session, settings, anonymous=True)
+    c = _answered(session, settings)
     page = client.get("/lacak", query_string={"nomor": c.reference})
     token = csrf_from(page.text)
     url = f"/lacak/{c.reference}/nilai"

@@ -38,6 +38,7 @@ from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
+from models.visibility import Audience
 from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.auth import role_required
 from web.state import db, state
@@ -681,17 +682,21 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
     from models.refs import normalise_reference
 
     who = audience()
-    if f.q:
-        reference = normalise_reference(f.q)
-        digits = normalise_phone(f.q)
-        if reference is not None:
-            query = query.where(Complaint.reference == reference)
-        elif who.may_search_identity and f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
-            query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
-        elif f.q.startswith("#") and f.q[1:].isdigit():
-            query = query.where(Complaint.id == int(f.q[1:]))
-        else:  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
-            query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name), who.text_search_scope())
+    kind = search_kind(f.q, who)
+    if kind == "reference_or_phone":
+        query = query.where(or_(Complaint.reference == normalise_reference(f.q),
+                                Complaint.reporter_phone.in_(phone_variants(f.q))))
+    elif kind == "reference":
+        query = query.where(Complaint.reference == normalise_reference(f.q))
+    elif kind == "phone":
+        query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
+    elif kind == "id":
+        query = query.where(Complaint.id == int(f.q[1:]))
+    elif kind == "text":  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
+        matches = complaint_text_matches(f.q, db().get_bind().dialect.name)
+        if who.may_search_identity:
+            matches = or_(matches, Complaint.reporter_name.ilike(f"%{f.q}%"))
+        query = query.where(matches, who.text_search_scope())
     if f.status == "terbuka":
         query = query.where(Complaint.status.in_(OPEN_STATUSES))
     elif f.status == "tertutup":
@@ -714,6 +719,21 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
     return query
 
 
+def search_kind(q: str, who: Audience) -> str:
+    """What a search box entry is: "" (none), "id" (#123), "reference", "phone" or "reference_or_phone" (a 12-digit
+    08… number may be either; phones for coordinators only), else "text"."""
+    from models.refs import normalise_reference
+
+    if not q:
+        return ""
+    if q.startswith("#") and q[1:].isdigit():
+        return "id"
+    phone_like = who.may_search_identity and q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(normalise_phone(q)) >= 6
+    if normalise_reference(q) is not None:
+        return "reference_or_phone" if phone_like and normalise_phone(q).startswith("08") else "reference"
+    return "phone" if phone_like else "text"
+
+
 def page_of(query: Select[tuple[Complaint]], page_size: int = PAGE_SIZE) -> tuple[list[Complaint], int | None]:
     """One keyset page, newest first, and the cursor of the next page (None on the last one)."""
     rows = db().scalars(
@@ -729,8 +749,8 @@ def search_page(f: ListFilters, now: datetime, page_size: int = PAGE_SIZE) -> tu
     """The user's page of the filtered list. A free-text match counts only in the text the user may read: a
     search must not find a complaint by a reporter's name or number that is hidden from the one searching."""
     rows, next_after = page_of(filtered_complaints(scoped_complaints(), f, now), page_size)
-    words = SearchTerms.parse(f.q).words if f.q else ()
     who = audience()
+    words = SearchTerms.parse(f.q).words if search_kind(f.q, who) == "text" else ()
     if words and not who.coordinator:
         rows = [c for c in rows if who.text_matches(c, words)]
     return rows, next_after

@@ -157,8 +157,10 @@ def _audio_url(complaint: Complaint) -> str | None:
 
 
 def _rows(f: ExportFilter, with_identity: bool) -> list[dict[str, Any]]:
+    """The export's rows; anonymous and confidential complaints get no link to the recording (a voice identifies)."""
     query = confirmed_query(f).limit(EXPORT_LIMIT)
-    return [export_row(c, _audio_url(c), with_identity) for c in db().scalars(query).unique()]
+    return [export_row(c, None if c.anonymous or c.confidential else _audio_url(c), with_identity)
+            for c in db().scalars(query).unique()]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

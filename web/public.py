@@ -42,6 +42,8 @@ STAGE_TEXT = {
     "bukan_wewenang": "Pengaduan ini bukan wewenang Pemerintah Kabupaten dan diteruskan ke instansi yang berwenang.",
     "arsip": "Pengaduan diarsipkan.",
 }
+ANONYMOUS_RATING = ("Pengaduan anonim dinilai lewat telepon layanan pengaduan (tekan 3), agar identitas pelapor tetap "
+                    "terlindungi.")
 TRANSPARENCY_PERIODS = {30: "30 hari", 90: "90 hari", 365: "1 tahun"}
 
 
@@ -84,6 +86,9 @@ class PublicView:
     rating: str | None
     can_rate: bool
     needs_phone: bool
+    rate_by_phone_only: bool
+    """Anonymous: no rating on the web, where checking phone digits would let anyone who knows a suspect's
+    number test whether they filed it; the phone menu rates from the network's caller id instead."""
 
 
 def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCalendar) -> PublicView | None:
@@ -92,6 +97,7 @@ def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCal
         return None
     place = complaint.place
     kecamatan = (place.parent or place).name if place is not None else None
+    rateable = sat.can_rate(db(), complaint, now, calendar)
     answers = [(f.at, PUBLIC.text(complaint, f.text)) for f in db().scalars(
         select(FollowUp).where(FollowUp.complaint_id == complaint.id).order_by(FollowUp.id))]  # fmt: skip
     return PublicView(
@@ -103,8 +109,8 @@ def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCal
         agency=complaint.agency.name if complaint.agency else None,
         received_at=complaint.received_at, dispositioned_at=complaint.dispositioned_at,
         follow_up_at=complaint.follow_up_at, closed_at=complaint.closed_at, answers=answers,
-        rating=complaint.rating, can_rate=sat.can_rate(db(), complaint, now, calendar),
-        needs_phone=bool(_phones(complaint)),
+        rating=complaint.rating, can_rate=rateable and not complaint.anonymous,
+        needs_phone=bool(_phones(complaint)), rate_by_phone_only=rateable and complaint.anonymous,
     )  # fmt: skip
 
 
@@ -137,7 +143,7 @@ def track():
             lookup_failed()
     return _private(make_response(render_template(
         "public/track.html", view=view, searched=searched, nomor=text, limited=False,
-        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS)))  # fmt: skip
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, ANONYMOUS_RATING=ANONYMOUS_RATING)))  # fmt: skip
 
 
 @bp.post("/lacak/<reference>/nilai")
@@ -149,6 +155,9 @@ def rate(reference: str):
     back = redirect(url_for("public.track", nomor=reference))
     if view is None:
         lookup_failed()
+        return back
+    if view.rate_by_phone_only or not view.can_rate:
+        flash(ANONYMOUS_RATING if view.rate_by_phone_only else "Pengaduan ini belum dapat dinilai.", "error")
         return back
     phones = _phones(complaint)
     digits = re.sub(r"\D", "", request.form.get("telepon_akhir", ""))
