@@ -23,7 +23,8 @@ MIN_MATCH = 0.9
 MIN_SPREAD_DB = 6.0
 """Audio whose envelope varies less than this (silence, a held tone) matches anywhere: never a replay."""
 MIN_OVERLAP_S = 0.5
-"""The shortest repeat looked for (the end of what was captured, found inside the probe)."""
+TAIL_S = (1.5, 1.0, MIN_OVERLAP_S)
+"""Ends of what was captured looked for inside the probe (a repeat shorter than the probe), longest first."""
 MIN_SAMPLE_MATCH = 0.7
 """Normalised correlation of the aligned samples that confirms a match (decoded again, resampled again)."""
 
@@ -87,8 +88,10 @@ def replayed_samples(captured: np.ndarray, fresh: np.ndarray) -> int:
             start = _refine(fresh, captured, at * FRAME)
             if _same_samples(fresh, captured[start:]):
                 return len(captured) - start
-    tail_env = captured_env[-int(MIN_OVERLAP_S * 100) :]
-    if np.ptp(tail_env) >= MIN_SPREAD_DB:
+    for tail_s in TAIL_S:  # the longest end that matches is the surest; a short repeat only fits a short one
+        tail_env = captured_env[-int(tail_s * 100) :]
+        if len(tail_env) > len(fresh_env) or np.ptp(tail_env) < MIN_SPREAD_DB:
+            continue
         at, score = _best_match(tail_env, fresh_env)
         if score >= MIN_MATCH:
             tail = captured[-len(tail_env) * FRAME :]

@@ -162,6 +162,8 @@ class LiveShow:
         self._pending = np.zeros(0, dtype=np.int16)
         self._recognized_s = 0.0
         self._recognizer_done = threading.Event()
+        self._ended = threading.Event()
+        """The source has ended: the capture threads finish one after another."""
         self.done = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -306,7 +308,7 @@ class LiveShow:
     def _heartbeat_loop(self) -> None:
         """Tell the database the show is captured; stop when another process asked for it."""
         while not self.done.wait(HEARTBEAT_S):
-            if not all(t.is_alive() for t in self._threads if t is not threading.current_thread()) and not self.done.is_set():
+            if not self._ended.is_set() and not all(t.is_alive() for t in self._threads if t is not threading.current_thread()):
                 log.error("show %s: a capture thread died; the heartbeat stops", self.show_id)
                 return
             try:
@@ -435,6 +437,7 @@ class LiveShow:
             self._take(np.zeros(int(filled * TARGET_RATE_HZ), dtype=np.int16))
 
     def _end(self, end: End) -> None:
+        self._ended.set()
         if len(self._pending):
             self.archive.append(self._pending)  # type: ignore[union-attr]
             self._recognize.put((AudioChunk(self._pending, start_s=self.now_s - len(self._pending) / TARGET_RATE_HZ), time.monotonic()))

@@ -287,9 +287,9 @@ def http_is_live_stream(url: str, timeout_s: float = 10.0) -> bool:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - http(s) only, checked by the caller
             headers = {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as exc:
-        if exc.code in _UNREACHABLE_HTTP or exc.code >= 500:
+        if exc.code in _UNREACHABLE_HTTP or (exc.code >= 500 and exc.code != 501):
             raise
-        return True  # a server that does not answer HEAD (old Icecast, Shoutcast) is a streaming server
+        return True  # a server that does not do HEAD (405, 501: old Icecast, Shoutcast) is a streaming server
     if any(k.startswith(("icy-", "ice-")) for k in headers) or "icecast" in headers.get("server", "").lower():
         return True
     return "content-length" not in headers or headers.get("transfer-encoding", "").lower() == "chunked"
