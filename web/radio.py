@@ -115,11 +115,7 @@ def start() -> Response | tuple[str, int]:
         return _start_form(exc.message_id, exc.http_status)
     live = LiveShow(app_state.settings, app_state.sessions, source, name, engine, source_label=source_spec,
                     auto_segment=bool(request.form.get("auto_segment")), enqueue=app_state.jobs.enqueue_call)
-    try:
-        show_id = live.start()
-    except SuaraError as exc:  # the recognizer did not load: the show is recorded as failed, with why
-        flash(exc.message_id, "error")
-        return redirect(url_for("radio.show", show_id=live.show_id))
+    show_id = live.start(wait=False)  # the page shows "menyiapkan", then "berjalan" or why it failed
     with _desk().lock:
         _desk().live[show_id] = live
     return redirect(url_for("radio.show", show_id=show_id))

@@ -168,10 +168,12 @@ class LiveShow:
         self._threads: list[threading.Thread] = []
 
     # -------------------------------------------------------------- life cycle
-    def start(self) -> int:
+    def start(self, *, wait: bool = True) -> int:
         """Create the show record, open the archive and start capturing; returns the show id.
 
-        Raises ModelError when the recognizer cannot be loaded; the show is then recorded as failed.
+        `wait=False` returns once the record exists (status starting) and loads the recognizer in the
+        background: a page answers at once. Otherwise raises ModelError when the recognizer cannot be
+        loaded; either way the show is then recorded as failed, with the reason.
         """
         with self.sessions() as session:
             show = RadioShow(name=self.name, source=self._source_label, engine=self.engine.name,
@@ -185,6 +187,20 @@ class LiveShow:
             self.started_at = show.started_at
         self.archive = ShowArchive(self.settings.data_dir / f"radio/show-{self.show_id}.wav")
         self._emit("status", 0.0, status=self.status, label=STATUS_LABELS[self.status], show=self.name)
+        if wait:
+            self._begin()
+        else:
+            threading.Thread(target=self._begin_quietly, name=f"radio-{self.show_id}-begin", daemon=True).start()
+        return self.show_id
+
+    def _begin_quietly(self) -> None:
+        try:
+            self._begin()
+        except ModelError:  # recorded on the show, which the page shows
+            pass
+
+    def _begin(self) -> None:
+        """Load the recognizer, start the threads and the source."""
         try:
             self._stream = self.engine.stream()  # loads the model now, not while audio piles up
             warm_up(self.engine)
@@ -199,7 +215,6 @@ class LiveShow:
             thread.start()
             self._threads.append(thread)
         self.source.start(self._ingest.put)
-        return self.show_id
 
     def stop(self, by: str | None = None) -> None:
         """Stop capturing now; the open segment is closed and stored, everything captured stays.

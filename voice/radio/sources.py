@@ -123,11 +123,14 @@ def list_input_devices() -> list[InputDevice]:
     """The sound-card inputs PortAudio sees now (an empty list when there are none, or no PortAudio)."""
     try:
         import sounddevice as sd
-
-        _refresh_portaudio()
+    except OSError as exc:  # no PortAudio library
+        log.warning("cannot list sound cards: %s", exc)
+        return []
+    try:
+        _refresh_portaudio(unless_capturing=True)
         devices = sd.query_devices()
         default_in = sd.default.device[0]
-    except (OSError, ImportError) as exc:  # sounddevice raises OSError when PortAudio is missing
+    except sd.PortAudioError as exc:
         log.warning("cannot list sound cards: %s", exc)
         return []
     return [
@@ -146,10 +149,12 @@ def check_device(device: str | int) -> None:
     """Raise SourceError (Indonesian) unless `device` names or numbers an input PortAudio sees now."""
     try:
         import sounddevice as sd
-
-        _refresh_portaudio()
+    except OSError as exc:  # no PortAudio library
+        raise _no_device(device, str(exc)) from None
+    try:
+        _refresh_portaudio(unless_capturing=True)
         sd.query_devices(device, "input")
-    except (ValueError, OSError, ImportError) as exc:  # no such device, not an input, no PortAudio
+    except (ValueError, sd.PortAudioError) as exc:  # no such device, not an input
         raise _no_device(device, str(exc)) from None
 
 class DeviceSource(AudioSource):
@@ -181,6 +186,7 @@ class DeviceSource(AudioSource):
             blocksize=int(rate * self.block_s), callback=callback,
         )
         stream.start()
+        _capturing.add(id(self))
         self.native = (rate, channels)
         log.info("capturing from %s at %d Hz, %d channels", info["name"], rate, channels)
         return stream, StreamConverter(rate, channels, "float32")
@@ -207,6 +213,7 @@ class DeviceSource(AudioSource):
                     self._drain(raw, converter, sink)
                     sink(Block(converter.flush()))
                     _close_quietly(stream)
+                    _capturing.discard(id(self))
                     stream = None
                     continue
                 last_audio = time.monotonic()
@@ -229,6 +236,7 @@ class DeviceSource(AudioSource):
             self._drain(raw, converter, sink)
             sink(Block(converter.flush()))
             stream.close()
+            _capturing.discard(id(self))
 
     @staticmethod
     def _drain(raw: "queue.Queue[np.ndarray]", converter: StreamConverter, sink: Sink) -> None:
@@ -251,13 +259,18 @@ def _close_quietly(stream: object) -> None:
 
 
 _portaudio_lock = threading.Lock()
+_capturing: set[int] = set()
+"""ids of the DeviceSources with a stream open: PortAudio cannot be re-initialised under them."""
 
 
-def _refresh_portaudio() -> None:
-    """Make PortAudio scan devices again (it keeps the list it found at start-up)."""
+def _refresh_portaudio(*, unless_capturing: bool = False) -> None:
+    """Make PortAudio scan devices again (it keeps the list it found at start-up). `unless_capturing`:
+    not while a show captures from a sound card (re-initialising would close its stream)."""
     import sounddevice as sd
 
     with _portaudio_lock:
+        if unless_capturing and _capturing:
+            return
         sd._terminate()
         sd._initialize()
 
