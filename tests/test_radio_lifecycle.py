@@ -368,3 +368,25 @@ def test_stop_from_the_page_reaches_a_show_captured_elsewhere(client, users, ses
     session.refresh(show)
     assert show.status == "stopping" and show.stopped_by == "operator" and show.stop_requested_at is not None
     assert "https://radio.example/live.mp3" in client.get("/radio/").text  # the station stream is remembered
+
+
+def test_the_show_page_links_a_caller_heard_twice(client, users, session, settings) -> None:  # noqa: ANN001
+    """What drafting linked (the same words twice in one show) is said beside the segments."""
+    from models.entities import Complaint
+    from tests.conftest import login
+    from voice.radio.show import store_segment
+
+    show = RadioShow(name="SAPA BUPATI", source="pulse", engine="vosk", status=ShowStatus.FINISHED.value,
+                     started_at=utcnow() - timedelta(hours=1), duration_s=60.0)
+    session.add(show)
+    session.flush()
+    results = [store_segment(session, settings, show, n, 10.0 * n, 10.0 * n + 5, silence(5.0)) for n in (1, 2)]
+    first = Complaint(status="draft", title="BPJS", description="Syarat BPJS", call_id=results[0].call_id, suggestions={"duplicates": []})
+    session.add(first)
+    session.flush()
+    session.add(Complaint(status="draft", title="BPJS", description="Syarat BPJS", call_id=results[1].call_id,
+                          suggestions={"duplicates": [[first.id, 0.93]]}))
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/radio/{show.id}")
+    assert page.text.count("kemungkinan sama dengan segmen #1") == 1

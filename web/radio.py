@@ -129,8 +129,27 @@ def show(show_id: int) -> str:
     _recover_orphans()
     record = get_or_404(RadioShow, show_id)
     live = _desk().running(show_id)
-    return render_template("radio_show.html", show=record, live=live is not None,
+    return render_template("radio_show.html", show=record, live=live is not None, duplicates=_duplicate_segments(record),
                            active=record.status in ACTIVE_STATUSES, label=STATUS_LABELS.get(record.status, record.status))
+
+
+def _duplicate_segments(record: Any) -> dict[int, list[int]]:
+    """Segment number -> the other segments of the show whose draft drafting linked as a likely duplicate."""
+    from models.entities import Complaint
+
+    segment_of_call = {seg.call_id: seg.number for seg in record.segments if seg.call_id}
+    if not segment_of_call:
+        return {}
+    drafts = db().execute(select(Complaint.id, Complaint.call_id, Complaint.suggestions)
+                          .where(Complaint.call_id.in_(segment_of_call))).all()
+    segment_of_draft = {draft_id: segment_of_call[call_id] for draft_id, call_id, _ in drafts}
+    linked: dict[int, list[int]] = {}
+    for _draft_id, call_id, suggestions in drafts:
+        others = {segment_of_draft[d[0]] for d in (suggestions or {}).get("duplicates") or []
+                  if isinstance(d, list) and d and d[0] in segment_of_draft}
+        if others:
+            linked[segment_of_call[call_id]] = sorted(others)
+    return linked
 
 
 @bp.post("/<int:show_id>/hentikan")
