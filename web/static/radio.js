@@ -86,6 +86,7 @@
     if (d.status === "stopping" && stopForm) stopForm.querySelector("button").disabled = true;
     if (d.status !== "finished" && d.status !== "failed") return;
     if (d.error) { errorEl.textContent = d.error; errorEl.hidden = false; }
+    if (d.stopped_by) statusEl.after(" · dihentikan oleh " + d.stopped_by);
     line("mark", d.at_s, d.status === "failed" ? "Siaran gagal: " + (d.error || "") : "Siaran selesai.");
     root.querySelectorAll(".radio-controls, #open-segment").forEach((el) => { el.closest("p, div").hidden = true; });
     document.getElementById("resegment").hidden = false;
