@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.speech import speech_dev_rows, synth_radio16k
@@ -258,3 +259,21 @@ class StationServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# ------------------------------------------------------------------ fixtures: a two-caller show, once per module
+@pytest.fixture(scope="module")
+def show_cache(tmp_path_factory) -> Path:  # noqa: ANN001
+    return tmp_path_factory.mktemp("radio-speech")
+
+
+@pytest.fixture(scope="module")
+def show_script(show_cache: Path) -> ShowScript:
+    """Two callers separated by a pause and a jingle."""
+    return make_show(show_cache, caller_texts(2))
+
+
+@pytest.fixture(scope="module")
+def show_mp3(show_cache: Path, show_script: ShowScript) -> bytes:
+    """The show as the station's MP3."""
+    return write_mp3(show_script.samples, show_cache / "show.mp3").read_bytes()

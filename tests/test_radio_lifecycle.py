@@ -22,7 +22,7 @@ from models.base import utcnow
 from models.db import session_factory
 from models.entities import Call
 from models.radio import ORPHANED_REASON, RadioSegment, RadioShow, ShowStatus, fail_orphaned_shows, request_stop
-from tests.radio_support import StationServer, caller_texts, make_show, silence, write_mp3
+from tests.radio_support import StationServer, show_cache, show_mp3, show_script, silence, write_mp3  # noqa: F401 - fixtures
 from tests.speech import synth_tools_missing
 from transcribe.engines import load_engine
 from voice.radio.recovery import recover_orphaned_shows
@@ -32,21 +32,6 @@ from voice.radio.sources import StreamSource, http_is_live_stream
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(synth_tools_missing()), reason="speech synthesis tools missing")]
-
-
-@pytest.fixture(scope="module")
-def show_cache(tmp_path_factory) -> Path:  # noqa: ANN001
-    return tmp_path_factory.mktemp("radio-life")
-
-
-@pytest.fixture(scope="module")
-def show_script(show_cache: Path):  # noqa: ANN201
-    return make_show(show_cache, caller_texts(2))
-
-
-@pytest.fixture(scope="module")
-def show_mp3(show_cache: Path, show_script) -> bytes:  # noqa: ANN001
-    return write_mp3(show_script.samples, show_cache / "show.mp3").read_bytes()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models.entities import Call, Channel, Complaint
 from tests.speech import synth_tools_missing
-from tests.radio_support import StationServer, caller_texts, char_error_rate, make_show, write_mp3
+from tests.radio_support import StationServer, char_error_rate, show_cache, show_mp3, show_script  # noqa: F401 - fixtures
 from models.db import session_factory
 from transcribe.engines import load_engine
 from voice.radio.cli import run_radio
@@ -22,21 +22,6 @@ from voice.radio.sources import StreamSource
 from models.radio import RadioSegment, RadioShow
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(synth_tools_missing()), reason="speech synthesis tools missing")]
-
-
-@pytest.fixture(scope="module")
-def show_cache(tmp_path_factory) -> Path:  # noqa: ANN001
-    return tmp_path_factory.mktemp("radio-speech")
-
-
-@pytest.fixture(scope="module")
-def show_script(show_cache: Path):  # noqa: ANN201
-    return make_show(show_cache, caller_texts(2))
-
-
-@pytest.fixture(scope="module")
-def show_mp3(show_cache: Path, show_script) -> bytes:  # noqa: ANN001
-    return write_mp3(show_script.samples, show_cache / "show.mp3").read_bytes()
 
 
 def _station_source(url: str) -> StreamSource:
