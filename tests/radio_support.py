@@ -7,11 +7,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.speech import speech_dev_rows, synth_radio16k
@@ -171,3 +174,106 @@ class PulseServer:
         sf.write(wav, samples, rate, subtype="PCM_16")
         return subprocess.Popen(["paplay", "--device=studio", str(wav)], env=dict(os.environ, **self.env),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+class StationServer:
+    """A loopback station serving an MP3, as a live Icecast stream or as a plain file.
+
+    live=True: ICY headers, no length; the first `drops` connections break after `cut_bytes`; a new
+    connection resumes after what was sent (`restart=False`, a live stream goes on from where the station
+    is now) or from the beginning (`restart=True`, a server that restarts its file); when everything was
+    sent, 404. `bytes_per_s` paces the body like a live server (0: as fast as the client reads).
+    live=False: a file with Content-Length and no ICY headers, sent whole.
+    """
+
+    def __init__(self, body: bytes, *, live: bool = True, drops: int = 0, cut_bytes: int = 0, restart: bool = False,
+                 bytes_per_s: float = 0.0) -> None:
+        self.body, self.live, self.drops, self.cut_bytes, self.restart = body, live, drops, cut_bytes, restart
+        self.bytes_per_s = bytes_per_s
+        self.sent = 0
+        self.requests = 0
+        self.heads = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def _headers(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/mpeg")
+                if outer.live:
+                    self.send_header("icy-name", "Malowopati FM")
+                    self.send_header("icy-br", "128")
+                else:
+                    self.send_header("Content-Length", str(len(outer.body)))
+                self.end_headers()
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                outer.heads += 1
+                self._headers()
+
+            def do_GET(self) -> None:  # noqa: N802
+                outer.requests += 1
+                if not outer.live:
+                    self._headers()
+                    self.wfile.write(outer.body)
+                    return
+                start = 0 if outer.restart else outer.sent
+                if start >= len(outer.body):
+                    self.send_error(404)
+                    return
+                self._headers()
+                rest = outer.body[start:]
+                if outer.drops > 0:
+                    outer.drops -= 1
+                    rest = rest[: outer.cut_bytes]
+                self._send(rest)
+
+            def _send(self, data: bytes) -> None:
+                step = 4096
+                began = time.monotonic()
+                for i in range(0, len(data), step):
+                    if outer.bytes_per_s:
+                        ahead = began + i / outer.bytes_per_s - time.monotonic()
+                        if ahead > 0:
+                            time.sleep(ahead)
+                    chunk = data[i : i + step]
+                    try:
+                        self.wfile.write(chunk)
+                    except (BrokenPipeError, ConnectionResetError):  # the client went away
+                        return
+                    outer.sent += len(chunk)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/live.mp3"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "StationServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ------------------------------------------------------------------ fixtures: a two-caller show, once per module
+@pytest.fixture(scope="module")
+def show_cache(tmp_path_factory) -> Path:  # noqa: ANN001
+    return tmp_path_factory.mktemp("radio-speech")
+
+
+@pytest.fixture(scope="module")
+def show_script(show_cache: Path) -> ShowScript:
+    """Two callers separated by a pause and a jingle."""
+    return make_show(show_cache, caller_texts(2))
+
+
+@pytest.fixture(scope="module")
+def show_mp3(show_cache: Path, show_script: ShowScript) -> bytes:
+    """The show as the station's MP3."""
+    return write_mp3(show_script.samples, show_cache / "show.mp3").read_bytes()

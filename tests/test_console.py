@@ -148,12 +148,13 @@ def test_sse_endpoint_releases_db_session(client, users, app) -> None:  # noqa: 
 
 
 # -- review page ---------------------------------------------------------------------------------------
-def test_review_page_shows_words_audio_and_suggestions(client, session, settings, users) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("pair", [False, True], ids=["dict", "as-drafting-writes"])
+def test_review_page_shows_words_audio_and_suggestions(client, session, settings, users, pair) -> None:  # noqa: ANN001
     other = make_complaint(session, settings, title="Jalan Sukorejo sudah dilaporkan")
     d = make_draft(session, settings, suggestions={
         "topics": [{"key": "jalan", "conf": 0.81}, {"key": "tidak_ada"}, ["sumber_daya_air", 0.1]],
         "confidence": {"title": 0.5},
-        "duplicates": [{"complaint_id": other.id, "score": 0.9}],
+        "duplicates": [[other.id, 0.9]] if pair else [{"complaint_id": other.id, "score": 0.9}],
     })
     session.commit()
     login(client, "operator")

@@ -244,6 +244,25 @@ def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(sessio
     assert other.suggestions["duplicates"] == []
 
 
+@pytest.mark.parametrize(("second_show", "linked"), [(7, True), (8, False)], ids=["same-show", "other-show"])
+def test_a_caller_heard_twice_in_one_radio_show_is_linked_as_duplicate(session, settings, db_engine, tone_wav, monkeypatch,
+                                                                       second_show, linked) -> None:  # noqa: ANN001
+    """No place was said, so the phone rule (same place) cannot link them; within one show the same words do."""
+    engine = FlakyEngine(failures=0, text="Saya mau tanya syarat mendaftar BPJS Kesehatan untuk masyarakat umum apa saja.")
+    monkeypatch.setattr("transcribe.engines.load_engine", lambda s, name=None: engine)
+    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    ids = []
+    for n, show_id in enumerate([7, second_show]):
+        call, _ = receive_call(session, settings, IncomingAudio(tone_wav, Channel.RADIO, external_id=f"show-{show_id}/seg-{n + 1}",
+                                                                meta={"show_id": show_id, "segment": n + 1}))
+        session.commit()
+        queue.enqueue_call(call.id)
+        ids.append(session.scalars(select(Complaint.id).where(Complaint.call_id == call.id)).one())
+    first, second = (session.get(Complaint, i) for i in ids)
+    session.refresh(second)
+    assert [d[0] for d in second.suggestions["duplicates"]] == ([first.id] if linked else [])
+
+
 def test_nightly_jobs_and_their_commands_run(session, settings, db_engine, monkeypatch) -> None:  # noqa: ANN001
     from click.testing import CliRunner
 

@@ -70,6 +70,9 @@ def concat(*parts: np.ndarray) -> np.ndarray:
                      [("speech", 0.0, "start"), ("break", 3.0, "music"), ("speech", 5.0, "music")], id="jingle-between"),
         pytest.param(concat(speechlike(3.0), silence(3.0)), "_",
                      [("speech", 0.0, "start"), ("break", 3.0, "pause")], id="speech-then-silence"),
+        # A last word shorter than the onset, after a breath: the caller ends after it, not before.
+        pytest.param(concat(speechlike(3.0), silence(0.3), speechlike(0.8, seed=1), silence(3.0)), "_",
+                     [("speech", 0.0, "start"), ("break", 4.1, "pause")], id="short-last-word"),
     ],
 )
 def test_labels_and_caller_boundaries(audio: np.ndarray, last_label: str, expected: list[tuple[str, float, str]]) -> None:

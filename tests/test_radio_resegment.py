@@ -97,9 +97,10 @@ def test_resegmenting_makes_new_calls_supersedes_old_and_is_idempotent(session, 
         ([Span(-1.0, 3.0)], "finished", "di luar siaran"),
         ([Span(5.0, 20.0)], "finished", "di luar siaran"),
         ([Span(0.5, 5.0), Span(4.0, 9.0)], "finished", "tumpang tindih"),
-        ([Span(0.5, 5.0)], "running", "masih berjalan"),
+        ([Span(0.5, 5.0)], "live", "masih berjalan"),
+        ([Span(0.5, 5.0)], "stopping", "masih berjalan"),
     ],
-    ids=["none", "too-short", "before-start", "past-end", "overlap", "running"],
+    ids=["none", "too-short", "before-start", "past-end", "overlap", "live", "stopping"],
 )
 def test_spans_that_do_not_fit_are_refused(session, settings, spans: list[Span], status: str, message: str) -> None:  # noqa: ANN001
     show = stored_show(session, settings, two_callers(), status=status)

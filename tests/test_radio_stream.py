@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ from sqlalchemy import select
 
 from models.entities import Call, Channel, Complaint
 from tests.speech import synth_tools_missing
-from tests.radio_support import caller_texts, char_error_rate, make_show, write_mp3
+from tests.radio_support import StationServer, char_error_rate, show_cache, show_mp3, show_script  # noqa: F401 - fixtures
 from models.db import session_factory
 from transcribe.engines import load_engine
 from voice.radio.cli import run_radio
@@ -26,71 +24,8 @@ from models.radio import RadioSegment, RadioShow
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(synth_tools_missing()), reason="speech synthesis tools missing")]
 
 
-@pytest.fixture(scope="module")
-def show_cache(tmp_path_factory) -> Path:  # noqa: ANN001
-    return tmp_path_factory.mktemp("radio-speech")
-
-
-@pytest.fixture(scope="module")
-def show_script(show_cache: Path):  # noqa: ANN201
-    return make_show(show_cache, caller_texts(2))
-
-
-@pytest.fixture(scope="module")
-def show_mp3(show_cache: Path, show_script) -> bytes:  # noqa: ANN001
-    return write_mp3(show_script.samples, show_cache / "show.mp3").read_bytes()
-
-
-class StationServer:
-    """A loopback Icecast-like server: serves the MP3; the first `drops` connections break after `cut_bytes`."""
-
-    def __init__(self, body: bytes, drops: int = 0, cut_bytes: int = 0) -> None:
-        self.body, self.drops, self.cut_bytes = body, drops, cut_bytes
-        self.sent = 0
-        self.requests = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.requests += 1
-                if outer.sent >= len(outer.body):
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "audio/mpeg")
-                self.send_header("icy-name", "Malowopati FM")
-                self.end_headers()
-                # A live stream goes on from where the station is now: resume after what was sent.
-                rest = outer.body[outer.sent :]
-                if outer.drops > 0:
-                    outer.drops -= 1
-                    part = rest[: outer.cut_bytes]
-                    self.wfile.write(part)
-                    outer.sent += len(part)
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(rest)
-                outer.sent += len(rest)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/live.mp3"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "StationServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _station_source(url: str) -> StreamSource:
-    # A live stream never ends by itself; the loopback station's ends by going away for good.
+    # A live stream never ends by itself; the loopback station's ends by going away for good (the show fails there).
     return StreamSource(url, pace="fast", retry_s=0.2, max_outage_s=2.0)
 
 
@@ -101,14 +36,17 @@ def _vosk_settings(settings):  # noqa: ANN001, ANN202
 
 
 def test_stream_with_two_callers_gives_two_segments_and_two_drafts(settings, db_engine, session, show_mp3, show_script):  # noqa: ANN001
-    """Callers separated by a pause and a jingle: two segments, two radio calls, two drafts."""
+    """Callers separated by a pause and a jingle, the show served as a file: two segments, two radio calls,
+    two drafts, and the show ends at the end of the file."""
     settings = _vosk_settings(settings).with_(whisper_beam=1, whisper_drawn_readings=0, cpu_threads=2)
     out = io.StringIO()
-    with StationServer(show_mp3) as station:
-        results = run_radio(settings, _station_source(station.url), "SAPA BUPATI", auto_segment=True, engine="vosk", out=out, timeout_s=120)
-    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    with StationServer(show_mp3, live=False) as station:
+        run = run_radio(settings, station.url, "SAPA BUPATI", auto_segment=True, engine="vosk", out=out, timeout_s=120)
+        assert station.requests == 1  # not replayed
+    *lines, summary = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert summary == {"show": "SAPA BUPATI", "status": "finished", "segments": 2, "duration_s": pytest.approx(25.35, abs=0.2)}
     assert [r["segment"] for r in lines] == [1, 2]
-    assert len(results) == 2
+    assert len(run.results) == 2 and run.queued == []
     for line, (start, end, text) in zip(lines, show_script.callers):
         assert set(line) == {"show", "segment", "start_s", "end_s", "text", "call_id", "draft_id"}
         assert line["show"] == "SAPA BUPATI"

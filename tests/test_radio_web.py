@@ -49,15 +49,23 @@ def test_start_mark_and_watch_a_show(vosk_app, users, tmp_path) -> None:  # noqa
     show_url = started.headers["Location"]
     page = client.get(show_url)
     assert "Penelepon baru" in page.text and "Transkrip langsung" in page.text
+    # The page answers at once; the show is "menyiapkan" until the recognizer is loaded and audio arrives.
+    live = vosk_app.extensions["suara.radio"].live[int(show_url.rsplit("/", 1)[1])]
+    deadline = time.monotonic() + 60
+    while live.status != "live" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live.status == "live"
     token = csrf_from(page.text)
     mark_url = show_url + "/tandai"
     opened = client.post(mark_url, data={"action": "new", "name": "Pak Hendi, Kec. Kapas"}, headers={"X-CSRFToken": token})
     assert opened.json["segment"] == 1 and opened.json["open"]["name"] == "Pak Hendi, Kec. Kapas"
     time.sleep(script.callers[0][1] + 0.5)
+    # Live text comes while the show runs (on a busy machine the recognizer may be some seconds behind).
+    while not any(e.kind == "partial" for e in live.events_since(0, timeout_s=0)) and time.monotonic() < deadline + 60:
+        time.sleep(0.1)
     closed = client.post(mark_url, data={"action": "end"}, headers={"X-CSRFToken": token})
     assert closed.json["segment"] == 1
     client.post(mark_url, data={"action": "stop"}, headers={"X-CSRFToken": token})
-    live = vosk_app.extensions["suara.radio"].live[int(show_url.rsplit("/", 1)[1])]
     assert live.wait(60)
     body = client.get(show_url + "/events").get_data(as_text=True)
     kinds = [line.split(": ", 1)[1] for line in body.splitlines() if line.startswith("event: ")]

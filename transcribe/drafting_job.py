@@ -9,8 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.config import Settings
-from models.entities import Agency, Call, Complaint, Place, Topic, Transcript
+from models.entities import Agency, Call, Channel, Complaint, Place, Topic, Transcript
 from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
+from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
 
 DUPLICATE_WINDOW_DAYS = 30
 CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
@@ -41,7 +42,10 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
     place = _place(session, draft)
     suggestions = draft.to_dict()
     del suggestions["text"]  # the transcript itself is on the call
-    suggestions["duplicates"] = [[cid, round(score, 3)] for cid, score in duplicate_candidates(session, draft, call)]
+    duplicates = dict(duplicate_candidates(session, draft, call))
+    for cid, score in same_show_duplicates(session, draft, call):
+        duplicates[cid] = max(score, duplicates.get(cid, 0.0))
+    suggestions["duplicates"] = [[cid, round(score, 3)] for cid, score in sorted(duplicates.items(), key=lambda d: -d[1])]
     return Complaint(
         status="draft",
         classification=draft.classification,
@@ -106,3 +110,19 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tup
         if c.call_id != call.id
     ]
     return find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+
+
+def same_show_duplicates(session: Session, draft: Draft, call: Call) -> list[tuple[int, float]]:
+    """Drafts of the other callers of the same radio show that say the same thing, best first."""
+    show_id = (call.meta or {}).get("show_id") if call.channel == Channel.RADIO.value else None
+    if show_id is None:
+        return []
+    rows = session.execute(
+        select(Complaint, Call.meta)
+        .join(Call, Complaint.call_id == Call.id)
+        .where(Call.channel == Channel.RADIO.value, Call.id != call.id,
+               Call.received_at >= call.received_at - timedelta(days=1))
+    ).all()
+    scored = [(c.id, text_similarity(draft, {"text": f"{c.title}. {c.description}"}))
+              for c, meta in rows if (meta or {}).get("show_id") == show_id]
+    return sorted([(cid, score) for cid, score in scored if score >= SAME_SHOW_THRESHOLD], key=lambda d: -d[1])

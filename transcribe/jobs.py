@@ -155,11 +155,12 @@ class JobQueue:
         log.info("priority issues regrouped: %s", result)
 
     # -- consumers --------------------------------------------------------------------------
-    def start_inprocess(self, workers: int | None = None) -> InProcessConsumer:
-        """Run the consumer in threads of this process (the embedded default)."""
+    def start_inprocess(self, workers: int | None = None, periodic: bool = True) -> InProcessConsumer:
+        """Run the consumer in threads of this process (the embedded default); `periodic=False` leaves
+        the periodic tasks to the server (a short-lived command)."""
         consumer = InProcessConsumer(
             self.huey, workers=workers or self.settings.inprocess_workers, worker_type="thread",
-            periodic=True, check_worker_health=False, shutdown_timeout=10,
+            periodic=periodic, check_worker_health=False, shutdown_timeout=10,
         )
         consumer.start()
         return consumer

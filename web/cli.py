@@ -70,6 +70,7 @@ def serve(host: str, port: int, threads: int) -> None:
             from web import create_app
 
             app = create_app({"SETTINGS": settings})
+            _recover_radio_shows(app)
             if not settings.uses_redis:
                 consumers.append(app.extensions["suara"].jobs.start_inprocess())
             if settings.audiosocket_listen:
@@ -85,6 +86,15 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
     _Server().run()
+
+
+def _recover_radio_shows(app) -> None:  # noqa: ANN001 - a Flask app
+    """Shows left active by a server that died are failed at start-up, their archives kept."""
+    from voice.radio.recovery import recover_orphaned_shows
+
+    with app.extensions["suara"].sessions() as session:
+        recover_orphaned_shows(session, app.extensions["suara"].settings)
+        session.commit()
 
 
 @main.command()

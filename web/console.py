@@ -223,6 +223,8 @@ def duplicate_candidates(complaint: Complaint) -> list[tuple[Complaint, float | 
                 wanted.append((ident, _confidence(item)))
         elif isinstance(item, int) and item != complaint.id:
             wanted.append((item, None))
+        elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and item[0] != complaint.id:
+            wanted.append((item[0], _confidence({"score": item[1]})))  # [id, score], as drafting writes them
     if not wanted:
         return []
     found = {c.id: c for c in db().scalars(scoped_complaints().where(Complaint.id.in_([w[0] for w in wanted])))}

@@ -1,4 +1,9 @@
-"""Siaran Radio: start, watch and stop a show; mark callers live; accept suggested boundaries."""
+"""Siaran Radio: start, watch and stop a show; mark callers live; accept suggested boundaries.
+
+A show is captured by the process that started it (this server, or a `suara radio` command). This
+server stops its own shows directly and any other active show through a stop request in the database,
+which the capturing process picks up with its next heartbeat.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from models.entities import Role
@@ -23,11 +29,18 @@ bp = Blueprint("radio", __name__, url_prefix="/radio")
 
 
 class RadioDesk:
-    """The shows this process is capturing, by show id."""
+    """The shows this process is capturing, by show id (a show leaves once it has ended)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.live: dict[int, Any] = {}
+
+    def running(self, show_id: int):  # noqa: ANN201 - a LiveShow
+        """The show while this process captures it, else None."""
+        with self.lock:
+            for ended in [i for i, live in self.live.items() if live.done.is_set()]:
+                del self.live[ended]
+            return self.live.get(show_id)
 
 
 @bp.record_once
@@ -48,34 +61,61 @@ def _live(show_id: int):  # noqa: ANN202
     return live
 
 
+def _recover_orphans() -> None:
+    """Fail the shows no process captures any more (a restart, a crash), so none stays "live" on the page."""
+    from voice.radio.recovery import recover_orphaned_shows
+
+    if recover_orphaned_shows(db(), state().settings):
+        db().commit()
+
+
+def _start_form(error: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The list of shows and the start form: the input devices, the last station stream, the values sent."""
+    from models.radio import STATUS_LABELS, RadioShow
+    from voice.radio.sources import is_url, list_input_devices
+
+    _recover_orphans()
+    shows = db().scalars(select(RadioShow).order_by(RadioShow.id.desc()).limit(30)).all()
+    last_stream = db().scalars(select(RadioShow.source).where(RadioShow.source.contains("://"))
+                               .order_by(RadioShow.id.desc()).limit(1)).first() or ""
+    form = request.form if request.method == "POST" else {}
+    return render_template("radio.html", shows=shows, labels=STATUS_LABELS, devices=list_input_devices(),
+                           last_stream=last_stream if is_url(last_stream) else "", form=form, error=error), status
+
+
 @bp.get("/")
 @role_required(Role.OPERATOR)
-def index() -> str:
-    from models.radio import RadioShow
+def index() -> tuple[str, int]:
+    return _start_form()
 
-    shows = db().scalars(select(RadioShow).order_by(RadioShow.id.desc()).limit(30)).all()
-    return render_template("radio.html", shows=shows, running=set(_desk().live))
+
+def _source_spec(form: Any) -> str:
+    """What to capture: the chosen sound card, or the URL/file typed (`source`)."""
+    if form.get("kind") == "device":
+        return (form.get("device") or "").strip()
+    return (form.get("source") or "").strip()
 
 
 @bp.post("/mulai")
 @role_required(Role.OPERATOR)
-def start() -> Response:
+def start() -> Response | tuple[str, int]:
+    """Start a show; a source or model that cannot be used is said on the form, in Indonesian."""
     from transcribe.engines import load_engine
     from voice.radio.show import LiveShow
     from voice.radio.sources import open_source
 
     app_state = state()
-    source_spec = (request.form.get("source") or "").strip()
+    source_spec = _source_spec(request.form)
     name = (request.form.get("show") or "").strip() or "Siaran"
     engine_name = request.form.get("engine") or None
     try:
         source = open_source(source_spec, pace=request.form.get("pace", "realtime"))
         engine = load_engine(app_state.settings, engine_name)
-    except (SuaraError, RuntimeError, ValueError) as exc:
-        abort(400, description=str(exc))
+    except SuaraError as exc:
+        return _start_form(exc.message_id, exc.http_status)
     live = LiveShow(app_state.settings, app_state.sessions, source, name, engine, source_label=source_spec,
                     auto_segment=bool(request.form.get("auto_segment")), enqueue=app_state.jobs.enqueue_call)
-    show_id = live.start()
+    show_id = live.start(wait=False)  # the page shows "menyiapkan", then "berjalan" or why it failed
     with _desk().lock:
         _desk().live[show_id] = live
     return redirect(url_for("radio.show", show_id=show_id))
@@ -84,10 +124,60 @@ def start() -> Response:
 @bp.get("/<int:show_id>")
 @role_required(Role.OPERATOR)
 def show(show_id: int) -> str:
+    from models.radio import ACTIVE_STATUSES, STATUS_LABELS, RadioShow
+
+    _recover_orphans()
+    record = get_or_404(RadioShow, show_id)
+    live = _desk().running(show_id)
+    return render_template("radio_show.html", show=record, live=live is not None, duplicates=_duplicate_segments(record),
+                           active=record.status in ACTIVE_STATUSES, label=STATUS_LABELS.get(record.status, record.status))
+
+
+def _duplicate_segments(record: Any) -> dict[int, list[int]]:
+    """Segment number -> the other segments of the show whose draft drafting linked as a likely duplicate."""
+    from models.entities import Complaint
+
+    segment_of_call = {seg.call_id: seg.number for seg in record.segments if seg.call_id}
+    if not segment_of_call:
+        return {}
+    drafts = db().execute(select(Complaint.id, Complaint.call_id, Complaint.suggestions)
+                          .where(Complaint.call_id.in_(segment_of_call))).all()
+    segment_of_draft = {draft_id: segment_of_call[call_id] for draft_id, call_id, _ in drafts}
+    linked: dict[int, list[int]] = {}
+    for _draft_id, call_id, suggestions in drafts:
+        others = {segment_of_draft[d[0]] for d in (suggestions or {}).get("duplicates") or []
+                  if isinstance(d, list) and d and d[0] in segment_of_draft}
+        if others:
+            linked[segment_of_call[call_id]] = sorted(others)
+    return linked
+
+
+@bp.post("/<int:show_id>/hentikan")
+@role_required(Role.OPERATOR)
+def stop(show_id: int) -> Response:
+    """Stop a show, whichever process captures it; the caller in progress is stored."""
     from models.radio import RadioShow
 
     record = get_or_404(RadioShow, show_id)
-    return render_template("radio_show.html", show=record, live=show_id in _desk().live)
+    if _stop_show(record):
+        flash("Siaran dihentikan; penelepon terakhir sedang disimpan.", "info")
+    else:
+        flash("Siaran ini sudah berakhir.", "info")
+    return redirect(url_for("radio.show", show_id=show_id))
+
+
+def _stop_show(record: Any) -> bool:
+    """Stop the show here, or ask the process capturing it; False when it had already ended."""
+    from models.radio import request_stop
+
+    by = current_user.username
+    live = _desk().running(record.id)
+    if live is not None:
+        live.stop(by=by)
+        return True
+    stopping = request_stop(db(), record, by)
+    db().commit()
+    return stopping
 
 
 @bp.get("/<int:show_id>/events")
@@ -131,7 +221,7 @@ def mark(show_id: int) -> Response:
     elif action == "accept":
         result = live.accept_suggestion(int(request.form.get("suggestion", -1)))
     elif action == "stop":
-        live.stop()
+        live.stop(by=current_user.username)
         result = None
     else:
         abort(400)
@@ -179,10 +269,11 @@ def resegment(show_id: int) -> Response:
 
 
 def _require_finished(record: Any) -> None:
-    """A show still captured by this process (or recorded as running) is not cut again."""
+    """A show still captured (here or by another process) is not cut again."""
+    from models.radio import ACTIVE_STATUSES
     from voice.radio.show import ResegmentError
 
-    if record.id in _desk().live or record.status == "running":
+    if _desk().running(record.id) is not None or record.status in ACTIVE_STATUSES:
         raise ResegmentError(f"show {record.id} is running", "Siaran masih berjalan; potong ulang setelah selesai.")
 
 

@@ -41,6 +41,16 @@ def _text_of(obj: Any) -> str:
     return _get(obj, "normalized_text") or _get(obj, "text") or _get(obj, "description") or ""
 
 
+SAME_SHOW_THRESHOLD = 0.75
+"""Two callers of one radio show whose words are this alike are the same complaint (a caller who called
+again, a segment heard twice), whatever place or topic the drafter found."""
+
+
+def text_similarity(a: Any, b: Any) -> float:
+    """0..1: how alike the content words of a and b are (word order and filler words aside)."""
+    return round(fuzz.token_set_ratio(_content(_text_of(a)), _content(_text_of(b))) / 100.0, 3)
+
+
 def duplicate_score(a: Any, b: Any) -> float:
     """0..1: how likely a and b report the same problem at the same place (dicts or objects with topic, codes, text)."""
     desa_a, desa_b = _get(a, "desa_code"), _get(b, "desa_code")
@@ -55,7 +65,7 @@ def duplicate_score(a: Any, b: Any) -> float:
         return 0.0
     topic_a, topic_b = _get(a, "topic"), _get(b, "topic")
     topic = 1.0 if topic_a and topic_a == topic_b else 0.2
-    text = fuzz.token_set_ratio(_content(_text_of(a)), _content(_text_of(b))) / 100.0
+    text = text_similarity(a, b)
     score = place * (0.45 * topic + 0.55 * text)
     return round(min(1.0, score), 3)
 

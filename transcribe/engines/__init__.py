@@ -27,6 +27,11 @@ def _engine_key(settings: Settings, name: str) -> tuple[Hashable, ...]:
                 "no Vosk model configured: set SUARA_VOSK_MODEL to a Vosk/Kaldi model directory",
                 "Model Vosk belum diatur (SUARA_VOSK_MODEL).",
             )
+        if not Path(settings.vosk_model).is_dir():
+            raise ModelError(
+                f"no Vosk model directory at {settings.vosk_model}",
+                f"Model Vosk tidak ditemukan di {settings.vosk_model} (SUARA_VOSK_MODEL).",
+            )
         return ("vosk", Path(settings.vosk_model).resolve())
     if name == "whisper":
         model = Path(settings.whisper_model).resolve() if settings.whisper_model else None

@@ -107,6 +107,10 @@ class ActivityTracker:
                 self._speech_run_start_s = start_s
             self._speech_run_s += WINDOW_S
             self._silence_run_s = self._music_run_s = 0.0
+            if self._in_speech and not self._broke:
+                # A caller is talking: a last short word after a breath still belongs to them (a jingle's
+                # first second, taken for speech, is taken back once it is recognised as music).
+                self._last_speech_end_s = end_s
             # Music is only recognised after a context's worth of it: wait as long before trusting speech.
             if self._speech_run_s >= max(p.speech_onset_s, p.music_context_s + WINDOW_S) - 1e-9:
                 if self._broke:

@@ -69,6 +69,17 @@ class ShowArchive:
         self._fh.flush()
         self._unsynced = 0
 
+    def sync(self, timeout_s: float = 0.5) -> bool:
+        """Write the header and flush now (a forced exit); False when the lock could not be had in time."""
+        if not self._lock.acquire(timeout=timeout_s):
+            return False
+        try:
+            if not self._fh.closed:
+                self._write_header()
+            return True
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
         with self._lock:
             if not self._fh.closed:
@@ -85,3 +96,18 @@ def read_span(path: Path, start_s: float, end_s: float | None) -> np.ndarray:
         last = snd.frames if end_s is None else min(snd.frames, int(round(end_s * snd.samplerate)))
         snd.seek(first)
         return snd.read(max(0, last - first), dtype="int16")
+
+
+def repair_archive(path: Path) -> float | None:
+    """Make the header of an archive left by a process that died match the samples on disk; returns its
+    duration (seconds), None when there is no archive."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    size = path.stat().st_size
+    data_bytes = max(0, size - _HEADER_BYTES) // 2 * 2
+    with open(path, "r+b") as fh:
+        fh.write(_header(data_bytes))
+        if size - _HEADER_BYTES > data_bytes:  # half a sample at the end: cut it
+            fh.truncate(_HEADER_BYTES + data_bytes)
+    return data_bytes / 2 / TARGET_RATE_HZ

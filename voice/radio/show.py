@@ -2,8 +2,12 @@
 
 Threads: the source delivers blocks; the ingest thread archives them, tracks voice activity and cuts
 segments; the recognizer thread feeds the engine's stream; the finisher thread turns closed segments
-into calls (audio cut from the archive, `receive_call`, pipeline enqueued). Control methods are safe to
-call from any thread (web requests, the CLI).
+into calls (audio cut from the archive, `receive_call`, pipeline enqueued); the heartbeat thread tells
+the database the show is still captured and picks up stop requests made by another process (the page).
+Control methods are safe to call from any thread (web requests, the CLI).
+
+Status: starting until the source delivers audio, then live; stopping once asked to stop; finished when
+the source ended or was stopped, failed (with the reason in Indonesian) when it gave up.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from models.base import utcnow
 from models.config import Settings
 from models.entities import Channel, Complaint
 from models.errors import SuaraError
+from models.radio import ACTIVE_STATUSES, HEARTBEAT_S, STATUS_LABELS, RadioSegment, RadioShow, ShowStatus, process_owner
 from transcribe.engines import warm_up
+from transcribe.errors import ModelError
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
 from voice.intake import IncomingAudio, receive_call
 from voice.radio.activity import WINDOW, Activity, ActivityParams, ActivityTracker
 from voice.radio.archive import ShowArchive, read_span
-from models.radio import RadioSegment, RadioShow
+from voice.radio.replay import PROBE_S, SEARCH_S, replayed_samples
 from voice.radio.sources import AudioSource, Block, End, Gap, SourceItem
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,10 @@ MIN_SEGMENT_S = 0.5
 """Shorter segments are dropped (a double click, a mark right after another)."""
 MAX_BATCH_S = 1.0
 """The recognizer takes at most this much queued audio in one step."""
+LIVE_TEXT_WAIT_S = 30.0
+"""A closed segment waits this long at most for the live recognizer to pass its end..."""
+STOPPING_TEXT_WAIT_S = 1.0
+"""...and this long once the show is stopping: the command must exit within seconds of a signal."""
 Origin = Literal["manual", "suggestion", "auto", "resegment"]
 
 
@@ -129,6 +139,15 @@ class LiveShow:
         """Capture-to-partial delays of the live recognizer."""
         self.finals: list[tuple[float, float, str]] = []
         self.error: str | None = None
+        """Why the show failed, in Indonesian."""
+        self.status = ShowStatus.STARTING.value
+        self.stopped_by: str | None = None
+        self._stopping = threading.Event()
+        self._held: list[np.ndarray] | None = None
+        """Audio after a reconnect, held back until it is matched against what was captured."""
+        self._held_gap: Gap | None = None
+        self._skip = 0
+        """Samples still to drop: audio the reconnected source delivers again."""
         self._source_label = source_label or getattr(source, "description", "")
         self._ingest: queue.Queue[SourceItem] = queue.Queue()
         self._recognize: queue.Queue[tuple[AudioChunk, float] | None] = queue.Queue()
@@ -143,15 +162,23 @@ class LiveShow:
         self._pending = np.zeros(0, dtype=np.int16)
         self._recognized_s = 0.0
         self._recognizer_done = threading.Event()
+        self._ended = threading.Event()
+        """The source has ended: the capture threads finish one after another."""
         self.done = threading.Event()
         self._threads: list[threading.Thread] = []
 
     # -------------------------------------------------------------- life cycle
-    def start(self) -> int:
-        """Create the show record, open the archive and start capturing; returns the show id."""
+    def start(self, *, wait: bool = True) -> int:
+        """Create the show record, open the archive and start capturing; returns the show id.
+
+        `wait=False` returns once the record exists (status starting) and loads the recognizer in the
+        background: a page answers at once. Otherwise raises ModelError when the recognizer cannot be
+        loaded; either way the show is then recorded as failed, with the reason.
+        """
         with self.sessions() as session:
             show = RadioShow(name=self.name, source=self._source_label, engine=self.engine.name,
-                             auto_segment=self.auto_segment, status="running", gaps=[])
+                             auto_segment=self.auto_segment, status=ShowStatus.STARTING.value, gaps=[],
+                             owner=process_owner(), heartbeat_at=utcnow())
             session.add(show)
             session.flush()
             show.archive_path = f"radio/show-{show.id}.wav"
@@ -159,19 +186,50 @@ class LiveShow:
             self.show_id = show.id
             self.started_at = show.started_at
         self.archive = ShowArchive(self.settings.data_dir / f"radio/show-{self.show_id}.wav")
-        self._stream = self.engine.stream()  # loads the model now, not while audio piles up
-        warm_up(self.engine)
-        for target, name in ((self._ingest_loop, "ingest"), (self._recognizer_loop, "recognizer"), (self._finisher_loop, "finisher")):
+        self._emit("status", 0.0, status=self.status, label=STATUS_LABELS[self.status], show=self.name)
+        if wait:
+            self._begin()
+        else:
+            threading.Thread(target=self._begin_quietly, name=f"radio-{self.show_id}-begin", daemon=True).start()
+        return self.show_id
+
+    def _begin_quietly(self) -> None:
+        try:
+            self._begin()
+        except ModelError:  # recorded on the show, which the page shows
+            pass
+
+    def _begin(self) -> None:
+        """Load the recognizer, start the threads and the source."""
+        try:
+            self._stream = self.engine.stream()  # loads the model now, not while audio piles up
+            warm_up(self.engine)
+        except Exception as exc:  # a model directory that is missing or not a model
+            log.exception("show %s: the recognizer could not be loaded", self.show_id)
+            self.error = f"Model pengenal suara “{self.engine.name}” tidak dapat dimuat: {exc}"
+            self._finalise_show()
+            raise ModelError(str(exc), self.error) from exc
+        for target, name in ((self._ingest_loop, "ingest"), (self._recognizer_loop, "recognizer"),
+                             (self._finisher_loop, "finisher"), (self._heartbeat_loop, "heartbeat")):
             thread = threading.Thread(target=target, name=f"radio-{self.show_id}-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         self.source.start(self._ingest.put)
-        self._emit("status", 0.0, status="running", show=self.name)
-        return self.show_id
 
-    def stop(self) -> None:
-        """Stop capturing; the open segment is closed and everything captured is still stored."""
+    def stop(self, by: str | None = None) -> None:
+        """Stop capturing now; the open segment is closed and stored, everything captured stays.
+        `by`: who stopped it (a user name, the signal). Calling it again changes nothing."""
+        with self._lock:
+            if self._stopping.is_set() or self.done.is_set():
+                return
+            self._stopping.set()
+            self.stopped_by = by
         self.source.stop()
+        self._set_status(ShowStatus.STOPPING.value, stopped_by=by)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until the show has ended and every segment is stored."""
@@ -239,11 +297,50 @@ class LiveShow:
         with self._lock:
             return {
                 "show_id": self.show_id, "name": self.name, "now_s": round(self.now_s, 2), "running": not self.done.is_set(),
+                "status": self.status, "label": STATUS_LABELS[self.status],
                 "open": None if self._open is None else {"segment": self._open.number, "start_s": self._open.start_s, "name": self._open.name},
                 "suggestions": [s.__dict__ for s in self._suggestions.values()],
             }
 
     # -------------------------------------------------------------- internals
+    def _set_status(self, status: str, **fields: Any) -> None:
+        """Store and announce a move to `status` (never out of a final one)."""
+        with self._lock:
+            if self.status in (ShowStatus.FINISHED.value, ShowStatus.FAILED.value) or self.status == status:
+                return
+            if status == ShowStatus.LIVE.value and self.status == ShowStatus.STOPPING.value:
+                return
+            self.status = status
+        with self.sessions() as session:
+            show = session.get(RadioShow, self.show_id)
+            show.status = status  # type: ignore[union-attr]
+            for key, value in fields.items():
+                if value is not None:
+                    setattr(show, key, value)
+            session.commit()
+        self._emit("status", self.now_s, status=status, label=STATUS_LABELS[status], **{k: v for k, v in fields.items() if v is not None})
+
+    def _heartbeat_loop(self) -> None:
+        """Tell the database the show is captured; stop when another process asked for it."""
+        while not self.done.wait(HEARTBEAT_S):
+            if not self._ended.is_set() and not all(t.is_alive() for t in self._threads if t is not threading.current_thread()):
+                log.error("show %s: a capture thread died; the heartbeat stops", self.show_id)
+                return
+            try:
+                with self.sessions() as session:
+                    show = session.get(RadioShow, self.show_id)
+                    if show is None:
+                        return
+                    show.heartbeat_at = utcnow()
+                    requested, by = show.stop_requested_at, show.stopped_by
+                    session.commit()
+            except Exception:  # a locked or unreachable database: try again at the next beat
+                log.exception("show %s: heartbeat failed", self.show_id)
+                continue
+            if requested is not None and not self.stopping:
+                log.info("show %s: stop requested by %s", self.show_id, by)
+                self.stop(by=by)
+
     def _emit(self, kind: str, at_s: float, **data: Any) -> None:
         with self._changed:
             self._events.append(ShowEvent(len(self._events) + 1, kind, at_s, data))
@@ -262,12 +359,44 @@ class LiveShow:
         while True:
             item = self._ingest.get()
             if isinstance(item, Block):
-                self._take(item.samples)
+                if self.status == ShowStatus.STARTING.value and len(item.samples):
+                    self._set_status(ShowStatus.LIVE.value)
+                if self._held is None:
+                    self._feed(item.samples)
+                    continue
+                self._held.append(item.samples)
+                if sum(len(h) for h in self._held) >= PROBE_S * TARGET_RATE_HZ:
+                    self._resolve_gap()
             elif isinstance(item, Gap):
-                self._gap(item)
+                if self._held is not None:
+                    self._resolve_gap()
+                self._held, self._held_gap = [], item
             elif isinstance(item, End):
+                if self._held is not None:
+                    self._resolve_gap()
                 self._end(item)
                 return
+
+    def _feed(self, samples: np.ndarray) -> None:
+        """Take new audio, after dropping what a reconnect delivered again."""
+        if self._skip:
+            dropped = min(self._skip, len(samples))
+            self._skip -= dropped
+            samples = samples[dropped:]
+        if len(samples):
+            self._take(samples)
+
+    def _resolve_gap(self) -> None:
+        """The source came back: mark the gap, and skip the audio it delivers again (a restarted file,
+        a burst of the last seconds) so that no caller is archived or segmented twice."""
+        fresh = np.concatenate(self._held) if self._held else np.zeros(0, dtype=np.int16)
+        gap = self._held_gap
+        self._held, self._held_gap = None, None
+        captured = self.archive.read(max(0.0, self.now_s - SEARCH_S), self.now_s)  # type: ignore[union-attr]
+        self._skip = replayed_samples(captured, fresh) if len(fresh) else 0
+        if gap is not None:
+            self._gap(gap, replayed_s=self._skip / TARGET_RATE_HZ)
+        self._feed(fresh)
 
     def _take(self, samples: np.ndarray) -> None:
         captured = time.monotonic()
@@ -305,21 +434,25 @@ class LiveShow:
             elif self._open is None:
                 self._emit("speech", activity.at_s)
 
-    def _gap(self, gap: Gap) -> None:
+    def _gap(self, gap: Gap, replayed_s: float = 0.0) -> None:
         at = self.now_s
         filled = min(gap.lost_s, MAX_GAP_FILL_S)
         record = {"at_s": round(at, 2), "lost_s": round(gap.lost_s, 2), "reason": gap.reason}
+        if replayed_s:
+            record["replayed_s"] = round(replayed_s, 2)  # audio the source delivered again, left out
+            log.info("show %s: the reconnected source repeated %.1f s; left out", self.show_id, replayed_s)
         self.gaps.append(record)
         with self.sessions() as session:
             show = session.get(RadioShow, self.show_id)
             show.gaps = list(self.gaps)  # type: ignore[union-attr]
             session.commit()
-        self._emit("gap", at, lost_s=record["lost_s"], reason=gap.reason)
+        self._emit("gap", at, lost_s=record["lost_s"], reason=gap.reason, replayed_s=record.get("replayed_s", 0.0))
         log.warning("show %s: source lost for %.1f s at %.1f s (%s)", self.show_id, gap.lost_s, at, gap.reason)
         if filled > 0:
             self._take(np.zeros(int(filled * TARGET_RATE_HZ), dtype=np.int16))
 
     def _end(self, end: End) -> None:
+        self._ended.set()
         if len(self._pending):
             self.archive.append(self._pending)  # type: ignore[union-attr]
             self._recognize.put((AudioChunk(self._pending, start_s=self.now_s - len(self._pending) / TARGET_RATE_HZ), time.monotonic()))
@@ -336,11 +469,14 @@ class LiveShow:
         stream = self._stream
         try:
             while (batch := self._next_batch()) is not None:
+                if self.stopping:
+                    continue  # the calls get their own transcripts; the command must not wait for live text
                 chunk, captured = batch
                 results = stream.feed(chunk)
                 self._publish(results, captured)
                 self._recognized_s = chunk.start_s + chunk.duration_s
-            self._publish(stream.finish(), None)
+            if not self.stopping:
+                self._publish(stream.finish(), None)
         except Exception:  # the archive and the segments go on without live text
             log.exception("show %s: live recognizer failed", self.show_id)
             self._emit("error", self.now_s, message="Pengenal suara langsung berhenti; rekaman tetap berjalan.")
@@ -391,8 +527,11 @@ class LiveShow:
             while (item := self._finish.get()) is not None:
                 segment, end_s = item
                 # Wait (bounded) for the recognizer to pass the end, so the live text is complete.
-                deadline = time.monotonic() + 30
-                while self._recognized_s < end_s and time.monotonic() < deadline:
+                started = time.monotonic()
+                while self._recognized_s < end_s:
+                    waited = time.monotonic() - started
+                    if waited > LIVE_TEXT_WAIT_S or (self.stopping and waited > STOPPING_TEXT_WAIT_S):
+                        break
                     self._recognizer_done.wait(0.05)
                 self._store(segment, end_s)
         finally:
@@ -427,15 +566,22 @@ class LiveShow:
 
     def _finalise_show(self) -> None:
         self.archive.close()  # type: ignore[union-attr]
+        status = ShowStatus.FAILED.value if self.error else ShowStatus.FINISHED.value
+        with self._lock:
+            self.status = status
         with self.sessions() as session:
             show = session.get(RadioShow, self.show_id)
-            show.status = "failed" if self.error else "finished"  # type: ignore[union-attr]
+            show.status = status  # type: ignore[union-attr]
             show.error = self.error  # type: ignore[union-attr]
             show.ended_at = utcnow()  # type: ignore[union-attr]
+            show.heartbeat_at = show.ended_at  # type: ignore[union-attr]
             show.duration_s = self.now_s  # type: ignore[union-attr]
             show.gaps = list(self.gaps)  # type: ignore[union-attr]
+            if self.stopped_by:
+                show.stopped_by = self.stopped_by  # type: ignore[union-attr]
             session.commit()
-        self._emit("status", self.now_s, status="failed" if self.error else "finished", error=self.error)
+        self._emit("status", self.now_s, status=status, label=STATUS_LABELS[status], error=self.error,
+                   stopped_by=self.stopped_by, segments=len(self.results), duration_s=round(self.now_s, 2))
         self.done.set()
         with self._changed:
             self._changed.notify_all()
@@ -535,7 +681,7 @@ def resegment_show(
     nothing; every other span becomes a new segment with a new number and a new call. Segments that
     match no span are marked superseded.
     """
-    if show.status == "running":
+    if show.status in ACTIVE_STATUSES:
         raise ResegmentError(f"show {show.id} is still running", "Siaran masih berjalan; potong ulang setelah selesai.")
     if spans is None:
         spans = detect_spans(settings, show, activity)

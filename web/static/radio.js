@@ -69,5 +69,27 @@
   on("suggestion_done", (d) => { const li = document.getElementById("suggestion-" + d.suggestion); if (li) li.remove(); });
   on("gap", (d) => line("gap", d.at_s, "⚠ Sumber terputus " + d.lost_s.toFixed(1) + " dtk (" + d.reason + ")"));
   on("error", (d) => { if (d && d.message) line("error", d.at_s, d.message); });
-  on("status", (d) => { if (d.status !== "running") { line("mark", d.at_s, "Siaran selesai."); source.close(); } });
+  const statusEl = document.getElementById("show-status");
+  const errorEl = document.getElementById("show-error");
+  const stopForm = root.querySelector("form.radio-stop");
+  if (stopForm) {
+    stopForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!window.confirm("Hentikan siaran sekarang? Penelepon yang sedang berbicara disimpan.")) return;
+      stopForm.querySelector("button").disabled = true;
+      act("stop");
+    });
+  }
+  on("status", (d) => {
+    statusEl.textContent = d.label || d.status;
+    statusEl.className = "show-status " + d.status;
+    if (d.status === "stopping" && stopForm) stopForm.querySelector("button").disabled = true;
+    if (d.status !== "finished" && d.status !== "failed") return;
+    if (d.error) { errorEl.textContent = d.error; errorEl.hidden = false; }
+    if (d.stopped_by) statusEl.after(" · dihentikan oleh " + d.stopped_by);
+    line("mark", d.at_s, d.status === "failed" ? "Siaran gagal: " + (d.error || "") : "Siaran selesai.");
+    root.querySelectorAll(".radio-controls, #open-segment").forEach((el) => { el.closest("p, div").hidden = true; });
+    document.getElementById("resegment").hidden = false;
+    source.close();
+  });
 })();

@@ -1,0 +1,39 @@
+"""Siaran Radio in a real browser: a source or a model that cannot be used is said on the page, in Indonesian,
+and what the host typed stays in the form."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models.radio import RadioShow
+from tests.browser import login_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.mark.parametrize(
+    ("source", "engine", "message"),
+    [
+        ("0", "whisper", "Perangkat masukan “0” tidak ditemukan"),
+        ("Mixer Studio USB", "", "Perangkat masukan “Mixer Studio USB” tidak ditemukan"),
+        ("/tidak/ada/siaran.mp3", "", "Berkas “/tidak/ada/siaran.mp3” tidak ditemukan"),
+        ("https://radio.example/live.mp3", "vosk", "Model Vosk belum diatur"),
+    ],
+    ids=["no-sound-card", "unknown-device", "no-file", "no-vosk-model"],
+)
+def test_start_errors_are_said_on_the_form(live_server, browser, app, users, session, source, engine, message) -> None:  # noqa: ANN001
+    page = login_page(browser, live_server, "operator")
+    page.goto(f"{live_server}/radio/")
+    page.check("input[name=kind][value=url]")
+    page.fill("input[name=show]", "SAPA BUPATI")
+    page.fill("input[name=source]", source)
+    page.select_option("select[name=engine]", engine)
+    page.click("text=Mulai siaran")
+    alert = page.wait_for_selector("#start-error")
+    assert message in alert.inner_text()
+    assert "Permintaan tidak valid" not in page.content()
+    assert page.input_value("input[name=source]") == source  # nothing to type again
+    assert page.input_value("select[name=engine]") == engine
+    page.context.close()
+    assert session.scalars(select(RadioShow)).first() is None
