@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -48,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_days),
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="id",
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
@@ -67,8 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from voice import twilio_routes
-    from web import api, auth, calls, console, dashboard, errors, filters, handover, live, open311, public, radio
+    from web import api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, public, radio, security
 
+    limits.init_app(app, settings)
+    security.init_app(app, settings)
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, calls, console, live, radio, dashboard, handover, public, api, open311):

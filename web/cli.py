@@ -156,7 +156,7 @@ def init() -> None:
     click.echo("Basis data, data rujukan dan model siap.")
     if password_file.exists():
         click.echo(f"Masuk sebagai 'admin' dengan kata sandi di {password_file}: {password_file.read_text().strip()}")
-        click.echo("Ganti kata sandi ini dan hapus berkasnya setelah membuat pengguna lain.")
+        click.echo("Ganti kata sandi ini (menu nama Anda > Ganti kata sandi, atau `suara user passwd admin`) lalu hapus berkasnya.")
 
 
 @main.command()
@@ -221,6 +221,27 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
             _fail(exc)
         session.commit()
     click.echo(f"Pengguna {username} ({role}) ditambahkan.")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", envvar="SUARA_NEW_PASSWORD", prompt="Kata sandi baru", hide_input=True, confirmation_prompt=True)
+@click.option("--must-change", is_flag=True, help="The user must choose a new password at the next login.")
+def user_passwd(username: str, password: str, must_change: bool) -> None:
+    """Set a user's password; every session of the user ends."""
+    from models.entities import User
+    from web.accounts import set_password
+
+    with _sessions(_settings())() as session:
+        found = session.scalars(select(User).where(User.username == username)).first()
+        if found is None:
+            raise click.ClickException(f"Pengguna {username} tidak ada.")
+        try:
+            set_password(found, password, must_change=must_change)
+        except SuaraError as exc:
+            _fail(exc)
+        session.commit()
+    click.echo(f"Kata sandi {username} diganti; semua sesinya diakhiri.")
 
 
 @user.command("token")

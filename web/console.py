@@ -39,6 +39,7 @@ from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import complaint_text_matches
+from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.state import db, state
 
@@ -812,9 +813,7 @@ def liaison():
 @bp.get("/konsol/admin/pengguna")
 @role_required()
 def users():
-    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
-    return render_template("console/users.html", users=rows, agencies=db().scalars(select(Agency).order_by(Agency.name)).all(),
-                           new_token=None)
+    return _users_page()
 
 
 @bp.post("/konsol/admin/pengguna")
@@ -846,13 +845,50 @@ def user_toggle(user_id: int):
     if user.id == current_user.id:
         flash("Anda tidak dapat menonaktifkan akun sendiri.", "error")
         return redirect(url_for("console.users"))
-    user.active = not user.active
-    if not user.active:
-        user.api_token_hash = None
+    set_active(user, not user.active)
     record_audit("user.activate" if user.active else "user.deactivate", user)
     db().commit()
     flash(f"Pengguna {user.username} {'diaktifkan' if user.active else 'dinonaktifkan'}.", "info")
     return redirect(url_for("console.users"))
+
+
+@bp.post("/konsol/admin/pengguna/<int:user_id>/sandi")
+@role_required()
+def user_reset_password(user_id: int):
+    """A temporary password, shown once; the user must change it at the next login."""
+    user = db().get(User, user_id) or abort(404)
+    temporary = reset_password(user)
+    record_audit("user.password_reset", user)
+    db().commit()
+    return _users_page(new_password=(user.username, temporary))
+
+
+@bp.post("/konsol/admin/pengguna/<int:user_id>/peran")
+@role_required()
+def user_role(user_id: int):
+    user = db().get(User, user_id) or abort(404)
+    role = request.form.get("role", "")
+    if role not in ROLE_LABELS or user.id == current_user.id:
+        flash("Peran tidak valid (peran akun sendiri tidak dapat diubah).", "error")
+        return redirect(url_for("console.users"))
+    try:
+        set_role(db(), user, Role(role), request.form.get("agency_id", type=int))
+    except SuaraError as exc:
+        _fail_message(exc)
+        return redirect(url_for("console.users"))
+    record_audit("user.role", user, role=role, agency=user.agency.key if user.agency else None)
+    db().commit()
+    flash(f"Peran {user.username} kini {ROLE_LABELS[role]}; sesinya diakhiri.", "info")
+    return redirect(url_for("console.users"))
+
+
+def _users_page(**shown_once: Any) -> Response:
+    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
+    shown = {"new_token": None, "new_password": None, **shown_once}
+    response = Response(render_template("console/users.html", users=rows, agencies=db().scalars(select(Agency).order_by(Agency.name)).all(),
+                                        **shown))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/konsol/admin/pengguna/<int:user_id>/token")
@@ -865,11 +901,7 @@ def user_token(user_id: int):
     token = issue_api_token(db(), user)
     record_audit("user.api_token", user)
     db().commit()
-    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
-    response = Response(render_template("console/users.html", users=rows, new_token=(user.username, token),
-                                        agencies=db().scalars(select(Agency).order_by(Agency.name)).all()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _users_page(new_token=(user.username, token))
 
 
 @bp.get("/konsol/admin/opd")
