@@ -300,15 +300,16 @@ def _ffprobe(path: Path) -> AudioInfo:
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
-        raise AudioError(f"{path.name}: ffprobe timed out") from None
+        raise AudioError("reading the file's header timed out") from None
     try:
         probe = json.loads(proc.stdout or b"{}")
     except json.JSONDecodeError:
         probe = {}
     streams = probe.get("streams") or []
     if proc.returncode != 0 or not streams:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio stream"]
-        raise AudioError(f"{path.name}: not a readable audio file ({reason[0]})")
+        # ffprobe's words name the (temporary) path and the parser: logged, never shown to the client
+        logger.info("ffprobe cannot read %s: %s", path, proc.stderr.decode(errors="replace").strip()[-500:])
+        raise AudioError("not a readable audio file")
     stream, fmt = streams[0], probe.get("format") or {}
     duration = None
     for value in (stream.get("duration"), fmt.get("duration")):
@@ -320,9 +321,9 @@ def _ffprobe(path: Path) -> AudioInfo:
     try:
         rate, channels = int(stream["sample_rate"]), int(stream["channels"])
     except (KeyError, TypeError, ValueError):
-        raise AudioError(f"{path.name}: audio stream without rate or channels") from None
+        raise AudioError("audio stream without rate or channels") from None
     if rate <= 0 or not 1 <= channels <= _MAX_CHANNELS:
-        raise AudioError(f"{path.name}: implausible audio stream ({rate} Hz, {channels} channels)")
+        raise AudioError(f"implausible audio stream ({rate} Hz, {channels} channels)")
     return AudioInfo(rate, channels, duration, f"{fmt.get('format_name', '?')}/{stream.get('codec_name', '?')}")
 
 
@@ -347,9 +348,9 @@ def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
             returncode = proc.wait(timeout=_FFMPEG_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
-            raise AudioError(f"{path.name}: ffmpeg timed out") from None
+            raise AudioError("decoding timed out") from None
         if returncode != 0:
             errors.seek(0)
-            reason = errors.read().decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-            raise AudioError(f"{path.name}: ffmpeg could not decode {info.format} ({reason[0]})")
+            logger.info("ffmpeg cannot decode %s: %s", path, errors.read().decode(errors="replace").strip()[-500:])
+            raise AudioError(f"could not decode {info.format}")
     return _finish(parts, converter, max_s, info.format)

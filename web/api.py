@@ -21,6 +21,7 @@ from models.entities import Complaint, User
 from web import csrf
 from web.auth import LoginUser
 from web.console import ListFilters, filtered_complaints, load_complaint, page_of, reporter_of, scoped_complaints
+from web.params import int_arg
 from web.state import db
 
 bp = Blueprint("api", __name__)
@@ -103,7 +104,7 @@ def _iso(value: Any) -> str | None:
 @bp.get("/api/v1/complaints")
 def complaints():
     """Newest first; filters as in the console (q, status, agency, topic, kecamatan, channel, overdue); `after` pages."""
-    size = min(max(request.args.get("limit", 50, type=int), 1), MAX_PAGE)
+    size = int_arg("limit", 50, minimum=1, maximum=MAX_PAGE)
     rows, next_after = page_of(filtered_complaints(scoped_complaints(), ListFilters.from_args(request.args), utcnow()), size)
     return jsonify({"complaints": [complaint_json(c) for c in rows], "next_after": next_after})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,6 +15,7 @@ from models.entities import Call, Channel, Role
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
 from web.auth import role_required
+from web.params import int_arg
 from web.state import db, get_or_404, state
 
 bp = Blueprint("calls", __name__)
@@ -34,7 +35,7 @@ def index():
         return redirect(url_for("console.liaison"))
     if not current_user.has_role(Role.ADMIN, Role.OPERATOR):
         return redirect(url_for("console.complaints"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1, minimum=1, maximum=1_000_000)
     calls = db().scalars(
         select(Call)
         .options(selectinload(Call.transcripts), selectinload(Call.complaints))

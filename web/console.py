@@ -41,6 +41,7 @@ from models.errors import SuaraError
 from models.search import complaint_text_matches
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
+from web.params import EARLIEST, LATEST, int_arg, parse_int
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -695,7 +696,7 @@ def act(complaint_id: int, action: str):
 # -- complaint list ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ListFilters:
-    """The list's query string, parsed once; unknown values are ignored rather than failing."""
+    """The list's query string, parsed once; unknown statuses and channels are ignored, numbers out of range refused."""
 
     q: str = ""
     status: str = ""
@@ -710,8 +711,8 @@ class ListFilters:
     @classmethod
     def from_args(cls, args: Any) -> "ListFilters":
         def as_int(name: str) -> int | None:
-            value = args.get(name, type=int)
-            return value if value and value > 0 else None
+            raw = args.get(name, "")
+            return (parse_int(name, raw) or None) if raw.strip() else None
 
         status = args.get("status", "")
         channel = args.get("channel", "")
@@ -745,7 +746,7 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
         elif f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
             query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
         elif f.q.startswith("#") and f.q[1:].isdigit():
-            query = query.where(Complaint.id == int(f.q[1:]))
+            query = query.where(Complaint.id == parse_int("q", f.q[1:]))
         else:
             query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name))
     if f.status == "terbuka":
@@ -937,7 +938,7 @@ def agency_save():
 def holidays():
     from models.calendar import HOLIDAY_KINDS, Holiday
 
-    year = request.args.get("tahun", type=int) or utcnow().year
+    year = int_arg("tahun", utcnow().year, minimum=EARLIEST.year, maximum=LATEST.year)
     rows = db().scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)).order_by(Holiday.day)).all()
     return render_template("console/holidays.html", holidays=rows, year=year, kinds=HOLIDAY_KINDS)
 

@@ -30,6 +30,7 @@ from models.lifecycle import status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
+from web.params import date_arg
 from web.state import db, get_or_404
 
 bp = Blueprint("handover", __name__)
@@ -77,15 +78,8 @@ class ExportFilter:
     out_of_remit: bool = False
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-
-
 def _filter(out_of_remit: bool = False) -> ExportFilter:
-    return ExportFilter(_date(request.args.get("dari")), _date(request.args.get("sampai")),
+    return ExportFilter(date_arg("dari"), date_arg("sampai"),
                         request.args.get("semua") != "1", out_of_remit)  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
 from models.entities import Complaint, Place, Topic
+from web.params import datetime_arg
 from web.state import db
 
 bp = Blueprint("open311", __name__)
@@ -41,16 +42,6 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=7))).isoformat(timespec="seconds")
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        abort(400)
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _address(place: Place | None) -> str | None:
@@ -101,8 +92,8 @@ def requests_():
     if ids:
         query = query.where(Complaint.reference.in_(ids[:MAX_REQUESTS]))
     else:
-        end = _parse_time(request.args.get("end_date")) or utcnow()
-        start = _parse_time(request.args.get("start_date")) or end - DEFAULT_WINDOW
+        end = datetime_arg("end_date") or utcnow()
+        start = datetime_arg("start_date") or end - DEFAULT_WINDOW
         query = query.where(Complaint.received_at >= start, Complaint.received_at <= end)
         codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
         if codes:

@@ -31,6 +31,7 @@ from web.limits import (
     TRACK_PER_REFERENCE,
     limiter,
 )
+from web.params import int_arg
 from web.state import db
 
 bp = Blueprint("public", __name__)
@@ -183,7 +184,7 @@ def rate(reference: str):
 
 @bp.get("/transparansi")
 def transparency():
-    days = request.args.get("periode", 90, type=int)
+    days = int_arg("periode", 90)
     days = days if days in TRANSPARENCY_PERIODS else 90
     period = an.Period.last_days(days)
     session = db()

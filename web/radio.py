@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models.entities import Role
 from models.errors import SuaraError
 from web.auth import role_required
+from web.params import parse_int
 from web.state import db, get_or_404, state
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def show(show_id: int) -> str:
 def events(show_id: int) -> Response:
     """Server-sent events: the show's transcript, segments, suggestions and gaps, replayed from Last-Event-ID."""
     live = _live(show_id)
-    first = int(request.headers.get("Last-Event-ID") or request.args.get("from", 0) or 0)
+    first = parse_int("Last-Event-ID", request.headers.get("Last-Event-ID") or request.args.get("from") or "0")
 
     def generate():  # noqa: ANN202
         seq = first
