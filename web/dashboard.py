@@ -7,8 +7,6 @@ The weekly report's PDF is printed by the headless Chromium already used for the
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from models.base import utcnow
 from models.calendar import local_date
 from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
+from web.csv_export import csv_response, csv_text
 from web.params import date_arg, int_arg
 from web.state import db
 
@@ -161,12 +160,7 @@ def _pct(share: float | None) -> float | None:
 
 
 def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return csv_response(csv_text(header, rows), filename)
 
 
 def _agencies() -> list[Agency]:

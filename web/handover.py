@@ -30,6 +30,7 @@ from models.lifecycle import status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
+from web.csv_export import csv_response, csv_text
 from web.params import date_arg
 from web.state import db, get_or_404
 
@@ -140,12 +141,9 @@ def _rows(f: ExportFilter) -> list[dict[str, Any]]:
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("ya" if v is True else "tidak" if v is False else v) for k, v in row.items()})
-    return out.getvalue()
+    """The export as CSV for Excel (with a BOM), formula cells neutralised."""
+    body = [[("ya" if v is True else "tidak" if v is False else v) for v in (row.get(k) for k in FIELDS)] for row in rows]
+    return csv_text(FIELDS, body, bom=True)
 
 
 def _stamp() -> str:
@@ -162,8 +160,7 @@ def _export(f: ExportFilter, fmt: str, name: str) -> Response:
         return Response(body, mimetype="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.json"'})  # fmt: skip
     if fmt == "csv":
-        return Response("\ufeff" + to_csv(rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.csv"'})  # fmt: skip
+        return csv_response(to_csv(rows), f"{name}-{_stamp()}.csv")
     abort(404)
 
 
