@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import Settings
+from models.datadir import secure_data_dir
 from models.db import make_engine, session_factory
 from transcribe.jobs import JobQueue
 from voice.jobs import register_voice_jobs
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(test_config)
 
+    secure_data_dir(settings)
     engine = make_engine(settings.database_url)
     jobs = JobQueue(settings, engine=engine, immediate=bool(app.config.get("JOBS_IMMEDIATE")))
     register_voice_jobs(jobs)

@@ -35,6 +35,9 @@ def _fail(exc: SuaraError) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="More log output.")
 def main(verbose: bool) -> None:
     """Suara Warga: offline voice channel for SP4N-LAPOR! complaints."""
+    from models.datadir import use_private_umask
+
+    use_private_umask()  # complaints, recordings and password hashes: readable by this user only
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
