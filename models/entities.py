@@ -38,6 +38,8 @@ class CallStatus(str, enum.Enum):
     FAILED = "failed"
     NO_AUDIO = "no_audio"
     """The provider reported no recording (absent/failed); kept with the reason."""
+    SILENT = "silent"
+    """The recording holds (almost) no sound: kept, but not given to a recognizer."""
 
 
 class Role(str, enum.Enum):

@@ -16,13 +16,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Callable, Literal
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from transcribe.errors import AudioError, AudioTooLongError, EmptyAudioError
+from transcribe.silence import LevelMeter, Loudness
 from transcribe.types import TARGET_RATE_HZ
 
 logger = logging.getLogger(__name__)
@@ -208,32 +209,65 @@ def audio_info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(info.samplerate, info.channels, _sf_duration(info), f"{info.format}/{info.subtype}")
 
 
+BlockSink = Callable[[np.ndarray], None]
+"""Receives the decoded audio block by block (16 kHz mono int16)."""
+
+
 def decode_file(path: str | os.PathLike[str], max_s: float | None = None) -> np.ndarray:
     """Decode an audio file to 16 kHz mono int16; AudioError if unreadable, longer than `max_s`, or empty."""
-    path = Path(path)
-    _check_nonempty_file(path)
-    try:
-        with sf.SoundFile(str(path)) as snd:
-            return _decode_soundfile(snd, max_s)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        logger.debug("soundfile cannot read %s (%s); trying ffmpeg", path, exc)
-    return _decode_ffmpeg(path, max_s)
+    parts: list[np.ndarray] = []
+    _stream_file(Path(path), max_s, parts.append)
+    return _joined(parts)
 
 
 def decode_bytes(data: bytes, max_s: float | None = None) -> np.ndarray:
     """Decode an uploaded/received audio file held in memory; same rules as `decode_file`."""
+    parts: list[np.ndarray] = []
+    _stream_bytes(data, max_s, parts.append)
+    return _joined(parts)
+
+
+def measure_bytes(data: bytes, max_s: float | None = None) -> Loudness:
+    """Length and loudness of an audio file held in memory, decoded block by block without keeping the
+    samples (an upload's check costs no memory however long it is); same errors as `decode_bytes`."""
+    meter = LevelMeter()
+    _stream_bytes(data, max_s, meter.feed)
+    loudness = meter.result()
+    if loudness.duration_s == 0:
+        raise EmptyAudioError("no audio samples")
+    return loudness
+
+
+def _stream_file(path: Path, max_s: float | None, sink: BlockSink) -> None:
+    _check_nonempty_file(path)
+    try:
+        with sf.SoundFile(str(path)) as snd:
+            return _decode_soundfile(snd, max_s, sink)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        logger.debug("soundfile cannot read %s (%s); trying ffmpeg", path, exc)
+    _decode_ffmpeg(path, max_s, sink)
+
+
+def _stream_bytes(data: bytes, max_s: float | None, sink: BlockSink) -> None:
     if not data:
         raise EmptyAudioError("no bytes")
     try:
         with sf.SoundFile(io.BytesIO(data)) as snd:
-            return _decode_soundfile(snd, max_s)
+            return _decode_soundfile(snd, max_s, sink)
     except (sf.LibsndfileError, RuntimeError) as exc:
         logger.debug("soundfile cannot read %d bytes (%s); trying ffmpeg", len(data), exc)
     # ffmpeg needs a seekable input for some containers (MP4 keeps its index at the end).
     with tempfile.NamedTemporaryFile(prefix="suara-audio-", suffix=".bin") as tmp:
         tmp.write(data)
         tmp.flush()
-        return _decode_ffmpeg(Path(tmp.name), max_s)
+        _decode_ffmpeg(Path(tmp.name), max_s, sink)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+    if len(samples) == 0:
+        raise EmptyAudioError("no audio samples")
+    return samples
 
 
 def _check_nonempty_file(path: Path) -> None:
@@ -258,32 +292,29 @@ def _check_length(seconds: float | None, max_s: float | None, what: str) -> None
         raise AudioTooLongError(f"{what}: {seconds:.1f} s, more than the limit of {max_s:.0f} s")
 
 
-def _finish(parts: list[np.ndarray], converter: StreamConverter, max_s: float | None, what: str) -> np.ndarray:
-    parts.append(converter.flush())
-    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-    if converter.samples_in == 0 or len(samples) == 0:
+def _finish(converter: StreamConverter, max_s: float | None, what: str, sink: BlockSink) -> None:
+    if converter.samples_in == 0:
         raise EmptyAudioError(f"{what}: no audio samples")
     _check_length(converter.samples_in / converter.rate_hz, max_s, what)
-    return samples
+    sink(converter.flush())
 
 
-def _decode_soundfile(snd: sf.SoundFile, max_s: float | None) -> np.ndarray:
+def _decode_soundfile(snd: sf.SoundFile, max_s: float | None, sink: BlockSink) -> None:
     what = f"{snd.format}/{snd.subtype}"
     if not 1 <= snd.channels <= _MAX_CHANNELS or snd.samplerate <= 0:
         raise AudioError(f"{what}: implausible header ({snd.samplerate} Hz, {snd.channels} channels)")
     _check_length(_sf_duration(snd), max_s, what)
     converter = StreamConverter(snd.samplerate, snd.channels, "float32")
     limit = None if max_s is None else int(max_s * snd.samplerate) + 1
-    parts: list[np.ndarray] = []
     block = max(1, int(_BLOCK_S * snd.samplerate))
     while True:
         frames = snd.read(block, dtype="float32", always_2d=True)
         if len(frames) == 0:
             break
-        parts.append(converter.convert(frames))
+        sink(converter.convert(frames))
         if limit is not None and converter.samples_in > limit:
             break  # the header lied or had no length: stop decoding, _finish raises
-    return _finish(parts, converter, max_s, what)
+    _finish(converter, max_s, what, sink)
 
 
 def _ffmpeg_tools() -> tuple[str, str]:
@@ -327,7 +358,7 @@ def _ffprobe(path: Path) -> AudioInfo:
     return AudioInfo(rate, channels, duration, f"{fmt.get('format_name', '?')}/{stream.get('codec_name', '?')}")
 
 
-def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
+def _decode_ffmpeg(path: Path, max_s: float | None, sink: BlockSink) -> None:
     info = _ffprobe(path)
     _check_length(info.duration_s, max_s, info.format)
     ffmpeg, _ = _ffmpeg_tools()
@@ -338,12 +369,11 @@ def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
         cmd += ["-t", f"{max_s + 1.0:.3f}"]
     cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
     converter = StreamConverter(info.rate_hz, info.channels, "float32")
-    parts: list[np.ndarray] = []
     with tempfile.TemporaryFile() as errors, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors) as proc:
         stdout: BinaryIO = proc.stdout  # type: ignore[assignment]
         block_bytes = int(_BLOCK_S * info.rate_hz) * info.channels * 4
         while chunk := stdout.read(block_bytes):
-            parts.append(converter.convert(chunk))
+            sink(converter.convert(chunk))
         try:
             returncode = proc.wait(timeout=_FFMPEG_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -353,4 +383,4 @@ def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
             errors.seek(0)
             logger.info("ffmpeg cannot decode %s: %s", path, errors.read().decode(errors="replace").strip()[-500:])
             raise AudioError(f"could not decode {info.format}")
-    return _finish(parts, converter, max_s, info.format)
+    _finish(converter, max_s, info.format, sink)

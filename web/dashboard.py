@@ -26,7 +26,8 @@ from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
 from web.csv_export import csv_response, csv_text
 from web.params import date_arg, int_arg
-from web.state import db
+from web.reports import cached_report
+from web.state import db, state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
@@ -265,9 +266,13 @@ def weekly():
 @login_required
 def weekly_pdf():
     context = _report_context()
-    html = render_template("dashboard/weekly.html", **context, printable=True,
-                           inline_css=_read_static("suara.css"))  # fmt: skip
-    pdf = html_to_pdf(html)
+
+    def render() -> bytes | None:
+        html = render_template("dashboard/weekly.html", **context, printable=True, inline_css=_read_static("suara.css"))
+        return html_to_pdf(html)
+
+    scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
+    pdf = cached_report(state().settings.data_dir, f"mingguan-{context['period'].start}-{scope}", render)
     if pdf is None:
         abort(503)
     name = f"laporan-mingguan-{context['period'].start}.pdf"
