@@ -13,6 +13,7 @@ from models.entities import Role
 from models.errors import SuaraError
 from web.auth import role_required
 from web.params import parse_int
+from web.radio_sources import check_form_source
 from web.state import db, get_or_404, state
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def start() -> Response:
     from voice.radio.sources import open_source
 
     app_state = state()
-    source_spec = (request.form.get("source") or "").strip()
+    source_spec = check_form_source(request.form.get("source") or "", app_state.settings)  # refused: 400 with the reason
     name = (request.form.get("show") or "").strip() or "Siaran"
     engine_name = request.form.get("engine") or None
     try:
