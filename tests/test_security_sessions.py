@@ -153,3 +153,10 @@ def test_cli_passwd_sets_the_password_and_ends_sessions(app, client, settings, s
     assert _user(session, "operator").must_change_password
     assert client.get("/konsol/pengaduan").status_code == 302
     assert login(app.test_client(), "operator", NEW_PASSWORD).headers["Location"].endswith("/akun/kata-sandi")
+
+
+def test_limited_forms_send_anonymous_visitors_to_login(client, users) -> None:  # noqa: ANN001
+    token = csrf_from(client.get("/login").text)
+    for url in ("/akun/kata-sandi", "/calls/upload"):
+        answer = client.post(url, data={"csrf_token": token})
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], url

@@ -31,6 +31,7 @@ from web.limits import (
     LOGIN_FAILURES_PER_USER,
     client_address,
     limiter,
+    per_user,
     wait_text,
 )
 from web.state import db
@@ -204,7 +205,7 @@ def password():
 
 @bp.post("/akun/kata-sandi")
 @login_required
-@limiter.limit(LOGIN_FAILURES_PER_USER, key_func=lambda: f"password|{current_user.id}", deduct_when=lambda r: r.status_code == 400)
+@limiter.limit(LOGIN_FAILURES_PER_USER, key_func=per_user("password"), deduct_when=lambda r: r.status_code == 400)
 def password_submit():
     form = PasswordForm()
     if not form.validate_on_submit():

@@ -15,7 +15,7 @@ from models.entities import Call, Channel, Role
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
 from web.auth import role_required
-from web.limits import client_address, limiter
+from web.limits import limiter, per_user
 from web.params import int_arg
 from web.state import db, get_or_404, state
 
@@ -58,13 +58,9 @@ def audio(call_id: int):
     return send_file(path, conditional=True, download_name=f"panggilan-{call.id}{path.suffix}")
 
 
-def _uploader() -> str:
-    return f"upload|{current_user.id}" if current_user.is_authenticated else f"upload|{client_address()}"
-
-
 @bp.post("/calls/upload")
 @role_required(Role.OPERATOR)
-@limiter.limit(lambda: state().settings.upload_rate, key_func=_uploader)
+@limiter.limit(lambda: state().settings.upload_rate, key_func=per_user("upload"))
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():

@@ -41,6 +41,16 @@ def client_address() -> str:
     return request.remote_addr or "?"
 
 
+def per_user(prefix: str):  # noqa: ANN201
+    """A key function: the logged-in user (the client address when nobody is), under `prefix`."""
+    from flask_login import current_user
+
+    def key() -> str:
+        return f"{prefix}|user:{current_user.id}" if current_user.is_authenticated else f"{prefix}|{client_address()}"
+
+    return key
+
+
 limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=True)
 
 
