@@ -36,7 +36,8 @@ def test_someone_elses_wrong_guesses_do_not_block_the_real_user(proxied_app, use
     attacker = _from(proxied_app, "203.0.113.9")
     answers = [_login(attacker, "operator", f"tebakan-{i}").status_code for i in range(12)]
     assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}
-    assert "Coba lagi dalam" in _login(attacker, "operator", "tebakan-x").text
+    limited = _login(attacker, "operator", "tebakan-x")
+    assert "Coba lagi dalam" in limited.text and 'name="password"' in limited.text  # the form again, with the wait
     real_user = _from(proxied_app, "198.51.100.7")  # same proxy socket, another client
     assert _login(real_user, "operator", PASSWORD).status_code == 302
 
