@@ -158,3 +158,20 @@ def test_concurrent_weekly_pdfs_use_one_browser_at_a_time(app, settings, users, 
         t.join(120)
     assert [a for a in answers] == [(200, b"%PDF-")] * 8
     assert most[0] == 1 and prints[0] == 1
+
+
+@pytest.mark.parametrize("rate_hz", [8000, 16000, 44100])
+def test_loudness_is_measured_at_the_native_rate_like_after_conversion(rate_hz: int) -> None:
+    from transcribe.audio import decode_bytes, measure_bytes
+    from transcribe.silence import measure
+
+    t = np.arange(int(rate_hz * 2.0)) / rate_hz
+    tone = np.sin(2 * np.pi * 300 * t) * 0.3
+    audio = np.concatenate([np.zeros(rate_hz * 5), tone, np.zeros(rate_hz * 3)]).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, rate_hz, format="WAV", subtype="PCM_16")
+    native, converted = measure_bytes(buffer.getvalue()), measure(decode_bytes(buffer.getvalue()))
+    assert native.duration_s == pytest.approx(10.0, abs=0.01)
+    for loudness in (native, converted):
+        assert loudness.active_s == pytest.approx(2.0, abs=0.1) and not loudness.silent
+        assert loudness.first_active_s == pytest.approx(5.0, abs=0.06) and loudness.last_active_s == pytest.approx(7.0, abs=0.06)

@@ -209,21 +209,21 @@ def audio_info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(info.samplerate, info.channels, _sf_duration(info), f"{info.format}/{info.subtype}")
 
 
-BlockSink = Callable[[np.ndarray], None]
-"""Receives the decoded audio block by block (16 kHz mono int16)."""
+BlockSink = Callable[[np.ndarray, int], None]
+"""Receives the decoded audio block by block: mono int16 samples and their rate (16 kHz unless native)."""
 
 
 def decode_file(path: str | os.PathLike[str], max_s: float | None = None) -> np.ndarray:
     """Decode an audio file to 16 kHz mono int16; AudioError if unreadable, longer than `max_s`, or empty."""
     parts: list[np.ndarray] = []
-    _stream_file(Path(path), max_s, parts.append)
+    _stream_file(Path(path), max_s, lambda block, _rate: parts.append(block))
     return _joined(parts)
 
 
 def decode_bytes(data: bytes, max_s: float | None = None) -> np.ndarray:
     """Decode an uploaded/received audio file held in memory; same rules as `decode_file`."""
     parts: list[np.ndarray] = []
-    _stream_bytes(data, max_s, parts.append)
+    _stream_bytes(data, max_s, lambda block, _rate: parts.append(block))
     return _joined(parts)
 
 
@@ -231,36 +231,36 @@ def measure_bytes(data: bytes, max_s: float | None = None) -> Loudness:
     """Length and loudness of an audio file held in memory, decoded block by block without keeping the
     samples (an upload's check costs no memory however long it is); same errors as `decode_bytes`."""
     meter = LevelMeter()
-    _stream_bytes(data, max_s, meter.feed)
+    _stream_bytes(data, max_s, meter.feed, native_rate=True)  # loudness needs no resampling
     loudness = meter.result()
     if loudness.duration_s == 0:
         raise EmptyAudioError("no audio samples")
     return loudness
 
 
-def _stream_file(path: Path, max_s: float | None, sink: BlockSink) -> None:
+def _stream_file(path: Path, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     _check_nonempty_file(path)
     try:
         with sf.SoundFile(str(path)) as snd:
-            return _decode_soundfile(snd, max_s, sink)
+            return _decode_soundfile(snd, max_s, sink, native_rate)
     except (sf.LibsndfileError, RuntimeError) as exc:
         logger.debug("soundfile cannot read %s (%s); trying ffmpeg", path, exc)
-    _decode_ffmpeg(path, max_s, sink)
+    _decode_ffmpeg(path, max_s, sink, native_rate)
 
 
-def _stream_bytes(data: bytes, max_s: float | None, sink: BlockSink) -> None:
+def _stream_bytes(data: bytes, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     if not data:
         raise EmptyAudioError("no bytes")
     try:
         with sf.SoundFile(io.BytesIO(data)) as snd:
-            return _decode_soundfile(snd, max_s, sink)
+            return _decode_soundfile(snd, max_s, sink, native_rate)
     except (sf.LibsndfileError, RuntimeError) as exc:
         logger.debug("soundfile cannot read %d bytes (%s); trying ffmpeg", len(data), exc)
     # ffmpeg needs a seekable input for some containers (MP4 keeps its index at the end).
     with tempfile.NamedTemporaryFile(prefix="suara-audio-", suffix=".bin") as tmp:
         tmp.write(data)
         tmp.flush()
-        _decode_ffmpeg(Path(tmp.name), max_s, sink)
+        _decode_ffmpeg(Path(tmp.name), max_s, sink, native_rate)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -296,22 +296,22 @@ def _finish(converter: StreamConverter, max_s: float | None, what: str, sink: Bl
     if converter.samples_in == 0:
         raise EmptyAudioError(f"{what}: no audio samples")
     _check_length(converter.samples_in / converter.rate_hz, max_s, what)
-    sink(converter.flush())
+    sink(converter.flush(), converter.out_rate_hz)
 
 
-def _decode_soundfile(snd: sf.SoundFile, max_s: float | None, sink: BlockSink) -> None:
+def _decode_soundfile(snd: sf.SoundFile, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     what = f"{snd.format}/{snd.subtype}"
     if not 1 <= snd.channels <= _MAX_CHANNELS or snd.samplerate <= 0:
         raise AudioError(f"{what}: implausible header ({snd.samplerate} Hz, {snd.channels} channels)")
     _check_length(_sf_duration(snd), max_s, what)
-    converter = StreamConverter(snd.samplerate, snd.channels, "float32")
+    converter = StreamConverter(snd.samplerate, snd.channels, "float32", snd.samplerate if native_rate else TARGET_RATE_HZ)
     limit = None if max_s is None else int(max_s * snd.samplerate) + 1
     block = max(1, int(_BLOCK_S * snd.samplerate))
     while True:
         frames = snd.read(block, dtype="float32", always_2d=True)
         if len(frames) == 0:
             break
-        sink(converter.convert(frames))
+        sink(converter.convert(frames), converter.out_rate_hz)
         if limit is not None and converter.samples_in > limit:
             break  # the header lied or had no length: stop decoding, _finish raises
     _finish(converter, max_s, what, sink)
@@ -358,7 +358,7 @@ def _ffprobe(path: Path) -> AudioInfo:
     return AudioInfo(rate, channels, duration, f"{fmt.get('format_name', '?')}/{stream.get('codec_name', '?')}")
 
 
-def _decode_ffmpeg(path: Path, max_s: float | None, sink: BlockSink) -> None:
+def _decode_ffmpeg(path: Path, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     info = _ffprobe(path)
     _check_length(info.duration_s, max_s, info.format)
     ffmpeg, _ = _ffmpeg_tools()
@@ -368,12 +368,12 @@ def _decode_ffmpeg(path: Path, max_s: float | None, sink: BlockSink) -> None:
     if max_s is not None:
         cmd += ["-t", f"{max_s + 1.0:.3f}"]
     cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    converter = StreamConverter(info.rate_hz, info.channels, "float32")
+    converter = StreamConverter(info.rate_hz, info.channels, "float32", info.rate_hz if native_rate else TARGET_RATE_HZ)
     with tempfile.TemporaryFile() as errors, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors) as proc:
         stdout: BinaryIO = proc.stdout  # type: ignore[assignment]
         block_bytes = int(_BLOCK_S * info.rate_hz) * info.channels * 4
         while chunk := stdout.read(block_bytes):
-            sink(converter.convert(chunk))
+            sink(converter.convert(chunk), converter.out_rate_hz)
         try:
             returncode = proc.wait(timeout=_FFMPEG_TIMEOUT_S)
         except subprocess.TimeoutExpired:

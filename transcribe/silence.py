@@ -1,6 +1,6 @@
 """Cheap loudness measurement: is there anything to recognise, and where does the sound begin and end?
 
-A recording is cut into 50 ms frames of 16 kHz mono int16; a frame is *active* when its RMS level is
+A recording is cut into 50 ms frames of mono int16 (at any rate); a frame is *active* when its RMS level is
 above -45 dBFS (a telephone line's hiss is far below, the quietest speech above). A recording with
 less than a second of active frames is silent: it is marked, not given to a recognizer (Whisper's
 voice detection alone spent 90 s on two hours of silence). Leading and trailing silence is cut before
@@ -23,13 +23,12 @@ MIN_ACTIVE_S = 1.0
 """Less sound than this in the whole recording: silent."""
 MARGIN_S = 0.5
 """Kept before the first and after the last active frame when trimming."""
-_FRAME = int(FRAME_S * TARGET_RATE_HZ)
 _THRESHOLD_SQUARED = (32768.0 * 10 ** (THRESHOLD_DBFS / 20)) ** 2
 
 
 @dataclass(frozen=True)
 class Loudness:
-    """What the meter found in a recording (16 kHz mono)."""
+    """What the meter found in a recording."""
 
     duration_s: float
     active_s: float
@@ -45,22 +44,28 @@ class Loudness:
 
 
 class LevelMeter:
-    """Measures loudness of 16 kHz mono int16 blocks as they come; holds at most one frame of samples."""
+    """Measures loudness of mono int16 blocks as they come (one rate throughout); holds at most one frame of samples."""
 
     def __init__(self) -> None:
+        self._rate_hz = TARGET_RATE_HZ
+        self._frame = int(FRAME_S * TARGET_RATE_HZ)
         self._pending = np.zeros(0, dtype=np.int16)
         self._frames = 0
         self._active = 0
         self._first: int | None = None
         self._last: int | None = None
 
-    def feed(self, samples: np.ndarray) -> None:
+    def feed(self, samples: np.ndarray, rate_hz: int = TARGET_RATE_HZ) -> None:
+        if rate_hz != self._rate_hz:
+            if self._frames or len(self._pending):
+                raise ValueError("one recording, one rate")
+            self._rate_hz, self._frame = rate_hz, max(int(FRAME_S * rate_hz), 1)
         data = np.concatenate([self._pending, samples]) if len(self._pending) else samples
-        whole = len(data) - len(data) % _FRAME
+        whole = len(data) - len(data) % self._frame
         self._pending = data[whole:].copy()
         if whole == 0:
             return
-        frames = data[:whole].astype(np.float32).reshape(-1, _FRAME)
+        frames = data[:whole].astype(np.float32).reshape(-1, self._frame)
         active = np.flatnonzero(np.mean(frames * frames, axis=1) > _THRESHOLD_SQUARED)
         if len(active):
             if self._first is None:
@@ -71,7 +76,7 @@ class LevelMeter:
 
     def result(self) -> Loudness:
         """The measurement of everything fed so far (a last partial frame counts for its length only)."""
-        duration = (self._frames * _FRAME + len(self._pending)) / TARGET_RATE_HZ
+        duration = (self._frames * self._frame + len(self._pending)) / self._rate_hz
         return Loudness(
             duration_s=duration,
             active_s=self._active * FRAME_S,

@@ -62,6 +62,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "suara-limit")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2} if settings.redis_url else {})
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: count in this process, not fail
     # The limiter is one object (its decorators sit on the views) bound to the newest app; it would
     # otherwise keep an earlier app's RATELIMIT_ENABLED=False.
     limiter.enabled = True
