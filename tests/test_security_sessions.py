@@ -126,6 +126,7 @@ def test_an_admin_reset_forces_a_change_at_next_login(app, client, users) -> Non
     answer = login(viewer, "viewer", temporary)
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/akun/kata-sandi")
     assert viewer.get("/dasbor/").headers["Location"].endswith("/akun/kata-sandi")  # nothing else opens
+    assert "diatur ulang oleh admin" in viewer.get("/akun/kata-sandi").text
     token = csrf_from(viewer.get("/akun/kata-sandi").text)
     viewer.post("/akun/kata-sandi", data={"csrf_token": token, "current": temporary, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert viewer.get("/dasbor/").status_code == 200

@@ -173,7 +173,6 @@ def login_submit():
     g.pop("csrf_token", None)
     login_user(LoginUser(user), remember=form.remember.data)
     if user.must_change_password:
-        flash("Kata sandi Anda diatur ulang oleh admin. Buat kata sandi baru sebelum melanjutkan.", "info")
         return redirect(url_for("auth.password"))
     return redirect(_safe_next(request.args.get("next")) or url_for("calls.index"))
 
