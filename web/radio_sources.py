@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from models.config import Settings
