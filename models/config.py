@@ -50,6 +50,16 @@ class Settings:
     inprocess_workers: int = 2
     """Worker threads of the in-process job consumer started by `suara serve` without Redis."""
     secure_cookies: bool = False
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the server whose X-Forwarded-For/-Proto are believed (nginx: 1)."""
+    remember_days: int = 14
+    """Life of the "Ingat saya" cookie."""
+    upload_rate: str = "30 per hour"
+    """Uploads per user (a Flask-Limiter rate, e.g. "30 per hour; 100 per day")."""
+    radio_allowed_hosts: tuple[str, ...] = ()
+    """Stream hosts the radio form may use although they resolve to a loopback/private address."""
+    radio_files_dir: Path | None = None
+    """The only folder the radio form may read recordings from; unset: no local files."""
     sla_verify_days: int = 3
     sla_followup_days: int = 5
     sla_autoclose_days: int = 10
@@ -112,6 +122,11 @@ class Settings:
             job_retry_delay_s=int(env.get("SUARA_JOB_RETRY_DELAY_S", 30)),
             inprocess_workers=int(env.get("SUARA_WORKERS", 2)),
             secure_cookies=_flag(env.get("SUARA_SECURE_COOKIES"), False),
+            trusted_proxies=int(env.get("SUARA_TRUSTED_PROXIES") or 0),
+            remember_days=int(env.get("SUARA_REMEMBER_DAYS") or 14),
+            upload_rate=env.get("SUARA_UPLOAD_RATE") or "30 per hour",
+            radio_allowed_hosts=tuple(h.strip().lower() for h in (env.get("SUARA_RADIO_ALLOWED_HOSTS") or "").split(",") if h.strip()),
+            radio_files_dir=Path(env["SUARA_RADIO_FILES_DIR"]).resolve() if env.get("SUARA_RADIO_FILES_DIR") else None,
             sla_verify_days=int(env.get("SUARA_SLA_VERIFY_DAYS", 3)),
             sla_followup_days=int(env.get("SUARA_SLA_FOLLOWUP_DAYS", 5)),
             sla_autoclose_days=int(env.get("SUARA_SLA_AUTOCLOSE_DAYS", 10)),

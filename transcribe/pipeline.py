@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from models.config import Settings
 from models.entities import Call, CallStatus, Complaint, StatusChange, Transcript
 from transcribe.errors import AudioError
+from transcribe.silence import Loudness
 
 log = logging.getLogger(__name__)
 
@@ -26,29 +27,51 @@ def call_audio_path(settings: Settings, call: Call) -> Path:
     return settings.audio_dir / call.audio_path
 
 
-def transcribe_call(session: Session, settings: Settings, call: Call, engine_name: str | None = None) -> Transcript:
-    """Recognise the call's stored audio and keep the transcript; a call already transcribed is left as it is."""
+SILENT_NOTE = "Rekaman hanya berisi keheningan; tidak ditranskripsi."
+
+
+def mark_silent(call: Call, loudness: Loudness) -> None:
+    """Keep a silent call as it is, marked, with no transcript and no draft."""
+    call.status = CallStatus.SILENT.value
+    call.error = SILENT_NOTE
+    call.duration_s = call.duration_s or loudness.duration_s
+    log.info("call %s is silent (%.1f s of sound in %.0f s): not transcribed", call.id, loudness.active_s, loudness.duration_s)
+
+
+def transcribe_call(session: Session, settings: Settings, call: Call, engine_name: str | None = None) -> Transcript | None:
+    """Recognise the call's stored audio and keep the transcript; a call already transcribed is left as it is.
+
+    Silent audio is marked instead (None); leading and trailing silence is not given to the recognizer.
+    """
     if call.transcript is not None and engine_name is None:
         return call.transcript
+    if call.status == CallStatus.SILENT.value and engine_name is None:
+        return None
     from transcribe.audio import decode_file
     from transcribe.engines import load_engine
+    from transcribe.silence import measure, trim
 
     samples = decode_file(call_audio_path(settings, call), max_s=settings.max_audio_s)
+    loudness = measure(samples)
+    if loudness.silent:
+        mark_silent(call, loudness)
+        return None
+    sound, offset_s = trim(samples, loudness)
     engine = load_engine(settings, engine_name)
-    result = engine.transcribe(samples)
+    result = engine.transcribe(sound)
     transcript = Transcript(
         call=call,
         engine=result.engine,
         model=result.model,
         language=result.language,
         text=result.text,
-        words=[w.to_dict() for w in result.words],
+        words=[dict(w.to_dict(), start=round(w.start + offset_s, 3), end=round(w.end + offset_s, 3)) for w in result.words],
         alternatives=result.alternatives,
-        duration_s=result.duration_s,
+        duration_s=loudness.duration_s,
         processing_s=result.processing_s,
     )
     session.add(transcript)
-    call.duration_s = call.duration_s or result.duration_s
+    call.duration_s = call.duration_s or loudness.duration_s
     call.status = CallStatus.TRANSCRIBED.value
     call.error = None
     log.info("call %s transcribed by %s in %.1fs", call.id, result.engine, result.processing_s)

@@ -105,13 +105,17 @@ def receive_call(session: Session, settings: Settings, audio: IncomingAudio) -> 
 def accept_upload(session: Session, settings: Settings, audio: IncomingAudio) -> tuple[Call, bool]:
     """Check that an uploaded or imported file is audio of an acceptable length, then receive it.
 
-    Raises AudioError (with an Indonesian message) for garbage, empty or over-long input.
+    Raises AudioError (with an Indonesian message) for garbage, empty or over-long input. The file is
+    measured block by block (no samples kept); a silent recording is stored but marked, not transcribed.
     """
-    from transcribe.audio import decode_bytes
+    from transcribe.audio import measure_bytes
+    from transcribe.pipeline import mark_silent
 
-    samples = decode_bytes(audio.data, max_s=settings.max_audio_s)
-    duration_s = len(samples) / 16_000
-    return receive_call(session, settings, _with_duration(audio, duration_s))
+    loudness = measure_bytes(audio.data, max_s=settings.max_audio_s)
+    call, created = receive_call(session, settings, _with_duration(audio, loudness.duration_s))
+    if created and loudness.silent:
+        mark_silent(call, loudness)
+    return call, created
 
 
 def _with_duration(audio: IncomingAudio, duration_s: float) -> IncomingAudio:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import Settings
+from models.datadir import secure_data_dir
 from models.db import make_engine, session_factory
 from transcribe.jobs import JobQueue
 from voice.jobs import register_voice_jobs
@@ -48,12 +50,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_days),
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="id",
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
     )
     app.config.update(test_config)
 
+    secure_data_dir(settings)
     engine = make_engine(settings.database_url)
     jobs = JobQueue(settings, engine=engine, immediate=bool(app.config.get("JOBS_IMMEDIATE")))
     register_voice_jobs(jobs)
@@ -67,8 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from voice import twilio_routes
-    from web import api, auth, calls, console, dashboard, errors, filters, handover, live, open311, public, radio
+    from web import api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, public, radio, security
 
+    limits.init_app(app, settings)
+    security.init_app(app, settings)
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, calls, console, live, radio, dashboard, handover, public, api, open311):

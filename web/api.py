@@ -22,6 +22,7 @@ from web import csrf
 from web.auth import LoginUser
 from web.access import audience, load_complaint, reporter_of, scoped_complaints
 from web.console import ListFilters, search_page
+from web.params import int_arg
 from web.state import db
 
 bp = Blueprint("api", __name__)
@@ -104,7 +105,7 @@ def _iso(value: Any) -> str | None:
 @bp.get("/api/v1/complaints")
 def complaints():
     """Newest first; filters as in the console (q, status, agency, topic, kecamatan, channel, overdue); `after` pages."""
-    size = min(max(request.args.get("limit", 50, type=int), 1), MAX_PAGE)
+    size = int_arg("limit", 50, minimum=1, maximum=MAX_PAGE)
     rows, next_after = search_page(ListFilters.from_args(request.args), utcnow(), size)
     return jsonify({"complaints": [complaint_json(c) for c in rows], "next_after": next_after})
 

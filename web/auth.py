@@ -1,34 +1,44 @@
-"""Log in and out; users with hashed passwords, roles, and a login rate limit."""
+"""Log in and out, change the password; users with hashed passwords, roles and login limits (web/limits.py).
+
+A session and a remember cookie name the user as "<id>:<session version>"; a cookie whose version is
+no longer the user's (after a logout, a password or role change, a deactivation) loads nobody.
+"""
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from functools import wraps
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter import RequestLimit
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from models.entities import Agency, Role, User
 from models.errors import SuaraError
 from web import login_manager
+from web.accounts import change_own_password, check_password_strength, end_sessions, verify_login
+from web.limits import (
+    LOGIN_ATTEMPTS_PER_ADDRESS,
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_FAILURES_PER_USER,
+    client_address,
+    limiter,
+    per_user,
+    wait_text,
+)
 from web.state import db
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., object])
 
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW_S = 300.0
 
 
 class LoginUser(UserMixin):
@@ -40,15 +50,26 @@ class LoginUser(UserMixin):
         self.name = user.name or user.username
         self.role = user.role
         self.agency_id = user.agency_id
+        self.session_version = user.session_version
+        self.must_change_password = user.must_change_password
+
+    def get_id(self) -> str:
+        """What the session and the remember cookie carry: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in {r.value for r in roles}
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> LoginUser | None:
+def _load_user(cookie_id: str) -> LoginUser | None:
+    user_id, _, version = cookie_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # a cookie from before session versions
     user = db().get(User, int(user_id))
-    return LoginUser(user) if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return LoginUser(user)
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
@@ -78,8 +99,7 @@ def create_user(
     """Add a user with a hashed password; a liaison must name an agency."""
     if session.scalars(select(User).where(User.username == username)).first():
         raise UserExists(username)
-    if len(password) < 8:
-        raise SuaraError("password too short", "Kata sandi minimal 8 karakter.")
+    check_password_strength(password, username)
     agency = None
     if agency_key:
         agency = session.scalars(select(Agency).where(Agency.key == agency_key)).first()
@@ -102,36 +122,6 @@ def issue_api_token(session: Session, user: User) -> str:
     return token
 
 
-class LoginLimiter:
-    """At most LOGIN_ATTEMPTS failed logins per client address and user name in a sliding window."""
-
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window_s: float = LOGIN_WINDOW_S) -> None:
-        self.attempts, self.window_s = attempts, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] < now - self.window_s:
-            failures.popleft()
-        return failures
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.attempts
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-limiter = LoginLimiter()
-
-
 class LoginForm(FlaskForm):
     username = StringField("Nama pengguna", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Kata sandi", validators=[DataRequired()])
@@ -152,28 +142,96 @@ def login():
     return render_template("login.html", form=LoginForm())
 
 
+def _login_limited(limit: RequestLimit) -> Response:
+    form = LoginForm()
+    flash(f"Terlalu banyak percobaan masuk dari alamat ini. Coba lagi dalam {wait_text(limit)}.", "error")
+    return Response(render_template("login.html", form=form), 429)
+
+
+def _login_failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _address_and_username() -> str:
+    return f"{client_address()}|{(request.form.get('username') or '').strip().lower()[:80]}"
+
+
 @bp.post("/login")
+@limiter.limit(LOGIN_ATTEMPTS_PER_ADDRESS, on_breach=_login_limited)
+@limiter.limit(LOGIN_FAILURES_PER_ADDRESS, deduct_when=_login_failed, on_breach=_login_limited)
+@limiter.limit(LOGIN_FAILURES_PER_USER, key_func=_address_and_username, deduct_when=_login_failed, on_breach=_login_limited)
 def login_submit():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("login.html", form=form), 400
-    key = f"{request.remote_addr}|{form.username.data.lower()}"
-    if limiter.blocked(key):
-        flash("Terlalu banyak percobaan masuk. Coba lagi dalam beberapa menit.", "error")
-        return render_template("login.html", form=form), 429
-    user = db().scalars(select(User).where(User.username == form.username.data)).first()
-    if user is None or not user.active or not check_password_hash(user.password_hash, form.password.data):
-        limiter.failed(key)
+    user = verify_login(db(), form.username.data, form.password.data)
+    if user is None:
         flash("Nama pengguna atau kata sandi salah.", "error")
         return render_template("login.html", form=form), 401
-    limiter.reset(key)
+    # A new session (and with it a new CSRF token): nothing from before the login carries over.
+    session.clear()
+    g.pop("csrf_token", None)
     login_user(LoginUser(user), remember=form.remember.data)
+    if user.must_change_password:
+        return redirect(url_for("auth.password"))
     return redirect(_safe_next(request.args.get("next")) or url_for("calls.index"))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    user = db().get(User, current_user.id)
+    if user is not None:
+        end_sessions(user)  # a copy of this session or of the remember cookie stops working too
+        db().commit()
     logout_user()
+    session.clear()
     flash("Anda telah keluar.", "info")
     return redirect(url_for("auth.login"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Kata sandi saat ini", validators=[DataRequired()])
+    new = PasswordField("Kata sandi baru", validators=[DataRequired(), Length(max=200)])
+    repeat = PasswordField("Ulangi kata sandi baru", validators=[DataRequired(), EqualTo("new", "Kedua kata sandi baru tidak sama.")])
+
+
+@bp.get("/akun/kata-sandi")
+@login_required
+def password():
+    return render_template("password.html", form=PasswordForm())
+
+
+@bp.post("/akun/kata-sandi")
+@login_required
+@limiter.limit(LOGIN_FAILURES_PER_USER, key_func=per_user("password"), deduct_when=lambda r: r.status_code == 400)
+def password_submit():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("password.html", form=form), 400
+    user = db().get(User, current_user.id)
+    try:
+        change_own_password(user, form.current.data, form.new.data)
+    except SuaraError as exc:
+        db().rollback()
+        flash(exc.message_id, "error")
+        return render_template("password.html", form=form), 400
+    db().commit()
+    # Every other session has ended; this one continues under the new version.
+    session.clear()
+    login_user(LoginUser(user))
+    flash("Kata sandi diganti. Sesi di perangkat lain sudah diakhiri.", "info")
+    return redirect(url_for("calls.index"))
+
+
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.password", "auth.password_submit", "auth.logout", "static"}
+
+
+@bp.before_app_request
+def _force_password_change():  # noqa: ANN202
+    """After an admin's reset, the only page open to the user is the password change."""
+    if request.endpoint in OPEN_WHILE_PASSWORD_MUST_CHANGE or request.blueprint in ("api", "open311", "public", "twilio"):
+        return None
+    if current_user.is_authenticated and getattr(current_user, "must_change_password", False):
+        return redirect(url_for("auth.password"))
+    return None

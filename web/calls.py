@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -16,6 +16,8 @@ from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
 from web.access import audience
 from web.auth import role_required
+from web.limits import limiter, per_user
+from web.params import int_arg
 from web.state import db, get_or_404, state
 
 bp = Blueprint("calls", __name__)
@@ -35,7 +37,7 @@ def index():
         return redirect(url_for("console.liaison"))
     if not current_user.has_role(Role.ADMIN, Role.OPERATOR):
         return redirect(url_for("console.complaints"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1, minimum=1, maximum=1_000_000)
     calls = db().scalars(
         select(Call)
         .options(selectinload(Call.transcripts), selectinload(Call.complaints))
@@ -63,6 +65,7 @@ def audio(call_id: int):
 
 @bp.post("/calls/upload")
 @role_required(Role.OPERATOR)
+@limiter.limit(lambda: state().settings.upload_rate, key_func=per_user("upload"))
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():

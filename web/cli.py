@@ -35,6 +35,9 @@ def _fail(exc: SuaraError) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="More log output.")
 def main(verbose: bool) -> None:
     """Suara Warga: offline voice channel for SP4N-LAPOR! complaints."""
+    from models.datadir import use_private_umask
+
+    use_private_umask()  # complaints, recordings and password hashes: readable by this user only
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -166,7 +169,7 @@ def init() -> None:
     click.echo("Basis data, data rujukan dan model siap.")
     if password_file.exists():
         click.echo(f"Masuk sebagai 'admin' dengan kata sandi di {password_file}: {password_file.read_text().strip()}")
-        click.echo("Ganti kata sandi ini dan hapus berkasnya setelah membuat pengguna lain.")
+        click.echo("Ganti kata sandi ini (menu nama Anda > Ganti kata sandi, atau `suara user passwd admin`) lalu hapus berkasnya.")
 
 
 @main.command()
@@ -231,6 +234,27 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
             _fail(exc)
         session.commit()
     click.echo(f"Pengguna {username} ({role}) ditambahkan.")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", envvar="SUARA_NEW_PASSWORD", prompt="Kata sandi baru", hide_input=True, confirmation_prompt=True)
+@click.option("--must-change", is_flag=True, help="The user must choose a new password at the next login.")
+def user_passwd(username: str, password: str, must_change: bool) -> None:
+    """Set a user's password; every session of the user ends."""
+    from models.entities import User
+    from web.accounts import set_password
+
+    with _sessions(_settings())() as session:
+        found = session.scalars(select(User).where(User.username == username)).first()
+        if found is None:
+            raise click.ClickException(f"Pengguna {username} tidak ada.")
+        try:
+            set_password(found, password, must_change=must_change)
+        except SuaraError as exc:
+            _fail(exc)
+        session.commit()
+    click.echo(f"Kata sandi {username} diganti; semua sesinya diakhiri.")
 
 
 @user.command("token")

@@ -40,7 +40,9 @@ from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
 from models.visibility import Audience
 from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
+from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
+from web.params import EARLIEST, LATEST, int_arg, parse_int
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -641,7 +643,7 @@ def act(complaint_id: int, action: str):
 # -- complaint list ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ListFilters:
-    """The list's query string, parsed once; unknown values are ignored rather than failing."""
+    """The list's query string, parsed once; unknown statuses and channels are ignored, numbers out of range refused."""
 
     q: str = ""
     status: str = ""
@@ -656,8 +658,8 @@ class ListFilters:
     @classmethod
     def from_args(cls, args: Any) -> "ListFilters":
         def as_int(name: str) -> int | None:
-            value = args.get(name, type=int)
-            return value if value and value > 0 else None
+            raw = args.get(name, "")
+            return (parse_int(name, raw) or None) if raw.strip() else None
 
         status = args.get("status", "")
         channel = args.get("channel", "")
@@ -693,7 +695,7 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
     elif kind == "phone":
         query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
     elif kind == "id":
-        query = query.where(Complaint.id == int(f.q[1:]))
+        query = query.where(Complaint.id == parse_int("q", f.q[1:]))
     elif kind == "text":  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
         matches = complaint_text_matches(f.q, db().get_bind().dialect.name)
         if who.may_search_identity:
@@ -790,9 +792,7 @@ def liaison():
 @bp.get("/konsol/admin/pengguna")
 @role_required()
 def users():
-    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
-    return render_template("console/users.html", users=rows, agencies=db().scalars(select(Agency).order_by(Agency.name)).all(),
-                           new_token=None)
+    return _users_page()
 
 
 @bp.post("/konsol/admin/pengguna")
@@ -824,13 +824,50 @@ def user_toggle(user_id: int):
     if user.id == current_user.id:
         flash("Anda tidak dapat menonaktifkan akun sendiri.", "error")
         return redirect(url_for("console.users"))
-    user.active = not user.active
-    if not user.active:
-        user.api_token_hash = None
+    set_active(user, not user.active)
     record_audit("user.activate" if user.active else "user.deactivate", user)
     db().commit()
     flash(f"Pengguna {user.username} {'diaktifkan' if user.active else 'dinonaktifkan'}.", "info")
     return redirect(url_for("console.users"))
+
+
+@bp.post("/konsol/admin/pengguna/<int:user_id>/sandi")
+@role_required()
+def user_reset_password(user_id: int):
+    """A temporary password, shown once; the user must change it at the next login."""
+    user = db().get(User, user_id) or abort(404)
+    temporary = reset_password(user)
+    record_audit("user.password_reset", user)
+    db().commit()
+    return _users_page(new_password=(user.username, temporary))
+
+
+@bp.post("/konsol/admin/pengguna/<int:user_id>/peran")
+@role_required()
+def user_role(user_id: int):
+    user = db().get(User, user_id) or abort(404)
+    role = request.form.get("role", "")
+    if role not in ROLE_LABELS or user.id == current_user.id:
+        flash("Peran tidak valid (peran akun sendiri tidak dapat diubah).", "error")
+        return redirect(url_for("console.users"))
+    try:
+        set_role(db(), user, Role(role), request.form.get("agency_id", type=int))
+    except SuaraError as exc:
+        _fail_message(exc)
+        return redirect(url_for("console.users"))
+    record_audit("user.role", user, role=role, agency=user.agency.key if user.agency else None)
+    db().commit()
+    flash(f"Peran {user.username} kini {ROLE_LABELS[role]}; sesinya diakhiri.", "info")
+    return redirect(url_for("console.users"))
+
+
+def _users_page(**shown_once: Any) -> Response:
+    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
+    shown = {"new_token": None, "new_password": None, **shown_once}
+    response = Response(render_template("console/users.html", users=rows, agencies=db().scalars(select(Agency).order_by(Agency.name)).all(),
+                                        **shown))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/konsol/admin/pengguna/<int:user_id>/token")
@@ -843,11 +880,7 @@ def user_token(user_id: int):
     token = issue_api_token(db(), user)
     record_audit("user.api_token", user)
     db().commit()
-    rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
-    response = Response(render_template("console/users.html", users=rows, new_token=(user.username, token),
-                                        agencies=db().scalars(select(Agency).order_by(Agency.name)).all()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _users_page(new_token=(user.username, token))
 
 
 @bp.get("/konsol/admin/opd")
@@ -883,7 +916,7 @@ def agency_save():
 def holidays():
     from models.calendar import HOLIDAY_KINDS, Holiday
 
-    year = request.args.get("tahun", type=int) or utcnow().year
+    year = int_arg("tahun", utcnow().year, minimum=EARLIEST.year, maximum=LATEST.year)
     rows = db().scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)).order_by(Holiday.day)).all()
     return render_template("console/holidays.html", holidays=rows, year=year, kinds=HOLIDAY_KINDS)
 

@@ -7,15 +7,13 @@ The weekly report's PDF is printed by the headless Chromium already used for the
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -28,7 +26,10 @@ from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
-from web.state import db
+from web.csv_export import csv_response, csv_text
+from web.params import date_arg, int_arg
+from web.reports import cached_report
+from web.state import db, state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
@@ -72,27 +73,20 @@ class Filters:
 def _filters() -> Filters:
     """Period (periode=N days, or dari/sampai) and scope (opd=id; a liaison always their own agency)."""
     today = local_date(utcnow())
-    days: int | None = request.args.get("periode", 30, type=int)
-    start, end = _date_arg("dari"), _date_arg("sampai")
+    days: int | None = int_arg("periode", 30)
+    start, end = date_arg("dari"), date_arg("sampai")
     if start and end and start <= end and (end - start).days <= 3 * 366:
         period, days = an.Period(start, end), None
     else:
         days = days if days in PERIODS else 30
         period = an.Period.last_days(days, today)
-    scope = request.args.get("opd", 0, type=int) or 0
+    scope = int_arg("opd", 0)
     if current_user.has_role(Role.LIAISON):
         scope = current_user.agency_id or -1
     agency = db().get(Agency, scope) if scope > 0 else None
     if scope and agency is None:
         abort(404)
     return Filters(period, days, scope, agency, audience().kind is Kind.VIEWER)
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _query_args(f: Filters) -> dict[str, Any]:
@@ -172,12 +166,7 @@ def _pct(share: float | None) -> float | None:
 
 
 def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return csv_response(csv_text(header, rows), filename)
 
 
 def _agencies() -> list[Agency]:
@@ -233,19 +222,16 @@ def priority():
 # -- weekly report -------------------------------------------------------------------------------
 
 
-def report_week(raw: str | None, today: date | None = None) -> an.Period:
-    """Monday to Sunday: the week containing `raw` (YYYY-MM-DD), else the last completed week."""
+def report_week(day: date | None, today: date | None = None) -> an.Period:
+    """Monday to Sunday: the week containing `day`, else the last completed week."""
     today = today or local_date(utcnow())
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        day = today - timedelta(days=7)
+    day = day or today - timedelta(days=7)
     monday = day - timedelta(days=day.weekday())
     return an.Period(monday, monday + timedelta(days=6))
 
 
 def _report_context() -> dict[str, Any]:
-    period = report_week(request.args.get("minggu"))
+    period = report_week(date_arg("minggu"))
     session, now = db(), utcnow()
     scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
     issues = an.priority_issues(session, period, now, scope or None, limit=200)
@@ -286,9 +272,15 @@ def weekly():
 @login_required
 def weekly_pdf():
     context = _report_context()
-    html = render_template("dashboard/weekly.html", **context, printable=True,
-                           inline_css=_read_static("suara.css"))  # fmt: skip
-    pdf = html_to_pdf(html)
+
+    def render() -> bytes | None:
+        html = render_template("dashboard/weekly.html", **context, printable=True, inline_css=_read_static("suara.css"))
+        return html_to_pdf(html)
+
+    scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
+    # one cached report per audience too: a viewer's leaves confidential complaints out of the breakdowns
+    key = f"mingguan-{context['period'].start}-{scope}-{audience().kind.value}"
+    pdf = cached_report(state().settings.data_dir, key, render)
     if pdf is None:
         abort(503)
     name = f"laporan-mingguan-{context['period'].start}.pdf"

@@ -54,6 +54,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202
+        if exc.response is not None:  # already answered, e.g. a rate-limited form shown again with the wait
+            return exc.response
         status = exc.code or 500
         return _answer(status, (exc.name or "error").lower().replace(" ", "_"), MESSAGES.get(status, exc.description or ""))
 

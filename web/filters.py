@@ -16,6 +16,7 @@ CALL_STATUSES = {
     "drafted": "Draf siap",
     "failed": "Gagal",
     "no_audio": "Tanpa rekaman",
+    "silent": "Hening",
 }
 
 

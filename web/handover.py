@@ -33,6 +33,8 @@ from models.lifecycle import status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
+from web.csv_export import csv_response, csv_text
+from web.params import date_arg
 from web.state import db, get_or_404
 
 bp = Blueprint("handover", __name__)
@@ -82,15 +84,8 @@ class ExportFilter:
     out_of_remit: bool = False
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-
-
 def _filter(out_of_remit: bool = False) -> ExportFilter:
-    return ExportFilter(_date(request.args.get("dari")), _date(request.args.get("sampai")),
+    return ExportFilter(date_arg("dari"), date_arg("sampai"),
                         request.args.get("semua") != "1", out_of_remit)  # fmt: skip
 
 
@@ -164,12 +159,10 @@ def _rows(f: ExportFilter, with_identity: bool) -> list[dict[str, Any]]:
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS + (IDENTITY_FIELDS if rows and IDENTITY_FIELDS[0] in rows[0] else ()))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("ya" if v is True else "tidak" if v is False else v) for k, v in row.items()})
-    return out.getvalue()
+    """The export as CSV for Excel (with a BOM), formula cells neutralised; the identity columns only when asked for."""
+    fields = FIELDS + (IDENTITY_FIELDS if rows and IDENTITY_FIELDS[0] in rows[0] else ())
+    body = [[("ya" if v is True else "tidak" if v is False else v) for v in (row.get(k) for k in fields)] for row in rows]
+    return csv_text(fields, body, bom=True)
 
 
 def _stamp() -> str:
@@ -191,8 +184,7 @@ def _export(f: ExportFilter, fmt: str, name: str) -> Response:
         return Response(body, mimetype="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.json"'})  # fmt: skip
     if fmt == "csv":
-        return Response("\ufeff" + to_csv(rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.csv"'})  # fmt: skip
+        return csv_response(to_csv(rows), f"{name}-{_stamp()}.csv")
     abort(404)
 
 

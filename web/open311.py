@@ -19,7 +19,8 @@ from sqlalchemy.orm import joinedload
 from models.base import utcnow
 from models.entities import Complaint, Place, Topic
 from models.visibility import PUBLIC, public_summary
-from web.public import lookup_blocked, lookup_failed
+from web.limits import TRACK_MISSES_PER_ADDRESS, TRACK_PER_ADDRESS, limiter
+from web.params import datetime_arg
 from web.state import db
 
 bp = Blueprint("open311", __name__)
@@ -38,16 +39,6 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=7))).isoformat(timespec="seconds")
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        abort(400)
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _address(place: Place | None) -> str | None:
@@ -100,8 +91,8 @@ def requests_():
         return request_one(ids[0])
     query = published().options(joinedload(Complaint.topic), joinedload(Complaint.agency),
                                 joinedload(Complaint.place).joinedload(Place.parent))
-    end = _parse_time(request.args.get("end_date")) or utcnow()
-    start = _parse_time(request.args.get("start_date")) or end - DEFAULT_WINDOW
+    end = datetime_arg("end_date") or utcnow()
+    start = datetime_arg("start_date") or end - DEFAULT_WINDOW
     query = query.where(Complaint.received_at >= start, Complaint.received_at <= end)
     codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
     if codes:
@@ -114,17 +105,21 @@ def requests_():
     return jsonify([request_json(c, listed=True) for c in rows])
 
 
+def _limited(_limit: object):  # noqa: ANN202
+    return _error(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+
+
 @bp.get("/open311/v2/requests/<service_request_id>.json")
+@limiter.limit(TRACK_PER_ADDRESS, on_breach=_limited)
+@limiter.limit(TRACK_MISSES_PER_ADDRESS, deduct_when=lambda response: response.status_code == 404, on_breach=_limited)
 def request_one(service_request_id: str):
+    """One published request by its reference; unknown references count against the client like on `/lacak`."""
     from models.refs import normalise_reference
 
-    if lookup_blocked():
-        return _error(429, "Terlalu banyak nomor yang tidak ditemukan. Coba lagi nanti.")
     reference = normalise_reference(service_request_id)
     c = db().scalars(published().where(Complaint.reference == reference)
                      .options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place))).first()
     if reference is None or c is None:
-        lookup_failed()
         abort(404)
     return jsonify([request_json(c)])
 

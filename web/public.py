@@ -4,7 +4,8 @@ What a citizen sees of a complaint is built in one place (`public_view`): status
 kecamatan, agency and the agency's answers through the identity filter (`models.identity`). Never the
 reporter, the title or the description (they come from the caller's own words). A confidential
 complaint shows exactly what an unknown number shows, so the page does not even reveal that it exists.
-Failed look-ups are rate-limited per client address (the reference's random part is only 5 digits).
+Look-ups are limited per client address and per reference, failed look-ups and wrong phone digits
+more tightly (the reference's random part is only 5 digits; web/limits.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from models import analytics as an
@@ -25,13 +25,18 @@ from models.entities import Complaint
 from models.lifecycle import FollowUp, status_label
 from models.visibility import PUBLIC, public_count, public_share
 from models.refs import find_by_reference, format_reference, normalise_reference
-from web.auth import LoginLimiter
+from web.limits import (
+    RATING_FAILURES_PER_REFERENCE,
+    TRACK_MISSES_PER_ADDRESS,
+    TRACK_PER_ADDRESS,
+    TRACK_PER_REFERENCE,
+    limiter,
+)
+from web.params import int_arg
 from web.state import db, state
 
 bp = Blueprint("public", __name__)
 
-LOOKUP_FAILURES = 30
-LOOKUP_WINDOW_S = 600.0
 STAGE_TEXT = {
     "belum_diverifikasi": "Pengaduan sudah diterima dan menunggu verifikasi oleh admin koordinator.",
     "terverifikasi": "Pengaduan sudah diverifikasi dan segera diteruskan ke OPD yang berwenang.",
@@ -45,24 +50,6 @@ STAGE_TEXT = {
 ANONYMOUS_RATING = ("Pengaduan anonim dinilai lewat telepon layanan pengaduan (tekan 3), agar identitas pelapor tetap "
                     "terlindungi.")
 TRANSPARENCY_PERIODS = {30: "30 hari", 90: "90 hari", 365: "1 tahun"}
-
-
-@bp.record_once
-def _attach_limiter(setup: Any) -> None:
-    setup.app.extensions["suara_public_limiter"] = LoginLimiter(LOOKUP_FAILURES, LOOKUP_WINDOW_S)
-
-
-def _limiter() -> LoginLimiter:
-    return current_app.extensions["suara_public_limiter"]
-
-
-def lookup_blocked() -> bool:
-    """Too many failed look-ups of references from this client (here and on Open311)."""
-    return _limiter().blocked(_client())
-
-
-def lookup_failed() -> None:
-    _limiter().failed(_client())
 
 
 @dataclass(frozen=True)
@@ -125,36 +112,53 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _client() -> str:
-    return request.remote_addr or "?"
+def _reference_key() -> str:
+    """The looked-up or rated reference, normalised so that spellings of one number count together."""
+    raw = request.view_args.get("reference") if request.view_args else None
+    raw = raw or request.args.get("nomor", "")
+    return f"ref|{normalise_reference(raw) or raw.strip()[:40]}"
+
+
+def _is_lookup() -> bool:
+    return not request.args.get("nomor", "").strip()
+
+
+def _limited(_limit: object) -> Response:
+    return _private(make_response(render_template("public/track.html", limited=True, nomor=request.args.get("nomor", "")), 429))
+
+
+def _missed(_response: Response) -> bool:
+    """Whether this request looked up an unknown number or gave wrong phone digits (set by the view)."""
+    return bool(g.get("public_miss"))
 
 
 @bp.get("/lacak")
+@limiter.limit(TRACK_PER_ADDRESS, exempt_when=_is_lookup, on_breach=_limited)
+@limiter.limit(TRACK_MISSES_PER_ADDRESS, exempt_when=_is_lookup, deduct_when=_missed, on_breach=_limited)
+@limiter.limit(TRACK_PER_REFERENCE, key_func=_reference_key, exempt_when=_is_lookup, on_breach=_limited)
 def track():
     text = request.args.get("nomor", "").strip()
     view, searched = None, bool(text)
     if searched:
-        if lookup_blocked():
-            return _private(make_response(render_template("public/track.html", limited=True, nomor=text), 429))
         reference = normalise_reference(text)
         complaint = find_by_reference(db(), reference) if reference else None
         view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
-        if view is None:
-            lookup_failed()
+        g.public_miss = view is None
     return _private(make_response(render_template(
         "public/track.html", view=view, searched=searched, nomor=text, limited=False,
         RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, ANONYMOUS_RATING=ANONYMOUS_RATING)))  # fmt: skip
 
 
 @bp.post("/lacak/<reference>/nilai")
+@limiter.limit(TRACK_PER_ADDRESS, on_breach=_limited)
+@limiter.limit(TRACK_PER_REFERENCE, key_func=_reference_key, on_breach=_limited)
+@limiter.limit(RATING_FAILURES_PER_REFERENCE, key_func=_reference_key, deduct_when=_missed, on_breach=_limited)
 def rate(reference: str):
-    if lookup_blocked():
-        return _private(make_response(render_template("public/track.html", limited=True, nomor=reference), 429))
     complaint = find_by_reference(db(), reference)
     view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
     back = redirect(url_for("public.track", nomor=reference))
     if view is None:
-        lookup_failed()
+        g.public_miss = True
         return back
     if view.rate_by_phone_only or not view.can_rate:
         flash(ANONYMOUS_RATING if view.rate_by_phone_only else "Pengaduan ini belum dapat dinilai.", "error")
@@ -162,7 +166,7 @@ def rate(reference: str):
     phones = _phones(complaint)
     digits = re.sub(r"\D", "", request.form.get("telepon_akhir", ""))
     if phones and (len(digits) != 4 or not any(p.endswith(digits) for p in phones)):
-        lookup_failed()
+        g.public_miss = True
         flash("Empat digit terakhir nomor telepon tidak cocok dengan data pelapor.", "error")
         return back
     try:
@@ -186,7 +190,7 @@ def _public_share(share: float | None, base: int) -> float | None:
 
 @bp.get("/transparansi")
 def transparency():
-    days = request.args.get("periode", 90, type=int)
+    days = int_arg("periode", 90)
     days = days if days in TRANSPARENCY_PERIODS else 90
     period = an.Period.last_days(days)
     session = db()

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from models.entities import Role
 from models.errors import SuaraError
 from web.auth import role_required
+from web.params import parse_int
+from web.radio_sources import check_form_source
 from web.state import db, get_or_404, state
 
 if TYPE_CHECKING:
@@ -105,10 +107,10 @@ def start() -> Response | tuple[str, int]:
     from voice.radio.sources import open_source
 
     app_state = state()
-    source_spec = _source_spec(request.form)
     name = (request.form.get("show") or "").strip() or "Siaran"
     engine_name = request.form.get("engine") or None
     try:
+        source_spec = check_form_source(_source_spec(request.form), app_state.settings)
         source = open_source(source_spec, pace=request.form.get("pace", "realtime"))
         engine = load_engine(app_state.settings, engine_name)
     except SuaraError as exc:
@@ -185,7 +187,7 @@ def _stop_show(record: Any) -> bool:
 def events(show_id: int) -> Response:
     """Server-sent events: the show's transcript, segments, suggestions and gaps, replayed from Last-Event-ID."""
     live = _live(show_id)
-    first = int(request.headers.get("Last-Event-ID") or request.args.get("from", 0) or 0)
+    first = parse_int("Last-Event-ID", request.headers.get("Last-Event-ID") or request.args.get("from") or "0")
 
     def generate():  # noqa: ANN202
         seq = first

@@ -1,0 +1,56 @@
+"""The data directory holds every complaint, recording and password hash: only its owner may read it.
+
+Every `suara` command starts with a private umask (077), so whatever it creates (the databases and
+their WAL, the job store, audio, models) is readable by the owner alone. At start the server also
+checks the directory: database files left readable by an older version are made private, anything
+else open to other users is reported in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from models.config import Settings
+
+log = logging.getLogger(__name__)
+
+PRIVATE_UMASK = 0o077
+_SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def use_private_umask() -> int:
+    """Make files and directories this process creates private to its user; returns the old umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def _sqlite_files(settings: Settings) -> list[Path]:
+    paths = []
+    if settings.database_url.startswith("sqlite") and "///" in settings.database_url:
+        db = settings.database_url.split("///", 1)[1]
+        if db and db != ":memory:":
+            paths.append(Path(db))
+    paths.append(settings.jobs_path)
+    return [Path(f"{p}{suffix}") for p in paths for suffix in _SQLITE_SUFFIXES]
+
+
+def _open_to_others(path: Path) -> bool:
+    return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def secure_data_dir(settings: Settings) -> list[Path]:
+    """Make the database files private, and return (and log) what else in the data directory others can open."""
+    for path in _sqlite_files(settings):
+        if path.exists() and _open_to_others(path):
+            path.chmod(0o600)
+            log.warning("%s was readable by other users; it is now private (0600)", path)
+    exposed = []
+    data_dir = settings.data_dir
+    if data_dir.exists():
+        candidates = [data_dir, *data_dir.iterdir()]
+        exposed = [p for p in candidates if not p.is_symlink() and _open_to_others(p)]
+    for path in exposed:
+        log.warning("%s can be read by other users (mode %s): run `chmod -R go-rwx %s`", path, oct(path.stat().st_mode & 0o777), data_dir)
+    return exposed

@@ -1,0 +1,163 @@
+"""Sessions that can be revoked, the remember cookie, password changes, resets and strength (issue 15, finding 1)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from models.entities import User
+from tests.conftest import PASSWORD, csrf_from, login
+
+NEW_PASSWORD = "kopi-tubruk-pagi-77"
+
+
+def _copy_cookies(source, target, *names: str) -> None:  # noqa: ANN001
+    for name in names:
+        cookie = source.get_cookie(name)
+        assert cookie is not None, f"no {name} cookie"
+        target.set_cookie(name, cookie.value)
+
+
+def _logout(client) -> None:  # noqa: ANN001
+    assert client.post("/logout", data={"csrf_token": csrf_from(client.get("/konsol/pengaduan").text)}).status_code == 302
+
+
+def _user(session, name: str) -> User:  # noqa: ANN001
+    session.expire_all()
+    return session.scalars(select(User).where(User.username == name)).one()
+
+
+def test_a_copied_session_cookie_is_refused_after_logout(app, client, users) -> None:  # noqa: ANN001
+    login(client, "operator")
+    thief = app.test_client()
+    _copy_cookies(client, thief, "session")
+    assert thief.get("/konsol/pengaduan").status_code == 200
+    _logout(client)
+    assert thief.get("/konsol/pengaduan").status_code == 302
+
+
+def test_a_copied_remember_cookie_is_refused_after_logout(app, client, users) -> None:  # noqa: ANN001
+    page = client.get("/login")
+    client.post("/login", data={"username": "operator", "password": PASSWORD, "remember": "y", "csrf_token": csrf_from(page.text)})
+    thief = app.test_client()
+    _copy_cookies(client, thief, "remember_token")
+    assert thief.get("/konsol/pengaduan").status_code == 200  # it does log in before the logout
+    _logout(client)
+    thief_again = app.test_client()
+    _copy_cookies(thief, thief_again, "remember_token")
+    assert thief_again.get("/konsol/pengaduan").status_code == 302
+
+
+def test_the_remember_cookie_is_samesite_and_short_lived(client, users) -> None:  # noqa: ANN001
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "operator", "password": PASSWORD, "remember": "y", "csrf_token": csrf_from(page.text)})
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
+    assert "SameSite=Lax" in header and "HttpOnly" in header
+    from email.utils import parsedate_to_datetime
+
+    from models.base import utcnow
+
+    expires = parsedate_to_datetime(header.split("Expires=")[1].split(";")[0]).replace(tzinfo=None)
+    assert 13 <= (expires - utcnow()).days <= 14
+
+
+def test_deactivating_ends_sessions_and_reactivating_does_not_bring_them_back(app, client, session, users) -> None:  # noqa: ANN001
+    victim = app.test_client()
+    login(victim, "viewer")
+    assert victim.get("/konsol/pengaduan").status_code == 200
+    login(client, "admin")
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    for _ in range(2):  # off, then on again
+        client.post(f"/konsol/admin/pengguna/{users['viewer']}/aktif", data={"csrf_token": token})
+    assert _user(session, "viewer").active
+    assert victim.get("/konsol/pengaduan").status_code == 302
+
+
+def test_a_role_change_ends_the_users_sessions(app, client, session, users) -> None:  # noqa: ANN001
+    victim = app.test_client()
+    login(victim, "operator")
+    login(client, "admin")
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    client.post(f"/konsol/admin/pengguna/{users['operator']}/peran", data={"csrf_token": token, "role": "viewer"})
+    assert _user(session, "operator").role == "viewer"
+    assert victim.get("/konsol/pengaduan").status_code == 302
+
+
+def test_login_renews_the_session_and_the_csrf_token(client, users) -> None:  # noqa: ANN001
+    before = csrf_from(client.get("/login").text)
+    session_before = client.get_cookie("session").value
+    login(client, "operator")
+    after = csrf_from(client.get("/konsol/pengaduan").text)
+    assert after != before
+    assert client.get_cookie("session").value != session_before
+    # the token from before the login is no longer accepted
+    answer = client.post("/logout", data={"csrf_token": before})
+    assert answer.status_code == 400
+
+
+def test_a_user_changes_their_own_password_and_other_sessions_end(app, client, users) -> None:  # noqa: ANN001
+    other_device = app.test_client()
+    login(other_device, "operator")
+    login(client, "operator")
+    token = csrf_from(client.get("/akun/kata-sandi").text)
+    wrong = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": "salah-sama-sekali", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert wrong.status_code == 400 and "Kata sandi saat ini salah" in wrong.text
+    weak = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": PASSWORD, "new": "bismillah123", "repeat": "bismillah123"})
+    assert weak.status_code == 400 and "terlalu umum" in weak.text
+    done = client.post("/akun/kata-sandi", data={"csrf_token": token, "current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert client.get("/konsol/pengaduan").status_code == 200  # this session goes on
+    assert other_device.get("/konsol/pengaduan").status_code == 302
+    fresh = app.test_client()
+    assert login(fresh, "operator").status_code == 401
+    assert login(fresh, "operator", NEW_PASSWORD).status_code == 302
+
+
+def test_an_admin_reset_forces_a_change_at_next_login(app, client, users) -> None:  # noqa: ANN001
+    import re
+
+    login(client, "admin")
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    page = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": token})
+    temporary = re.search(r'<code id="new-password">([^<]+)</code>', page.text).group(1)
+    assert page.headers["Cache-Control"] == "no-store"
+    viewer = app.test_client()
+    answer = login(viewer, "viewer", temporary)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/akun/kata-sandi")
+    assert viewer.get("/dasbor/").headers["Location"].endswith("/akun/kata-sandi")  # nothing else opens
+    assert "diatur ulang oleh admin" in viewer.get("/akun/kata-sandi").text
+    token = csrf_from(viewer.get("/akun/kata-sandi").text)
+    viewer.post("/akun/kata-sandi", data={"csrf_token": token, "current": temporary, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert viewer.get("/dasbor/").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["pendek123", "password123", "Bismillah2024!", "qwertyuiop", "aaaaaaaaaaaa", "operator-2026"])
+def test_weak_passwords_are_refused(session, password: str) -> None:  # noqa: ANN001
+    from web.accounts import WeakPassword
+    from web.auth import create_user
+
+    with pytest.raises(WeakPassword):
+        create_user(session, "operator", password)
+
+
+def test_cli_passwd_sets_the_password_and_ends_sessions(app, client, settings, session, users, monkeypatch) -> None:  # noqa: ANN001
+    from web.cli import main
+
+    login(client, "operator")
+    monkeypatch.setenv("SUARA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SUARA_DATABASE_URL", settings.database_url)
+    weak = CliRunner().invoke(main, ["user", "passwd", "operator", "--password", "12345678"])
+    assert weak.exit_code == 2 and "minimal 10 karakter" in weak.output
+    result = CliRunner().invoke(main, ["user", "passwd", "operator", "--password", NEW_PASSWORD, "--must-change"])
+    assert result.exit_code == 0, result.output
+    assert _user(session, "operator").must_change_password
+    assert client.get("/konsol/pengaduan").status_code == 302
+    assert login(app.test_client(), "operator", NEW_PASSWORD).headers["Location"].endswith("/akun/kata-sandi")
+
+
+def test_limited_forms_send_anonymous_visitors_to_login(client, users) -> None:  # noqa: ANN001
+    token = csrf_from(client.get("/login").text)
+    for url in ("/akun/kata-sandi", "/calls/upload"):
+        answer = client.post(url, data={"csrf_token": token})
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], url
