@@ -29,6 +29,8 @@ from tests.console_data import agency, make_complaint, user
 # event only; "post" is requested without a form (it must refuse, never leak, never 500); "static" is skipped.
 ROUTES: dict[tuple[str, str], str] = {
     ("/", "GET"): "page",
+    ("/akun/kata-sandi", "GET"): "page",
+    ("/akun/kata-sandi", "POST"): "post",
     ("/api/v1/complaints", "GET"): "api",
     ("/api/v1/complaints/<int:complaint_id>", "GET"): "api",
     ("/api/v1/complaints/ref/<reference>", "GET"): "api",
@@ -48,6 +50,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/konsol/admin/pengguna", "POST"): "post",
     ("/konsol/admin/pengguna/<int:user_id>/aktif", "POST"): "post",
     ("/konsol/admin/pengguna/<int:user_id>/token", "POST"): "post",
+    ("/konsol/admin/pengguna/<int:user_id>/sandi", "POST"): "post",
+    ("/konsol/admin/pengguna/<int:user_id>/peran", "POST"): "post",
     ("/konsol/draf/<int:complaint_id>", "GET"): "page",
     ("/konsol/draf/<int:complaint_id>", "POST"): "post",
     ("/konsol/draf/<int:complaint_id>/tolak", "POST"): "post",
@@ -72,6 +76,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/radio/", "GET"): "page",
     ("/radio/<int:show_id>", "GET"): "page",
     ("/radio/<int:show_id>/events", "GET"): "stream",
+    ("/radio/<int:show_id>/hentikan", "POST"): "post",
     ("/radio/<int:show_id>/potong-ulang", "GET"): "page",
     ("/radio/<int:show_id>/potong-ulang", "POST"): "post",
     ("/radio/<int:show_id>/tandai", "POST"): "post",

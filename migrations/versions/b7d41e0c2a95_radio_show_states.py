@@ -1,7 +1,7 @@
 """radio show states: starting/live/stopping/finished/failed, the capturing process's heartbeat, stop requests
 
 Revision ID: b7d41e0c2a95
-Revises: 9aed14f26340
+Revises: 1fc4ed5dde3f
 Create Date: 2026-12-01 15:30:00
 
 Shows recorded as "running" by the old code become "live" without a heartbeat: the first process
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b7d41e0c2a95'
-down_revision = '9aed14f26340'
+down_revision = "1fc4ed5dde3f"
 branch_labels = None
 depends_on = None
 
