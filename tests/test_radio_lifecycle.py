@@ -375,3 +375,40 @@ def test_the_show_page_links_a_caller_heard_twice(client, users, session, settin
     login(client, "operator")
     page = client.get(f"/radio/{show.id}")
     assert page.text.count("kemungkinan sama dengan segmen #1") == 1
+
+
+class SlowBrokenEngine:
+    """A recognizer whose model takes a while to load and then turns out to be no model."""
+
+    name = "vosk"
+
+    def __init__(self, load_s: float) -> None:
+        self.load_s = load_s
+
+    def stream(self) -> None:
+        time.sleep(self.load_s)
+        raise FileNotFoundError("model/am/final.mdl")
+
+
+def test_a_show_beats_while_its_model_loads_and_fails_with_the_reason(settings, db_engine, session, monkeypatch) -> None:  # noqa: ANN001
+    """Loading a model may take long: the show is not taken for dead meanwhile; a model that does not load
+    fails the show, saying so, and the page (which does not wait for the load) shows it."""
+    monkeypatch.setattr("voice.radio.show.HEARTBEAT_S", 0.1)
+    live = LiveShow(settings, session_factory(db_engine), StreamSource(_silent_wav(settings.data_dir), pace="realtime"),
+                    "SAPA BUPATI", SlowBrokenEngine(load_s=1.0))
+    live.start(wait=False)
+    show = session.get(RadioShow, live.show_id)
+    first_beat = show.heartbeat_at
+    time.sleep(0.6)
+    session.refresh(show)
+    assert show.status == "starting" and show.heartbeat_at > first_beat
+    assert live.wait(10)
+    session.refresh(show)
+    assert show.status == "failed" and "Model pengenal suara “vosk” tidak dapat dimuat" in show.error
+
+
+def _silent_wav(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "silence.wav"
+    sf.write(path, silence(2.0), 16_000, subtype="PCM_16")
+    return path

@@ -1,7 +1,7 @@
 """Headless radio desk: `suara radio --source DEVICE_OR_URL_OR_FILE --show NAME [--auto-segment]`.
 
 Prints one JSON line per caller segment and, at the end, one summary line `{"show", "status",
-"segments", "duration_s"}` (plus `"error"` when the show failed). Exit status 0 when the source ended or
+"segments", "duration_s"}` (plus `"error"` when the show failed or could not start). Exit status 0 when the source ended or
 the show was stopped, 1 when it failed, 2 when it could not start. SIGINT or SIGTERM stops the show: the
 caller in progress is stored, its transcription stays queued as a job (for `suara serve` or `suara
 worker`), and the command exits within seconds; a second signal exits at once, keeping the archive.
@@ -24,6 +24,7 @@ import click
 from models.config import Settings
 from models.errors import SuaraError
 from models.radio import ShowStatus
+from transcribe.errors import ModelError
 from voice.radio.show import LiveShow, SegmentResult, _with_draft
 from voice.radio.sources import AudioSource, open_source
 
@@ -163,8 +164,11 @@ def run_radio(
     live = LiveShow(settings, jobs.sessions, source, show, recognizer, source_label=label, auto_segment=auto_segment,
                     enqueue=jobs.enqueue_call, on_segment=printer.stored)
     try:
-        live.start()
-        if not auto_segment:
+        try:
+            live.start()
+        except ModelError:  # the show is recorded as failed, with the reason: the summary says it
+            pass
+        if not auto_segment and not live.done.is_set():
             live.new_caller(at_s=0.0)  # without marks, the whole show is one segment
         if on_start is not None:
             on_start(live)
@@ -232,7 +236,8 @@ def radio_command(source: str, show_name: str, auto_segment: bool, engine: str |
     try:
         run = run_radio(settings, source, show_name, auto_segment, engine, pace=pace, on_start=attach,
                         stop=signals.stop, stopped_by=lambda: f"sinyal {signals.name}")
-    except SuaraError as exc:
+    except SuaraError as exc:  # no such file or device, no model: nothing was captured
+        click.echo(json.dumps(ShowSummary(show_name, ShowStatus.FAILED.value, 0, 0.0, exc.message_id).to_dict(), ensure_ascii=False))
         click.echo(f"Galat: {exc.message_id} ({exc.code})", err=True)
         sys.exit(EXIT_NOT_STARTED)
     if run.summary.error:

@@ -166,6 +166,7 @@ class LiveShow:
         """The source has ended: the capture threads finish one after another."""
         self.done = threading.Event()
         self._threads: list[threading.Thread] = []
+        """The threads without which nothing is captured or stored: the heartbeat stops when one dies."""
 
     # -------------------------------------------------------------- life cycle
     def start(self, *, wait: bool = True) -> int:
@@ -187,6 +188,7 @@ class LiveShow:
             self.started_at = show.started_at
         self.archive = ShowArchive(self.settings.data_dir / f"radio/show-{self.show_id}.wav")
         self._emit("status", 0.0, status=self.status, label=STATUS_LABELS[self.status], show=self.name)
+        self._start_thread(self._heartbeat_loop, "heartbeat")  # alive while a slow model loads, too
         if wait:
             self._begin()
         else:
@@ -209,12 +211,16 @@ class LiveShow:
             self.error = f"Model pengenal suara “{self.engine.name}” tidak dapat dimuat: {exc}"
             self._finalise_show()
             raise ModelError(str(exc), self.error) from exc
-        for target, name in ((self._ingest_loop, "ingest"), (self._recognizer_loop, "recognizer"),
-                             (self._finisher_loop, "finisher"), (self._heartbeat_loop, "heartbeat")):
-            thread = threading.Thread(target=target, name=f"radio-{self.show_id}-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._start_thread(self._ingest_loop, "ingest", vital=True)
+        self._start_thread(self._recognizer_loop, "recognizer")  # without it the show goes on, without live text
+        self._start_thread(self._finisher_loop, "finisher", vital=True)
         self.source.start(self._ingest.put)
+
+    def _start_thread(self, target: Callable[[], None], name: str, vital: bool = False) -> None:
+        thread = threading.Thread(target=target, name=f"radio-{self.show_id}-{name}", daemon=True)
+        thread.start()
+        if vital:
+            self._threads.append(thread)
 
     def stop(self, by: str | None = None) -> None:
         """Stop capturing now; the open segment is closed and stored, everything captured stays.
@@ -323,7 +329,7 @@ class LiveShow:
     def _heartbeat_loop(self) -> None:
         """Tell the database the show is captured; stop when another process asked for it."""
         while not self.done.wait(HEARTBEAT_S):
-            if not self._ended.is_set() and not all(t.is_alive() for t in self._threads if t is not threading.current_thread()):
+            if not self._ended.is_set() and not all(t.is_alive() for t in self._threads):
                 log.error("show %s: a capture thread died; the heartbeat stops", self.show_id)
                 return
             try:
