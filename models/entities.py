@@ -37,6 +37,8 @@ class CallStatus(str, enum.Enum):
     FAILED = "failed"
     NO_AUDIO = "no_audio"
     """The provider reported no recording (absent/failed); kept with the reason."""
+    NO_SPEECH = "no_speech"
+    """The recording holds no speech (silence, a tone, noise): no draft is made."""
 
 
 class Role(str, enum.Enum):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.config import Settings
 from models.entities import Agency, Call, Complaint, Place, Topic, Transcript
 from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
+from transcribe.drafting.suggestions import DuplicateSuggestion
 
 DUPLICATE_WINDOW_DAYS = 30
 CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
@@ -39,9 +40,7 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()
     place = _place(session, draft)
-    suggestions = draft.to_dict()
-    del suggestions["text"]  # the transcript itself is on the call
-    suggestions["duplicates"] = [[cid, round(score, 3)] for cid, score in duplicate_candidates(session, draft, call)]
+    suggestions = draft.suggestions(duplicate_candidates(session, draft, call)).to_json()
     return Complaint(
         status="draft",
         classification=draft.classification,
@@ -77,7 +76,7 @@ def _location_detail(draft: Draft) -> str | None:
     return ", ".join(parts) or None
 
 
-def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tuple[int, float]]:
+def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[DuplicateSuggestion]:
     """Open complaints of the last 30 days on the same topic or place that look like the same problem."""
     since = call.received_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
     same = [Topic.key == draft.topic]
@@ -93,6 +92,7 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tup
         .order_by(Complaint.created_at.desc())
         .limit(300)
     ).unique().all()
+    by_id = {c.id: c for c in rows}
     candidates = [
         DuplicateCandidate(
             id=c.id,
@@ -105,4 +105,5 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tup
         for c in rows
         if c.call_id != call.id
     ]
-    return find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+    found = find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+    return [DuplicateSuggestion(cid, score, by_id[cid].reference, by_id[cid].title, by_id[cid].status) for cid, score in found]

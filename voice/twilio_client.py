@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.refs import format_reference
 from models.config import Settings
 from models.entities import Call, CallStatus, Channel
 from models.errors import SuaraError
@@ -121,7 +122,7 @@ def send_reference_sms(settings: Settings, to: str | None, reference: str) -> st
     client = TwilioClient(settings)
     try:
         return client.send_sms(
-            to, f"Pengaduan Anda telah diterima Pemkab Bojonegoro dengan nomor {reference}. "
+            to, f"Pengaduan Anda telah diterima Pemkab Bojonegoro dengan nomor {format_reference(reference)}. "
                 "Cek status dengan menelepon layanan Suara Warga lalu tekan 2."
         )
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -9,9 +11,11 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from models.entities import Call, Channel, Role
+from transcribe.drafting.fields import normalize_phone
+from transcribe.errors import AudioError
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
 from web.auth import role_required
@@ -21,9 +25,17 @@ bp = Blueprint("calls", __name__)
 PAGE_SIZE = 50
 
 
+def indonesian_number(form: FlaskForm, field: StringField) -> None:
+    """A caller number must be an Indonesian phone number (mobile 08…/+628…, or a landline with area code)."""
+    number = normalize_phone(field.data or "")
+    if number is None or not number.startswith("0") or re.search(r"[^\d\s()+.-]", field.data):
+        raise ValidationError("Nomor penelepon harus nomor telepon Indonesia, mis. 081234567890 atau 0353 881234.")
+    field.data = number
+
+
 class UploadForm(FlaskForm):
     audio = FileField("Berkas audio", validators=[FileRequired("Pilih berkas audio.")])
-    caller_number = StringField("Nomor penelepon", validators=[Optional(), Length(max=40)])
+    caller_number = StringField("Nomor penelepon", validators=[Optional(), Length(max=40), indonesian_number])
 
 
 @bp.get("/")
@@ -34,6 +46,11 @@ def index():
         return redirect(url_for("console.liaison"))
     if not current_user.has_role(Role.ADMIN, Role.OPERATOR):
         return redirect(url_for("console.complaints"))
+    return _calls_page()
+
+
+def _calls_page(form: UploadForm | None = None, upload_error: str | None = None) -> str:
+    """The recent calls and the upload form (with a refused upload's message and values)."""
     page = max(request.args.get("page", 1, type=int), 1)
     calls = db().scalars(
         select(Call)
@@ -43,7 +60,8 @@ def index():
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     total = db().scalar(select(func.count(Call.id)))
-    return render_template("calls.html", calls=calls, page=page, total=total, page_size=PAGE_SIZE, form=UploadForm())
+    return render_template("calls.html", calls=calls, page=page, total=total, page_size=PAGE_SIZE,
+                           form=form or UploadForm(), upload_error=upload_error)
 
 
 @bp.get("/calls/<int:call_id>/audio")
@@ -61,10 +79,8 @@ def audio(call_id: int):
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("calls.index"))
+        # the message stays on the upload form, with what was typed
+        return _calls_page(form, " ".join(e for errors in form.errors.values() for e in errors)), 422
     storage = form.audio.data
     incoming = IncomingAudio(
         data=storage.read(),
@@ -72,7 +88,11 @@ def upload():
         caller_number=form.caller_number.data or None,
         filename=storage.filename,
     )
-    call, created = accept_upload(db(), state().settings, incoming)
+    try:
+        call, created = accept_upload(db(), state().settings, incoming)
+    except AudioError as exc:
+        db().rollback()
+        return _calls_page(form, exc.message_id), 422
     db().commit()
     if created:
         state().jobs.enqueue_call(call.id)

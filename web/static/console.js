@@ -56,7 +56,7 @@
       }
     });
 
-    document.querySelectorAll("[data-fill]").forEach(function (chip) {
+    document.querySelectorAll("[data-fill]:not([data-fill=place])").forEach(function (chip) {
       chip.addEventListener("click", function () {
         var select = document.getElementById(chip.dataset.fill);
         if (select) { select.value = chip.dataset.value; select.dispatchEvent(new Event("change")); }
