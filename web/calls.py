@@ -18,7 +18,9 @@ from transcribe.drafting.fields import normalize_phone
 from transcribe.errors import AudioError
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
+from models.errors import SuaraError
 from web.auth import role_required
+from web.errors import wants_json
 from web.state import db, get_or_404, state
 
 bp = Blueprint("calls", __name__)
@@ -31,6 +33,12 @@ def indonesian_number(form: FlaskForm, field: StringField) -> None:
     if number is None or not number.startswith("0") or re.search(r"[^\d\s()+.-]", field.data):
         raise ValidationError("Nomor penelepon harus nomor telepon Indonesia, mis. 081234567890 atau 0353 881234.")
     field.data = number
+
+
+class InvalidUpload(SuaraError):
+    code = "invalid_upload"
+    message_id = "Unggahan tidak valid."
+    http_status = 422
 
 
 class UploadForm(FlaskForm):
@@ -79,8 +87,11 @@ def audio(call_id: int):
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():
-        # the message stays on the upload form, with what was typed
-        return _calls_page(form, " ".join(e for errors in form.errors.values() for e in errors)), 422
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        if wants_json():
+            raise InvalidUpload(message, message)
+        # a person sees the message on the upload form, with what they typed
+        return _calls_page(form, message), 422
     storage = form.audio.data
     incoming = IncomingAudio(
         data=storage.read(),
@@ -91,6 +102,8 @@ def upload():
     try:
         call, created = accept_upload(db(), state().settings, incoming)
     except AudioError as exc:
+        if wants_json():
+            raise
         db().rollback()
         return _calls_page(form, exc.message_id), 422
     db().commit()
