@@ -15,8 +15,6 @@ from tests.conftest import csrf_from, login
 from tests.console_data import make_complaint, make_draft, user
 from tests.desk_data import NGUMPAK, NGUMPAK_AGAIN, PEJOK_TIE, drafted
 from transcribe.audio import write_wav
-from web.filters import due_by
-from web.places import PlaceDirectory
 
 
 def _post(client, url: str, data: dict, page: str):  # noqa: ANN001, ANN202
@@ -64,8 +62,12 @@ def test_a_duplicate_found_by_the_drafter_is_shown_and_merged(client, session, s
 
 
 def test_sekarang_is_not_desa_sekaran(session, settings, users) -> None:  # noqa: ANN001
-    draft = drafted(session, settings, "Selamat pagi, sekarang jalan di Kedungadem rusak parah, mohon diperbaiki.")
-    assert draft.place is not None and "Sekaran" not in draft.place.label and "Kedungadem" in draft.place.label
+    from transcribe.drafting.suggestions import DraftSuggestions
+
+    draft = drafted(session, settings, "nama saya budi, sekarang lampu jalan mati di kedungadem")
+    assert draft.place is not None and draft.place.label == "Desa Kedungadem, Kec. Kedungadem"
+    assert [p.label for p in DraftSuggestions.from_json(draft.suggestions).places] == ["Kedungadem"]
+    assert drafted(session, settings, "sekarang jalan rusak parah").place is None
 
 
 # -- 2: a refused submit keeps every edit --------------------------------------------------------------
@@ -140,6 +142,8 @@ def test_inbox_and_review_show_the_verification_limit_from_receipt(client, sessi
 
 
 def test_a_limit_reads_as_its_last_day_and_minute() -> None:
+    from web.filters import due_by
+
     midnight_after_friday = datetime(2026, 12, 4, 17, 0)  # 5 Dec 00.00 WIB as naive UTC
     assert due_by(midnight_after_friday) == "Jumat, 4 Des 2026 23.59 WIB"
     assert due_by(None) == "–"
