@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from transcribe.drafting.description import describe
 from transcribe.drafting.fields import (
     classify, find_phones, find_reporter_name, find_sensitive, find_urgency, make_title,
 )
@@ -158,9 +159,7 @@ class Drafter:
         title = make_title(norm.text, topic, keywords, place.desa, place.kecamatan, desa_kind)
         name = find_reporter_name(norm.text)
         phones = find_phones(norm.text, caller_number)
-        description = norm.clean
-        if description and not re.search(r"[.!?]$", description):
-            description += "."
+        description = describe(norm.clean, name, gazetteer)
         confidences = {
             "topic": topics[0][1],
             "classification": round(class_conf, 3),
