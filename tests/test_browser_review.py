@@ -71,6 +71,7 @@ def test_a_bad_phone_keeps_every_other_edit(live_server, browser, session, setti
     page.click("button[value=save]")
     page.wait_for_selector("#form-error")
     assert "Nomor telepon pelapor tidak valid" in page.inner_text("#form-error")
+    assert page.get_attribute("input[name=reporter_phone]", "aria-invalid") == "true"
     for selector, value in edits.items():
         assert page.input_value(selector) == value, selector
     assert page.input_value("#place-search") == "Desa Pejok, Kec. Kedungadem"

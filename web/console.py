@@ -408,6 +408,11 @@ class InvalidInput(SuaraError):
     message_id = "Isian tidak valid."
     http_status = 422
 
+    def __init__(self, detail: str = "", message_id: str | None = None, field: str | None = None) -> None:
+        super().__init__(detail, message_id)
+        self.field = field
+        """The form field to mark, when one is at fault."""
+
 
 def _optional_id(model: type, raw: str | None) -> int | None:
     if not raw:
@@ -433,7 +438,7 @@ def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, 
 
     title = (form.get("title") or "").strip()
     if not title:
-        raise InvalidInput("title required", "Judul pengaduan wajib diisi.")
+        raise InvalidInput("title required", "Judul pengaduan wajib diisi.", "title")
     put("title", title[:200])
     put("description", (form.get("description") or "").strip())
     classification = form.get("classification") or "pengaduan"
@@ -451,7 +456,7 @@ def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, 
     put("reporter_name", (form.get("reporter_name") or "").strip()[:200] or None)
     phone = (form.get("reporter_phone") or "").strip()
     if phone and not re.fullmatch(r"\+?[0-9 ()-]{6,20}", phone):
-        raise InvalidInput("bad phone", "Nomor telepon pelapor tidak valid: tulis angka saja, mis. 081234567890.")
+        raise InvalidInput("bad phone", "Nomor telepon pelapor tidak valid: tulis angka saja, mis. 081234567890.", "reporter_phone")
     put("reporter_phone", phone or None)
     for flag in ("anonymous", "confidential", "urgent"):
         put(flag, form.get(flag) in ("1", "on", "true", "y"))
@@ -498,7 +503,8 @@ def review_submit(complaint_id: int):
         db().rollback()
         # the operator's edits stay on the page, with the reason beside them
         complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
-        return render_template("console/review.html", **_review_context(complaint, request.form, exc.message_id)), 422
+        context = _review_context(complaint, request.form, exc.message_id)
+        return render_template("console/review.html", **context, error_field=getattr(exc, "field", None)), 422
     flash("Draf disimpan.", "info")
     return redirect(url_for("console.review", complaint_id=complaint.id))
 
