@@ -221,6 +221,12 @@ def test_shortcut_hint_matches_the_readme(client, session, settings, users) -> N
         assert key.lower() in readme_hint.lower(), key
 
 
+def test_csv_answers_name_their_charset_once(client, users) -> None:  # noqa: ANN001
+    login(client, "admin")
+    for url in ("/dasbor/data/kanal.csv?periode=30", "/serah-terima/ekspor.csv"):
+        assert client.get(url).headers["Content-Type"] == "text/csv; charset=utf-8", url
+
+
 # -- the place picker's search ---------------------------------------------------------------------------
 def test_place_search_forgives_spaces_accents_and_typos(client, users) -> None:  # noqa: ANN001
     login(client, "operator")

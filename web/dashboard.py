@@ -171,7 +171,7 @@ def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
 

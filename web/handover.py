@@ -168,7 +168,7 @@ def _export(f: ExportFilter, fmt: str, name: str) -> Response:
         return Response(body, mimetype="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.json"'})  # fmt: skip
     if fmt == "csv":
-        return Response("\ufeff" + to_csv(rows), mimetype="text/csv; charset=utf-8",
+        return Response("\ufeff" + to_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}-{_stamp()}.csv"'})  # fmt: skip
     abort(404)
 
