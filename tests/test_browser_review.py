@@ -16,6 +16,14 @@ from transcribe.audio import write_wav
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _operator_at(browser, live_server: str, session, path: str):  # noqa: ANN001, ANN202
+    """The data committed, an operator's browser page at `path`."""
+    session.commit()
+    page = login_page(browser, live_server, "operator")
+    page.goto(f"{live_server}{path}")
+    return page
+
+
 def _place_code(session, complaint_id: int) -> str | None:  # noqa: ANN001
     session.expire_all()
     complaint = session.get(Complaint, complaint_id)
@@ -24,9 +32,7 @@ def _place_code(session, complaint_id: int) -> str | None:  # noqa: ANN001
 
 def test_place_tie_shows_both_candidates_and_the_pick_is_saved(live_server, browser, session, settings, users) -> None:  # noqa: ANN001
     draft = drafted(session, settings, PEJOK_TIE)
-    session.commit()
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/konsol/draf/{draft.id}")
+    page = _operator_at(browser, live_server, session, f"/konsol/draf/{draft.id}")
     chips = page.locator("#place-chips .chip.check")
     assert chips.all_inner_texts() == ["Desa Pejok, Kec. Kedungadem 67%", "Desa Pejok, Kec. Kepohbaru 67%"]
     page.click("#place-chips .chip:has-text('Kepohbaru')")
@@ -42,9 +48,7 @@ def test_duplicate_is_shown_and_linked(live_server, browser, session, settings, 
     first = drafted(session, settings, NGUMPAK)
     lc.confirm_draft(session, first, by=user(session, "operator"), settings=settings)
     second = drafted(session, settings, NGUMPAK_AGAIN)
-    session.commit()
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/konsol/draf/{second.id}")
+    page = _operator_at(browser, live_server, session, f"/konsol/draf/{second.id}")
     panel = page.locator(f"#dup-{first.id}")
     text = panel.inner_text()
     assert first.title in text and "Belum Diverifikasi" in text and "Desa Ngumpakdalem, Kec. Dander" in text
@@ -58,9 +62,7 @@ def test_duplicate_is_shown_and_linked(live_server, browser, session, settings, 
 
 def test_a_bad_phone_keeps_every_other_edit(live_server, browser, session, settings, users) -> None:  # noqa: ANN001
     draft = drafted(session, settings, PEJOK_TIE)
-    session.commit()
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/konsol/draf/{draft.id}")
+    page = _operator_at(browser, live_server, session, f"/konsol/draf/{draft.id}")
     edits = {"input[name=title]": "Jalan Pejok berlubang besar", "input[name=reporter_name]": "Slamet Riyadi",
              "input[name=location_detail]": "Dusun Krajan RT 02", "textarea[name=description]": "Jalan berlubang di depan balai desa.",
              "textarea[name=transcript]": "jalan di desa pejok kepohbaru rusak parah", "input[name=reporter_phone]": "abc-xyz"}
@@ -89,9 +91,7 @@ def test_a_bad_phone_keeps_every_other_edit(live_server, browser, session, setti
 
 def test_disposition_note_is_typed_and_saved(live_server, browser, session, settings, users) -> None:  # noqa: ANN001
     c = make_complaint(session, settings, "terverifikasi")
-    session.commit()
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/konsol/pengaduan/{c.id}")
+    page = _operator_at(browser, live_server, session, f"/konsol/pengaduan/{c.id}")
     form = page.locator("form.act-disposisi")
     form.locator("select[name=agency_id]").select_option(label=form.locator("option", has_text="Pekerjaan Umum").first.inner_text())
     form.locator("input[name=note]").fill("Mohon ditinjau bersama UPT jalan.")
@@ -103,9 +103,7 @@ def test_disposition_note_is_typed_and_saved(live_server, browser, session, sett
 
 def test_place_picker_finds_kedung_adem_and_sumberejo(live_server, browser, session, settings, users) -> None:  # noqa: ANN001
     draft = drafted(session, settings, "lampu jalan mati sudah seminggu mohon diganti")
-    session.commit()
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/konsol/draf/{draft.id}")
+    page = _operator_at(browser, live_server, session, f"/konsol/draf/{draft.id}")
     page.fill("#place-search", "kedung adem")
     page.wait_for_selector("#place-options [role=option]")
     assert page.locator("#place-options [role=option]").all_inner_texts()[:2] == ["Kec. Kedungadem", "Desa Kedungadem, Kec. Kedungadem"]

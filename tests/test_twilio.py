@@ -3,8 +3,6 @@ against a loopback fake of Twilio's API, idempotency, absent recordings, status 
 
 from __future__ import annotations
 
-from models.refs import format_reference
-
 import base64
 import re
 import threading
@@ -18,6 +16,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from models.entities import Call, CallStatus, Channel, Complaint
+from models.refs import format_reference
 from transcribe.audio import write_wav
 
 ACCOUNT_SID = "AC" + "a1" * 16

@@ -17,10 +17,10 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.refs import format_reference
 from models.config import Settings
 from models.entities import Call, CallStatus, Channel
 from models.errors import SuaraError
+from models.refs import format_reference
 from voice.intake import IncomingAudio, receive_call
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, joinedload
 
 from models.entities import Complaint, Place, Topic
@@ -84,7 +84,3 @@ class FormValues:
             return default
         raw = self.form.get(name) or ""
         return int(raw) if raw.isdigit() else None
-
-
-def load_topics(session: Session) -> dict[str, Topic]:
-    return {t.key: t for t in session.scalars(select(Topic))}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,8 +15,8 @@ from transcribe.drafting.fields import (
 )
 from transcribe.drafting.gazetteer import Gazetteer
 from transcribe.drafting.normalize import normalize
-from transcribe.drafting.suggestions import DraftSuggestions, DuplicateSuggestion, PlaceCandidate, TopicAlternative
 from transcribe.drafting.router import LOW_CONFIDENCE_WORD, Router, load_keywords, load_router, router_text
+from transcribe.drafting.suggestions import DraftSuggestions, DuplicateSuggestion, PlaceCandidate, TopicAlternative
 from transcribe.drafting.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
