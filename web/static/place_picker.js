@@ -29,7 +29,9 @@
       close();
       say(id ? "Lokasi dipilih: " + label : "Lokasi dikosongkan.");
       document.querySelectorAll("[data-fill=place]").forEach(function (chip) {
-        chip.classList.toggle("on", chip.dataset.value === String(id));
+        var on = chip.dataset.value === String(id);
+        chip.classList.toggle("on", on);
+        chip.setAttribute("aria-pressed", on ? "true" : "false");
       });
       hidden.dispatchEvent(new Event("change", { bubbles: true }));
     }
@@ -95,7 +97,9 @@
       input.value = chosenLabel;  // only a picked place counts
     });
     document.querySelectorAll("[data-fill=place]").forEach(function (chip) {
-      if (chip.dataset.value === hidden.value) chip.classList.add("on");
+      var on = chip.dataset.value === hidden.value;
+      chip.classList.toggle("on", on);
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
       chip.addEventListener("click", function () { choose(chip.dataset.value, chip.dataset.label); });
     });
   }
