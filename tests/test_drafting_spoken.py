@@ -100,12 +100,18 @@ def test_descriptions_are_free_of_greetings_and_introductions(figures: Figures) 
     ("saya pak slamet dari desa kalitidu mau lapor jalan di desa kali tidu rusak parah sejak dua puluh hari",
      "Jalan di Desa Kalitidu rusak parah sejak 20 hari."),
     ("halo dengan bu sri, di dusun krajan rt tiga air pdam mati. terima kasih", "Di Dusun Krajan RT 03 air PDAM mati."),
+    ("warga sudah lapor ke desa tapi jalan tetap rusak", "Warga sudah lapor ke desa tapi jalan tetap rusak."),  # verb kept mid-clause
 ])
 def test_description_examples(text: str, description: str | None) -> None:
     drafted = Drafter().draft(text)
     assert not NOT_IN_DESCRIPTION.search(drafted.description) and "Slamet" not in drafted.description
     if description:
         assert drafted.description == description
+
+
+@pytest.mark.parametrize("text", ["dengan pak kades sudah bicara tapi lampu jalan tetap mati", "saya sudah lapor ke bu bidan"])
+def test_an_office_is_not_a_name(text: str) -> None:
+    assert Drafter().draft(text).reporter_name is None
 
 
 if __name__ == "__main__":

@@ -21,14 +21,15 @@ _PLACE_TAIL = (
 """Where the caller lives, said with the introduction ("dari desa Pejok kecamatan Kepohbaru RT 02/RW 01")."""
 NUMBER_RE = re.compile(r"\b(?:nomor|nomer|no)\s+(?:hp\s+|telepon\s+|telpon\s+|wa\s+|handphone\s+)?saya\s+(?:adalah\s+|di\s+)?\+?\d{6,}", re.I)
 FRAMING = [
-    (re.compile(r"\b(?:saya\s+)?(?:mau|ingin|hendak|akan|pengin|pengen)?\s*(?:menanyakan|bertanya|tanya)\s*(?:tentang|soal|mengenai)?\b", re.I),
+    (re.compile(r"^(?:saya\s+)?(?:mau|ingin|hendak|akan|pengin|pengen)?\s*(?:menanyakan|bertanya|tanya)\s*(?:tentang|soal|mengenai)?\b", re.I),
      "menanyakan "),
-    (re.compile(r"\b(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:mengusulkan|usul)\b", re.I), "mengusulkan "),
-    (re.compile(r"\b(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:mengeluhkan|mengadukan)\b", re.I), "mengeluhkan "),
-    (re.compile(r"\b(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:melaporkan|melapor|lapor|menyampaikan(?:\s+aspirasi)?|mengadu)"
+    (re.compile(r"^(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:mengusulkan|usul)\b", re.I), "mengusulkan "),
+    (re.compile(r"^(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:mengeluhkan|mengadukan)\b", re.I), "mengeluhkan "),
+    (re.compile(r"^(?:saya\s+)?(?:mau|ingin|hendak|akan)?\s*(?:melaporkan|melapor|lapor|menyampaikan(?:\s+aspirasi)?|mengadu)"
                 r"(?:\s+(?:bahwa|tentang|soal|mengenai|kalau))?\b", re.I), ""),
 ]
-"""How callers announce what follows: a question or proposal keeps a verb, a report needs none."""
+"""How callers announce what follows, at the start of a clause ("warga sudah lapor ke desa" keeps its verb):
+a question or proposal keeps a verb, a report needs none."""
 LEAD_WORDS = re.compile(r"^(?:(?:iya|ya|nah|jadi|begini|gini|baik|oke|ok|pak|bu|mas|mbak|nggih|anu|ini|itu|saya|nih)\b[\s,]*)+", re.I)
 OPENING_TIME = re.compile(r"^\s*(?:pagi|siang|sore|malam)\b(?!\s+(?:ini|tadi|hari|kemarin|ke|sampai|jam))\s*,?", re.I)
 """What is left of "selamat pagi" when the recognizer missed "selamat" ("pagi pak, ...")."""
@@ -84,7 +85,7 @@ def describe(clean: str, reporter_name: str | None, gazetteer: Gazetteer) -> str
         text = intro.sub(" ", text)
     clauses = []
     for clause in re.split(r"(?<=[.,!?;])\s+|\s+(?=[.,!?;])", text):
-        body = clause.strip(" .,!?;")
+        body = LEAD_WORDS.sub("", clause.strip(" .,!?;")).strip()
         for pattern, replacement in FRAMING:
             body = pattern.sub(replacement, body, count=1).strip()
         body = LEAD_WORDS.sub("", body).strip(" ,")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcribe.drafting.normalize import TITLE_WORDS
+
 PHONE_RE = re.compile(r"(?<![\d+])(\+?62\s?8\d{7,11}|08\d{7,11}|0[2-9]\d{1,3}[\s-]?\d{5,8})(?!\d)")
 DIGIT_RUN_RE = re.compile(r"(?<!\d)\d{8,20}(?!\d)")
 BANK_CUE_RE = re.compile(
@@ -30,7 +32,8 @@ NAME_STOP = frozenset(
     "selamat pagi siang sore malam terima kasih mohon maaf umur usia hp telepon wa juga lagi sekarang tadi kemarin "
     "mengenai tentang soal masalah punya perlu numpang izin ijin dengan atas nama perkenalkan baru sedang sangat "
     "saking teng ing niki niku nika".split()
-)
+) | TITLE_WORDS
+"""Words that end a name; offices ("pak kades", "bu bidan") are no names."""
 INFO_RE = re.compile(
     r"\b(bagaimana cara|gimana cara|caranya|apa saja syarat|syaratnya apa|syarat(?:nya)?|mau tanya|ingin tanya|ingin menanyakan|"
     r"mau menanyakan|menanyakan|bertanya|mohon informasi|mohon info|minta informasi|kapan|apakah|berapa|prosedur)\b", re.I)
