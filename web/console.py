@@ -385,7 +385,13 @@ def verification_due(complaint: Complaint) -> datetime | None:
     """When a draft must be verified: the time limit runs from receipt, before anyone confirms it."""
     if complaint.status != "draft":
         return complaint.due_at
-    return lc.verification_due(complaint.received_at, _calendar(), state().settings)
+    calendar = _calendar()
+    # the limit depends only on the local day of receipt: computed once per day for a page of drafts
+    day = calendar.local_date(complaint.received_at)
+    known = g.setdefault("suara_verify_due", {})
+    if day not in known:
+        known[day] = lc.verification_due(complaint.received_at, calendar, state().settings)
+    return known[day]
 
 
 def _calendar() -> Any:
