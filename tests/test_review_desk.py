@@ -199,6 +199,16 @@ def test_a_tone_makes_a_call_marked_no_speech_not_a_draft(session, settings, db_
     assert session.scalar(select(Transcript.text).where(Transcript.call_id == call.id)).strip() == ""
 
 
+def test_greetings_alone_are_no_speech() -> None:
+    from transcribe.pipeline import has_speech
+
+    def said(text: str) -> bool:
+        return has_speech(Transcript(text=text))
+
+    assert not said("") and not said(" . ") and not said("Terima kasih.") and not said("Halo, halo. Eee")
+    assert said("Halo, jalan rusak.") and said("lampu mati")
+
+
 # -- 13: small things ----------------------------------------------------------------------------------
 def test_every_page_links_an_icon_that_exists(client, users) -> None:  # noqa: ANN001
     login(client, "operator")

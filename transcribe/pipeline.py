@@ -57,8 +57,13 @@ def transcribe_call(session: Session, settings: Settings, call: Call, engine_nam
 
 
 def has_speech(transcript: Transcript) -> bool:
-    """Whether the recognizer heard any word (a tone, silence or noise gives none)."""
-    return bool(re.search(r"\w", transcript.edited_text or transcript.text or ""))
+    """Whether anything was said besides greetings and fillers: a tone, silence or noise gives no words, or
+    only what Whisper makes up for them ("Terima kasih.")."""
+    from transcribe.drafting.description import GREETING_RE
+    from transcribe.drafting.normalize import FILLERS
+
+    said = GREETING_RE.sub(" ", transcript.edited_text or transcript.text or "")
+    return any(w not in FILLERS for w in re.findall(r"\w+", said.lower()))
 
 
 def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | None:
