@@ -40,6 +40,8 @@ class CallStatus(str, enum.Enum):
     """The provider reported no recording (absent/failed); kept with the reason."""
     SILENT = "silent"
     """The recording holds (almost) no sound: kept, but not given to a recognizer."""
+    NO_SPEECH = "no_speech"
+    """The recording holds no speech (silence, a tone, noise): no draft is made."""
 
 
 class Role(str, enum.Enum):

@@ -262,6 +262,11 @@ def _limit(
     return calendar.add_working_days(start, days + extra)
 
 
+def verification_due(received_at: datetime, calendar: WorkingCalendar, settings: Settings) -> datetime:
+    """The verification limit of a complaint received then, without pauses (a draft's: it runs from receipt)."""
+    return calendar.add_working_days(received_at, settings.sla_verify_days)
+
+
 def due_dates(
     complaint: Complaint, history: Sequence[StatusChange], calendar: WorkingCalendar, settings: Settings
 ) -> DueDates:

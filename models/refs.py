@@ -85,7 +85,9 @@ def normalise_reference(text: str) -> str | None:
 
 
 def format_reference(reference: str) -> str:
-    """Groups of four for people: 2611-2704-8213."""
+    """Groups of four for people: 2611-2704-8213 (anything that is not a stored reference is left as it is)."""
+    if not _REFERENCE_SHAPE.fullmatch(reference):
+        return reference
     return "-".join(reference[i : i + 4] for i in range(0, len(reference), 4))
 
 

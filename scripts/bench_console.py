@@ -47,6 +47,7 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
         s.commit()
         topics = s.execute(select(Topic.id, Topic.agency_id)).all()
         places = s.scalars(select(Place.id)).all()
+        codes = s.scalars(select(Place.code).where(Place.parent_id.is_not(None))).all()
         now = utcnow()
         batch, calls, transcripts = [], [], []
         for i in range(1, n + 1):
@@ -67,7 +68,7 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
                 topic_id=topic_id, agency_id=agency_id if status not in ("draft", "belum_diverifikasi", "terverifikasi") else None,
                 place_id=rng.choice(places), reporter_name=f"Warga {i}", reporter_phone=calls[-1]["caller_number"],
                 anonymous=rng.random() < 0.1, confidential=rng.random() < 0.05, urgent=rng.random() < 0.05,
-                channel=calls[-1]["channel"], call_id=i, suggestions={}, created_at=received, received_at=received, updated_at=received,
+                channel=calls[-1]["channel"], call_id=i, suggestions=_suggestions(rng, i, codes) if status == "draft" else {}, created_at=received, received_at=received, updated_at=received,
                 due_at=received + timedelta(days=rng.choice([3, 5, 7])) if status in ("draft", "belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti") else None,
             ))
             if len(batch) == 5000:
@@ -76,6 +77,18 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
         s.execute(__import__("sqlalchemy").text("ANALYZE"))
         s.commit()
     engine.dispose()
+
+
+def _suggestions(rng: random.Random, i: int, codes: list[str]) -> dict:
+    """What the drafting job stores with a draft: topics, place candidates (a tie) and duplicates."""
+    from transcribe.drafting.suggestions import DraftSuggestions, DuplicateSuggestion, PlaceCandidate, TopicAlternative
+
+    return DraftSuggestions(
+        topics=(TopicAlternative("jalan", 0.7), TopicAlternative("sumber_daya_air", 0.2), TopicAlternative("lainnya", 0.1)),
+        places=tuple(PlaceCandidate(c, "Desa", "Kec", 0.667) for c in rng.sample(codes, 3)),
+        duplicates=tuple(DuplicateSuggestion(rng.randrange(1, i) if i > 1 else 1, 0.7, None, "Jalan rusak", "terdisposisi") for _ in range(3)),
+        confidences={"topic": 0.7, "desa": 0.33, "title": 0.8},
+    ).to_json()
 
 
 def _flush(s, calls, transcripts, batch) -> None:  # noqa: ANN001
@@ -93,6 +106,7 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="20 000 complaints, 20 requests per page")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains one of these (comma-separated)")
     args = parser.parse_args()
     if args.quick:
         args.complaints, args.requests = 20_000, 20
@@ -133,11 +147,14 @@ def main() -> None:
             "search text (FTS syntax)": lambda i: "/konsol/pengaduan?q=%22air%22+NEAR(bersih*+-sampah)",
             "inbox": lambda i: "/konsol/",
             "review (draft)": lambda i: f"/konsol/draf/{drafts[i % len(drafts)]}",
+            "place search": lambda i: f"/konsol/tempat?q={['kedung adem', 'sumberjo', 'pejok kepohbaru', 'kali tidu'][i % 4]}",
             "complaint detail": lambda i: f"/konsol/pengaduan/{confirmed[i % len(confirmed)]}",
         }
         print(f"\n{'page':<30}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
         worst = 0.0
         for name, url in pages.items():
+            if not any(part in name for part in args.only.split(",")):
+                continue
             client.get(url(0))  # warm caches
             times = []
             for i in range(args.requests):

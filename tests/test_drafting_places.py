@@ -53,7 +53,7 @@ def test_ambiguous_desa_without_kecamatan_has_low_confidence(gazetteer: Gazettee
     place = gazetteer.locate("saya warga desa sugihwaras mau lapor")
     assert place.desa == "Sugihwaras"
     assert place.desa_confidence <= 0.5
-    assert len([c for c in place.candidates if c[1].startswith("Sugihwaras")]) == 3
+    assert len([c for c in place.candidates if c.label == "Sugihwaras"]) == 3
 
 
 def test_ambiguous_desa_uses_callers_context(gazetteer: Gazetteer) -> None:

@@ -53,7 +53,10 @@ def test_phone_call_becomes_a_draft_with_real_whisper(session, settings, db_engi
     assert draft.status == "draft" and draft.channel == "phone" and draft.reporter_phone == "081231112222"
     assert draft.title.startswith("Jalan") and "mohon segera" in draft.description.lower()
     assert draft.topic.key == "jalan" and draft.agency.key == "dpubmpr"
-    assert draft.suggestions["topics"][0][0] == "jalan" and len(draft.suggestions["topics"]) == 3
+    from transcribe.drafting.suggestions import DraftSuggestions
+
+    topics = DraftSuggestions.from_json(draft.suggestions).topics
+    assert topics[0].key == "jalan" and len(topics) == 3
 
 
 def test_cli_transcribe_json(settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001

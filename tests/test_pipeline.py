@@ -127,7 +127,8 @@ def test_draft_is_routed_over_the_recognizers_other_readings(session, settings, 
     call = session.get(Call, call.id)
     assert call.transcript.alternatives == [other] * 3  # stored with the transcript
     draft = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).one()
-    assert draft.topic.key == "lingkungan" and draft.description.startswith("Saya mau lapor")
+    # the description is the best reading's, without the announcing "saya mau lapor"
+    assert draft.topic.key == "lingkungan" and draft.description.startswith("Tolong dibantu") and "sampah" not in draft.description
     # an operator's edit is what was said: the recognizer's readings no longer count
     from transcribe.drafting_job import build_draft
 
@@ -239,9 +240,12 @@ def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(sessio
     session.refresh(second)
     session.refresh(other)
     assert first.place.name == "Ngumpakdalem" and first.topic.key == "jalan"
-    assert [d[0] for d in second.suggestions["duplicates"]] == [first.id]
-    assert second.suggestions["duplicates"][0][1] >= 0.6
-    assert other.suggestions["duplicates"] == []
+    from transcribe.drafting.suggestions import DraftSuggestions
+
+    duplicates = DraftSuggestions.from_json(second.suggestions).duplicates
+    assert [d.id for d in duplicates] == [first.id] and duplicates[0].score >= 0.6
+    assert duplicates[0].title == first.title and duplicates[0].status == "draft"
+    assert DraftSuggestions.from_json(other.suggestions).duplicates == ()
 
 
 @pytest.mark.parametrize(("second_show", "linked"), [(7, True), (8, False)], ids=["same-show", "other-show"])

@@ -12,6 +12,7 @@ from models.config import Settings
 from models.entities import Agency, Call, Channel, Complaint, Place, Topic, Transcript
 from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
 from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
+from transcribe.drafting.suggestions import DuplicateSuggestion
 
 DUPLICATE_WINDOW_DAYS = 30
 CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
@@ -40,12 +41,11 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()
     place = _place(session, draft)
-    suggestions = draft.to_dict()
-    del suggestions["text"]  # the transcript itself is on the call
-    duplicates = dict(duplicate_candidates(session, draft, call))
-    for cid, score in same_show_duplicates(session, draft, call):
-        duplicates[cid] = max(score, duplicates.get(cid, 0.0))
-    suggestions["duplicates"] = [[cid, round(score, 3)] for cid, score in sorted(duplicates.items(), key=lambda d: -d[1])]
+    duplicates = {d.id: d for d in duplicate_candidates(session, draft, call)}
+    for same in same_show_duplicates(session, draft, call):
+        if same.score > getattr(duplicates.get(same.id), "score", 0.0):
+            duplicates[same.id] = same
+    suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score)).to_json()
     return Complaint(
         status="draft",
         classification=draft.classification,
@@ -81,7 +81,7 @@ def _location_detail(draft: Draft) -> str | None:
     return ", ".join(parts) or None
 
 
-def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tuple[int, float]]:
+def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[DuplicateSuggestion]:
     """Open complaints of the last 30 days on the same topic or place that look like the same problem."""
     since = call.received_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
     same = [Topic.key == draft.topic]
@@ -97,6 +97,7 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tup
         .order_by(Complaint.created_at.desc())
         .limit(300)
     ).unique().all()
+    by_id = {c.id: c for c in rows}
     candidates = [
         DuplicateCandidate(
             id=c.id,
@@ -109,10 +110,11 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[tup
         for c in rows
         if c.call_id != call.id
     ]
-    return find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+    found = find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+    return [DuplicateSuggestion(cid, score, by_id[cid].reference, by_id[cid].title, by_id[cid].status) for cid, score in found]
 
 
-def same_show_duplicates(session: Session, draft: Draft, call: Call) -> list[tuple[int, float]]:
+def same_show_duplicates(session: Session, draft: Draft, call: Call) -> list[DuplicateSuggestion]:
     """Drafts of the other callers of the same radio show that say the same thing, best first."""
     show_id = (call.meta or {}).get("show_id") if call.channel == Channel.RADIO.value else None
     if show_id is None:
@@ -123,6 +125,7 @@ def same_show_duplicates(session: Session, draft: Draft, call: Call) -> list[tup
         .where(Call.channel == Channel.RADIO.value, Call.id != call.id,
                Call.received_at >= call.received_at - timedelta(days=1))
     ).all()
-    scored = [(c.id, text_similarity(draft, {"text": f"{c.title}. {c.description}"}))
+    scored = [(c, text_similarity(draft, {"text": f"{c.title}. {c.description}"}))
               for c, meta in rows if (meta or {}).get("show_id") == show_id]
-    return sorted([(cid, score) for cid, score in scored if score >= SAME_SHOW_THRESHOLD], key=lambda d: -d[1])
+    return sorted([DuplicateSuggestion(c.id, score, c.reference, c.title, c.status)
+                   for c, score in scored if score >= SAME_SHOW_THRESHOLD], key=lambda d: -d.score)

@@ -7,6 +7,7 @@ does no harm. The caller commits.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -78,14 +79,32 @@ def transcribe_call(session: Session, settings: Settings, call: Call, engine_nam
     return transcript
 
 
-def draft_call(session: Session, settings: Settings, call: Call) -> Complaint:
-    """Make the call's draft complaint from its transcript; a call that has a draft keeps it."""
+def has_speech(transcript: Transcript) -> bool:
+    """Whether anything was said besides greetings and fillers: a tone, silence or noise gives no words, or
+    only what Whisper makes up for them ("Terima kasih.")."""
+    from transcribe.drafting.description import GREETING_RE
+    from transcribe.drafting.normalize import FILLERS
+
+    said = GREETING_RE.sub(" ", transcript.edited_text or transcript.text or "")
+    return any(w not in FILLERS for w in re.findall(r"\w+", said.lower()))
+
+
+def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | None:
+    """Make the call's draft complaint from its transcript; a call that has a draft keeps it.
+
+    A call in which nothing was said is marked `no_speech` and gets no draft (nothing to confirm or reject).
+    """
     existing = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).first()
     if existing is not None:
         return existing
     transcript = call.transcript
     if transcript is None:
         raise AudioError(f"call {call.id} has no transcript yet", "Panggilan ini belum ditranskripsi.")
+    if not has_speech(transcript):
+        call.status = CallStatus.NO_SPEECH.value
+        call.error = None
+        log.info("call %s: no speech, not drafted", call.id)
+        return None
     from transcribe.drafting_job import build_draft
 
     complaint = build_draft(session, settings, call, transcript)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.config import Settings
 from models.entities import Call, CallStatus, Channel
 from models.errors import SuaraError
+from models.refs import format_reference
 from voice.intake import IncomingAudio, receive_call
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def send_reference_sms(settings: Settings, to: str | None, reference: str) -> st
     client = TwilioClient(settings)
     try:
         return client.send_sms(
-            to, f"Pengaduan Anda telah diterima Pemkab Bojonegoro dengan nomor {reference}. "
+            to, f"Pengaduan Anda telah diterima Pemkab Bojonegoro dengan nomor {format_reference(reference)}. "
                 "Cek status dengan menelepon layanan Suara Warga lalu tekan 2."
         )
     finally:

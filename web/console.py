@@ -31,7 +31,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from models import lifecycle as lc
 from models.base import utcnow
@@ -43,6 +43,9 @@ from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_co
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg, parse_int
+from transcribe.drafting.suggestions import DraftSuggestions
+from web.places import directory
+from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -160,106 +163,6 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _confidence(item: dict[str, Any]) -> float | None:
-    for key in ("conf", "confidence", "score", "p"):
-        if key in item:
-            return _number(item[key])
-    return None
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    key: str
-    label: str
-    conf: float | None
-    ident: int | None = None
-
-
-def topic_suggestions(complaint: Complaint, topics: dict[str, Topic]) -> list[Suggestion]:
-    """Top topics proposed by drafting, read defensively (the field may be absent or shaped differently)."""
-    raw = (complaint.suggestions or {}).get("topics") or []
-    out: list[Suggestion] = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, (list, tuple)) and item:
-            key, conf = str(item[0]), _number(item[1]) if len(item) > 1 else None
-        elif isinstance(item, dict):
-            key, conf = str(item.get("key") or item.get("topic") or item.get("topic_key") or ""), _confidence(item)
-        else:
-            continue
-        topic = topics.get(key)
-        if topic is not None:
-            out.append(Suggestion(key, topic.name, conf, topic.id))
-    return out[:3]
-
-
-def place_suggestions(complaint: Complaint, places_by_code: dict[str, Any], places_by_id: dict[int, Any]) -> list[Suggestion]:
-    raw = (complaint.suggestions or {}).get("places") or (complaint.suggestions or {}).get("place_candidates") or []
-    out: list[Suggestion] = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict):
-            continue
-        place = None
-        if item.get("place_id") is not None or item.get("id") is not None:
-            pid = item.get("place_id", item.get("id"))
-            place = places_by_id.get(pid) if isinstance(pid, int) else None
-        if place is None and item.get("code"):
-            place = places_by_code.get(str(item["code"]))
-        if place is not None:
-            out.append(Suggestion(place.code, place.label, _confidence(item), place.id))
-    return out[:5]
-
-
-def field_confidences(complaint: Complaint) -> dict[str, float]:
-    raw = (complaint.suggestions or {}).get("confidence") or (complaint.suggestions or {}).get("confidences") or {}
-    return {str(k): v for k, v in raw.items() if isinstance(v, (int, float))} if isinstance(raw, dict) else {}
-
-
-def duplicate_candidates(complaint: Complaint) -> list[tuple[Complaint, float | None]]:
-    """Likely duplicates proposed by drafting that the user may see, best first."""
-    raw = (complaint.suggestions or {}).get("duplicates") or []
-    wanted: list[tuple[int, float | None]] = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, dict):
-            ident = item.get("complaint_id", item.get("id"))
-            if isinstance(ident, int) and ident != complaint.id:
-                wanted.append((ident, _confidence(item)))
-        elif isinstance(item, int) and item != complaint.id:
-            wanted.append((item, None))
-        elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and item[0] != complaint.id:
-            wanted.append((item[0], _confidence({"score": item[1]})))  # [id, score], as drafting writes them
-    if not wanted:
-        return []
-    found = {c.id: c for c in db().scalars(scoped_complaints().where(Complaint.id.in_([w[0] for w in wanted])))}
-    return [(found[i], conf) for i, conf in wanted if i in found][:5]
-
-
-@dataclass(frozen=True)
-class PlaceOption:
-    id: int
-    code: str
-    label: str
-
-
-def place_options() -> list[tuple[PlaceOption, list[PlaceOption]]]:
-    """Kecamatan with their desa/kelurahan, for grouped selects (cached per app: reference data)."""
-    cache = current_app.extensions.setdefault("suara_console_cache", {})
-    if "places" not in cache:
-        rows = db().execute(select(Place.id, Place.code, Place.name, Place.kind, Place.parent_id).order_by(Place.name)).all()
-        kecamatan = {r.id: r for r in rows if r.parent_id is None}
-        children: dict[int, list[PlaceOption]] = {k: [] for k in kecamatan}
-        for r in rows:
-            if r.parent_id in kecamatan:
-                prefix = "Kel." if r.kind == "kelurahan" else "Desa"
-                children[r.parent_id].append(PlaceOption(r.id, r.code, f"{prefix} {r.name}, Kec. {kecamatan[r.parent_id].name}"))
-        cache["places"] = [(PlaceOption(k.id, k.code, f"Kec. {k.name}"), children[k.id]) for k in kecamatan.values()]
-    return cache["places"]
-
-
-def place_index() -> tuple[dict[str, PlaceOption], dict[int, PlaceOption]]:
-    flat = [p for kec, desa in place_options() for p in (kec, *desa)]
-    return {p.code: p for p in flat}, {p.id: p for p in flat}
-
-
 def reference_lists() -> dict[str, Any]:
     return dict(
         topics=db().scalars(select(Topic).order_by(Topic.name)).all(),
@@ -312,7 +215,10 @@ def _inbox_drafts() -> list[Complaint]:
         return list(db().scalars(
             select(Complaint)
             .where(Complaint.status == "draft", Complaint.urgent.is_(urgent))
-            .options(joinedload(Complaint.call), joinedload(Complaint.topic), joinedload(Complaint.place).joinedload(Place.parent))
+            # a row needs neither the drafter's suggestions nor the texts: not decoded for 100 rows
+            .options(joinedload(Complaint.call).load_only(Call.duration_s), joinedload(Complaint.topic),
+                     joinedload(Complaint.place).joinedload(Place.parent),
+                     defer(Complaint.suggestions), defer(Complaint.description))
             .order_by(Complaint.created_at.desc(), Complaint.id.desc())
             .limit(INBOX_LIMIT)
         ).unique())
@@ -323,14 +229,14 @@ def _inbox_drafts() -> list[Complaint]:
 @bp.get("/konsol/")
 @role_required(Role.OPERATOR)
 def inbox():
-    return render_template("console/inbox.html", drafts=_inbox_drafts(), now=utcnow())
+    return render_template("console/inbox.html", drafts=_inbox_drafts(), now=utcnow(), verification_due=verification_due)
 
 
 @bp.get("/konsol/draf/baris")
 @role_required(Role.OPERATOR)
 def inbox_rows():
     """The inbox rows alone: what the live page fetches after an event."""
-    return render_template("console/_inbox_rows.html", drafts=_inbox_drafts(), now=utcnow())
+    return render_template("console/_inbox_rows.html", drafts=_inbox_drafts(), now=utcnow(), verification_due=verification_due)
 
 
 def draft_marker(sessions: Callable[[], Session]) -> Callable[[], tuple[int, int]]:
@@ -383,7 +289,8 @@ def events():
 
 
 # -- review page ---------------------------------------------------------------------------------
-def _review_context(complaint: Complaint) -> dict[str, Any]:
+def _review_context(complaint: Complaint, form: Any = None, error: str | None = None) -> dict[str, Any]:
+    """What the review page shows; `form` (a refused submit) is shown instead of the stored values."""
     transcript = None
     words: list[dict[str, Any]] = []
     if complaint.call_id is not None:
@@ -398,22 +305,49 @@ def _review_context(complaint: Complaint) -> dict[str, Any]:
                                   end=_number(w.get("end")) or start or 0.0, conf=conf,
                                   low=conf is not None and conf < LOW_CONFIDENCE))
     lists = reference_lists()
-    topics = {t.key: t for t in lists["topics"]}
-    by_code, by_id = place_index()
+    suggestions = DraftSuggestions.from_json(complaint.suggestions)
+    places = directory()
+    values = FormValues(form)
     return dict(
         complaint=complaint,
         call=complaint.call,
         transcript=transcript,
         words=words,
-        topic_suggestions=topic_suggestions(complaint, topics),
-        place_suggestions=place_suggestions(complaint, by_code, by_id),
-        confidences=field_confidences(complaint),
-        duplicates=duplicate_candidates(complaint),
-        places=place_options(),
+        topic_suggestions=topic_chips(suggestions, {t.key: t for t in lists["topics"]}),
+        place_suggestions=place_chips(suggestions, places),
+        place_tie=suggestions.place_tie,
+        confidences=suggestions.confidences,
+        duplicates=duplicate_rows(db(), suggestions, complaint, scoped_complaints()),
+        chosen_place=places.by_id.get(values.id("place_id", complaint.place_id) or 0),
+        values=values,
+        error=error,
+        verify_due=verification_due(complaint),
         reporter=reporter_of(complaint),
         now=utcnow(),
         **lists,
     )
+
+
+def verification_due(complaint: Complaint) -> datetime | None:
+    """When a draft must be verified: the time limit runs from receipt, before anyone confirms it."""
+    if complaint.status != "draft":
+        return complaint.due_at
+    calendar = _calendar()
+    # the limit depends only on the local day of receipt: computed once per day for a page of drafts
+    day = calendar.local_date(complaint.received_at)
+    known = g.setdefault("suara_verify_due", {})
+    if day not in known:
+        known[day] = lc.verification_due(complaint.received_at, calendar, state().settings)
+    return known[day]
+
+
+def _calendar() -> Any:
+    from models.calendar import WorkingCalendar
+
+    cache = g.setdefault("suara_calendar", None)
+    if cache is None:
+        cache = g.suara_calendar = WorkingCalendar.load(db())
+    return cache
 
 
 @bp.get("/konsol/draf/<int:complaint_id>")
@@ -428,6 +362,12 @@ def review(complaint_id: int):
 class InvalidInput(SuaraError):
     code = "invalid_input"
     message_id = "Isian tidak valid."
+    http_status = 422
+
+    def __init__(self, detail: str = "", message_id: str | None = None, field: str | None = None) -> None:
+        super().__init__(detail, message_id)
+        self.field = field
+        """The form field to mark, when one is at fault."""
 
 
 def _optional_id(model: type, raw: str | None) -> int | None:
@@ -454,7 +394,7 @@ def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, 
 
     title = (form.get("title") or "").strip()
     if not title:
-        raise InvalidInput("title required", "Judul pengaduan wajib diisi.")
+        raise InvalidInput("title required", "Judul pengaduan wajib diisi.", "title")
     put("title", title[:200])
     put("description", (form.get("description") or "").strip())
     classification = form.get("classification") or "pengaduan"
@@ -472,7 +412,7 @@ def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, 
     put("reporter_name", (form.get("reporter_name") or "").strip()[:200] or None)
     phone = (form.get("reporter_phone") or "").strip()
     if phone and not re.fullmatch(r"\+?[0-9 ()-]{6,20}", phone):
-        raise InvalidInput("bad phone", "Nomor telepon pelapor tidak valid.")
+        raise InvalidInput("bad phone", "Nomor telepon pelapor tidak valid: tulis angka saja, mis. 081234567890.", "reporter_phone")
     put("reporter_phone", phone or None)
     for flag in ("anonymous", "confidential", "urgent"):
         put(flag, form.get(flag) in ("1", "on", "true", "y"))
@@ -512,12 +452,15 @@ def review_submit(complaint_id: int):
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
             state().jobs.sms_reference_task(complaint.id)
-            flash(f"Pengaduan dikonfirmasi dengan nomor {complaint.reference}.", "info")
+            flash(f"Pengaduan dikonfirmasi dengan nomor {_reference(complaint.reference)}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
     except SuaraError as exc:
-        _fail_message(exc)
-        return redirect(url_for("console.review", complaint_id=complaint_id))
+        db().rollback()
+        # the operator's edits stay on the page, with the reason beside them
+        complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
+        context = _review_context(complaint, request.form, exc.message_id)
+        return render_template("console/review.html", **context, error_field=getattr(exc, "field", None)), 422
     flash("Draf disimpan.", "info")
     return redirect(url_for("console.review", complaint_id=complaint.id))
 
@@ -558,7 +501,7 @@ def merge(complaint_id: int):
         _fail_message(exc)
         return _back_to_complaint(duplicate)
     broker().publish("merged", complaint_id=duplicate.id)
-    flash(f"Digabungkan ke pengaduan {into.reference or '#' + str(into.id)}.", "info")
+    flash(f"Digabungkan ke pengaduan {_reference(into.reference) if into.reference else '#' + str(into.id)}.", "info")
     return _back_to_complaint(into)
 
 
@@ -766,7 +709,7 @@ def complaints():
     now = utcnow()
     f = ListFilters.from_args(request.args)
     rows, next_after = search_page(f, now)
-    kecamatan = [k for k, _ in place_options()]
+    kecamatan = [k for k, _ in directory().groups]
     return render_template("console/complaints.html", complaints=rows, f=f, next_after=next_after, now=now,
                            kecamatan=kecamatan, reporter_of=reporter_of, **reference_lists())
 
@@ -802,8 +745,7 @@ def user_create():
 
     role = request.form.get("role", "")
     if role not in ROLE_LABELS:
-        flash("Pilih peran.", "error")
-        return redirect(url_for("console.users"))
+        return _users_page(form=request.form, error="Pilih peran."), 422
     agency = db().get(Agency, request.form.get("agency_id", type=int) or 0)
     try:
         user = create_user(db(), (request.form.get("username") or "").strip(), request.form.get("password") or "",
@@ -811,8 +753,8 @@ def user_create():
         record_audit("user.create", user, username=user.username, role=role, agency=agency.key if agency else None)
         db().commit()
     except SuaraError as exc:
-        _fail_message(exc)
-        return redirect(url_for("console.users"))
+        db().rollback()
+        return _users_page(form=request.form, error=exc.message_id), 422
     flash(f"Pengguna {user.username} dibuat.", "info")
     return redirect(url_for("console.users"))
 
@@ -861,11 +803,13 @@ def user_role(user_id: int):
     return redirect(url_for("console.users"))
 
 
-def _users_page(**shown_once: Any) -> Response:
+def _users_page(form: Any = None, error: str | None = None, **shown_once: Any) -> Response:
+    """The user list and the new-user form (a refused form keeps what was typed, except the password); a new token
+    or temporary password is shown once, never cached."""
     rows = db().scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
     shown = {"new_token": None, "new_password": None, **shown_once}
     response = Response(render_template("console/users.html", users=rows, agencies=db().scalars(select(Agency).order_by(Agency.name)).all(),
-                                        **shown))
+                                        values=FormValues(form), error=error, default_role=Role.OPERATOR.value, **shown))
     response.headers["Cache-Control"] = "no-store"
     return response
 

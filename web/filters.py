@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask
 
 WIB = timezone(timedelta(hours=7), "WIB")
+WEEKDAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
 CALL_STATUSES = {
@@ -17,6 +18,7 @@ CALL_STATUSES = {
     "failed": "Gagal",
     "no_audio": "Tanpa rekaman",
     "silent": "Hening",
+    "no_speech": "Tanpa ucapan",
 }
 
 
@@ -25,7 +27,19 @@ def wib(value: datetime | None) -> str:
     if value is None:
         return "–"
     local = value.replace(tzinfo=timezone.utc).astimezone(WIB)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M} WIB"
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H.%M} WIB"
+
+
+def due_by(value: datetime | None) -> str:
+    """A time limit as the last day and minute it allows: "Jumat, 4 Des 2026 23.59 WIB".
+
+    Limits are stored as the instant they expire (midnight after the last working day); shown as
+    that midnight, people read the next day.
+    """
+    if value is None:
+        return "–"
+    local = (value - timedelta(minutes=1)).replace(tzinfo=timezone.utc).astimezone(WIB)
+    return f"{WEEKDAYS[local.weekday()]}, {wib(value - timedelta(minutes=1))}"
 
 
 def duration(seconds: float | None) -> str:
@@ -37,6 +51,7 @@ def duration(seconds: float | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(wib)
+    app.add_template_filter(due_by)
     app.add_template_filter(duration)
     app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
     app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")

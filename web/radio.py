@@ -19,6 +19,7 @@ from models.entities import Role
 from models.errors import SuaraError
 from web.auth import role_required
 from web.params import parse_int
+from transcribe.drafting.suggestions import DraftSuggestions
 from web.radio_sources import check_form_source
 from web.state import db, get_or_404, state
 
@@ -147,8 +148,8 @@ def _duplicate_segments(record: Any) -> dict[int, list[int]]:
     segment_of_draft = {draft_id: segment_of_call[call_id] for draft_id, call_id, _ in drafts}
     linked: dict[int, list[int]] = {}
     for _draft_id, call_id, suggestions in drafts:
-        others = {segment_of_draft[d[0]] for d in (suggestions or {}).get("duplicates") or []
-                  if isinstance(d, list) and d and d[0] in segment_of_draft}
+        others = {segment_of_draft[d.id] for d in DraftSuggestions.from_json(suggestions).duplicates
+                  if d.id in segment_of_draft}
         if others:
             linked[segment_of_call[call_id]] = sorted(others)
     return linked

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from transcribe.drafting.description import describe
 from transcribe.drafting.fields import (
     classify, find_phones, find_reporter_name, find_sensitive, find_urgency, make_title,
 )
 from transcribe.drafting.gazetteer import Gazetteer
 from transcribe.drafting.normalize import normalize
 from transcribe.drafting.router import LOW_CONFIDENCE_WORD, Router, load_keywords, load_router, router_text
+from transcribe.drafting.suggestions import DraftSuggestions, DuplicateSuggestion, PlaceCandidate, TopicAlternative
 from transcribe.drafting.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Draft:
     rt: str | None = None
     rw: str | None = None
     landmark: str | None = None
-    place_candidates: list[tuple[str, str, float]] = field(default_factory=list)
+    place_candidates: list[PlaceCandidate] = field(default_factory=list)
     urgent: bool = False
     urgency_reason: str | None = None
     sensitive: list[dict] = field(default_factory=list)
@@ -61,9 +62,22 @@ class Draft:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["topics"] = [[k, s] for k, s in self.topics]
-        data["place_candidates"] = [list(c) for c in self.place_candidates]
+        data["place_candidates"] = [c.to_json() for c in self.place_candidates]
         data["incident_dates"] = [list(d) for d in self.incident_dates]
         return data
+
+    def suggestions(self, duplicates: Sequence[DuplicateSuggestion] = ()) -> DraftSuggestions:
+        """What the operator should check, as stored with the draft complaint."""
+        return DraftSuggestions(
+            topics=tuple(TopicAlternative(k, s) for k, s in self.topics),
+            places=tuple(self.place_candidates),
+            duplicates=tuple(duplicates),
+            confidences=dict(self.confidences),
+            normalized_text=self.normalized_text,
+            urgency_reason=self.urgency_reason,
+            sensitive=tuple((str(s["kind"]), int(s["span"][0]), int(s["span"][1])) for s in self.sensitive),
+            incident_dates=tuple(self.incident_dates),
+        )
 
     def to_cli_dict(self, id: Any) -> dict[str, Any]:  # noqa: A002 - the CLI field is called id
         """One output line of `suara draft --jsonl`."""
@@ -144,9 +158,7 @@ class Drafter:
         title = make_title(norm.text, topic, keywords, place.desa, place.kecamatan, desa_kind)
         name = find_reporter_name(norm.text)
         phones = find_phones(norm.text, caller_number)
-        description = norm.clean
-        if description and not re.search(r"[.!?]$", description):
-            description += "."
+        description = describe(norm.clean, name, gazetteer)
         confidences = {
             "topic": topics[0][1],
             "classification": round(class_conf, 3),

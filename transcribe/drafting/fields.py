@@ -5,20 +5,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcribe.drafting.normalize import TITLE_WORDS
+
 PHONE_RE = re.compile(r"(?<![\d+])(\+?62\s?8\d{7,11}|08\d{7,11}|0[2-9]\d{1,3}[\s-]?\d{5,8})(?!\d)")
 DIGIT_RUN_RE = re.compile(r"(?<!\d)\d{8,20}(?!\d)")
 BANK_CUE_RE = re.compile(
     r"\b(rekening|rek|norek|no\.?\s?rek|nomor rekening|bank|bri|bni|bca|bsi|btn|mandiri|jatim|atm|transfer)\b", re.I)
 NIK_CUE_RE = re.compile(r"\b(nik|ktp|nomor induk|kependudukan|kk|kartu keluarga)\b", re.I)
+HONORIFIC = r"(?:pak|bu|mas|mbak|bapak|ibu|mbah|kang|cak|dik|saudara|sdr)"
+"""Forms of address said before a name ("saya pak slamet", "dengan bu sri")."""
+_NAME = r"([^\W\d_][\w'.]*(?:\s+[^\W\d_][\w'.]*){0,4})"
 NAME_PATTERNS = [
-    re.compile(r"\bnama\s+(?:saya|kulo|kula|aku|pelapor)\s*(?:adalah|ialah|:)?\s+((?:[A-Za-z'][\w'.]*\s*){1,4})", re.I),
-    re.compile(r"\b(?:dengan|saya|kulo)\s+((?i:pak|bu|mas|mbak|bapak|ibu)\s+[A-Z][\w']*(?:\s+[A-Z][\w']*)?)"),
-    re.compile(r"\bsaya\s+([A-Z][\w']+(?:\s+[A-Z][\w']+)?)\s+(?:dari|warga|asal|tinggal)\b"),
+    re.compile(rf"\bnama\s+(?:saya|pelapor|lengkap\s+saya)\s*(?:adalah|ialah|:)?\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\batas\s+nama\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\bperkenalkan\s*,?\s+(?:saya\s+)?(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\b(?:saya|dengan)\s+{HONORIFIC}\s+{_NAME}", re.I),
+    re.compile(r"\bsaya\s+([^\W\d_][\w']*(?:\s+[^\W\d_][\w']*)?)\s*,?\s+(?:dari|warga|asal|tinggal)\b", re.I),
+    re.compile(r"\bdengan\s+([^\W\d_][\w']*(?:\s+[^\W\d_][\w']*)?)\s*,?\s+(?:dari|warga)\b", re.I),
 ]
+"""Self-introductions, most explicit first; the name is cut at the first word that cannot be part of one."""
 NAME_STOP = frozenset(
-    "dari di warga asal mau ingin tinggal alamat dan yang rt rw desa dusun kecamatan nomor no mohon pak bu mas mbak "
-    "ini itu lapor melaporkan menyampaikan sudah akan bapak ibu ya nggih sebagai selaku".split()
-)
+    "dari di ke warga asal mau ingin hendak akan tinggal alamat dan yang rt rw desa dusun kecamatan kelurahan kec kel "
+    "kabupaten nomor no nomer mohon pak bu mas mbak bapak ibu mbah kang cak dik saudara sdr ini itu lapor melapor "
+    "melaporkan menyampaikan mengadu mengadukan mengeluhkan bertanya tanya menanyakan mengusulkan usul minta tolong "
+    "sudah belum tidak bukan ya iya nggih ngih sebagai selaku adalah ada kami kita saya anak istri suami rumah jalan "
+    "selamat pagi siang sore malam terima kasih mohon maaf umur usia hp telepon wa juga lagi sekarang tadi kemarin "
+    "mengenai tentang soal masalah punya perlu numpang izin ijin dengan atas nama perkenalkan baru sedang sangat "
+    "saking teng ing niki niku nika".split()
+) | TITLE_WORDS
+"""Words that end a name; offices ("pak kades", "bu bidan") are no names."""
 INFO_RE = re.compile(
     r"\b(bagaimana cara|gimana cara|caranya|apa saja syarat|syaratnya apa|syarat(?:nya)?|mau tanya|ingin tanya|ingin menanyakan|"
     r"mau menanyakan|menanyakan|bertanya|mohon informasi|mohon info|minta informasi|kapan|apakah|berapa|prosedur)\b", re.I)
@@ -80,26 +95,20 @@ def find_phones(text: str, caller_number: str | None = None) -> list[str]:
 
 
 def find_reporter_name(text: str) -> str | None:
-    """The caller's name from "nama saya …", "saya … dari …", "dengan Pak …"."""
+    """The caller's name from a self-introduction: "nama saya …", "saya pak …", "dengan bu …", "atas nama …",
+    "saya … dari …"; recognizers write names in lower case, so case does not matter."""
     for pattern in NAME_PATTERNS:
-        m = pattern.search(text)
-        if not m:
-            continue
-        words = []
-        for w in m.group(1).split():
-            core = w.strip(".,!?;:")
-            if core.lower() in NAME_STOP and not (words == [] and core.lower() in ("pak", "bu", "mas", "mbak", "bapak", "ibu")):
-                break
-            if not core.isalpha() and "'" not in core:
-                break
-            words.append(core)
-            if w != core:
-                break
-        while words and words[-1].lower() in ("pak", "bu", "mas", "mbak", "bapak", "ibu"):
-            words.pop()
-        names = [w for w in words if w.lower() not in ("pak", "bu", "mas", "mbak", "bapak", "ibu")]
-        if names and len(names) <= 4:
-            return " ".join(w[:1].upper() + w[1:] for w in names)
+        for m in pattern.finditer(text):
+            words = []
+            for w in m.group(1).split():
+                core = w.strip(".,!?;:'")
+                if not core or core.lower() in NAME_STOP or not core.replace("'", "").isalpha():
+                    break
+                words.append(core)
+                if w != core and not w.endswith("'"):  # punctuation ends the name
+                    break
+            if words and len(words) <= 4:
+                return " ".join(w[:1].upper() + w[1:] for w in words)
     return None
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 
 from rapidfuzz import fuzz, process
+
+from transcribe.drafting.suggestions import PlaceCandidate
 
 KECAMATAN_CUES = frozenset("kecamatan kec camat".split())
 DESA_CUES = frozenset("desa kelurahan kel ds deso dusun dukuh kampung".split())
@@ -22,6 +25,8 @@ FUZZY_MIN_LEN = 6
 FUZZY_CUTOFF = 84.0
 CUED_KECAMATAN_CUTOFF = 80.0
 """Cutoff for a short name right after "kecamatan" ("kecamatan ngrao", "kecamatan kanur"): the cue makes it safe."""
+EVERYDAY_ZIPF = 3.5
+"""Words at least this frequent in Indonesian (Zipf scale) are not read as a misheard place name without a cue."""
 LOCAL_FUZZY_CUTOFF = 72.0
 """Cutoff when looking for a desa only among those of the kecamatan already found."""
 LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
@@ -43,6 +48,14 @@ def _key(name: str) -> str:
     """Letters only, old Dutch-era spellings folded ("Poerwoasri" → purwoasri, "Djono" → jono)."""
     key = re.sub(r"[^a-z]", "", name.lower())
     return key.replace("oe", "u").replace("dj", "j").replace("tj", "c")
+
+
+@functools.lru_cache(maxsize=20_000)
+def _everyday_word(token: str) -> bool:
+    """A frequent Indonesian word (wordfreq), so a near miss of a place name is far likelier the word itself."""
+    import wordfreq
+
+    return wordfreq.zipf_frequency(token.lower(), "id") >= EVERYDAY_ZIPF
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,8 @@ class Place:
     rt: str | None = None
     rw: str | None = None
     landmark: str | None = None
-    candidates: list[tuple[str, str, float]] = field(default_factory=list)
-    """(code, name, score) of desa/kecamatan considered, best first."""
+    candidates: list[PlaceCandidate] = field(default_factory=list)
+    """Desa/kelurahan considered, best first."""
     kecamatan_confidence: float = 0.0
     desa_confidence: float = 0.0
 
@@ -158,6 +171,9 @@ class Gazetteer:
                 if key in COMMON_WORD_NAMES and cue is None:
                     continue
                 if cue is None and score < 90 and j - i == 1:
+                    continue
+                # "sekarang" is not Desa Sekaran: an everyday word is a place only after a cue
+                if cue is None and j - i == 1 and _everyday_word(raw_tokens[i]):
                     continue
                 found.append(Mention(key, i, j, score / 100 * 0.95, cue))
         # keep the best mention per overlapping span
@@ -248,12 +264,12 @@ class Gazetteer:
             return weight + bonus
 
         desa_options.sort(key=rank, reverse=True)
-        candidates: list[tuple[str, str, float]] = []
+        candidates: list[PlaceCandidate] = []
         seen: set[str] = set()
         for d, _w, _m in desa_options:
             if d.code not in seen:
                 seen.add(d.code)
-                candidates.append((d.code, f"{d.name}, Kec. {d.kecamatan}", round(max(0.0, min(1.0, rank((d, _w, _m)) / 1.8)), 3)))
+                candidates.append(PlaceCandidate(d.code, d.name, d.kecamatan, round(max(0.0, min(1.0, rank((d, _w, _m)) / 1.8)), 3)))
         best: Desa | None = desa_options[0][0] if desa_options else None
         desa_conf = 0.0
         if best is not None:
@@ -271,7 +287,7 @@ class Gazetteer:
             local = self._local_desa(raw_tokens, kec_code)
             if local is not None:
                 best, desa_conf = local
-                candidates.insert(0, (best.code, f"{best.name}, Kec. {best.kecamatan}", round(desa_conf, 3)))
+                candidates.insert(0, PlaceCandidate(best.code, best.name, best.kecamatan, round(desa_conf, 3)))
         kec_name = next((name for code, name in self.kecamatan.values() if code == kec_code), None)
         kec_conf = 0.0
         if kec_code:

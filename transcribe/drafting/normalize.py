@@ -53,7 +53,7 @@ SPOKEN_FORMS = {
     "larang": "mahal", "rusake": "rusaknya", "makasih": "terima kasih", "matur": "terima", "suwun": "kasih",
     "ds.": "desa", "kec.": "kecamatan", "kel.": "kelurahan", "dsn.": "dusun", "kab.": "kabupaten", "jl.": "jalan",
     "jln.": "jalan", "lap": "lapor", "pdam": "PDAM", "pln": "PLN", "bpjs": "BPJS", "ktp": "KTP", "kk": "KK",
-    "pkh": "PKH", "e-ktp": "e-KTP", "ektp": "e-KTP",
+    "pkh": "PKH", "e-ktp": "e-KTP", "ektp": "e-KTP", "saking": "dari", "teng": "di", "sanget": "sangat",
 }
 """Short forms, chat spellings and common Javanese words mapped to standard Indonesian."""
 

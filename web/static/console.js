@@ -56,7 +56,7 @@
       }
     });
 
-    document.querySelectorAll("[data-fill]").forEach(function (chip) {
+    document.querySelectorAll("[data-fill]:not([data-fill=place])").forEach(function (chip) {
       chip.addEventListener("click", function () {
         var select = document.getElementById(chip.dataset.fill);
         if (select) { select.value = chip.dataset.value; select.dispatchEvent(new Event("change")); }
@@ -81,7 +81,21 @@
     });
   }
 
+  // Enter in a field of the draft saves it: a browser would press the first button, "confirm", instead.
+  function enterSaves(form) {
+    var save = document.getElementById("save");
+    form.addEventListener("keydown", function (e) {
+      var el = e.target;
+      if (e.key !== "Enter" || e.ctrlKey || e.metaKey || e.defaultPrevented || !save) return;
+      if (el.tagName !== "INPUT" || el.type === "checkbox" || el.type === "submit") return;
+      e.preventDefault();
+      form.requestSubmit(save);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var draftForm = document.getElementById("draft-form");
+    if (draftForm) enterSaves(draftForm);
     var table = document.querySelector("table.inbox[data-events]");
     if (table && window.EventSource) liveInbox(table);
     var player = document.getElementById("player");
