@@ -264,7 +264,7 @@ def test_a_caller_heard_twice_in_one_radio_show_is_linked_as_duplicate(session, 
         ids.append(session.scalars(select(Complaint.id).where(Complaint.call_id == call.id)).one())
     first, second = (session.get(Complaint, i) for i in ids)
     session.refresh(second)
-    assert [d[0] for d in second.suggestions["duplicates"]] == ([first.id] if linked else [])
+    assert [d["id"] for d in second.suggestions["duplicates"]] == ([first.id] if linked else [])
 
 
 def test_nightly_jobs_and_their_commands_run(session, settings, db_engine, monkeypatch) -> None:  # noqa: ANN001

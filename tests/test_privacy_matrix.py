@@ -62,6 +62,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/konsol/pengaduan/<int:complaint_id>", "GET"): "page",
     ("/konsol/pengaduan/<int:complaint_id>/<action>", "POST"): "post",
     ("/konsol/pengaduan/<int:complaint_id>/gabung", "POST"): "post",
+    ("/konsol/tempat", "GET"): "page",
     ("/lacak", "GET"): "page",
     ("/lacak/<reference>/nilai", "POST"): "post",
     ("/live", "GET"): "page",
