@@ -115,7 +115,7 @@ def fake_twilio(recording_wav):  # noqa: ANN001, ANN201
 def settings(settings, fake_twilio):  # noqa: ANN001, ANN201
     return settings.with_(
         public_url=PUBLIC_URL, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=fake_twilio.base, twilio_sms_from="+15005550006", extra={"twilio_retry_first_s": 0.01},
+        twilio_api_base=fake_twilio.base, twilio_sms_from="+15005550006", twilio_fetch_first_s=0.01, twilio_fetch_attempts=5,
     )
 
 
@@ -148,6 +148,7 @@ def twiml(response) -> ElementTree.Element:  # noqa: ANN001
 CALL = sid("CA", 1)
 REC = sid("RE", 1)
 CALLER = "+6281234567890"
+RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{REC}"
 
 
 def voice_params(**extra: str) -> dict[str, str]:
@@ -217,13 +218,13 @@ def test_choice_1_records_with_stream_and_callback(client, session) -> None:  # 
     assert record.get("recordingStatusCallback") == f"{PUBLIC_URL}/twilio/recording"
     assert record.get("action") == f"{PUBLIC_URL}/twilio/recorded"
     call = session.scalars(select(Call)).one()
-    assert (call.external_id, call.caller_number, call.status) == (CALL, CALLER, CallStatus.NO_AUDIO.value)
+    assert (call.external_id, call.caller_number, call.status) == (CALL, CALLER, CallStatus.RECORDING.value)
 
 
 def test_caller_hears_the_call_reference(client, session) -> None:  # noqa: ANN001
     post(client, "/twilio/menu", voice_params(Digits="1"))
     call = session.scalars(select(Call)).one()
-    root = twiml(post(client, "/twilio/recorded", voice_params(RecordingDuration="12")))
+    root = twiml(post(client, "/twilio/recorded", voice_params(RecordingDuration="12", RecordingUrl=RECORDING_URL)))
     digits = [re.search(r"angka_(\d)", p.text).group(1) for p in root.iter("Play") if "angka_" in p.text]
     assert "".join(digits) == str(call.id) * 2  # said twice
     assert root.find("Hangup") is not None
@@ -272,10 +273,11 @@ def test_download_that_never_succeeds_keeps_the_call_with_the_reason(client, ses
     def failed():  # noqa: ANN202
         session.expire_all()
         call = session.scalars(select(Call)).one()
-        return call if call.meta.get("recording") == "download_failed" else None
+        return call if call.status == CallStatus.FAILED.value else None
 
     call = wait_for(failed)
-    assert call.status == CallStatus.NO_AUDIO.value and REC in call.error and not enqueued
+    assert REC in call.error and "5 percobaan" in call.error and not enqueued
+    assert fake_twilio.recording_gets() == 5
 
 
 @pytest.mark.parametrize("status", ["absent", "failed"])
@@ -283,7 +285,7 @@ def test_absent_or_failed_recording_is_kept_with_reason(client, session, enqueue
     post(client, "/twilio/menu", voice_params(Digits="1"))
     assert post(client, "/twilio/recording", voice_params(RecordingSid=REC, RecordingStatus=status, ErrorCode="13617")).status_code == 204
     call = session.scalars(select(Call)).one()
-    assert call.status == CallStatus.NO_AUDIO.value and call.audio_path is None
+    assert call.status == {"absent": CallStatus.ABANDONED, "failed": CallStatus.FAILED}[status].value and call.audio_path is None
     assert call.error == f"Twilio: rekaman {status} (kode 13617)" and not enqueued
 
 

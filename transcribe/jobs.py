@@ -8,7 +8,7 @@ settings, never at import time.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -55,6 +55,8 @@ class JobQueue:
         )
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
+        self.recoverers: list[Callable[[datetime], list[int]]] = []
+        """Called by `recover` with the time: other packages' lost work (recording downloads); return call ids."""
 
     @staticmethod
     def _make_huey(settings: Settings, immediate: bool) -> Huey:
@@ -84,6 +86,11 @@ class JobQueue:
                 session.commit()
                 self._guarded(session, call, task, lambda: pipeline.transcribe_call(session, self.settings, call))
                 self._emit("transcribed", call_id)
+            if pipeline.nobody_spoke(call):
+                call.status = CallStatus.NO_SPEECH.value
+                session.commit()
+                log.info("call %s: nothing was said; no draft", call_id)
+                return
         self.draft_task(call_id)
 
     def _run_draft(self, call_id: int, task: Task | None = None) -> None:
@@ -133,7 +140,10 @@ class JobQueue:
             self.enqueue_call(call_id)
         if stuck:
             log.info("re-enqueued %d calls whose jobs were lost", len(stuck))
-        return list(stuck)
+        recovered = list(stuck)
+        for recoverer in self.recoverers:
+            recovered += recoverer(now or utcnow())
+        return recovered
 
     def auto_close(self, now=None) -> list[int]:  # noqa: ANN001 - huey passes nothing
         """Close answered complaints whose reporter did not respond in time (hourly); returns their ids."""

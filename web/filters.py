@@ -6,17 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask
 
+from models.call_state import LABELS as CALL_STATE_LABELS
+
 WIB = timezone(timedelta(hours=7), "WIB")
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
-CALL_STATUSES = {
-    "received": "Diterima",
-    "transcribing": "Ditranskripsi…",
-    "transcribed": "Tertranskripsi",
-    "drafted": "Draf siap",
-    "failed": "Gagal",
-    "no_audio": "Tanpa rekaman",
-}
+CALL_STATUSES = CALL_STATE_LABELS
 
 
 def wib(value: datetime | None) -> str:

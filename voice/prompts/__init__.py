@@ -33,6 +33,9 @@ PROMPTS: dict[str, str] = {
     "nilai_diterima": "Terima kasih atas penilaian Anda.",
     "pilihan_salah": "Maaf, pilihan tidak dikenal.",
     "tidak_ada_rekaman": "Maaf, kami tidak menerima suara Anda. Silakan hubungi kami kembali.",
+    "tidak_ada_pilihan": "Maaf, kami belum menerima pilihan Anda.",
+    "rekaman_kosong": "Maaf, suara Anda tidak terekam.",
+    "rekam_ulang": "Untuk merekam kembali, tekan 1.",
     "sampai_jumpa": "Terima kasih telah menghubungi Suara Warga. Sampai jumpa.",
     "status_draft": "Status pengaduan: sedang kami periksa.",
     "status_belum_diverifikasi": "Status pengaduan: menunggu verifikasi.",
@@ -43,6 +46,12 @@ PROMPTS: dict[str, str] = {
     "status_tunda": "Status pengaduan: ditunda.",
     "status_bukan_wewenang": "Status pengaduan: bukan wewenang kabupaten, telah diteruskan.",
     "status_arsip": "Status pengaduan: diarsipkan.",
+    "status_ditolak": "Status: laporan ini tidak dapat kami proses sebagai pengaduan.",
+    "status_digabung": "Status: laporan ini sudah digabungkan dengan pengaduan yang sama.",
+    "status_diproses": "Status: rekaman Anda sudah kami terima dan sedang kami proses.",
+    "status_tanpa_rekaman": "Status: rekaman panggilan ini tidak kami terima. Silakan sampaikan pengaduan Anda kembali.",
+    "status_gagal": "Status: rekaman panggilan ini gagal kami proses. Silakan sampaikan pengaduan Anda kembali.",
+    "status_tanpa_suara": "Status: rekaman panggilan ini tidak berisi suara. Silakan sampaikan pengaduan Anda kembali.",
 }
 DIGITS = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"]
 PROMPTS.update({f"angka_{d}": word for d, word in enumerate(DIGITS)})
