@@ -41,6 +41,11 @@ class FakeTwilio(ThreadingHTTPServer):
         self.recording, self.not_ready = recording, not_ready
         self.requests: list[tuple[str, str, int]] = []
         self.sms: list[dict[str, str]] = []
+        self.sms_status = 201
+        """What the Messages endpoint answers (400: the number is rejected, 503: busy)."""
+        self.gate: threading.Event | None = None
+        """When set to an Event, recording requests wait for it (a download in flight)."""
+        self.gets_arrived = 0
         self._lock = threading.Lock()
 
     @property
@@ -76,6 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/") or not self.path.endswith(".wav"):
             return self._answer(404, b'{"code": 20404}')
         with self.server._lock:
+            self.server.gets_arrived += 1
+            gate = self.server.gate
+        if gate is not None:
+            gate.wait(30)
+        with self.server._lock:
             ready = self.server.not_ready <= 0
             self.server.not_ready -= 1
         if not ready:
@@ -90,6 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         with self.server._lock:
             self.server.sms.append(dict(parse_qsl(body)))
+        if self.server.sms_status != 201:
+            return self._answer(self.server.sms_status, b'{"code": 21211, "message": "Invalid To Phone Number"}')
         return self._answer(201, b'{"sid": "SM' + b"0" * 32 + b'"}')
 
 

@@ -128,8 +128,9 @@ def fetch_once(settings: Settings, sessions: sessionmaker[Session], call_sid: st
         state = fetch_state(call)
         if has_recording(call, recording_sid) or state is None or state.recording_sid != recording_sid or state.done:
             return Attempt()  # stored already, or superseded by a newer recording, or given up
-        # while this try runs, the recovery job leaves the call alone (a hung request times out by then)
-        in_progress = replace(state, next_at=(now() + timedelta(seconds=60)).isoformat())
+        # while this try runs the recovery job leaves the call alone, for twice the stall time (longer than
+        # the request's timeout with the default 60 s)
+        in_progress = replace(state, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat())
         _set_fetch(call, in_progress)
         session.commit()
     try:
