@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from models.audit import AuditEntry, audit
 from models.base import utcnow
-from models.config import Settings
 from models.entities import Call, Complaint
 from transcribe import pipeline
 from transcribe.jobs import JobQueue
@@ -25,8 +24,8 @@ SMS_BACKOFF = Backoff(attempts=6, first_s=60.0, max_s=3600.0)
 
 
 def register_voice_jobs(jobs: JobQueue) -> None:
-    """Add the voice tasks to the queue; the web app and `suara worker` both call this."""
-    settings: Settings = jobs.settings
+    """Add the voice tasks to the queue; the web app and `suara worker` both call this. The tasks read
+    `jobs.settings` when they run."""
 
     def after_download(attempt: recordings.Attempt, call_sid: str, recording_sid: str) -> None:
         if attempt.retry_in_s is not None:
@@ -38,10 +37,10 @@ def register_voice_jobs(jobs: JobQueue) -> None:
 
     def fetch_recording_job(call_sid: str, recording_sid: str, duration_s: float | None = None) -> None:
         """One try; the next is scheduled, and also written to the call for the recovery job."""
-        after_download(recordings.fetch_once(settings, jobs.sessions, call_sid, recording_sid), call_sid, recording_sid)
+        after_download(recordings.fetch_once(jobs.settings, jobs.sessions, call_sid, recording_sid), call_sid, recording_sid)
 
     jobs.fetch_recording_task = jobs.huey.task(  # type: ignore[attr-defined]
-        name="fetch_recording", retries=settings.job_retries, retry_delay=settings.job_retry_delay_s
+        name="fetch_recording", retries=jobs.settings.job_retries, retry_delay=jobs.settings.job_retry_delay_s
     )(fetch_recording_job)
 
     def better_audio_job(call_id: int) -> None:
@@ -50,20 +49,20 @@ def register_voice_jobs(jobs: JobQueue) -> None:
             call = session.get(Call, call_id)
             if call is None:
                 return
-            pipeline.transcribe_call(session, settings, call, engine_name=settings.engine)
+            pipeline.transcribe_call(session, jobs.settings, call, engine_name=jobs.settings.engine)
             if pipeline.nobody_spoke(call):
                 session.commit()
                 return
-            pipeline.redraft_call(session, settings, call)
+            pipeline.redraft_call(session, jobs.settings, call)
             session.commit()
         jobs._emit("drafted", call_id)
 
     jobs.better_audio_task = jobs.huey.task(  # type: ignore[attr-defined]
-        name="better_audio", retries=settings.job_retries, retry_delay=settings.job_retry_delay_s
+        name="better_audio", retries=jobs.settings.job_retries, retry_delay=jobs.settings.job_retry_delay_s
     )(better_audio_job)
 
     def recover_recordings(now: datetime) -> list[int]:
-        found = recordings.recover(settings, jobs.sessions, now)
+        found = recordings.recover(jobs.settings, jobs.sessions, now)
         for call_sid, recording_sid in found.redrive:
             log.info("recording %s of call %s: its download job was lost; driven again", recording_sid, call_sid)
             jobs.fetch_recording_task(call_sid, recording_sid)  # type: ignore[attr-defined]
@@ -76,6 +75,7 @@ def register_voice_jobs(jobs: JobQueue) -> None:
     def sms_reference_job(complaint_id: int, attempt: int = 1) -> None:
         """SMS the reporter their complaint's reference, once (a retried job does not send twice); a failure
         is kept on the complaint and tried again later."""
+        settings = jobs.settings
         if not sms_configured(settings):
             return
         with jobs.sessions() as session:

@@ -494,8 +494,8 @@ class MediaStreamHandler:
         start = start if isinstance(start, dict) else {}
         call_sid = start.get("callSid")
         if not isinstance(call_sid, str) or not CALL_SID.match(call_sid):
-            log.warning("media stream without a valid callSid")
-            return False
+            log.warning("media stream: a start without a valid callSid is ignored")
+            return True
         parameters = start.get("customParameters")
         caller = parameters.get("caller") if isinstance(parameters, dict) else None
         self.call_sid = call_sid
