@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import requests
 
 from models.config import Settings
+from models.config_check import ACCOUNT_SID
 from models.errors import SuaraError
 from models.phone import to_e164
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 RETRY_STATUSES = {404, 429, 500, 502, 503, 504}
