@@ -374,3 +374,52 @@ def test_each_malformed_shape_is_skipped(app, raw: str) -> None:  # noqa: ANN001
     handler.handle(json.dumps({"event": "start", "start": {"callSid": CALL}}))
     assert handler.handle(raw) is True
     handler.session.close()
+
+
+# -- the reference SMS ---------------------------------------------------------------------------
+
+def _confirmed(session, reporter_phone: str) -> Complaint:  # noqa: ANN001
+    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 9), caller_number=CALLER, status="drafted")
+    complaint = Complaint(call=call, status="belum_diverifikasi", title="Jalan rusak", channel="phone",
+                          reference="BJN-2026-000777", reporter_phone=reporter_phone)
+    session.add_all([call, complaint])
+    session.commit()
+    return complaint
+
+
+def test_reference_sms_goes_to_the_number_in_e164(app, session, fake_twilio) -> None:  # noqa: ANN001, F811
+    complaint = _confirmed(session, "081234567001")
+    app.extensions["suara"].jobs.sms_reference_task(complaint.id)
+    wait_for(lambda: fake_twilio.sms)
+    assert [m["To"] for m in fake_twilio.sms] == ["+6281234567001"]
+
+
+@pytest.mark.parametrize("provider_status,retried", [(503, True), (400, False)])
+def test_a_failed_sms_is_shown_on_the_complaint_and_retried(app, client, session, users, fake_twilio,
+                                                            provider_status: int, retried: bool) -> None:  # noqa: ANN001, F811
+    from tests.conftest import login
+    from voice.jobs import SMS_FAILED, SMS_SENT, sms_status
+
+    fake_twilio.sms_status = provider_status
+    jobs = app.extensions["suara"].jobs
+    complaint = _confirmed(session, "081234567001")
+    jobs.sms_reference_task(complaint.id)
+    wait_for(lambda: sms_status(session, complaint) is not None)
+    failure = sms_status(session, complaint)
+    assert failure.action == SMS_FAILED and failure.detail["attempt"] == 1
+    assert bool(failure.detail["next_at"]) is retried
+    if retried:
+        wait_for(lambda: jobs.huey.scheduled())
+    time.sleep(0.2)
+    assert [t.name for t in jobs.huey.scheduled()] == (["sms_reference"] if retried else [])
+    login(client, "operator")
+    page = client.get(f"/konsol/pengaduan/{complaint.id}").text
+    assert "SMS nomor pengaduan ke pelapor gagal dikirim" in page and f"HTTP {provider_status}" in page
+    assert ("Dicoba lagi otomatis" in page) is retried and "081234567001" not in page.split('id="sms-status"')[1][:400]
+    if retried:  # the provider is back when the scheduled retry runs
+        fake_twilio.sms_status = 201
+        task = jobs.huey.scheduled()[0]
+        jobs.sms_reference_task(*task.args)
+        wait_for(lambda: sms_status(session, complaint).action == SMS_SENT)
+        assert "SMS nomor pengaduan terkirim" in client.get(f"/konsol/pengaduan/{complaint.id}").text
+        assert [m["To"] for m in fake_twilio.sms] == ["+6281234567001"] * 2

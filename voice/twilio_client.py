@@ -16,7 +16,7 @@ import requests
 from models.config import Settings
 from models.config_check import ACCOUNT_SID
 from models.errors import SuaraError
-from models.phone import to_e164
+from models.phone import mask, to_e164
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +111,28 @@ class TwilioClient:
             raise TwilioNotConfigured("SUARA_TWILIO_SMS_FROM not set")
         e164 = to_e164(to)
         if e164 is None:
-            raise TwilioError(f"SMS: {to!r} is not a phone number")
+            raise TwilioError(f"SMS: {mask(to)} is not a phone number")
         try:
             response = self.http.post(
                 f"{self.base}/Messages.json", data={"To": e164, "From": self.sms_from, "Body": body[:1600]},
                 timeout=self.timeout_s,
             )
         except requests.RequestException as exc:
-            raise TwilioNotReady(f"SMS to {e164}: {type(exc).__name__}: {exc}") from exc
+            raise TwilioNotReady(f"SMS to {mask(e164)}: {type(exc).__name__}") from exc
         if response.status_code in RETRY_STATUSES:
-            raise TwilioNotReady(f"SMS to {e164}: HTTP {response.status_code}")
+            raise TwilioNotReady(f"SMS to {mask(e164)}: HTTP {response.status_code}")
         if response.status_code not in (200, 201):
-            raise TwilioError(f"SMS to {e164}: HTTP {response.status_code} {response.text[:200]}")
+            raise TwilioError(f"SMS to {mask(e164)}: HTTP {response.status_code} {_provider_message(response)}")
         return str(response.json().get("sid", ""))
+
+
+def _provider_message(response: requests.Response) -> str:
+    """Twilio's own explanation of a refusal (`{"code": 21211, "message": "Invalid 'To' Phone Number"}`)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return f"(kode {body.get('code')}: {body.get('message')})" if isinstance(body, dict) and body.get("code") else ""
 
 
 def sms_configured(settings: Settings) -> bool:

@@ -34,3 +34,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration)
     app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
     app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")
+    app.add_template_filter(lambda s: datetime.fromisoformat(s) if s else None, "isotime")
