@@ -125,7 +125,7 @@ def test_a_fixed_configuration_revives_a_failed_download(app, client, session, f
     params = voice_params(RecordingSid=REC, RecordingStatus="completed", RecordingDuration="2")
     post(client, "/twilio/recording", params)
     call = wait_for(settled(session, CallStatus.FAILED.value))
-    assert "account SID" in call.error  # the reason is on the calls page, nothing reached the provider
+    assert "SUARA_TWILIO_ACCOUNT_SID salah bentuk" in call.error  # the reason is on the calls page; nothing reached the provider
     assert fake_twilio.recording_gets() == 0
     state.settings = state.jobs.settings = good
     assert post(client, "/twilio/recording", params).status_code == 204
@@ -414,7 +414,7 @@ def test_a_failed_sms_is_shown_on_the_complaint_and_retried(app, client, session
     assert [t.name for t in jobs.huey.scheduled()] == (["sms_reference"] if retried else [])
     login(client, "operator")
     page = client.get(f"/konsol/pengaduan/{complaint.id}").text
-    assert "SMS nomor pengaduan ke pelapor gagal dikirim" in page and f"HTTP {provider_status}" in page
+    assert "SMS nomor pengaduan ke pelapor (+62812****7001) gagal dikirim" in page and f"HTTP {provider_status}" in page
     assert ("Dicoba lagi otomatis" in page) is retried and "081234567001" not in page.split('id="sms-status"')[1][:400]
     if retried:  # the provider is back when the scheduled retry runs
         fake_twilio.sms_status = 201

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models.audit import AuditEntry, audit
 from models.base import utcnow
 from models.entities import Call, Complaint
+from models.phone import mask
 from transcribe import pipeline
 from transcribe.jobs import JobQueue
 from voice import recordings
@@ -90,7 +91,7 @@ def register_voice_jobs(jobs: JobQueue) -> None:
             except TwilioError as exc:
                 retry_in_s = SMS_BACKOFF.delay_after(attempt) if isinstance(exc, TwilioNotReady) else None
                 next_at = utcnow() + timedelta(seconds=retry_in_s) if retry_in_s is not None else None
-                audit(session, None, SMS_FAILED, complaint, attempt=attempt, error=str(exc)[:500],
+                audit(session, None, SMS_FAILED, complaint, attempt=attempt, error=str(exc)[:500], to=mask(to),
                       next_at=next_at.isoformat() if next_at else None)
                 session.commit()
                 log.warning("reference SMS for complaint %s failed (try %d): %s", complaint_id, attempt, exc)

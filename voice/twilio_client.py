@@ -67,9 +67,9 @@ class TwilioClient:
 
     def __init__(self, settings: Settings, timeout_s: float = 30.0) -> None:
         if not settings.twilio_account_sid or not settings.twilio_auth_token:
-            raise TwilioNotConfigured("Twilio account SID or auth token not set")
+            raise TwilioNotConfigured("SUARA_TWILIO_ACCOUNT_SID atau SUARA_TWILIO_AUTH_TOKEN belum diisi")
         if not ACCOUNT_SID.match(settings.twilio_account_sid):
-            raise TwilioNotConfigured(f"malformed account SID {settings.twilio_account_sid!r}")
+            raise TwilioNotConfigured(f"SUARA_TWILIO_ACCOUNT_SID salah bentuk ({settings.twilio_account_sid[:6]!r}…)")
         self.account_sid = settings.twilio_account_sid
         self.base = f"{settings.twilio_api_base.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}"
         self.sms_from = settings.twilio_sms_from
@@ -98,31 +98,33 @@ class TwilioClient:
         try:
             response = self.http.get(url, timeout=self.timeout_s)
         except requests.RequestException as exc:
-            raise TwilioNotReady(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+            log.info("GET %s: %s", url, exc)
+            raise TwilioNotReady(f"penyedia tidak dapat dihubungi ({type(exc).__name__})") from exc
         if response.status_code == 200 and response.content:
             return response.content
+        log.info("GET %s: HTTP %s", url, response.status_code)
         if response.status_code in RETRY_STATUSES or response.status_code == 200:
-            raise TwilioNotReady(f"GET {url}: HTTP {response.status_code}")
-        raise TwilioError(f"GET {url}: HTTP {response.status_code}")
+            raise TwilioNotReady(f"penyedia menjawab HTTP {response.status_code}")
+        raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {_provider_message(response)}".strip())
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a one-way SMS from `twilio_sms_from` to a number in any usual spelling; returns the message SID."""
         if not self.sms_from:
-            raise TwilioNotConfigured("SUARA_TWILIO_SMS_FROM not set")
+            raise TwilioNotConfigured("SUARA_TWILIO_SMS_FROM belum diisi")
         e164 = to_e164(to)
         if e164 is None:
-            raise TwilioError(f"SMS: {mask(to)} is not a phone number")
+            raise TwilioError(f"{mask(to)} bukan nomor telepon")
         try:
             response = self.http.post(
                 f"{self.base}/Messages.json", data={"To": e164, "From": self.sms_from, "Body": body[:1600]},
                 timeout=self.timeout_s,
             )
         except requests.RequestException as exc:
-            raise TwilioNotReady(f"SMS to {mask(e164)}: {type(exc).__name__}") from exc
+            raise TwilioNotReady(f"penyedia tidak dapat dihubungi ({type(exc).__name__})") from exc
         if response.status_code in RETRY_STATUSES:
-            raise TwilioNotReady(f"SMS to {mask(e164)}: HTTP {response.status_code}")
+            raise TwilioNotReady(f"penyedia sedang sibuk (HTTP {response.status_code})")
         if response.status_code not in (200, 201):
-            raise TwilioError(f"SMS to {mask(e164)}: HTTP {response.status_code} {_provider_message(response)}")
+            raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {_provider_message(response)}".strip())
         return str(response.json().get("sid", ""))
 
 
