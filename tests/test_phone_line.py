@@ -3,9 +3,9 @@ no recording is lost whatever order things happen in, and the caller always know
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-import threading
 import time
 import wave
 from datetime import timedelta
@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from simple_websocket import Client
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from models.base import utcnow
 from models.entities import Call, CallStatus, Channel, Complaint
@@ -50,7 +49,7 @@ def stream_messages(samples: np.ndarray, call_sid: str = CALL) -> list[str]:
     messages = [json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
                 json.dumps({"event": "start", "start": {"callSid": call_sid, "accountSid": ACCOUNT_SID,
                                                         "customParameters": {"caller": CALLER}}})]
-    messages += [json.dumps({"event": "media", "media": {"track": "inbound", "payload": __import__("base64").b64encode(
+    messages += [json.dumps({"event": "media", "media": {"track": "inbound", "payload": base64.b64encode(
         data[i:i + 160]).decode()}}) for i in range(0, len(data), 160)]
     return messages + [json.dumps({"event": "stop"})]
 
@@ -319,13 +318,8 @@ def test_a_wrong_rating_key_is_asked_again(client, session) -> None:  # noqa: AN
 # -- Media Stream messages of the wrong shape ----------------------------------------------------
 
 @pytest.fixture
-def ws_url(app):  # noqa: ANN001, ANN201, F811
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"ws://127.0.0.1:{server.server_port}/twilio/stream"
-    server.shutdown()
-    server.server_close()
+def ws_url(live_server) -> str:  # noqa: ANN001
+    return live_server.replace("http://", "ws://") + "/twilio/stream"
 
 
 MALFORMED = [

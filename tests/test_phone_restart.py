@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from models.entities import Call, CallStatus
 from tests.speech import synth_phone8k, synth_tools_missing
-from tests.test_twilio import ACCOUNT_SID, AUTH_TOKEN, CALL, PUBLIC_URL, REC, FakeTwilio, post, voice_params, wait_for
+from tests.test_twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, REC, post, running_fake_twilio, voice_params, wait_for
 
 pytestmark = pytest.mark.skipif(bool(synth_tools_missing()), reason="needs espeak-ng, mbrola-id1 and sox")
 
@@ -32,14 +32,8 @@ def spoken_wav(tmp_path) -> bytes:  # noqa: ANN001
 
 @pytest.fixture
 def fake_twilio(spoken_wav):  # noqa: ANN001, ANN201
-    server = FakeTwilio(spoken_wav, not_ready=1)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    if server.gate is not None:
-        server.gate.set()
-    server.shutdown()
-    server.server_close()
+    with running_fake_twilio(spoken_wav, not_ready=1) as server:
+        yield server
 
 
 @pytest.fixture

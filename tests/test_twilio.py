@@ -7,6 +7,7 @@ import base64
 import re
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
@@ -113,14 +114,25 @@ def recording_wav(tmp_path) -> bytes:  # noqa: ANN001
     return write_wav(tmp_path / "rec.wav", (np.sin(2 * np.pi * 440 * t) * 5000).astype(np.int16), 8000).read_bytes()
 
 
-@pytest.fixture
-def fake_twilio(recording_wav):  # noqa: ANN001, ANN201
-    server = FakeTwilio(recording_wav)
+@contextmanager
+def running_fake_twilio(recording: bytes, not_ready: int = 2):  # noqa: ANN201
+    """The fake on a free loopback port, for the length of a test."""
+    server = FakeTwilio(recording, not_ready)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        if server.gate is not None:
+            server.gate.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake_twilio(recording_wav):  # noqa: ANN001, ANN201
+    with running_fake_twilio(recording_wav) as server:
+        yield server
 
 
 @pytest.fixture
