@@ -386,7 +386,7 @@ def test_prompts_are_served_small_and_missing_ones_fall_back_to_say(client, monk
     with client.get("/twilio/prompts/salam.wav") as response:
         assert response.status_code == 200 and response.data[:4] == b"RIFF"
     assert client.get("/twilio/prompts/..%2Fsecret.wav").status_code == 404
-    monkeypatch.setattr("voice.twilio_routes.prompt_path", lambda name: None)
+    monkeypatch.setattr("voice.twilio_routes.prompt_path", lambda name, custom_dir=None: None)
     root = twiml(post(client, "/twilio/voice", voice_params()))
     say = root.find("Say")
     assert say.get("language") == "id-ID" and say.text == PROMPTS["salam"]

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from functools import wraps
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ from transcribe.errors import ModelError
 from voice import recordings
 from voice.intake import store_audio
 from voice.live import registry_for
-from voice.prompts import PROMPTS, prompt_path
+from voice.prompts import PROMPT_DIR, PROMPTS, custom_prompt_dir, prompt_path
 from voice.session import CallSession, wav_bytes
 from voice.recordings import RECORD_MAX_S
 from voice.twilio_client import CALL_SID, RECORDING_SID
@@ -105,13 +106,21 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def _prompt_dir() -> Path:
+    return custom_prompt_dir(_settings().data_dir)
+
+
 def _say(node: VoiceResponse | Gather, *names: str) -> None:
-    """Play the recorded prompts, falling back to text-to-speech for any that is missing."""
+    """Play the recorded prompts, falling back to text-to-speech for any that is missing. An uploaded
+    prompt's URL carries its version, so Twilio's cache does not keep playing the old recording."""
     for name in names:
-        if prompt_path(name) is not None:
+        path = prompt_path(name, _prompt_dir())
+        if path is None:
+            node.say(PROMPTS[name], language=LANGUAGE)
+        elif path.parent == PROMPT_DIR:
             node.play(public_url(url_for("twilio.prompt", name=name)))
         else:
-            node.say(PROMPTS[name], language=LANGUAGE)
+            node.play(public_url(url_for("twilio.prompt", name=name, v=int(path.stat().st_mtime))))
 
 
 def _say_digits(node: VoiceResponse, digits: str) -> None:
@@ -424,7 +433,7 @@ def rate(complaint_id: int) -> Response:
 @bp.get("/prompts/<name>.wav")
 def prompt(name: str) -> Response:
     """A recorded prompt (public: Twilio fetches these without a signature)."""
-    path = prompt_path(name)
+    path = prompt_path(name, _prompt_dir())
     if path is None:
         abort(404)
     return send_file(path, mimetype="audio/wav", max_age=86400)
