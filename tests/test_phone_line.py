@@ -19,7 +19,7 @@ from models.base import utcnow
 from models.entities import Call, CallStatus, Channel, Complaint
 from tests.speech import synth_phone8k, synth_tools_missing
 from tests.test_twilio import (  # noqa: F401 - fixtures
-    ACCOUNT_SID, AUTH_TOKEN, CALL, CALLER, PUBLIC_URL, REC, RECORDING_URL, _said, app, enqueued, fake_twilio, post,
+    ACCOUNT_SID, AUTH_TOKEN, CALL, CALLER, PUBLIC_URL, REC, _said, app, enqueued, fake_twilio, post,
     recording_wav, sid, sign, twiml, voice_params, wait_for,
 )
 from transcribe.audio import decode_file, mulaw_encode

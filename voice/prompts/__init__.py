@@ -117,3 +117,4 @@ def remove_custom_prompt(custom_dir: Path, name: str) -> bool:
         return True
     return False
 
+
