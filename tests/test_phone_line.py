@@ -177,6 +177,19 @@ def test_no_recording_callback_at_all_the_stream_audio_is_drafted_after_the_dead
     assert call.draft.id == draft_id and "seminggu" in call.draft.description.lower()  # the same draft, redrafted
 
 
+def test_the_record_action_starts_the_download_when_the_callback_never_comes(app, client, session, fake_twilio) -> None:  # noqa: ANN001, F811
+    post(client, "/twilio/menu", voice_params(Digits="1"))
+    recorded = voice_params(RecordingSid=REC, RecordingDuration="2", RecordingUrl=f"https://api.twilio.com/x/{REC}")
+    assert "terima_kasih" in _said(twiml(post(client, "/twilio/recorded", recorded)))
+    call = wait_for(settled(session, CallStatus.RECEIVED.value, CallStatus.TRANSCRIBING.value, CallStatus.TRANSCRIBED.value,
+                            CallStatus.NO_SPEECH.value, CallStatus.DRAFTED.value))
+    assert call.meta["audio_from"] == "recording"
+    # the callback turns up after all: nothing new
+    post(client, "/twilio/recording", voice_params(RecordingSid=REC, RecordingStatus="completed"))
+    time.sleep(0.3)
+    assert fake_twilio.recording_gets() == 3  # 404, 404, 200: one download
+
+
 def test_absent_recording_after_the_stream_uses_the_stream(app, client, session, enqueued) -> None:  # noqa: ANN001, F811
     post(client, "/twilio/menu", voice_params(Digits="1"))
     replay_stream(app, (np.sin(np.arange(8000) / 8) * 3000).astype(np.int16))

@@ -261,6 +261,8 @@ def recorded() -> Response:
     with _db() as session:
         call = recordings.call_by_sid(session, request.form.get("CallSid", ""))
         reference = call_reference(call.id) if call is not None else None
+        if call is not None and not _nothing_recorded():
+            _announce(session, call)
     if reference is None:
         _say(response, "tidak_ada_rekaman")
         _goodbye(response)
@@ -302,17 +304,27 @@ def recording() -> tuple[str, int]:
     with _db() as session:
         call = _pending_call(session, call_sid, request.form.get("From"))
         if status == "completed":
-            duration_s = _float(request.form.get("RecordingDuration"))
-            drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
-            session.commit()
-            if drive:
-                state.jobs.fetch_recording_task(call_sid, recording_sid, duration_s)
+            _announce(session, call)
         elif status in ("absent", "failed"):
             call_id = recordings.recording_missing(session, call, recording_sid, status, request.form.get("ErrorCode"))
             session.commit()
             if call_id is not None:
                 state.jobs.enqueue_call(call_id)
     return "", 204  # in-progress and other events need nothing
+
+
+def _announce(session: Session, call: Call) -> None:
+    """A completed recording, from its status callback or from the <Record> action (which names it too:
+    the download starts even if the callback never comes)."""
+    recording_sid = request.form.get("RecordingSid", "")
+    if not RECORDING_SID.match(recording_sid):
+        return
+    state = current_app.extensions["suara"]
+    duration_s = _float(request.form.get("RecordingDuration"))
+    drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
+    session.commit()
+    if drive:
+        state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s)
 
 
 def _float(value: str | None) -> float | None:
