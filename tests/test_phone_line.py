@@ -300,6 +300,7 @@ def test_silence_at_the_menu_reprompts_twice_then_goodbye(client) -> None:  # no
     ("/twilio/menu", "9", "pilihan_salah"),
     ("/twilio/status-lookup", "999999#", "tidak_ditemukan"),
     ("/twilio/rate", "999999#", "tidak_ditemukan"),
+    ("/twilio/status-lookup", "", "tidak_ada_pilihan"),  # silence at the number: not "not found"
 ])
 def test_wrong_entries_get_two_retries(client, path: str, digits: str, apology: str) -> None:  # noqa: ANN001
     url, answers = PUBLIC_URL + path, []

@@ -366,6 +366,10 @@ def find_complaint(session: Session, digits: str) -> tuple[Call | None, Complain
     return None, None
 
 
+def _not_found_apology() -> str:
+    return "tidak_ditemukan" if request.form.get("Digits") else "tidak_ada_pilihan"
+
+
 @bp.post("/status-lookup")
 @twilio_signed
 def status_lookup() -> Response:
@@ -373,7 +377,7 @@ def status_lookup() -> Response:
     with _db() as session:
         call, complaint = find_complaint(session, request.form.get("Digits", ""))
         if call is None and complaint is None:
-            _ask_again(response, "twilio.status_lookup", _tries(), "tidak_ditemukan", ("masukkan_nomor",), **NUMBER_ENTRY)
+            _ask_again(response, "twilio.status_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
             return _twiml(response)
         name = f"status_{caller_status(call, complaint)}"
         _say(response, name if name in PROMPTS else "status_diproses")
@@ -402,7 +406,7 @@ def rate_lookup() -> Response:
         _, complaint = find_complaint(session, request.form.get("Digits", ""))
         refusal = _rating_refusal(complaint, request.form.get("From"))
         if refusal == "tidak_ditemukan":
-            _ask_again(response, "twilio.rate_lookup", _tries(), refusal, ("masukkan_nomor",), **NUMBER_ENTRY)
+            _ask_again(response, "twilio.rate_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
             return _twiml(response)
         if refusal is None:
             _ask(response, "twilio.rate", 0, RATING_PROMPTS, {"complaint_id": complaint.id}, num_digits=1, timeout=8)
