@@ -601,8 +601,8 @@ class WhisperStream:
 
     def _partial(self, results: list[StreamResult]) -> None:
         """Re-read the open segment when it has grown by `partial_every_s`, if the process has a slot free."""
-        if self._speech_start is None:
-            return
+        if self._speech_start is None or self._silence_start is not None:
+            return  # the speaker has paused: the final is near, and a re-read now would only delay it
         length = self._analysed - self._speech_start
         if (self._analysed - max(self._partial_at, self._speech_start) < self._partial_gap
                 or not self.partial_min_s * TARGET_RATE_HZ <= length <= self.partial_max_s * TARGET_RATE_HZ):
