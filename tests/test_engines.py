@@ -269,10 +269,20 @@ def test_whisper_stream_gives_a_final_per_utterance(whisper: WhisperEngine, spee
     assert jiwer.wer(normalise(speech.speech_dev_rows()[1].text), normalise(results[0].text)) < 0.9
 
 
+def real_time(stream):  # noqa: ANN001, ANN201
+    """The stream's clock follows the audio fed, as if it came in real time (and recognition cost nothing)."""
+    now = [0.0]
+    stream.clock = lambda: now[0]
+    return stream, now
+
+
 def _partials_before_first_final(stream, samples: np.ndarray) -> list[tuple[float, str]]:  # noqa: ANN001
-    """(stream seconds fed when it came, text) of each partial before the first final, fed in 0.1-s chunks."""
+    """(stream seconds fed when it came, text) of each partial before the first final, fed in real time in
+    0.1-s chunks."""
     out = []
+    stream, now = real_time(stream)
     for i in range(0, len(samples), RATE // 10):
+        now[0] = (i + RATE // 10) / RATE
         for result in stream.feed(AudioChunk(samples[i : i + RATE // 10], start_s=i / RATE)):
             if result.final:
                 return out
@@ -310,10 +320,23 @@ def test_whisper_partials_wait_their_turn_and_never_block(whisper: WhisperEngine
     _, first = sentence(speech_cache, 1, "radio16k")
     assert WhisperStream._partial_slot.acquire(blocking=False)  # another call is re-reading right now
     try:
-        results = feed_in_chunks(whisper.stream(), first)
+        with pytest.raises(AssertionError, match="no final; partials \\[\\]"):
+            _partials_before_first_final(whisper.stream(), first)  # no partial, no waiting: the final comes at the end
     finally:
         WhisperStream._partial_slot.release()
-    assert results and all(r.final for r in results)
+
+
+def test_whisper_partials_only_for_audio_in_real_time(whisper: WhisperEngine, speech_cache: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, first = sentence(speech_cache, 1, "radio16k")
+    monkeypatch.setattr(whisper, "partial", lambda audio: "kata")
+    assert all(r.final for r in feed_in_chunks(whisper.stream(), first))  # a file fed at full speed
+    stream, now = real_time(whisper.stream())
+    results = []
+    for i in range(0, len(first), RATE // 10):
+        now[0] = 2 * (i + RATE // 10) / RATE  # recognition falls behind the caller: a second each second
+        results += stream.feed(AudioChunk(first[i : i + RATE // 10], start_s=i / RATE))
+    assert all(r.final for r in results)
 
 
 def test_whisper_stream_offsets_by_first_chunk(whisper: WhisperEngine, speech_cache: Path) -> None:

@@ -545,6 +545,8 @@ class WhisperStream:
     partial_min_s = 0.6
     partial_max_s = 12.0
     """Longer open segments get no more partials: each re-read costs more, and the final is near."""
+    partial_max_lag_s = 0.5
+    """No re-read while recognition is this far behind the audio: finals first."""
     _partial_slot = threading.BoundedSemaphore(1)
     """One partial re-read at a time in the process, skipped when busy: partials never queue up behind
     each other or delay finals, whatever the number of calls (the budget)."""
@@ -573,6 +575,10 @@ class WhisperStream:
         self._partial_at = 0
         """Stream sample position the last partial was read up to."""
         self._partial_gap = int(self.partial_every_s * TARGET_RATE_HZ)
+        self.clock = time.perf_counter
+        """Wall clock (seconds); partials are re-read only for audio that comes in real time."""
+        self._wall_zero: float | None = None
+        self._first_chunk_s = 0.0
 
     def feed(self, chunk: AudioChunk) -> list[StreamResult]:
         """Accept 16 kHz mono int16 audio; a final for every segment that ended in it."""
@@ -580,6 +586,8 @@ class WhisperStream:
             raise RuntimeError("stream already finished")
         if self._offset_s is None:
             self._offset_s = chunk.start_s
+            self._wall_zero = self.clock()
+            self._first_chunk_s = len(chunk.samples) / TARGET_RATE_HZ
         self._buffer = np.concatenate([self._buffer, np.asarray(chunk.samples, dtype=np.int16)])
         results: list[StreamResult] = []
         end = self._buffer_start + len(self._buffer)
@@ -603,6 +611,8 @@ class WhisperStream:
         """Re-read the open segment when it has grown by `partial_every_s`, if the process has a slot free."""
         if self._speech_start is None or self._silence_start is not None:
             return  # the speaker has paused: the final is near, and a re-read now would only delay it
+        if not -0.3 <= self._behind_s() <= self.partial_max_lag_s:
+            return  # audio faster than real time (a file: nobody watches), or recognition already lagging
         length = self._analysed - self._speech_start
         if (self._analysed - max(self._partial_at, self._speech_start) < self._partial_gap
                 or not self.partial_min_s * TARGET_RATE_HZ <= length <= self.partial_max_s * TARGET_RATE_HZ):
@@ -617,11 +627,17 @@ class WhisperStream:
         finally:
             self._partial_slot.release()
         self._partial_at = self._analysed
-        # a slow machine reads less often: at most half of the stream's time goes to re-reading
-        self._partial_gap = max(int(self.partial_every_s * TARGET_RATE_HZ), int(2 * cost * TARGET_RATE_HZ))
+        # a slow machine reads less often: at most a quarter of the stream's time goes to re-reading
+        self._partial_gap = max(int(self.partial_every_s * TARGET_RATE_HZ), int(4 * cost * TARGET_RATE_HZ))
         if text:
             results.append(StreamResult(text=text, final=False))
 
+    def _behind_s(self) -> float:
+        """How far recognition is behind the audio's real time (negative: the audio comes faster than that).
+        The first chunk arrived when its audio was over: the clock starts at its end."""
+        if self._wall_zero is None:
+            return 0.0
+        return (self.clock() - self._wall_zero) - (self._analysed / TARGET_RATE_HZ - self._first_chunk_s)
     def finish(self) -> list[StreamResult]:
         """End of audio: recognise the segment still open."""
         if self._finished:
