@@ -71,6 +71,14 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
     twilio_sms_from: str | None = None
+    twilio_fetch_attempts: int = 12
+    """Tries to download a recording (2, 4, 8 … up to 60 s apart: about 7 minutes in all by default)."""
+    twilio_fetch_first_s: float = 2.0
+    twilio_fetch_stall_s: float = 60.0
+    """A scheduled download this late (its worker died) is driven again by the recovery job."""
+    twilio_recording_deadline_s: float = 600.0
+    """How long after a call ends a recording the provider never announced is waited for; then the
+    stream's audio is used, or the call is closed as abandoned."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -136,6 +144,10 @@ class Settings:
             twilio_auth_token=env.get("SUARA_TWILIO_AUTH_TOKEN") or None,
             twilio_api_base=(env.get("SUARA_TWILIO_API_BASE") or "https://api.twilio.com").rstrip("/"),
             twilio_sms_from=env.get("SUARA_TWILIO_SMS_FROM") or None,
+            twilio_fetch_attempts=int(env.get("SUARA_TWILIO_FETCH_ATTEMPTS", 12)),
+            twilio_fetch_first_s=float(env.get("SUARA_TWILIO_FETCH_FIRST_S", 2.0)),
+            twilio_fetch_stall_s=float(env.get("SUARA_TWILIO_FETCH_STALL_S", 60.0)),
+            twilio_recording_deadline_s=float(env.get("SUARA_TWILIO_RECORDING_DEADLINE_S", 600.0)),
         )
         values.update(overrides)
         if "engine" not in overrides:

@@ -31,17 +31,26 @@ class Channel(str, enum.Enum):
 
 
 class CallStatus(str, enum.Enum):
+    """Where a call stands; the moves and what a caller is told in each are in models/call_state.py."""
+
+    RECORDING = "recording"
+    """The caller chose to record; the provider has not delivered the recording yet."""
+    AWAITING = "awaiting"
+    """The provider announced the recording; its download is scheduled (state in `meta["fetch"]`)."""
     RECEIVED = "received"
     TRANSCRIBING = "transcribing"
     TRANSCRIBED = "transcribed"
     DRAFTED = "drafted"
     FAILED = "failed"
+    """Kept with the reason in `error`."""
+    ABANDONED = "abandoned"
+    """The caller hung up before anything was recorded."""
+    NO_SPEECH = "no_speech"
+    """Audio arrived but nobody spoke in it."""
     NO_AUDIO = "no_audio"
-    """The provider reported no recording (absent/failed); kept with the reason."""
+    """Older rows: the provider reported no recording (absent/failed); read as abandoned."""
     SILENT = "silent"
     """The recording holds (almost) no sound: kept, but not given to a recognizer."""
-    NO_SPEECH = "no_speech"
-    """The recording holds no speech (silence, a tone, noise): no draft is made."""
 
 
 class Role(str, enum.Enum):

@@ -225,7 +225,7 @@ def test_whisper_keeps_other_readings_from_the_beam(whisper: WhisperEngine, engi
         assert len(heard & set(normalise(reading).split())) >= len(heard) / 2, (result.text, reading)
     assert set(beam_only.alternatives) < set(result.alternatives)
     # live segments keep theirs too, and the stream's readings join them
-    finals = feed_in_chunks(whisper.stream(), samples)
+    finals = [r for r in feed_in_chunks(whisper.stream(), samples) if r.final]
     assert finals and any(r.alternatives for r in finals)
     assert joined_alternatives(finals) and " ".join(r.text for r in finals) not in joined_alternatives(finals)
 
@@ -259,8 +259,7 @@ def test_whisper_stream_gives_a_final_per_utterance(whisper: WhisperEngine, spee
     _, second = sentence(speech_cache, 2, "radio16k")
     pause = np.zeros(int(1.5 * RATE), np.int16)
     samples = np.concatenate([pause, first, pause, second, pause[: RATE // 4]])
-    results = feed_in_chunks(whisper.stream(), samples)
-    assert all(r.final for r in results)
+    results = [r for r in feed_in_chunks(whisper.stream(), samples) if r.final]
     assert len(results) == 2, [r.text for r in results]
     second_starts = (len(pause) * 2 + len(first)) / RATE
     assert results[0].end_s <= second_starts and results[1].start_s >= (len(pause) + len(first)) / RATE
@@ -270,10 +269,80 @@ def test_whisper_stream_gives_a_final_per_utterance(whisper: WhisperEngine, spee
     assert jiwer.wer(normalise(speech.speech_dev_rows()[1].text), normalise(results[0].text)) < 0.9
 
 
+def real_time(stream):  # noqa: ANN001, ANN201
+    """The stream's clock follows the audio fed, as if it came in real time (and recognition cost nothing)."""
+    now = [0.0]
+    stream.clock = lambda: now[0]
+    return stream, now
+
+
+def _partials_before_first_final(stream, samples: np.ndarray) -> list[tuple[float, str]]:  # noqa: ANN001
+    """(stream seconds fed when it came, text) of each partial before the first final, fed in real time in
+    0.1-s chunks."""
+    out = []
+    stream, now = real_time(stream)
+    for i in range(0, len(samples), RATE // 10):
+        now[0] = (i + RATE // 10) / RATE
+        for result in stream.feed(AudioChunk(samples[i : i + RATE // 10], start_s=i / RATE)):
+            if result.final:
+                return out
+            out.append(((i + RATE // 10) / RATE, result.text))
+    raise AssertionError(f"no final; partials {out}")
+
+
+def test_whisper_stream_rereads_the_open_segment_every_second(whisper: WhisperEngine, speech_cache: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcribe.engines.whisper_engine import WhisperStream
+
+    _, first = sentence(speech_cache, 1, "radio16k")
+    samples = np.concatenate([np.zeros(RATE // 2, np.int16), first, np.zeros(RATE, np.int16)])
+    reads: list[float] = []
+    monkeypatch.setattr(whisper, "partial", lambda audio: reads.append(len(audio) / RATE) or f"{len(reads)} kata")
+    partials = _partials_before_first_final(whisper.stream(), samples)
+    speech_s = len(first) / RATE
+    assert int(speech_s) - 2 <= len(partials) <= int(speech_s) + 1, (speech_s, partials)  # one a second of speech
+    assert all(b - a >= WhisperStream.partial_every_s - 0.11 for (a, _), (b, _) in zip(partials, partials[1:]))
+    assert partials[0][0] < 0.5 + 1.8 and reads == sorted(reads)  # from the start of the segment, growing
+
+
+def test_whisper_partials_read_the_speech_so_far(whisper: WhisperEngine, speech_cache: Path) -> None:
+    text, first = sentence(speech_cache, 1, "radio16k")
+    partials = _partials_before_first_final(whisper.stream(), np.concatenate([first, np.zeros(RATE, np.int16)]))
+    assert partials, partials  # every second on a quiet machine; fewer on a busy one (a re-read gets half the time)
+    first_words = set(normalise(text).split()[:4])
+    assert first_words & set(normalise(partials[-1][1]).split()), (text, partials)
+    assert all(len(t.split()) <= 8 * 25 for _, t in partials)  # no runaway loop
+
+
+def test_whisper_partials_wait_their_turn_and_never_block(whisper: WhisperEngine, speech_cache: Path) -> None:
+    from transcribe.engines.whisper_engine import WhisperStream
+
+    _, first = sentence(speech_cache, 1, "radio16k")
+    assert WhisperStream._partial_slot.acquire(blocking=False)  # another call is re-reading right now
+    try:
+        with pytest.raises(AssertionError, match="no final; partials \\[\\]"):
+            _partials_before_first_final(whisper.stream(), first)  # no partial, no waiting: the final comes at the end
+    finally:
+        WhisperStream._partial_slot.release()
+
+
+def test_whisper_partials_only_for_audio_in_real_time(whisper: WhisperEngine, speech_cache: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, first = sentence(speech_cache, 1, "radio16k")
+    monkeypatch.setattr(whisper, "partial", lambda audio: "kata")
+    assert all(r.final for r in feed_in_chunks(whisper.stream(), first))  # a file fed at full speed
+    stream, now = real_time(whisper.stream())
+    results = []
+    for i in range(0, len(first), RATE // 10):
+        now[0] = 2 * (i + RATE // 10) / RATE  # recognition falls behind the caller: a second each second
+        results += stream.feed(AudioChunk(first[i : i + RATE // 10], start_s=i / RATE))
+    assert all(r.final for r in results)
+
+
 def test_whisper_stream_offsets_by_first_chunk(whisper: WhisperEngine, speech_cache: Path) -> None:
     _, samples = sentence(speech_cache, 1, "radio16k")
     stream = whisper.stream()
-    results = stream.feed(AudioChunk(samples, start_s=100.0)) + stream.finish()
+    results = [r for r in stream.feed(AudioChunk(samples, start_s=100.0)) + stream.finish() if r.final]
     assert results and results[0].words[0].start >= 100.0
 
 

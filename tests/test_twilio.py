@@ -7,6 +7,7 @@ import base64
 import re
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
@@ -42,6 +43,11 @@ class FakeTwilio(ThreadingHTTPServer):
         self.recording, self.not_ready = recording, not_ready
         self.requests: list[tuple[str, str, int]] = []
         self.sms: list[dict[str, str]] = []
+        self.sms_status = 201
+        """What the Messages endpoint answers (400: the number is rejected, 503: busy)."""
+        self.gate: threading.Event | None = None
+        """When set to an Event, recording requests wait for it (a download in flight)."""
+        self.gets_arrived = 0
         self._lock = threading.Lock()
 
     @property
@@ -77,6 +83,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/") or not self.path.endswith(".wav"):
             return self._answer(404, b'{"code": 20404}')
         with self.server._lock:
+            self.server.gets_arrived += 1
+            gate = self.server.gate
+        if gate is not None:
+            gate.wait(30)
+        with self.server._lock:
             ready = self.server.not_ready <= 0
             self.server.not_ready -= 1
         if not ready:
@@ -91,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         with self.server._lock:
             self.server.sms.append(dict(parse_qsl(body)))
+        if self.server.sms_status != 201:
+            return self._answer(self.server.sms_status, b'{"code": 21211, "message": "Invalid To Phone Number"}')
         return self._answer(201, b'{"sid": "SM' + b"0" * 32 + b'"}')
 
 
@@ -102,21 +115,32 @@ def recording_wav(tmp_path) -> bytes:  # noqa: ANN001
     return write_wav(tmp_path / "rec.wav", (np.sin(2 * np.pi * 440 * t) * 5000).astype(np.int16), 8000).read_bytes()
 
 
-@pytest.fixture
-def fake_twilio(recording_wav):  # noqa: ANN001, ANN201
-    server = FakeTwilio(recording_wav)
+@contextmanager
+def running_fake_twilio(recording: bytes, not_ready: int = 2):  # noqa: ANN201
+    """The fake on a free loopback port, for the length of a test."""
+    server = FakeTwilio(recording, not_ready)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        if server.gate is not None:
+            server.gate.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake_twilio(recording_wav):  # noqa: ANN001, ANN201
+    with running_fake_twilio(recording_wav) as server:
+        yield server
 
 
 @pytest.fixture
 def settings(settings, fake_twilio):  # noqa: ANN001, ANN201
     return settings.with_(
         public_url=PUBLIC_URL, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_api_base=fake_twilio.base, twilio_sms_from="+15005550006", extra={"twilio_retry_first_s": 0.01},
+        twilio_api_base=fake_twilio.base, twilio_sms_from="+15005550006", twilio_fetch_first_s=0.01, twilio_fetch_attempts=5,
     )
 
 
@@ -149,6 +173,7 @@ def twiml(response) -> ElementTree.Element:  # noqa: ANN001
 CALL = sid("CA", 1)
 REC = sid("RE", 1)
 CALLER = "+6281234567890"
+RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{REC}"
 
 
 def voice_params(**extra: str) -> dict[str, str]:
@@ -218,13 +243,13 @@ def test_choice_1_records_with_stream_and_callback(client, session) -> None:  # 
     assert record.get("recordingStatusCallback") == f"{PUBLIC_URL}/twilio/recording"
     assert record.get("action") == f"{PUBLIC_URL}/twilio/recorded"
     call = session.scalars(select(Call)).one()
-    assert (call.external_id, call.caller_number, call.status) == (CALL, CALLER, CallStatus.NO_AUDIO.value)
+    assert (call.external_id, call.caller_number, call.status) == (CALL, CALLER, CallStatus.RECORDING.value)
 
 
 def test_caller_hears_the_call_reference(client, session) -> None:  # noqa: ANN001
     post(client, "/twilio/menu", voice_params(Digits="1"))
     call = session.scalars(select(Call)).one()
-    root = twiml(post(client, "/twilio/recorded", voice_params(RecordingDuration="12")))
+    root = twiml(post(client, "/twilio/recorded", voice_params(RecordingDuration="12", RecordingUrl=RECORDING_URL)))
     digits = [re.search(r"angka_(\d)", p.text).group(1) for p in root.iter("Play") if "angka_" in p.text]
     assert "".join(digits) == str(call.id) * 2  # said twice
     assert root.find("Hangup") is not None
@@ -273,10 +298,11 @@ def test_download_that_never_succeeds_keeps_the_call_with_the_reason(client, ses
     def failed():  # noqa: ANN202
         session.expire_all()
         call = session.scalars(select(Call)).one()
-        return call if call.meta.get("recording") == "download_failed" else None
+        return call if call.status == CallStatus.FAILED.value else None
 
     call = wait_for(failed)
-    assert call.status == CallStatus.NO_AUDIO.value and REC in call.error and not enqueued
+    assert REC in call.error and "5 percobaan" in call.error and not enqueued
+    assert fake_twilio.recording_gets() == 5
 
 
 @pytest.mark.parametrize("status", ["absent", "failed"])
@@ -284,7 +310,7 @@ def test_absent_or_failed_recording_is_kept_with_reason(client, session, enqueue
     post(client, "/twilio/menu", voice_params(Digits="1"))
     assert post(client, "/twilio/recording", voice_params(RecordingSid=REC, RecordingStatus=status, ErrorCode="13617")).status_code == 204
     call = session.scalars(select(Call)).one()
-    assert call.status == CallStatus.NO_AUDIO.value and call.audio_path is None
+    assert call.status == {"absent": CallStatus.ABANDONED, "failed": CallStatus.FAILED}[status].value and call.audio_path is None
     assert call.error == f"Twilio: rekaman {status} (kode 13617)" and not enqueued
 
 
@@ -361,7 +387,7 @@ def test_prompts_are_served_small_and_missing_ones_fall_back_to_say(client, monk
     with client.get("/twilio/prompts/salam.wav") as response:
         assert response.status_code == 200 and response.data[:4] == b"RIFF"
     assert client.get("/twilio/prompts/..%2Fsecret.wav").status_code == 404
-    monkeypatch.setattr("voice.twilio_routes.prompt_path", lambda name: None)
+    monkeypatch.setattr("voice.twilio_routes.prompt_path", lambda name, custom_dir=None: None)
     root = twiml(post(client, "/twilio/voice", voice_params()))
     say = root.find("Say")
     assert say.get("language") == "id-ID" and say.text == PROMPTS["salam"]

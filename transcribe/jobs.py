@@ -8,7 +8,7 @@ settings, never at import time.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -55,6 +55,8 @@ class JobQueue:
         )
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
+        self.recoverers: list[Callable[[datetime], list[int]]] = []
+        """Called by `recover` with the time: other packages' lost work (recording downloads); return call ids."""
 
     @staticmethod
     def _make_huey(settings: Settings, immediate: bool) -> Huey:
@@ -135,7 +137,10 @@ class JobQueue:
             self.enqueue_call(call_id)
         if stuck:
             log.info("re-enqueued %d calls whose jobs were lost", len(stuck))
-        return list(stuck)
+        recovered = list(stuck)
+        for recoverer in self.recoverers:
+            recovered += recoverer(now or utcnow())
+        return recovered
 
     def auto_close(self, now=None) -> list[int]:  # noqa: ANN001 - huey passes nothing
         """Close answered complaints whose reporter did not respond in time (hourly); returns their ids."""

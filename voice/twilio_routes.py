@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from functools import wraps
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,14 +25,17 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, Start, VoiceResponse
 
+from models import phone, satisfaction
 from models.base import utcnow
-from models import satisfaction
+from models.call_state import caller_status
 from models.entities import Call, CallStatus, Channel, Complaint
 from transcribe.errors import ModelError
-from voice.intake import IncomingAudio, receive_call, store_audio
+from voice import recordings
+from voice.intake import store_audio
 from voice.live import registry_for
-from voice.prompts import PROMPTS, prompt_path
+from voice.prompts import PROMPT_DIR, PROMPTS, custom_prompt_dir, prompt_path
 from voice.session import CallSession, wav_bytes
+from voice.recordings import RECORD_MAX_S
 from voice.twilio_client import CALL_SID, RECORDING_SID
 
 log = logging.getLogger(__name__)
@@ -41,11 +45,8 @@ sock = Sock()
 """Routes are attached to the blueprint (`sock.route(..., bp=bp)`); nothing to bind to the app."""
 F = TypeVar("F", bound=Callable[..., Any])
 
-RECORD_MAX_S = 300
 LANGUAGE = "id-ID"
-PENDING_ERROR = "rekaman belum diterima"
 STREAM_IDLE_S = 60.0
-
 
 
 @bp.record_once
@@ -105,13 +106,21 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def _prompt_dir() -> Path:
+    return custom_prompt_dir(_settings().data_dir)
+
+
 def _say(node: VoiceResponse | Gather, *names: str) -> None:
-    """Play the recorded prompts, falling back to text-to-speech for any that is missing."""
+    """Play the recorded prompts, falling back to text-to-speech for any that is missing. An uploaded
+    prompt's URL carries its version, so Twilio's cache does not keep playing the old recording."""
     for name in names:
-        if prompt_path(name) is not None:
+        path = prompt_path(name, _prompt_dir())
+        if path is None:
+            node.say(PROMPTS[name], language=LANGUAGE)
+        elif path.parent == PROMPT_DIR:
             node.play(public_url(url_for("twilio.prompt", name=name)))
         else:
-            node.say(PROMPTS[name], language=LANGUAGE)
+            node.play(public_url(url_for("twilio.prompt", name=name, v=int(path.stat().st_mtime))))
 
 
 def _say_digits(node: VoiceResponse, digits: str) -> None:
@@ -133,20 +142,49 @@ def call_reference(call_id: int) -> str:
 
 # -- incoming call and menu ----------------------------------------------------------------------
 
+TRIES = 3
+"""A question is asked at most this often: silence or a wrong key gets two more chances, then goodbye."""
+
+
 @bp.post("/voice")
 @twilio_signed
 def voice() -> Response:
     response = VoiceResponse()
     _say(response, "salam", "persetujuan")
-    _menu(response)
+    _ask(response, "twilio.menu", 0, ("menu_1", "menu_2", "menu_3"), num_digits=1, timeout=8)
     return _twiml(response)
 
 
-def _menu(response: VoiceResponse) -> None:
-    gather = response.gather(num_digits=1, action=_action("twilio.menu"), method="POST", timeout=8)
-    _say(gather, "menu_1", "menu_2", "menu_3")
+def _tries() -> int:
+    return max(0, min(request.args.get("tries", 0, type=int), TRIES))
+
+
+def _ask(response: VoiceResponse, endpoint: str, tries: int, prompts: tuple[str, ...], values: dict[str, Any] | None = None,
+         **gather_args: Any) -> None:
+    """A <Gather> answered at `endpoint`; on silence Twilio goes past it, to the same endpoint without Digits,
+    so every try (key or silence) is counted in one place."""
+    target = _action(endpoint, **(values or {}), **({"tries": tries} if tries else {}))
+    gather = response.gather(action=target, method="POST", **gather_args)
+    _say(gather, *prompts)
+    response.redirect(target, method="POST")
+
+
+def _ask_again(response: VoiceResponse, endpoint: str, tries: int, apology: str, prompts: tuple[str, ...],
+               values: dict[str, Any] | None = None, **gather_args: Any) -> None:
+    """After silence or a wrong entry: apologise and ask again, or say goodbye after the last try."""
+    _say(response, apology)
+    if tries + 1 < TRIES:
+        _ask(response, endpoint, tries + 1, prompts, values, **gather_args)
+    else:
+        _goodbye(response)
+
+
+def _goodbye(response: VoiceResponse) -> None:
     _say(response, "sampai_jumpa")
     response.hangup()
+
+
+NUMBER_ENTRY = dict(finish_on_key="#", timeout=10)
 
 
 @bp.post("/menu")
@@ -155,36 +193,40 @@ def menu() -> Response:
     choice = request.form.get("Digits", "")
     response = VoiceResponse()
     if choice == "1":
-        _record(response)
+        _record(response, 0)
     elif choice in ("2", "3"):
         endpoint = "twilio.status_lookup" if choice == "2" else "twilio.rate_lookup"
-        gather = response.gather(finish_on_key="#", timeout=10, action=_action(endpoint), method="POST")
-        _say(gather, "masukkan_nomor")
-        _say(response, "sampai_jumpa")
+        _ask(response, endpoint, 0, ("masukkan_nomor",), **NUMBER_ENTRY)
     else:
-        _say(response, "pilihan_salah")
-        _menu(response)
+        _ask_again(response, "twilio.menu", _tries(), "pilihan_salah" if choice else "tidak_ada_pilihan",
+                   ("menu_1", "menu_2", "menu_3"), num_digits=1, timeout=8)
     return _twiml(response)
 
 
-def _record(response: VoiceResponse) -> None:
+def _record(response: VoiceResponse, take: int) -> None:
+    """Record the complaint (take 0, or again after an empty recording) with the live stream beside it."""
     call_sid = request.form.get("CallSid", "")
     if not CALL_SID.match(call_sid):
         abort(400)
     with _db() as session:
-        _pending_call(session, call_sid, request.form.get("From"))
+        call = _pending_call(session, call_sid, request.form.get("From"))
+        if not call.audio_path and not recordings.fetch_state(call):
+            call.status, call.error = CallStatus.RECORDING.value, None
         session.commit()
     start = Start()
     stream = start.stream(url=_stream_url(), track="inbound_track")
     stream.parameter(name="caller", value=request.form.get("From", ""))
     response.append(start)
     _say(response, "rekam", "rekam_selesai")
+    recorded_url = _action("twilio.recorded", **({"tries": take} if take else {}))
     response.record(
         max_length=RECORD_MAX_S, finish_on_key="#", play_beep=True, timeout=10,
-        action=_action("twilio.recorded"), method="POST",
+        action=recorded_url, method="POST",
         recording_status_callback=_action("twilio.recording"), recording_status_callback_method="POST",
         recording_status_callback_event="completed absent",
     )
+    # Twilio skips the action when nothing was recorded: the caller must still hear what happened
+    response.redirect(recorded_url, method="POST")
 
 
 def _stream_url() -> str:
@@ -195,38 +237,55 @@ def _stream_url() -> str:
 
 def _pending_call(session: Session, call_sid: str, caller: str | None) -> Call:
     """The call row, made as soon as the caller chooses to record: the reference exists before the audio."""
-    call = _call_by_sid(session, call_sid)
+    call = recordings.call_by_sid(session, call_sid)
     if call is None:
         call = Call(
             channel=Channel.PHONE.value, external_id=call_sid, caller_number=caller, started_at=utcnow(),
-            status=CallStatus.NO_AUDIO.value, error=PENDING_ERROR, meta={"source": "twilio", "recording": "pending"},
+            status=CallStatus.RECORDING.value, meta={"source": "twilio"},
         )
         session.add(call)
         session.flush()
     return call
 
 
-def _call_by_sid(session: Session, call_sid: str) -> Call | None:
-    return session.scalars(select(Call).where(Call.channel == Channel.PHONE.value, Call.external_id == call_sid)).first()
+def _nothing_recorded() -> bool:
+    duration = _float(request.form.get("RecordingDuration"))
+    return not request.form.get("RecordingUrl") or not duration
 
 
 @bp.post("/recorded")
 @twilio_signed
 def recorded() -> Response:
-    """The <Record> action: thank the caller and tell them their call reference, twice."""
+    """After <Record>: the call reference, twice; or, when nothing was recorded, the offer to record again."""
     response = VoiceResponse()
     with _db() as session:
-        call = _call_by_sid(session, request.form.get("CallSid", ""))
+        call = recordings.call_by_sid(session, request.form.get("CallSid", ""))
         reference = call_reference(call.id) if call is not None else None
+        if call is not None and not _nothing_recorded():
+            _announce(session, call)
     if reference is None:
         _say(response, "tidak_ada_rekaman")
+        _goodbye(response)
+    elif _nothing_recorded():
+        _ask_again(response, "twilio.record_again", _tries(), "rekaman_kosong", ("rekam_ulang",), num_digits=1, timeout=8)
     else:
         _say(response, "terima_kasih", "nomor_anda")
         _say_digits(response, reference)
         _say(response, "ulangi_nomor")
         _say_digits(response, reference)
-        _say(response, "sampai_jumpa")
-    response.hangup()
+        _goodbye(response)
+    return _twiml(response)
+
+
+@bp.post("/record-again")
+@twilio_signed
+def record_again() -> Response:
+    response = VoiceResponse()
+    if request.form.get("Digits") == "1":
+        _record(response, _tries())
+    else:
+        _say(response, "tidak_ada_rekaman")
+        _goodbye(response)
     return _twiml(response)
 
 
@@ -235,7 +294,8 @@ def recorded() -> Response:
 @bp.post("/recording")
 @twilio_signed
 def recording() -> tuple[str, int]:
-    """recordingStatusCallback: fetch a completed recording in a job; keep absent/failed ones with the reason."""
+    """recordingStatusCallback: fetch a completed recording in a job; absent/failed ones fall back to the
+    stream's audio or close the call with the reason. A re-sent callback drives a stalled download again."""
     call_sid, recording_sid = request.form.get("CallSid", ""), request.form.get("RecordingSid", "")
     status = request.form.get("RecordingStatus", "")
     if not CALL_SID.match(call_sid) or not RECORDING_SID.match(recording_sid):
@@ -243,24 +303,28 @@ def recording() -> tuple[str, int]:
     state = current_app.extensions["suara"]
     with _db() as session:
         call = _pending_call(session, call_sid, request.form.get("From"))
-        meta = dict(call.meta or {})
         if status == "completed":
-            if meta.get("recording_sid") == recording_sid and meta.get("recording") in ("queued", "stored"):
-                return "", 204  # a duplicate callback: this recording is already being fetched or stored
-            meta.update(recording_sid=recording_sid, recording="queued")
-            call.meta = meta
+            _announce(session, call)
+        elif status in ("absent", "failed"):
+            call_id = recordings.recording_missing(session, call, recording_sid, status, request.form.get("ErrorCode"))
             session.commit()
-            _schedule_fetch(call_sid, recording_sid, _float(request.form.get("RecordingDuration")))
-            return "", 204
-        if status in ("absent", "failed"):
-            reason = f"Twilio: rekaman {status}" + (f" (kode {request.form['ErrorCode']})" if request.form.get("ErrorCode") else "")
-            if call.audio_path is None:
-                call.status, call.error = CallStatus.NO_AUDIO.value, reason
-            call.meta = dict(meta, recording=status, recording_sid=recording_sid)
-            session.commit()
-            _use_stream_audio(session, state, call)
-            return "", 204
+            if call_id is not None:
+                state.jobs.enqueue_call(call_id)
     return "", 204  # in-progress and other events need nothing
+
+
+def _announce(session: Session, call: Call) -> None:
+    """A completed recording, from its status callback or from the <Record> action (which names it too:
+    the download starts even if the callback never comes)."""
+    recording_sid = request.form.get("RecordingSid", "")
+    if not RECORDING_SID.match(recording_sid):
+        return
+    state = current_app.extensions["suara"]
+    duration_s = _float(request.form.get("RecordingDuration"))
+    drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
+    session.commit()
+    if drive:
+        state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s)
 
 
 def _float(value: str | None) -> float | None:
@@ -270,32 +334,13 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def _use_stream_audio(session: Session, state: Any, call: Call) -> None:
-    """No recording, but the media stream's audio was kept: transcribe that instead."""
-    path = (call.meta or {}).get("stream_audio")
-    if call.audio_path or not path:
-        return
-    data = (state.settings.audio_dir / path).read_bytes()
-    call, created = receive_call(session, state.settings, IncomingAudio(
-        data, Channel.PHONE, external_id=call.external_id, filename=f"{call.external_id}-stream.wav"))
-    call.meta = dict(call.meta or {}, audio_from="stream")
-    session.commit()
-    if created:
-        state.jobs.enqueue_call(call.id)
-
-
-def _schedule_fetch(call_sid: str, recording_sid: str, duration_s: float | None) -> None:
-    """Download the recording in a retried job: Twilio may still be preparing the file."""
-    current_app.extensions["suara"].jobs.fetch_recording_task(call_sid, recording_sid, duration_s)
-
-
 @bp.post("/status")
 @twilio_signed
 def call_status() -> tuple[str, int]:
-    """statusCallback of the call: note how and when it ended."""
+    """statusCallback of the call: note how and when it ended (the recording deadline counts from then)."""
     call_sid = request.form.get("CallSid", "")
     with _db() as session:
-        call = _call_by_sid(session, call_sid)
+        call = recordings.call_by_sid(session, call_sid)
         if call is not None:
             call.ended_at = call.ended_at or utcnow()
             call.meta = dict(call.meta or {}, call_status=request.form.get("CallStatus"),
@@ -321,6 +366,10 @@ def find_complaint(session: Session, digits: str) -> tuple[Call | None, Complain
     return None, None
 
 
+def _not_found_apology() -> str:
+    return "tidak_ditemukan" if request.form.get("Digits") else "tidak_ada_pilihan"
+
+
 @bp.post("/status-lookup")
 @twilio_signed
 def status_lookup() -> Response:
@@ -328,22 +377,12 @@ def status_lookup() -> Response:
     with _db() as session:
         call, complaint = find_complaint(session, request.form.get("Digits", ""))
         if call is None and complaint is None:
-            _say(response, "tidak_ditemukan")
-        else:
-            status = complaint.status if complaint is not None else "draft"
-            name = f"status_{status}"
-            _say(response, name if name in PROMPTS else "status_draft")
-    _say(response, "sampai_jumpa")
-    response.hangup()
+            _ask_again(response, "twilio.status_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
+            return _twiml(response)
+        name = f"status_{caller_status(call, complaint)}"
+        _say(response, name if name in PROMPTS else "status_diproses")
+    _goodbye(response)
     return _twiml(response)
-
-
-def _same_number(a: str | None, b: str | None) -> bool:
-    def norm(n: str | None) -> str:
-        digits = re.sub(r"\D", "", n or "")
-        return "62" + digits[1:] if digits.startswith("0") else digits
-
-    return bool(norm(a)) and norm(a) == norm(b)
 
 
 def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:
@@ -351,10 +390,12 @@ def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | No
         return "tidak_ditemukan"
     if complaint.status not in satisfaction.RATEABLE_STATUSES:
         return "belum_selesai"
-    reporter = {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}
-    if not any(_same_number(caller, number) for number in reporter):
+    if not phone.may_rate(caller, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}):
         return "bukan_pelapor"
     return None
+
+
+RATING_PROMPTS = ("nilai_1", "nilai_2", "nilai_3", "nilai_4")
 
 
 @bp.post("/rate")
@@ -364,13 +405,14 @@ def rate_lookup() -> Response:
     with _db() as session:
         _, complaint = find_complaint(session, request.form.get("Digits", ""))
         refusal = _rating_refusal(complaint, request.form.get("From"))
+        if refusal == "tidak_ditemukan":
+            _ask_again(response, "twilio.rate_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
+            return _twiml(response)
         if refusal is None:
-            gather = response.gather(num_digits=1, timeout=8, action=_action("twilio.rate", complaint_id=complaint.id), method="POST")
-            _say(gather, "nilai_1", "nilai_2", "nilai_3", "nilai_4")
-        else:
-            _say(response, refusal)
-    _say(response, "sampai_jumpa")
-    response.hangup()
+            _ask(response, "twilio.rate", 0, RATING_PROMPTS, {"complaint_id": complaint.id}, num_digits=1, timeout=8)
+            return _twiml(response)
+        _say(response, refusal)
+    _goodbye(response)
     return _twiml(response)
 
 
@@ -378,10 +420,15 @@ def rate_lookup() -> Response:
 @twilio_signed
 def rate(complaint_id: int) -> Response:
     response = VoiceResponse()
-    rating = satisfaction.PHONE_RATINGS.get(request.form.get("Digits", ""))
+    digits = request.form.get("Digits", "")
+    rating = satisfaction.PHONE_RATINGS.get(digits)
     with _db() as session:
         complaint = session.get(Complaint, complaint_id)
-        refusal = _rating_refusal(complaint, request.form.get("From")) or (None if rating else "pilihan_salah")
+        refusal = _rating_refusal(complaint, request.form.get("From"))
+        if refusal is None and rating is None:
+            _ask_again(response, "twilio.rate", _tries(), "pilihan_salah" if digits else "tidak_ada_pilihan",
+                       RATING_PROMPTS, {"complaint_id": complaint_id}, num_digits=1, timeout=8)
+            return _twiml(response)
         if refusal is None:
             try:
                 satisfaction.rate(session, complaint, rating, satisfaction.RatingSource.PHONE)
@@ -393,8 +440,7 @@ def rate(complaint_id: int) -> Response:
             _say(response, "nilai_diterima")
         else:
             _say(response, refusal)
-    _say(response, "sampai_jumpa")
-    response.hangup()
+    _goodbye(response)
     return _twiml(response)
 
 
@@ -403,7 +449,7 @@ def rate(complaint_id: int) -> Response:
 @bp.get("/prompts/<name>.wav")
 def prompt(name: str) -> Response:
     """A recorded prompt (public: Twilio fetches these without a signature)."""
-    path = prompt_path(name)
+    path = prompt_path(name, _prompt_dir())
     if path is None:
         abort(404)
     return send_file(path, mimetype="audio/wav", max_age=86400)
@@ -439,7 +485,10 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
 
 
 class MediaStreamHandler:
-    """One media stream: parses Twilio's JSON messages; I/O stays in the websocket route."""
+    """One media stream: parses Twilio's JSON messages; I/O stays in the websocket route.
+
+    A message of an unexpected shape (not an object, a `media` that is not an object, a missing or
+    non-text payload) is logged and skipped: the stream goes on and the socket never sees an error."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -454,27 +503,46 @@ class MediaStreamHandler:
         except (json.JSONDecodeError, UnicodeDecodeError):
             log.warning("media stream %s: message is not JSON", self.call_sid)
             return True
+        if not isinstance(message, dict):
+            log.warning("media stream %s: message is %s, not an object", self.call_sid, type(message).__name__)
+            return True
         event = message.get("event")
         if event == "start" and self.session is None:
-            start = message.get("start") or {}
-            call_sid = str(start.get("callSid", ""))
-            if not CALL_SID.match(call_sid):
-                log.warning("media stream without a valid callSid")
-                return False
-            caller = (start.get("customParameters") or {}).get("caller") or None
-            self.call_sid = call_sid
-            self.session = CallSession(call_sid, 8000, "mulaw", self._engine(), registry_for(self.app),
-                                       source="twilio", caller_number=caller, max_s=self.state.settings.max_audio_s)
-        elif event == "media" and self.session is not None:
-            media = message.get("media") or {}
-            if media.get("track", "inbound") == "inbound":
-                try:
-                    self.session.push(base64.b64decode(media.get("payload", ""), validate=True))
-                except (binascii.Error, ValueError):
-                    log.warning("media stream %s: bad base64 payload", self.call_sid)
+            return self._start(message.get("start"))
+        if event == "media" and self.session is not None:
+            self._media(message.get("media"))
         elif event == "stop":
             return False
         return True
+
+    def _start(self, start: Any) -> bool:
+        start = start if isinstance(start, dict) else {}
+        call_sid = start.get("callSid")
+        if not isinstance(call_sid, str) or not CALL_SID.match(call_sid):
+            log.warning("media stream: a start without a valid callSid is ignored")
+            return True
+        parameters = start.get("customParameters")
+        caller = parameters.get("caller") if isinstance(parameters, dict) else None
+        self.call_sid = call_sid
+        self.session = CallSession(call_sid, 8000, "mulaw", self._engine(), registry_for(self.app), source="twilio",
+                                   caller_number=caller if isinstance(caller, str) and caller else None,
+                                   max_s=self.state.settings.max_audio_s)
+        return True
+
+    def _media(self, media: Any) -> None:
+        if not isinstance(media, dict):
+            log.warning("media stream %s: media is %s, not an object", self.call_sid, type(media).__name__)
+            return
+        if media.get("track", "inbound") != "inbound":
+            return
+        payload = media.get("payload")
+        if not isinstance(payload, str):
+            log.warning("media stream %s: payload is %s, not base64 text", self.call_sid, type(payload).__name__)
+            return
+        try:
+            self.session.push(base64.b64decode(payload, validate=True))  # type: ignore[union-attr]
+        except (binascii.Error, ValueError):
+            log.warning("media stream %s: bad base64 payload", self.call_sid)
 
     def _engine(self):  # noqa: ANN202
         from transcribe.engines import load_engine
@@ -486,7 +554,7 @@ class MediaStreamHandler:
             return None
 
     def finish(self) -> None:
-        """Keep the stream's audio on the call, in case the recording never arrives."""
+        """Store the stream's audio at once: it is the call's audio if the recording never arrives."""
         if self.session is None or self.call_sid is None:
             return
         result = self.session.close()
@@ -496,8 +564,8 @@ class MediaStreamHandler:
         relative, _ = store_audio(settings, wav_bytes(result.samples), ".wav")
         with self.state.sessions() as session:
             call = _pending_call(session, self.call_sid, self.session.caller_number)
-            call.meta = dict(call.meta or {}, stream_audio=relative, stream_text=result.text[:4000])
+            call_id = recordings.keep_stream_audio(session, call, relative, result.text)
             session.commit()
-            if call.meta.get("recording") in ("absent", "failed", "download_failed"):
-                _use_stream_audio(session, self.state, call)
+            if call_id is not None:
+                self.state.jobs.enqueue_call(call_id)
             registry_for(self.app).stored(self.call_sid, call.id)

@@ -19,7 +19,27 @@ from models.errors import SuaraError
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    try:
+        return Settings.from_env()
+    except ValueError as exc:  # a number that is not a number, an unknown engine
+        click.echo(f"Galat konfigurasi: {exc}", err=True)
+        sys.exit(2)
+
+
+def _checked_settings() -> Settings:
+    """The settings, or exit with every malformed one named: a server that starts with a broken Twilio
+    account would lose each call's recording quietly."""
+    from models.config_check import fatal_problems
+
+    settings = _settings()
+    problems = fatal_problems(settings)
+    if problems:
+        click.echo("Konfigurasi salah, Suara Warga tidak dijalankan:", err=True)
+        for check in problems:
+            click.echo(f"  {check.line()}", err=True)
+        click.echo("Perbaiki variabel di atas, lalu periksa semuanya dengan `suara doctor`.", err=True)
+        sys.exit(2)
+    return settings
 
 
 def _sessions(settings: Settings):  # noqa: ANN202
@@ -50,7 +70,7 @@ def serve(host: str, port: int, threads: int) -> None:
     """Run the web server (gunicorn, gthread); without Redis the job consumer runs inside it."""
     from gunicorn.app.base import BaseApplication
 
-    settings = _settings()
+    settings = _checked_settings()
 
     consumers = []
 
@@ -75,6 +95,7 @@ def serve(host: str, port: int, threads: int) -> None:
             app = create_app({"SETTINGS": settings})
             _recover_radio_shows(app)
             if not settings.uses_redis:
+                app.extensions["suara"].jobs.recover()  # drive on what a restart interrupted, now
                 consumers.append(app.extensions["suara"].jobs.start_inprocess())
             if settings.audiosocket_listen:
                 from voice.cli_audiosocket import start_audiosocket_in_app
@@ -108,10 +129,23 @@ def worker(workers: int) -> None:
 
     from voice.jobs import register_voice_jobs
 
-    queue = JobQueue(_settings())
+    queue = JobQueue(_checked_settings())
     register_voice_jobs(queue)
     queue.recover()
     queue.run_worker(workers)
+
+
+@main.command()
+def doctor() -> None:
+    """Check the installation: settings, data directory, database, models, Redis; one line each."""
+    from web.doctor import all_checks
+
+    checks = all_checks(_settings())
+    for check in checks:
+        click.echo(check.line())
+    failed = [c for c in checks if not c.ok and c.fatal]
+    click.echo(f"{len(checks)} pemeriksaan, {len(failed)} gagal.")
+    sys.exit(1 if failed else 0)
 
 
 @main.command()

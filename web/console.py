@@ -511,8 +511,11 @@ def merge(complaint_id: int):
 def complaint(complaint_id: int):
     c = load_complaint(complaint_id, options=(joinedload(Complaint.topic), joinedload(Complaint.agency),
                                               selectinload(Complaint.history)))
+    from voice.jobs import sms_status
+
     return render_template("console/complaint.html", complaint=c, reporter=reporter_of(c), follow_ups=lc.follow_ups(db(), c),
-                           operations=lc.allowed_operations(c.status), now=utcnow(), **reference_lists())
+                           operations=lc.allowed_operations(c.status), now=utcnow(), sms=sms_status(db(), c),
+                           **reference_lists())
 
 
 @dataclass(frozen=True)

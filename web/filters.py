@@ -6,20 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask
 
+from models.call_state import LABELS as CALL_STATE_LABELS
+
 WIB = timezone(timedelta(hours=7), "WIB")
 WEEKDAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
-CALL_STATUSES = {
-    "received": "Diterima",
-    "transcribing": "Ditranskripsi…",
-    "transcribed": "Tertranskripsi",
-    "drafted": "Draf siap",
-    "failed": "Gagal",
-    "no_audio": "Tanpa rekaman",
-    "silent": "Hening",
-    "no_speech": "Tanpa ucapan",
-}
+CALL_STATUSES = CALL_STATE_LABELS
 
 
 def wib(value: datetime | None) -> str:
@@ -55,3 +48,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration)
     app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
     app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")
+    app.add_template_filter(lambda s: datetime.fromisoformat(s) if s else None, "isotime")

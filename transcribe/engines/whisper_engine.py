@@ -253,6 +253,10 @@ class _ShortContextEncoder:
         return self._encode(batch)
 
 
+PARTIAL_TOKENS_PER_S = 8
+"""Most tokens a partial re-read may produce per second of audio (fast Indonesian speech needs about 6)."""
+
+
 class WhisperEngine:
     """A faster-whisper model directory, loaded once per process."""
 
@@ -408,6 +412,23 @@ class WhisperEngine:
             self._reset_sampler()
             return self._decode(model, audio, offset_s, vad, opts.temperature)
 
+    def partial(self, samples: np.ndarray) -> str:
+        """A quick reading of speech still going on (live partial text; it may change): greedy, at
+        temperature 0, without word times or other readings, on the live model."""
+        if len(samples) == 0:
+            return ""
+        # Greedy decoding of a cut-off sentence loops easily ("untuk menarik. untuk menarik. …"), and a loop
+        # runs to Whisper's 448 tokens: no repeated trigrams, and no more tokens than speech could hold.
+        seconds = len(samples) / TARGET_RATE_HZ
+        segments, _info = self.live_model().transcribe(
+            condition_audio(samples, self.options), language=LANGUAGE, beam_size=1, best_of=1, temperature=[0.0],
+            condition_on_previous_text=False, initial_prompt=self._prompt, suppress_tokens=self._suppress,
+            without_timestamps=True, word_timestamps=False, vad_filter=False,
+            no_repeat_ngram_size=3, max_new_tokens=int(PARTIAL_TOKENS_PER_S * seconds) + 8,
+        )
+        text = " ".join(segment.text.strip() for segment in segments if segment.text.strip())
+        return load_lexicon().repair(text) if self.options.repair_spelling else text
+
     def _reset_sampler(self) -> None:
         """Seed the sampler of the temperature fallback: the same audio gives the same text in any order."""
         import ctranslate2
@@ -519,6 +540,16 @@ class WhisperStream:
     """Silero VAD window at 16 kHz."""
     max_segment_s = 25.0
     """Whisper sees 30 s at a time; cut long monologues before that."""
+    partial_every_s = 1.0
+    """While someone speaks, the open segment is re-read this often (of stream time) for partial text."""
+    partial_min_s = 0.6
+    partial_max_s = 12.0
+    """Longer open segments get no more partials: each re-read costs more, and the final is near."""
+    partial_max_lag_s = 0.5
+    """No re-read while recognition is this far behind the audio: finals first."""
+    _partial_slot = threading.BoundedSemaphore(1)
+    """One partial re-read at a time in the process, skipped when busy: partials never queue up behind
+    each other or delay finals, whatever the number of calls (the budget)."""
 
     def __init__(self, engine: WhisperEngine) -> None:
         from faster_whisper.vad import get_vad_model
@@ -541,6 +572,13 @@ class WhisperStream:
         self._silence_start: int | None = None
         self._offset_s: float | None = None
         self._finished = False
+        self._partial_at = 0
+        """Stream sample position the last partial was read up to."""
+        self._partial_gap = int(self.partial_every_s * TARGET_RATE_HZ)
+        self.clock = time.perf_counter
+        """Wall clock (seconds); partials are re-read only for audio that comes in real time."""
+        self._wall_zero: float | None = None
+        self._first_chunk_s = 0.0
 
     def feed(self, chunk: AudioChunk) -> list[StreamResult]:
         """Accept 16 kHz mono int16 audio; a final for every segment that ended in it."""
@@ -548,6 +586,8 @@ class WhisperStream:
             raise RuntimeError("stream already finished")
         if self._offset_s is None:
             self._offset_s = chunk.start_s
+            self._wall_zero = self.clock()
+            self._first_chunk_s = len(chunk.samples) / TARGET_RATE_HZ
         self._buffer = np.concatenate([self._buffer, np.asarray(chunk.samples, dtype=np.int16)])
         results: list[StreamResult] = []
         end = self._buffer_start + len(self._buffer)
@@ -563,8 +603,41 @@ class WhisperStream:
         self._analysed += n_windows * self.WINDOW
         if self._speech_start is None:
             self._drop_before(self._analysed - self._pad)
+        elif not results:
+            self._partial(results)
         return results
 
+    def _partial(self, results: list[StreamResult]) -> None:
+        """Re-read the open segment when it has grown by `partial_every_s`, if the process has a slot free."""
+        if self._speech_start is None or self._silence_start is not None:
+            return  # the speaker has paused: the final is near, and a re-read now would only delay it
+        if not -0.3 <= self._behind_s() <= self.partial_max_lag_s:
+            return  # audio faster than real time (a file: nobody watches), or recognition already lagging
+        length = self._analysed - self._speech_start
+        if (self._analysed - max(self._partial_at, self._speech_start) < self._partial_gap
+                or not self.partial_min_s * TARGET_RATE_HZ <= length <= self.partial_max_s * TARGET_RATE_HZ):
+            return
+        if not self._partial_slot.acquire(blocking=False):
+            return
+        try:
+            started = time.perf_counter()
+            lo = max(self._speech_start - self._pad, self._buffer_start)
+            text = self._engine.partial(self._buffer[lo - self._buffer_start : self._analysed - self._buffer_start])
+            cost = time.perf_counter() - started
+        finally:
+            self._partial_slot.release()
+        self._partial_at = self._analysed
+        # a slow machine reads less often: at most a quarter of the stream's time goes to re-reading
+        self._partial_gap = max(int(self.partial_every_s * TARGET_RATE_HZ), int(4 * cost * TARGET_RATE_HZ))
+        if text:
+            results.append(StreamResult(text=text, final=False))
+
+    def _behind_s(self) -> float:
+        """How far recognition is behind the audio's real time (negative: the audio comes faster than that).
+        The first chunk arrived when its audio was over: the clock starts at its end."""
+        if self._wall_zero is None:
+            return 0.0
+        return (self.clock() - self._wall_zero) - (self._analysed / TARGET_RATE_HZ - self._first_chunk_s)
     def finish(self) -> list[StreamResult]:
         """End of audio: recognise the segment still open."""
         if self._finished:

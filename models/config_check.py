@@ -1,0 +1,101 @@
+"""Settings checked before anything starts: a malformed Twilio credential, public URL or SMS sender stops
+`suara serve` and `suara worker` with a clear message, instead of every call failing quietly later.
+
+Only the shape of each value is checked here (no I/O); `suara doctor` adds the checks that need the
+disk, the database and the network.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from models.config import Settings
+from models.phone import is_e164
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+TWILIO_AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `suara doctor`: what was checked, whether it passed, and what to do if not."""
+
+    name: str
+    ok: bool
+    message: str
+    fatal: bool = True
+    """A failing fatal check stops `suara serve` and `suara worker`; others are warnings."""
+
+    def line(self) -> str:
+        mark = "OK   " if self.ok else ("GAGAL" if self.fatal else "PERIKSA")
+        return f"[{mark}] {self.name}: {self.message}"
+
+
+def _url_problem(url: str, *, allow_path: bool) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "harus berupa alamat http(s)://nama-host"
+    if parts.query or parts.fragment or (not allow_path and parts.path not in ("", "/")):
+        return "tanpa path, query, atau fragmen (mis. https://lapor.bojonegorokab.go.id)"
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        return "harus memakai https (Twilio menolak webhook http untuk alamat publik)"
+    return None
+
+
+def twilio_checks(settings: Settings) -> list[Check]:
+    """The Twilio settings, when any of them is set."""
+    checks: list[Check] = []
+    sid, token, sender = settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_sms_from
+    if not (sid or token or sender):
+        return [Check("Twilio", True, "tidak dipakai (SUARA_TWILIO_* tidak diisi)", fatal=False)]
+    if not sid or not ACCOUNT_SID.match(sid):
+        checks.append(Check("SUARA_TWILIO_ACCOUNT_SID", False,
+                            "harus 'AC' diikuti 32 digit heksadesimal (lihat Twilio Console > Account Info)"
+                            + (f"; terisi {sid[:6]!r}… ({len(sid)} karakter)" if sid else "; belum diisi")))
+    else:
+        checks.append(Check("SUARA_TWILIO_ACCOUNT_SID", True, f"{sid[:6]}… terisi dengan benar"))
+    official = urlsplit(settings.twilio_api_base).hostname == "api.twilio.com"
+    if not token:
+        checks.append(Check("SUARA_TWILIO_AUTH_TOKEN", False, "belum diisi: tanda tangan webhook tidak dapat diperiksa"))
+    elif (official and not TWILIO_AUTH_TOKEN.match(token)) or re.search(r"\s", token) or len(token) < 16:
+        checks.append(Check("SUARA_TWILIO_AUTH_TOKEN", False,
+                            f"harus 32 digit heksadesimal (terisi {len(token)} karakter; spasi atau tanda kutip ikut tersalin?)"))
+    else:
+        checks.append(Check("SUARA_TWILIO_AUTH_TOKEN", True, "terisi dengan benar"))
+    problem = _url_problem(settings.twilio_api_base, allow_path=True)
+    checks.append(Check("SUARA_TWILIO_API_BASE", problem is None, problem or settings.twilio_api_base))
+    if settings.public_url is None:
+        checks.append(Check("SUARA_PUBLIC_URL", False, "belum diisi: di belakang reverse proxy semua webhook akan ditolak (403)",
+                            fatal=False))
+    else:
+        problem = _url_problem(settings.public_url, allow_path=False)
+        checks.append(Check("SUARA_PUBLIC_URL", problem is None, problem or settings.public_url))
+    if sender is None:
+        checks.append(Check("SUARA_TWILIO_SMS_FROM", True, "tidak diisi: SMS nomor pengaduan tidak dikirim", fatal=False))
+    elif is_e164(sender) or ALPHANUMERIC_SENDER.match(sender):
+        checks.append(Check("SUARA_TWILIO_SMS_FROM", True, sender))
+    else:
+        checks.append(Check("SUARA_TWILIO_SMS_FROM", False,
+                            f"{sender!r} bukan nomor E.164 (mis. +6281234567890) atau nama pengirim (≤ 11 huruf/angka)"))
+    return checks
+
+
+def public_url_check(settings: Settings) -> list[Check]:
+    """The public URL on its own, when Twilio is not configured (it is still used for links)."""
+    if settings.public_url is None or settings.twilio_account_sid or settings.twilio_auth_token or settings.twilio_sms_from:
+        return []
+    problem = _url_problem(settings.public_url, allow_path=False)
+    return [Check("SUARA_PUBLIC_URL", problem is None, problem or settings.public_url)]
+
+
+def config_checks(settings: Settings) -> list[Check]:
+    """Every check of the settings' shape, in the order `suara doctor` prints them."""
+    return twilio_checks(settings) + public_url_check(settings)
+
+
+def fatal_problems(settings: Settings) -> list[Check]:
+    return [check for check in config_checks(settings) if not check.ok and check.fatal]

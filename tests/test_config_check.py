@@ -1,0 +1,77 @@
+"""Malformed Twilio settings stop `suara serve` and `suara worker` with a clear message; `suara doctor`
+prints every check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from models.config import Settings
+from models.config_check import config_checks, fatal_problems
+from tests.services import free_port
+
+SUARA = Path(sys.executable).with_name("suara")
+GOOD = {
+    "SUARA_TWILIO_ACCOUNT_SID": "AC" + "a1" * 16,
+    "SUARA_TWILIO_AUTH_TOKEN": "f" * 32,
+    "SUARA_PUBLIC_URL": "https://lapor.bojonegorokab.go.id",
+    "SUARA_TWILIO_SMS_FROM": "+15005550006",
+}
+MALFORMED = [
+    ("SUARA_TWILIO_ACCOUNT_SID", "AC123", "SUARA_TWILIO_ACCOUNT_SID"),
+    ("SUARA_TWILIO_ACCOUNT_SID", "SK" + "a1" * 16, "SUARA_TWILIO_ACCOUNT_SID"),  # an API key SID, not the account
+    ("SUARA_TWILIO_ACCOUNT_SID", " AC" + "a1" * 16, "SUARA_TWILIO_ACCOUNT_SID"),  # pasted with a space
+    ("SUARA_TWILIO_AUTH_TOKEN", "f" * 31, "SUARA_TWILIO_AUTH_TOKEN"),
+    ("SUARA_TWILIO_AUTH_TOKEN", '"' + "f" * 32 + '"', "SUARA_TWILIO_AUTH_TOKEN"),
+    ("SUARA_PUBLIC_URL", "lapor.bojonegorokab.go.id", "SUARA_PUBLIC_URL"),
+    ("SUARA_PUBLIC_URL", "http://lapor.bojonegorokab.go.id", "SUARA_PUBLIC_URL"),
+    ("SUARA_PUBLIC_URL", "https://lapor.bojonegorokab.go.id/suara?x=1", "SUARA_PUBLIC_URL"),
+    ("SUARA_TWILIO_SMS_FROM", "081234567001", "SUARA_TWILIO_SMS_FROM"),
+    ("SUARA_TWILIO_SMS_FROM", "Pemkab Bojonegoro", "SUARA_TWILIO_SMS_FROM"),  # a sender name is at most 11
+]
+
+
+def _settings(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env(env={**GOOD, **env}, data_dir=tmp_path, secret_key="x")
+
+
+def test_good_settings_pass(tmp_path) -> None:  # noqa: ANN001
+    assert fatal_problems(_settings(tmp_path)) == []
+    assert fatal_problems(_settings(tmp_path, SUARA_TWILIO_SMS_FROM="SuaraWarga")) == []
+    assert fatal_problems(Settings.from_env(env={}, data_dir=tmp_path, secret_key="x")) == []  # Twilio not used
+
+
+@pytest.mark.parametrize("name,value,named", MALFORMED)
+def test_each_malformed_value_is_named(tmp_path, name: str, value: str, named: str) -> None:  # noqa: ANN001
+    problems = fatal_problems(_settings(tmp_path, **{name: value}))
+    assert [p.name for p in problems] == [named]
+
+
+def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SUARA_")}
+    full.update(SUARA_DATA_DIR=str(tmp_path / "data"), SUARA_SECRET_KEY="x", **env)
+    return subprocess.run([str(SUARA), *args], env=full, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "PORT"], ["worker"]])
+def test_malformed_sid_refuses_to_start(tmp_path, command: list[str]) -> None:  # noqa: ANN001
+    command = [str(free_port()) if part == "PORT" else part for part in command]
+    result = _run(tmp_path, *command, **{**GOOD, "SUARA_TWILIO_ACCOUNT_SID": "AC-salah"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Konfigurasi salah" in result.stderr and "SUARA_TWILIO_ACCOUNT_SID" in result.stderr
+    assert "berjalan di" not in result.stdout  # the server never started
+
+
+def test_doctor_prints_every_check(tmp_path) -> None:  # noqa: ANN001
+    result = _run(tmp_path, "doctor", **{**GOOD, "SUARA_TWILIO_AUTH_TOKEN": "kurang"})
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    names = [line.split("]")[1].split(":")[0].strip() for line in lines]
+    expected = len(config_checks(_settings(tmp_path, SUARA_TWILIO_AUTH_TOKEN="kurang")))
+    assert names[:expected] == ["SUARA_TWILIO_ACCOUNT_SID", "SUARA_TWILIO_AUTH_TOKEN", "SUARA_TWILIO_API_BASE",
+                                "SUARA_PUBLIC_URL", "SUARA_TWILIO_SMS_FROM"]
+    assert {"SUARA_DATA_DIR", "SUARA_DATABASE_URL", "SUARA_WHISPER_MODEL"} <= set(names)
+    assert "[GAGAL] SUARA_TWILIO_AUTH_TOKEN" in result.stdout and result.returncode == 1
