@@ -21,6 +21,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.phone import mask
 from models.config import Settings
 from transcribe.types import Engine
 from voice.live import LiveRegistry
@@ -140,7 +141,7 @@ class AudioSocketHandler(socketserver.StreamRequestHandler):
                         call_uuid, AUDIO_RATE_HZ, "int16", config.engine, config.live,
                         source="audiosocket", caller_number=caller, max_s=config.settings.max_audio_s,
                     )
-                    log.info("audiosocket call %s from %s", call_uuid, caller or "unknown number")
+                    log.info("audiosocket call %s from %s", call_uuid, mask(caller) if caller else "unknown number")
                 elif session is None:
                     raise ProtocolError(f"frame 0x{frame.kind:02x} before the UUID")
                 elif frame.kind == KIND_AUDIO:
