@@ -13,6 +13,8 @@ file that is public by nature.
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 
 # The roles the matrices probe: the public (no session), each signed-in role, liaisons of the agency the test
@@ -64,7 +66,7 @@ class Route:
 
 
 ROUTES: dict[tuple[str, str], Route] = {
-    ("/", "GET"): Route("page", PUBLIC),
+    ("/", "GET"): Route("page", SIGNED_IN),
     ("/api/v1/complaints", "GET"): Route("api", SIGNED_IN),
     ("/api/v1/complaints/<int:complaint_id>", "GET"): Route("api", COMPLAINT),
     ("/api/v1/complaints/ref/<reference>", "GET"): Route("api", COMPLAINT),
@@ -88,7 +90,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/konsol/draf/<int:complaint_id>", "POST"): Route("post", OPERATOR),
     ("/konsol/draf/<int:complaint_id>/tolak", "POST"): Route("post", OPERATOR),
     ("/konsol/draf/baris", "GET"): Route("page", OPERATOR),
-    ("/konsol/events", "GET"): Route("stream", SIGNED_IN),
+    ("/konsol/events", "GET"): Route("stream", OPERATOR),
     ("/konsol/opd", "GET"): Route("page", LIAISON),
     ("/konsol/pengaduan", "GET"): Route("page", SIGNED_IN),
     ("/konsol/pengaduan/<int:complaint_id>", "GET"): Route("page", COMPLAINT),
@@ -143,3 +145,34 @@ def check_inventory(app) -> None:  # noqa: ANN001
     rules = url_map_routes(app)
     assert rules - set(ROUTES) == set(), "new routes must be classified in tests/routes.py"
     assert set(ROUTES) - rules == set(), "routes that no longer exist: remove them from tests/routes.py"
+
+
+def fill(rule, values: dict[str, list]) -> list[str]:  # noqa: ANN001 - werkzeug.routing.Rule
+    """The rule's path with its arguments filled in with every combination of `values`."""
+    paths = [rule.rule]
+    for name in sorted(rule.arguments):
+        pattern = re.compile(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{name}>")
+        paths = [pattern.sub(str(value), path) for path in paths for value in values[name]]
+    return paths
+
+
+def read(client, method: str, url: str, output: str, token: str | None, headers: dict | None = None):  # noqa: ANN001, ANN201
+    """(status, body text) of one request, read as its output kind says; `token` goes to the JSON API."""
+    headers = dict(headers or {})
+    if token and url.startswith("/api/"):
+        headers["Authorization"] = f"Bearer {token}"
+    if output == "stream":
+        response = client.open(url, method=method, headers=headers, buffered=False)
+        if response.status_code == 200 and response.mimetype == "text/event-stream":
+            body = next(iter(response.response), b"")
+        else:
+            body = response.get_data()
+        response.close()
+        return response.status_code, body.decode("utf-8", "replace")
+    response = client.open(url, method=method, headers=headers)
+    data = response.get_data()
+    if output == "pdf" and response.status_code == 200:
+        from pypdf import PdfReader
+
+        return 200, " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return response.status_code, data.decode("utf-8", "replace")

@@ -10,7 +10,6 @@ inventory in tests/routes.py; a route missing there fails the test, so a new pag
 
 from __future__ import annotations
 
-import io
 import re
 from urllib.parse import quote
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from models.base import utcnow
 from models.entities import Transcript, User
 from tests.conftest import login
 from tests.console_data import agency, make_complaint, user
-from tests.routes import ROUTES, check_inventory
+from tests.routes import ROUTES, check_inventory, fill
+from tests.routes import read as _read
 
 CONFIDENTIAL_WORD = "pungli"
 """Used only in the confidential complaint: its text (and labels made from it) must not reach beyond the agency."""
@@ -118,16 +118,7 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         "show_id": [1],
         "action": ["tindak-lanjut"],
     }
-    urls = [""]
-    for name in rule.arguments:
-        urls = [u + f"\0{name}={v}" for u in urls for v in values[name]]
-    out = []
-    for u in urls:
-        path = rule.rule
-        for part in u.split("\0")[1:]:
-            name, value = part.split("=", 1)
-            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), path)
-        out.append(path)
+    out = fill(rule, values)
     extras = {
         "/konsol/pengaduan": [f"?q={p}" for p in ("081234567002", "Wulandari", "Fauzi", CONFIDENTIAL_WORD, "3522014405900002")],
         "/api/v1/complaints": [f"?q={p}" for p in ("081234567002", "Wulandari", "Santoso", CONFIDENTIAL_WORD)],
@@ -139,26 +130,6 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         for suffix in extras.get(rule.rule, []):
             out.append(path + suffix)
     return out
-
-
-def _read(client, method: str, url: str, kind: str, token: str | None):  # noqa: ANN001, ANN202
-    headers = {"Authorization": f"Bearer {token}"} if token and url.startswith("/api/") else {}
-    if kind == "stream":
-        response = client.open(url, method=method, headers=headers, buffered=False)
-        body = b""
-        if response.status_code == 200 and response.mimetype == "text/event-stream":
-            body = next(iter(response.response), b"")
-        else:
-            body = response.get_data()
-        response.close()
-        return response.status_code, body.decode("utf-8", "replace")
-    response = client.open(url, method=method, headers=headers)
-    data = response.get_data()
-    if kind == "pdf" and response.status_code == 200:
-        from pypdf import PdfReader
-
-        return 200, " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    return response.status_code, data.decode("utf-8", "replace")
 
 
 def test_every_route_is_in_the_matrix(app) -> None:  # noqa: ANN001
