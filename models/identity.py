@@ -73,6 +73,10 @@ SPOKEN_EMAIL_RE = re.compile(
 _SPOKEN_EMAIL_CUE = re.compile(r"\s(?:dot|titik)\s", re.IGNORECASE)
 MIN_DIGITS = 8
 """A run of at least this many digits (written or said) is a phone number, NIK or account number, never shown."""
+MAX_AMOUNT_DIGITS = 10
+"""After "Rp" a run is an amount and kept, unless it has this many digits and is not written in thousands
+("Rp 1.500.000.000" stays; "Rp 081234567890" is a phone number behind a typo)."""
+_AMOUNT_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?:,\d{1,2})?")
 
 
 def number_runs(text: str) -> list[tuple[int, int, int]]:
@@ -200,7 +204,7 @@ class IdentityFilter:
         if digits < MIN_DIGITS or _DATE_RE.fullmatch(run.strip("() ")):
             return run
         before = text[max(0, start - 30):start]
-        if _MONEY_BEFORE.search(before):
+        if _MONEY_BEFORE.search(before) and (digits < MAX_AMOUNT_DIGITS or _AMOUNT_RE.fullmatch(run.strip())):
             return run
         bare = re.sub(r"\D", "", run)
         if _NIK_BEFORE.search(before) or (len(bare) == 16 and digits == 16 and not bare.startswith(("08", "628"))):

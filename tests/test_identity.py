@@ -40,6 +40,9 @@ BARE = IdentityFilter()
     ("koordinasi dengan Dinas Kesehatan dan dengan Pak Camat", "koordinasi dengan Dinas Kesehatan dan dengan Pak Camat"),
     ("tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah", "tanggal 12-05-2024 bayar Rp 15.000.000 untuk dua puluh lima rumah"),
     ("RT 03 RW 05 nomor 12", "RT 03 RW 05 nomor 12"),
+    ("anggaran Rp 1.500.000.000 untuk jembatan", "anggaran Rp 1.500.000.000 untuk jembatan"),
+    # a phone number behind "Rp" is still a phone number (found by tests/test_fuzz.py)
+    ("transfer Rp081234567890 ke saya", f"transfer Rp{PHONE} ke saya"),
 ])  # fmt: skip
 def test_the_filter_replaces_identity_in_written_and_spoken_forms(text: str, expected: str) -> None:
     assert BARE.redact(text) == expected

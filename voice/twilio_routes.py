@@ -438,6 +438,11 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
         handler.finish()
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of a message, or an empty one for anything else (a list, a number, null)."""
+    return value if isinstance(value, dict) else {}
+
+
 class MediaStreamHandler:
     """One media stream: parses Twilio's JSON messages; I/O stays in the websocket route."""
 
@@ -448,30 +453,37 @@ class MediaStreamHandler:
         self.call_sid: str | None = None
 
     def handle(self, raw: str | bytes) -> bool:
-        """Process one message; False when the stream is over."""
+        """Process one message; False when the stream is over. Anything not shaped like Twilio's messages is
+        logged and skipped (a stream that sends it is not trusted with a call until a valid start)."""
         try:
             message = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             log.warning("media stream %s: message is not JSON", self.call_sid)
             return True
+        message = _object(message)
         event = message.get("event")
         if event == "start" and self.session is None:
-            start = message.get("start") or {}
+            start = _object(message.get("start"))
             call_sid = str(start.get("callSid", ""))
             if not CALL_SID.match(call_sid):
                 log.warning("media stream without a valid callSid")
                 return False
-            caller = (start.get("customParameters") or {}).get("caller") or None
+            caller = _object(start.get("customParameters")).get("caller")
             self.call_sid = call_sid
-            self.session = CallSession(call_sid, 8000, "mulaw", self._engine(), registry_for(self.app),
-                                       source="twilio", caller_number=caller, max_s=self.state.settings.max_audio_s)
+            self.session = CallSession(call_sid, 8000, "mulaw", self._engine(), registry_for(self.app), source="twilio",
+                                       caller_number=caller if isinstance(caller, str) and caller else None,
+                                       max_s=self.state.settings.max_audio_s)
         elif event == "media" and self.session is not None:
-            media = message.get("media") or {}
-            if media.get("track", "inbound") == "inbound":
-                try:
-                    self.session.push(base64.b64decode(media.get("payload", ""), validate=True))
-                except (binascii.Error, ValueError):
-                    log.warning("media stream %s: bad base64 payload", self.call_sid)
+            media = _object(message.get("media"))
+            payload = media.get("payload", "")
+            if media.get("track", "inbound") != "inbound":
+                return True
+            try:
+                if not isinstance(payload, str):
+                    raise ValueError(f"payload of type {type(payload).__name__}")
+                self.session.push(base64.b64decode(payload, validate=True))
+            except (binascii.Error, ValueError):
+                log.warning("media stream %s: bad base64 payload", self.call_sid)
         elif event == "stop":
             return False
         return True

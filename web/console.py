@@ -636,6 +636,10 @@ def act(complaint_id: int, action: str):
 
 
 # -- complaint list ------------------------------------------------------------------------------
+MAX_ID = 2**31 - 1
+"""The largest id a query string may name; larger numbers match nothing (SQLite cannot even bind past 2**63)."""
+
+
 @dataclass(frozen=True)
 class ListFilters:
     """The list's query string, parsed once; unknown values are ignored rather than failing."""
@@ -654,7 +658,7 @@ class ListFilters:
     def from_args(cls, args: Any) -> "ListFilters":
         def as_int(name: str) -> int | None:
             value = args.get(name, type=int)
-            return value if value and value > 0 else None
+            return value if value and 0 < value <= MAX_ID else None
 
         status = args.get("status", "")
         channel = args.get("channel", "")
@@ -689,7 +693,7 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
         elif who.may_search_identity and f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
             query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
         elif f.q.startswith("#") and f.q[1:].isdigit():
-            query = query.where(Complaint.id == int(f.q[1:]))
+            query = query.where(Complaint.id == min(int(f.q[1:]), MAX_ID + 1))
         else:  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
             query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name), who.text_search_scope())
     if f.status == "terbuka":
