@@ -11,10 +11,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from models.entities import Call, User
+from models.entities import User
 from tests.conftest import PASSWORD, login
 from tests.console_data import make_complaint, make_draft, tone_wav
 from tests.routes import ROLES, ROUTES, check_inventory, complaint_readers, fill, read

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 import socket
 import struct
 import threading
@@ -25,14 +24,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import tests.fuzzing  # noqa: F401 - loads the hypothesis profile
+from tests import fuzz_targets as targets
 from models.entities import Call
-from models.identity import IdentityFilter
 from tests.conftest import login
-from transcribe.errors import AudioError
-from voice.audiosocket import (
-    KIND_AUDIO, KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_UUID, MAX_AUDIO_PAYLOAD, AudioSocketConfig, AudioSocketServer,
-    ProtocolError, encode_frame, read_frame,
-)
+from voice.audiosocket import KIND_AUDIO, KIND_DTMF, KIND_HANGUP, KIND_UUID, MAX_AUDIO_PAYLOAD, AudioSocketConfig, AudioSocketServer, encode_frame
 
 # -- AudioSocket -------------------------------------------------------------------------------
 
@@ -41,19 +36,7 @@ from voice.audiosocket import (
 @example(b"\x10\x00\x01\x00")  # an audio frame of one byte: half a sample
 @example(b"\x01\x00\x10" + bytes(15))  # a truncated UUID frame
 def test_frame_reader_raises_only_protocol_errors(data: bytes) -> None:
-    stream = io.BytesIO(data)
-    consumed = b""
-    while True:
-        try:
-            frame = read_frame(stream)
-        except ProtocolError:
-            break
-        if frame is None:
-            assert consumed == data  # a clean end only at the end of the bytes
-            break
-        assert frame.kind in (KIND_HANGUP, KIND_UUID, KIND_DTMF, KIND_AUDIO, KIND_ERROR)
-        consumed += encode_frame(frame.kind, frame.payload)
-        assert data.startswith(consumed)  # frames are exactly the bytes read, nothing invented
+    targets.frame_reader(data)
 
 
 _garbage = st.binary(min_size=1, max_size=600)
@@ -217,10 +200,7 @@ def test_media_stream_handler_takes_any_message(app, monkeypatch, messages) -> N
 
     monkeypatch.setattr(MediaStreamHandler, "_engine", lambda self: None)  # the recognizer is not under test
     handler = MediaStreamHandler(app)
-    for raw in messages:
-        if not handler.handle(raw):
-            break
-    handler.finish()
+    targets.media_stream(handler, messages)
     state = app.extensions["suara"]
     with state.sessions() as session:
         calls = session.scalars(select(Call)).all()
@@ -259,15 +239,7 @@ def _mutated_audio(draw) -> bytes:  # noqa: ANN001
                  st.sampled_from([b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb"]).flatmap(
                      lambda magic: st.binary(max_size=512).map(lambda rest: magic + rest))))
 def test_upload_decoding_answers_audio_or_an_audio_error(data: bytes) -> None:
-    from transcribe.audio import decode_bytes
-
-    try:
-        samples = decode_bytes(data, max_s=60)
-    except AudioError as exc:
-        assert exc.message_id  # an Indonesian message for the person who uploaded it
-        return
-    assert samples.dtype == np.int16 and samples.ndim == 1 and len(samples) > 0
-    assert len(samples) <= 61 * 16000
+    targets.decode_upload(data)
 
 
 # -- the drafter -------------------------------------------------------------------------------
@@ -291,9 +263,7 @@ _speechlike = st.lists(st.sampled_from(
 
 @given(st.one_of(st.text(max_size=400), _speechlike), st.one_of(st.none(), st.text(max_size=20)))
 def test_drafter_takes_any_unicode(text: str, caller: str | None) -> None:
-    draft = _drafter().draft(text, caller_number=caller)
-    out = json.dumps(draft.to_dict(), ensure_ascii=False, default=str)
-    assert isinstance(json.loads(out), dict)
+    targets.draft(_drafter(), text, caller)
 
 
 # -- the identity filter -----------------------------------------------------------------------
@@ -309,9 +279,7 @@ _digits_and_noise = st.lists(st.one_of(
        st.lists(st.one_of(st.text(max_size=20), st.just("Siti"), st.just("a")), max_size=3))
 @example("Rp0000000000", [])
 def test_identity_filter_never_raises_and_leaves_no_long_digit_run(text: str, names: list[str]) -> None:
-    out = IdentityFilter(tuple(n for n in names if n.strip())).redact(text)
-    assert isinstance(out, str)
-    assert not re.search(r"\d{10,}", out), out
+    targets.identity(text, names)
 
 
 # -- list and API query parameters -------------------------------------------------------------
