@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test bench fuzz install install-test clean
+.PHONY: run test bench fuzz load install install-test clean
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -44,6 +44,11 @@ fuzz: install-test
 	    || { grep -v "^INFO: Instrumenting" .cache/fuzz/$$target.log | tail -40; exit 1; }; \
 	  grep -E "DONE" .cache/fuzz/$$target.log; \
 	done
+
+# `make load LOAD_ARGS=--quick`: gunicorn behind nginx under locust with 100 000 generated complaints.
+load: install-test
+	$(BIN)/pip install -q -e '.[test,load]'
+	$(BIN)/python scripts/bench_load.py $(LOAD_ARGS)
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

@@ -4,7 +4,7 @@
 #   run  - what the server needs: PortAudio, ffmpeg, libsndfile, Chromium (weekly report PDF),
 #          the PostgreSQL client tools (backups)
 #   test - also speech synthesis for test audio, Chromium for browser tests,
-#          PulseAudio for a virtual sound card, Redis and PostgreSQL servers
+#          PulseAudio for a virtual sound card, Redis and PostgreSQL servers, nginx (load run)
 set -euo pipefail
 profile=${1:-run}
 SUDO=""
@@ -18,6 +18,8 @@ if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
 fi
 if [ "$profile" = "test" ]; then
   packages+=(espeak-ng mbrola mbrola-id1 sox pulseaudio pulseaudio-utils libasound2-plugins redis-server postgresql)
+  # nginx: the reverse proxy of the load run (scripts/bench_load.py), as in production
+  packages+=(nginx-light)
 fi
 
 missing=()
