@@ -135,7 +135,12 @@ def backup(settings: Settings, target: Path) -> Manifest:
         facts = _pg_snapshot(settings.database_url, db_file)
     database = FileEntry(db_file.name, db_file.stat().st_size, _sha256_file(db_file))
 
-    files = [_copy_hashed(data_dir / rel, target / FILES_DIR / rel, rel) for rel in _data_files(settings)]
+    files = []
+    for rel in _data_files(settings):
+        try:
+            files.append(_copy_hashed(data_dir / rel, target / FILES_DIR / rel, rel))
+        except FileNotFoundError:  # removed since the directory was listed (never audio: it is kept forever)
+            (target / FILES_DIR / rel).unlink(missing_ok=True)
     present = {f.path for f in files}
     missing = sorted(p for p in facts.audio_paths if f"audio/{p}" not in present)
     manifest = Manifest(created_at=created_at, database_kind=kind, database=database, revision=facts.revision,
@@ -167,7 +172,7 @@ def _sqlite_snapshot(source: Path, target: Path) -> None:
     """SQLite's online backup: a consistent copy while the server and workers keep writing."""
     if not source.exists():
         raise BackupError(f"{source} does not exist", f"Basis data {source} tidak ada.")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst, pages=1024)
