@@ -28,6 +28,7 @@ from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
+from web.query_dates import date_arg
 from web.state import db
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,7 @@ def _filters() -> Filters:
 
 
 def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return date_arg(request.args.get(name))
 
 
 def _query_args(f: Filters) -> dict[str, Any]:
@@ -236,10 +234,7 @@ def priority():
 def report_week(raw: str | None, today: date | None = None) -> an.Period:
     """Monday to Sunday: the week containing `raw` (YYYY-MM-DD), else the last completed week."""
     today = today or local_date(utcnow())
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        day = today - timedelta(days=7)
+    day = date_arg(raw) or today - timedelta(days=7)
     monday = day - timedelta(days=day.weekday())
     return an.Period(monday, monday + timedelta(days=6))
 

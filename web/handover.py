@@ -33,6 +33,7 @@ from models.lifecycle import status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
+from web.query_dates import date_arg
 from web.state import db, get_or_404
 
 bp = Blueprint("handover", __name__)
@@ -82,15 +83,8 @@ class ExportFilter:
     out_of_remit: bool = False
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-
-
 def _filter(out_of_remit: bool = False) -> ExportFilter:
-    return ExportFilter(_date(request.args.get("dari")), _date(request.args.get("sampai")),
+    return ExportFilter(date_arg(request.args.get("dari")), date_arg(request.args.get("sampai")),
                         request.args.get("semua") != "1", out_of_remit)  # fmt: skip
 
 

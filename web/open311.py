@@ -20,6 +20,7 @@ from models.base import utcnow
 from models.entities import Complaint, Place, Topic
 from models.visibility import PUBLIC, public_summary
 from web.public import lookup_blocked, lookup_failed
+from web.query_dates import datetime_arg
 from web.state import db
 
 bp = Blueprint("open311", __name__)
@@ -44,10 +45,9 @@ def _parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime_arg(text)
     except ValueError:
         abort(400)
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _address(place: Place | None) -> str | None:
