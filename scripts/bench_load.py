@@ -29,6 +29,9 @@ BIN = Path(sys.executable).parent
 PASSWORD = "beban-sandi-123"
 TWILIO_TOKEN = "beban-token"
 PAGES_P95_MS = 300.0
+GUNICORN_KEEPALIVE_S = 75
+"""Longer than nginx keeps an idle upstream connection (60 s): otherwise gunicorn (2 s by default) closes
+connections nginx is about to reuse, and the request on it answers 502."""
 
 
 def free_port() -> int:
@@ -90,7 +93,7 @@ http {{
   fastcgi_temp_path {tmp}/nginx-fastcgi;
   uwsgi_temp_path {tmp}/nginx-uwsgi;
   scgi_temp_path {tmp}/nginx-scgi;
-  upstream suara {{ server 127.0.0.1:{upstream}; keepalive 32; }}
+  upstream suara {{ server 127.0.0.1:{upstream}; keepalive 32; keepalive_timeout 60s; }}
   server {{
     listen 127.0.0.1:{port};
     client_max_body_size 60m;
@@ -164,7 +167,8 @@ def main() -> None:
         try:
             gunicorn = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
-                 "--bind", f"127.0.0.1:{upstream}", "--timeout", "120", "--log-level", "warning", "web:create_app()"],
+                 "--bind", f"127.0.0.1:{upstream}", "--timeout", "120", "--keep-alive", str(GUNICORN_KEEPALIVE_S),
+                 "--log-level", "warning", "web:create_app()"],
                 env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(tmp / "gunicorn.log", "w"))
             procs.append(gunicorn)
             conf = tmp / "nginx.conf"
@@ -178,6 +182,8 @@ def main() -> None:
             twilio_users = max(1, round(args.twilio_per_s / 5))
             env.update(SUARA_LOAD_TWILIO_USERS=str(twilio_users), SUARA_LOAD_TWILIO_RATE=str(args.twilio_per_s / twilio_users))
             cpu_before = _cpu_s([gunicorn.pid, nginx.pid])
+            print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+                  f"(anything else running skews the times)", flush=True)
             print(f"locust: {args.users} users + {twilio_users} Twilio senders ({args.twilio_per_s:g}/s), {args.seconds} s, "
                   f"gunicorn {args.workers}x{args.threads} gthread behind nginx", flush=True)
             subprocess.run(
@@ -198,6 +204,10 @@ def main() -> None:
         failures = tmp / "stats_failures.csv"
         if failures.exists() and len(failures.read_text().splitlines()) > 1:
             print("\nerrors:\n" + "\n".join(failures.read_text().splitlines()[1:20]))
+            for log in ("nginx-error.log", "gunicorn.log"):
+                lines = (tmp / log).read_text(errors="replace").splitlines() if (tmp / log).exists() else []
+                if lines:
+                    print(f"\n{log} (last lines):\n" + "\n".join(lines[-10:]))
 
 
 def report(stats_csv: Path, cpu_s: float) -> None:

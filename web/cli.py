@@ -62,6 +62,8 @@ def serve(host: str, port: int, threads: int) -> None:
             for key, value in dict(
                 bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
                 timeout=300, graceful_timeout=30, accesslog="-", worker_exit=stop_consumers,
+                # longer than nginx keeps idle upstream connections (60 s), or a reused one is closed under it: 502
+                keepalive=75,
                 forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             ).items():
                 self.cfg.set(key, value)
