@@ -83,10 +83,11 @@ def _requests(app, world) -> list[tuple[str, str, str, frozenset[str], bool]]:  
                     allowed = complaint_readers(route.access, c.anonymous, c.confidential)
                     out += [(method, url, route.output, allowed, True) for url in fill(rule, _values(c, draft, bystander_id))]
             else:
-                c = complaints["ordinary"]
+                values = _values(complaints["ordinary"], draft, bystander_id)
                 exists = not rule.arguments or rule.arguments <= {"user_id", "key", "fmt", "filename", "name"}
-                out += [(method, url, route.output, route.access.roles, exists)
-                        for url in fill(rule, _values(c, draft, bystander_id))]
+                if rule.rule.startswith("/konsol/draf/<"):  # the review pages are about a draft
+                    values["complaint_id"], exists = [draft.id], True
+                out += [(method, url, route.output, route.access.roles, exists) for url in fill(rule, values)]
     return sorted(out, key=lambda r: (r[0] != "GET", r[1] == "/logout", r[1]))
 
 

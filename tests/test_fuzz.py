@@ -318,6 +318,8 @@ def admin_client(app, client, session, settings, users):  # noqa: ANN001, ANN201
 @example("/api/v1/complaints", {"after": str(2**70)})
 @example("/konsol/pengaduan", {"q": "#99999999999999999999"})
 @example("/dasbor/", {"periode": str(10**12)})
+@example("/konsol/admin/libur", {"tahun": "-1"})  # found by make fuzz: date(year, 1, 1) out of range
+@example("/konsol/admin/libur", {"tahun": "10000"})
 @example("/dasbor/laporan-mingguan", {"minggu": "9999-12-30"})  # found by make fuzz: the week past year 9999
 @example("/dasbor/laporan-mingguan", {"minggu": "0001-01-01"})
 @example("/dasbor/", {"dari": "9999-12-30", "sampai": "9999-12-31"})

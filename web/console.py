@@ -865,7 +865,9 @@ def agency_save():
 def holidays():
     from models.calendar import HOLIDAY_KINDS, Holiday
 
-    year = request.args.get("tahun", type=int) or utcnow().year
+    from web.query_dates import year_arg
+
+    year = year_arg(request.args.get("tahun"), utcnow().year)
     rows = db().scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)).order_by(Holiday.day)).all()
     return render_template("console/holidays.html", holidays=rows, year=year, kinds=HOLIDAY_KINDS)
 

@@ -27,3 +27,12 @@ def datetime_arg(raw: str) -> datetime:
     if not EARLIEST <= value.date() <= LATEST:
         raise ValueError(f"{raw!r} is out of range")
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def year_arg(raw: str | None, default: int) -> int:
+    """A year from a query value, or `default` when it is missing, not a number, or out of range."""
+    try:
+        year = int(raw or "")
+    except ValueError:
+        return default
+    return year if EARLIEST.year <= year <= LATEST.year else default
