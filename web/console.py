@@ -692,7 +692,7 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
             query = query.where(Complaint.reference == reference)
         elif who.may_search_identity and f.q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(digits) >= 6:
             query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
-        elif f.q.startswith("#") and f.q[1:].isdigit():
+        elif f.q.startswith("#") and f.q[1:].isdecimal():  # isdigit() also takes "➊", which int() refuses
             query = query.where(Complaint.id == min(int(f.q[1:]), MAX_ID + 1))
         else:  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
             query = query.where(complaint_text_matches(f.q, db().get_bind().dialect.name), who.text_search_scope())
