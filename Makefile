@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test bench fuzz load install install-test clean
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -30,6 +30,25 @@ run: install
 
 test: install-test
 	SUARA_NO_SKIP=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make fuzz FUZZ_S=60`: the hypothesis fuzz tests with thousands of examples each, then every atheris target
+# for FUZZ_S seconds (a short run of the same properties is part of `make test`).
+FUZZ_S ?= 60
+FUZZ_TARGETS := audiosocket mediastream decode drafter identity query
+fuzz: install-test
+	$(BIN)/pip install -q -e '.[test,fuzz]'
+	SUARA_FUZZ_PROFILE=fuzz SUARA_NO_SKIP=1 $(BIN)/python -m pytest tests/test_fuzz.py -q
+	@mkdir -p .cache/fuzz; for target in $(FUZZ_TARGETS); do \
+	  echo "== atheris: $$target ($(FUZZ_S) s)"; \
+	  $(BIN)/python scripts/fuzz_atheris.py $$target --seconds $(FUZZ_S) > .cache/fuzz/$$target.log 2>&1 \
+	    || { grep -v "^INFO: Instrumenting" .cache/fuzz/$$target.log | tail -40; exit 1; }; \
+	  grep -E "DONE" .cache/fuzz/$$target.log; \
+	done
+
+# `make load LOAD_ARGS=--quick`: gunicorn behind nginx under locust with 100 000 generated complaints.
+load: install-test
+	$(BIN)/pip install -q -e '.[test,load]'
+	$(BIN)/python scripts/bench_load.py $(LOAD_ARGS)
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

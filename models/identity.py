@@ -83,6 +83,10 @@ shown: a recognizer often hears only part of a number ("5 tuju, 123456"), and si
 number down to a handful of people."""
 MIN_DIGITS_SPOKEN_TENS = 8
 """With tens or hundreds said ("tiga ratus dua puluh lima" counts 6), a run must stand for more to be a number."""
+MAX_AMOUNT_DIGITS = 10
+"""Beside "Rp" or "rupiah" a run is an amount and kept, unless it has this many digits and is not written in
+thousands ("Rp 1.500.000.000" stays; "Rp081234567890" is a phone number behind a typo)."""
+_AMOUNT_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?:,\d{1,2})?")
 
 
 def number_runs(text: str) -> list[tuple[int, int, int]]:
@@ -212,7 +216,8 @@ class IdentityFilter:
         if digits < (MIN_DIGITS_SPOKEN_TENS if spoken_tens else MIN_DIGITS) or _DATE_RE.fullmatch(run.strip("() ")):
             return run
         before = text[max(0, start - 30):start]
-        if _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(text, end):
+        money = _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(text, end)
+        if money and (digits < MAX_AMOUNT_DIGITS or _AMOUNT_RE.fullmatch(run.strip())):
             return run
         bare = re.sub(r"\D", "", run)
         if _NIK_BEFORE.search(before) or (len(bare) == 16 and digits == 16 and not bare.startswith(("08", "628"))):

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Install the Debian packages Suara Warga needs (run as root, or with sudo available).
 # Usage: scripts/install-system.sh [run|test]
-#   run  - what the server needs: PortAudio, ffmpeg, libsndfile, Chromium (weekly report PDF)
+#   run  - what the server needs: PortAudio, ffmpeg, libsndfile, Chromium (weekly report PDF),
+#          the PostgreSQL client tools (backups)
 #   test - also speech synthesis for test audio, Chromium for browser tests,
-#          PulseAudio for a virtual sound card, Redis and PostgreSQL servers
+#          PulseAudio for a virtual sound card, Redis and PostgreSQL servers, nginx (load run)
 set -euo pipefail
 profile=${1:-run}
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(libportaudio2 libsndfile1 ffmpeg chromium)
+# postgresql-client: pg_dump/pg_restore for `suara backup` and `suara restore` on PostgreSQL
+packages=(libportaudio2 libsndfile1 ffmpeg chromium postgresql-client)
 # Debian's own Python needs python3-venv for `python3 -m venv`; other builds ship ensurepip.
 if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   packages+=(python3-venv python3-dev)
 fi
 if [ "$profile" = "test" ]; then
   packages+=(espeak-ng mbrola mbrola-id1 sox pulseaudio pulseaudio-utils libasound2-plugins redis-server postgresql)
+  # nginx: the reverse proxy of the load run (scripts/bench_load.py), as in production
+  packages+=(nginx-light)
 fi
 
 missing=()

@@ -47,6 +47,9 @@ BARE = IdentityFilter()
     ("RT 03 RW 05 nomor 12", "RT 03 RW 05 nomor 12"),
     ("sudah rusak sejak 2019-2024, ada tiga ratus dua puluh lima rumah", "sudah rusak sejak 2019-2024, ada tiga ratus dua puluh lima rumah"),
     ("biaya 150.000 rupiah dan 2.500.000,- per bulan", "biaya 150.000 rupiah dan 2.500.000,- per bulan"),
+    ("anggaran Rp 1.500.000.000 untuk jembatan", "anggaran Rp 1.500.000.000 untuk jembatan"),
+    # a phone number behind "Rp" is still a phone number (found by tests/test_fuzz.py)
+    ("transfer Rp081234567890 ke saya", f"transfer Rp{PHONE} ke saya"),
 ])  # fmt: skip
 def test_the_filter_replaces_identity_in_written_and_spoken_forms(text: str, expected: str) -> None:
     assert BARE.redact(text) == expected

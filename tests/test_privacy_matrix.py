@@ -4,13 +4,12 @@ Three complaints (ordinary, anonymous, confidential) of one agency carry a name,
 a NIK and an e-mail in their transcript, description, title, location detail and the agency's answer. Every
 route is requested as the public, a liaison of the agency, a liaison of another agency, a viewer, an operator
 and an admin (GET with every id, reference and format filled in; POST without a form), and each answer is
-checked for what that audience may not read. A route missing from `ROUTES` fails the test, so a new page cannot
-skip the matrix.
+checked for what that audience may not read. The routes and how to read each answer come from the one
+inventory in tests/routes.py; a route missing there fails the test, so a new page cannot skip the matrix.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from urllib.parse import quote
 from dataclasses import dataclass
@@ -24,83 +23,8 @@ from models.base import utcnow
 from models.entities import Transcript, User
 from tests.conftest import login
 from tests.console_data import agency, make_complaint, user
-
-# Every route: (rule, method) -> what it is. "page" and "api" are checked for leaks; "stream" reads the first
-# event only; "post" is requested without a form (it must refuse, never leak, never 500); "static" is skipped.
-ROUTES: dict[tuple[str, str], str] = {
-    ("/", "GET"): "page",
-    ("/akun/kata-sandi", "GET"): "page",
-    ("/akun/kata-sandi", "POST"): "post",
-    ("/api/v1/complaints", "GET"): "api",
-    ("/api/v1/complaints/<int:complaint_id>", "GET"): "api",
-    ("/api/v1/complaints/ref/<reference>", "GET"): "api",
-    ("/calls/<int:call_id>/audio", "GET"): "audio",
-    ("/calls/upload", "POST"): "post",
-    ("/dasbor/", "GET"): "page",
-    ("/dasbor/data/<key>.csv", "GET"): "page",
-    ("/dasbor/isu", "GET"): "page",
-    ("/dasbor/laporan-mingguan", "GET"): "page",
-    ("/dasbor/laporan-mingguan.pdf", "GET"): "pdf",
-    ("/konsol/", "GET"): "page",
-    ("/konsol/admin/libur", "GET"): "page",
-    ("/konsol/admin/libur", "POST"): "post",
-    ("/konsol/admin/opd", "GET"): "page",
-    ("/konsol/admin/opd", "POST"): "post",
-    ("/konsol/admin/pengguna", "GET"): "page",
-    ("/konsol/admin/pengguna", "POST"): "post",
-    ("/konsol/admin/pengguna/<int:user_id>/aktif", "POST"): "post",
-    ("/konsol/admin/pengguna/<int:user_id>/token", "POST"): "post",
-    ("/konsol/admin/pengguna/<int:user_id>/sandi", "POST"): "post",
-    ("/konsol/admin/pengguna/<int:user_id>/peran", "POST"): "post",
-    ("/konsol/draf/<int:complaint_id>", "GET"): "page",
-    ("/konsol/draf/<int:complaint_id>", "POST"): "post",
-    ("/konsol/draf/<int:complaint_id>/tolak", "POST"): "post",
-    ("/konsol/draf/baris", "GET"): "page",
-    ("/konsol/events", "GET"): "stream",
-    ("/konsol/opd", "GET"): "page",
-    ("/konsol/pengaduan", "GET"): "page",
-    ("/konsol/pengaduan/<int:complaint_id>", "GET"): "page",
-    ("/konsol/pengaduan/<int:complaint_id>/<action>", "POST"): "post",
-    ("/konsol/pengaduan/<int:complaint_id>/gabung", "POST"): "post",
-    ("/konsol/tempat", "GET"): "page",
-    ("/lacak", "GET"): "page",
-    ("/lacak/<reference>/nilai", "POST"): "post",
-    ("/live", "GET"): "page",
-    ("/live/events", "GET"): "stream",
-    ("/live/lines.json", "GET"): "page",
-    ("/login", "GET"): "page",
-    ("/login", "POST"): "post",
-    ("/logout", "POST"): "post",
-    ("/open311/v2/requests.json", "GET"): "page",
-    ("/open311/v2/requests/<service_request_id>.json", "GET"): "page",
-    ("/open311/v2/services.json", "GET"): "page",
-    ("/radio/", "GET"): "page",
-    ("/radio/<int:show_id>", "GET"): "page",
-    ("/radio/<int:show_id>/events", "GET"): "stream",
-    ("/radio/<int:show_id>/hentikan", "POST"): "post",
-    ("/radio/<int:show_id>/potong-ulang", "GET"): "page",
-    ("/radio/<int:show_id>/potong-ulang", "POST"): "post",
-    ("/radio/<int:show_id>/tandai", "POST"): "post",
-    ("/radio/mulai", "POST"): "post",
-    ("/serah-terima/", "GET"): "page",
-    ("/serah-terima/<int:complaint_id>/lapor", "POST"): "post",
-    ("/serah-terima/ekspor.<fmt>", "GET"): "page",
-    ("/serah-terima/impor", "POST"): "post",
-    ("/serah-terima/luar-wewenang", "GET"): "page",
-    ("/serah-terima/luar-wewenang.<fmt>", "GET"): "page",
-    ("/static/<path:filename>", "GET"): "static",
-    ("/transparansi", "GET"): "page",
-    ("/twilio/menu", "POST"): "post",
-    ("/twilio/prompts/<name>.wav", "GET"): "static",
-    ("/twilio/rate", "POST"): "post",
-    ("/twilio/rate/<int:complaint_id>", "POST"): "post",
-    ("/twilio/recorded", "POST"): "post",
-    ("/twilio/recording", "POST"): "post",
-    ("/twilio/status", "POST"): "post",
-    ("/twilio/status-lookup", "POST"): "post",
-    ("/twilio/stream", "GET"): "stream",
-    ("/twilio/voice", "POST"): "post",
-}
+from tests.routes import ROUTES, check_inventory, fill
+from tests.routes import read as _read
 
 CONFIDENTIAL_WORD = "pungli"
 """Used only in the confidential complaint: its text (and labels made from it) must not reach beyond the agency."""
@@ -194,16 +118,7 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         "show_id": [1],
         "action": ["tindak-lanjut"],
     }
-    urls = [""]
-    for name in rule.arguments:
-        urls = [u + f"\0{name}={v}" for u in urls for v in values[name]]
-    out = []
-    for u in urls:
-        path = rule.rule
-        for part in u.split("\0")[1:]:
-            name, value = part.split("=", 1)
-            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), path)
-        out.append(path)
+    out = fill(rule, values)
     extras = {
         "/konsol/pengaduan": [f"?q={p}" for p in ("081234567002", "Wulandari", "Fauzi", CONFIDENTIAL_WORD, "3522014405900002")],
         "/api/v1/complaints": [f"?q={p}" for p in ("081234567002", "Wulandari", "Santoso", CONFIDENTIAL_WORD)],
@@ -217,30 +132,8 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
     return out
 
 
-def _read(client, method: str, url: str, kind: str, token: str | None):  # noqa: ANN001, ANN202
-    headers = {"Authorization": f"Bearer {token}"} if token and url.startswith("/api/") else {}
-    if kind == "stream":
-        response = client.open(url, method=method, headers=headers, buffered=False)
-        body = b""
-        if response.status_code == 200 and response.mimetype == "text/event-stream":
-            body = next(iter(response.response), b"")
-        else:
-            body = response.get_data()
-        response.close()
-        return response.status_code, body.decode("utf-8", "replace")
-    response = client.open(url, method=method, headers=headers)
-    data = response.get_data()
-    if kind == "pdf" and response.status_code == 200:
-        from pypdf import PdfReader
-
-        return 200, " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    return response.status_code, data.decode("utf-8", "replace")
-
-
 def test_every_route_is_in_the_matrix(app) -> None:  # noqa: ANN001
-    rules = {(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
-    assert rules - set(ROUTES) == set(), "new routes must be classified in tests/test_privacy_matrix.py"
-    assert set(ROUTES) - rules == set(), "routes that no longer exist"
+    check_inventory(app)
 
 
 @pytest.mark.parametrize("who", list(AUDIENCES))
@@ -254,7 +147,7 @@ def test_no_identity_leaks_on_any_route(app, client, matrix, who: str) -> None: 
     problems: list[str] = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            kind = ROUTES[(rule.rule, method)]
+            kind = ROUTES[(rule.rule, method)].output
             if kind == "static":
                 continue
             for url in _urls(rule, complaints):
@@ -363,10 +256,10 @@ def test_no_identity_leaks_through_the_running_server(app, live_server, matrix, 
     problems: list[str] = []
     answered = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in rule.methods or ROUTES[(rule.rule, "GET")] in ("static", "stream", "audio"):
+        if "GET" not in rule.methods or ROUTES[(rule.rule, "GET")].output in ("static", "stream", "audio"):
             continue
         for url in _urls(rule, complaints):
-            status, body = _read(client, "GET", url, ROUTES[(rule.rule, "GET")], token)
+            status, body = _read(client, "GET", url, ROUTES[(rule.rule, "GET")].output, token)
             for typed in re.findall(r"[?&][a-z]+=([^&]+)", url):
                 body = body.replace(typed, "").replace(quote(typed), "")
             if status >= 500:

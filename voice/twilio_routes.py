@@ -484,6 +484,7 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
         handler.finish()
 
 
+
 class MediaStreamHandler:
     """One media stream: parses Twilio's JSON messages; I/O stays in the websocket route.
 
@@ -497,7 +498,8 @@ class MediaStreamHandler:
         self.call_sid: str | None = None
 
     def handle(self, raw: str | bytes) -> bool:
-        """Process one message; False when the stream is over."""
+        """Process one message; False when the stream is over. Anything not shaped like Twilio's messages is
+        logged and skipped (a stream that sends it is not trusted with a call until a valid start)."""
         try:
             message = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):

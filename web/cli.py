@@ -85,6 +85,8 @@ def serve(host: str, port: int, threads: int) -> None:
             for key, value in dict(
                 bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
                 timeout=300, graceful_timeout=30, accesslog="-", worker_exit=stop_consumers,
+                # longer than nginx keeps idle upstream connections (60 s), or a reused one is closed under it: 502
+                keepalive=75,
                 forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             ).items():
                 self.cfg.set(key, value)
@@ -423,6 +425,39 @@ def calls(limit: int, as_json: bool) -> None:
             else:
                 text = (record["transcript"] or "")[:60]
                 click.echo(f"#{call.id:<5} {call.channel:<6} {call.status:<12} draf={record['draft_id'] or '-':<5} {text}")
+
+
+# -- backups -----------------------------------------------------------------------------------
+@main.command("backup")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def backup_cmd(target: Path) -> None:
+    """Back up the database (consistent snapshot) and the data directory's files into an empty TARGET."""
+    from models.backup import backup
+
+    try:
+        manifest = backup(_settings(), target)
+    except SuaraError as exc:
+        _fail(exc)
+    click.echo(f"Cadangan di {target}: {sum(manifest.row_counts.values())} baris, {len(manifest.files)} berkas.")
+    if manifest.missing_audio:
+        click.echo(f"Peringatan: {len(manifest.missing_audio)} rekaman yang dirujuk basis data tidak ada di direktori data "
+                   f"(tercatat di manifest.json: missing_audio).", err=True)
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_cmd(source: Path) -> None:
+    """Restore a backup into an empty data directory and an empty database (refuses anything else)."""
+    from models.backup import restore
+
+    # A given secret key keeps Settings from writing a new one into the (still empty) data directory.
+    settings = Settings.from_env(secret_key="restoring")
+    try:
+        manifest = restore(settings, source)
+    except SuaraError as exc:
+        _fail(exc)
+    click.echo(f"Dipulihkan ke {settings.data_dir}: {sum(manifest.row_counts.values())} baris, {len(manifest.files)} berkas, "
+               f"semua SHA-256 cocok. Jalankan 'suara db upgrade' bila versi program lebih baru dari cadangan.")
 
 
 from voice.radio.cli import radio_command  # noqa: E402 - after `main` exists

@@ -587,6 +587,8 @@ def act(complaint_id: int, action: str):
 
 
 # -- complaint list ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ListFilters:
     """The list's query string, parsed once; unknown statuses and channels are ignored, numbers out of range refused."""
@@ -676,7 +678,7 @@ def search_kind(q: str, who: Audience) -> str:
 
     if not q:
         return ""
-    if q.startswith("#") and q[1:].isdigit():
+    if q.startswith("#") and q[1:].isdecimal():  # isdigit() also takes "➊", which int() refuses
         return "id"
     phone_like = who.may_search_identity and q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(normalise_phone(q)) >= 6
     if normalise_reference(q) is not None:

@@ -99,7 +99,7 @@ def _digit_value(word: str) -> int | None:
         return UNITS[w]
     if w in JAVANESE_UNITS:
         return JAVANESE_UNITS[w]
-    if len(w) == 1 and w.isdigit():
+    if len(w) == 1 and w.isdecimal():  # not isdigit(): "➊" and "²" are digits to it, but int() refuses them
         return int(w)
     return None
 
