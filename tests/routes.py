@@ -181,6 +181,7 @@ def read(client, method: str, url: str, output: str, token: str | None, headers:
         return response.status_code, body.decode("utf-8", "replace")
     response = client.open(url, method=method, headers=headers)
     data = response.get_data()
+    response.close()  # a sent file (a recording, a prompt) is closed only with its response
     if output == "pdf" and response.status_code == 200:
         from pypdf import PdfReader
 

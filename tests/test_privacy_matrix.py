@@ -117,6 +117,7 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         "user_id": [1],
         "show_id": [1],
         "action": ["tindak-lanjut"],
+        "name": ["salam"],
     }
     out = fill(rule, values)
     extras = {
