@@ -500,25 +500,29 @@ def totals(session: Session, dimension: str, period: Period, scope: int = REGENC
     return result
 
 
-def _hidden_facts(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Snapshots of the confidential complaints counted in the period (few: read live)."""
-    facts = session.scalars(
+def _hidden_facts(session: Session, period: Period, scope: int = REGENCY) -> list[dict[str, Any]]:
+    """Snapshots of the confidential complaints counted in the period, of one agency unless `scope` is the regency
+    (few: read live)."""
+    query = (
         select(ComplaintFact).join(Complaint, Complaint.id == ComplaintFact.complaint_id)
         .where(Complaint.confidential.is_(True), ComplaintFact.counted.is_(True),
                ComplaintFact.day.between(period.start, period.end))
     )  # fmt: skip
-    return [{name: getattr(fact, name) for name in _FACT_COLUMNS} for fact in facts]
+    if scope != REGENCY:
+        query = query.where(ComplaintFact.agency_id == scope)
+    return [{name: getattr(fact, name) for name in _FACT_COLUMNS} for fact in session.scalars(query)]
 
 
 def _value_of(fact: dict[str, Any], dimension: str) -> str:
     return next(v for scope, dim, v in _keys(fact) if scope == REGENCY and dim == dimension)
 
 
-def public_totals(session: Session, dimension: str, period: Period) -> dict[str, Measures]:
+def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
     """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
-    some topic, agency or place exists (they count only in the regency-wide total)."""
-    result = totals(session, dimension, period)
-    for fact in _hidden_facts(session, period):
+    some topic, agency or place exists (they count only in the regency-wide total). With an agency `scope`, that
+    agency's figures without its confidential complaints."""
+    result = totals(session, dimension, period, scope)
+    for fact in _hidden_facts(session, period, scope):
         measures = result.get(_value_of(fact, dimension))
         if measures is not None:
             for name, amount in zip(MEASURES, _vector(fact)):
@@ -554,7 +558,7 @@ def buckets(period: Period) -> list[date]:
 def series(session: Session, dimension: str, period: Period, scope: int = REGENCY,
            public: bool = False) -> dict[str, dict[date, int]]:
     """Complaints per value and bucket (see bucket_of); weeks are summed in SQL. `public`: without confidential
-    complaints (regency scope only), as `public_totals`."""
+    complaints, as `public_totals`."""
     bucket = DailyCount.day if period.days <= 62 else DailyCount.week
     rows = session.execute(
         select(bucket, DailyCount.value, func.sum(DailyCount.complaints))
@@ -567,8 +571,8 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     result: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for day, value, n in rows:
         result[value][day] += n
-    if public and scope == REGENCY:
-        for fact in _hidden_facts(session, period):
+    if public:
+        for fact in _hidden_facts(session, period, scope):
             value = _value_of(fact, dimension)
             result[value][fact["day"] if period.days <= 62 else monday_of(fact["day"])] -= 1
             if not any(result[value].values()):
@@ -624,6 +628,8 @@ class IssueRow:
     kecamatan: str
     agency: str
     agency_id: int
+    agency_key: str
+    """The agency's key for links ("" when none)."""
     count: int
     previous: int
     trend: float | None
@@ -685,6 +691,7 @@ def priority_issues(
         places[issue_id].append((place_id, n))
     place_names = dict(session.execute(select(Place.id, Place.name)).all())
     topic_names, kec_names, agency_names = names(session, "topic"), names(session, "kecamatan"), names(session, "agency")
+    agency_keys = dict(session.execute(select(Agency.id, Agency.key)).all())
     result = []
     for score, n, issue_id, overdue_share, urgent_share in top:
         issue = issue_rows.get(issue_id)
@@ -694,7 +701,8 @@ def priority_issues(
         result.append(IssueRow(
             issue_id=issue_id, label=issue.label, keywords=list(issue.keywords or []),
             topic=topic_names.get(str(issue.topic_id), "–"), kecamatan=kec_names.get(str(issue.kecamatan_id), "–"),
-            agency=agency_names.get(str(issue.agency_id), "–"), agency_id=issue.agency_id, count=n,
+            agency=agency_names.get(str(issue.agency_id), "–"), agency_id=issue.agency_id,
+            agency_key=agency_keys.get(issue.agency_id, ""), count=n,
             previous=previous.get(issue_id, 0), trend=issues_mod.trend(n, previous.get(issue_id, 0)),
             places=[(place_names.get(p, "(tanpa lokasi)"), c) for p, c in top_places],
             overdue_share=overdue_share, urgent_share=urgent_share, score=score,

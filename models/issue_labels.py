@@ -26,8 +26,9 @@ SHORT_FORMS = {
     "sy": "saya", "bgt": "banget", "lg": "lagi", "pju": "pju", "pdam": "pdam", "ktp": "ktp", "ektp": "e-ktp",
     "dlm": "dalam", "bs": "bisa", "msh": "masih", "sgt": "sangat", "rmh": "rumah", "sklh": "sekolah",
     "amblas": "ambles", "antri": "antre", "antrian": "antrean", "lobang": "lubang", "bolong": "berlubang",
+    "padam": "mati", "byarpet": "mati", "mampet": "tersumbat", "buntu": "tersumbat", "longsoran": "longsor",
 }  # fmt: skip
-"""Written short forms and common variants, spelled out (transcripts already use full words)."""
+"""Written short forms and common variants, written one way (for labels and for clustering)."""
 
 STOPWORDS = frozenset(
     """yang di ke dari dan atau ini itu ada sudah akan juga dengan untuk pada dalam karena jadi oleh bagi
@@ -44,16 +45,17 @@ STOPWORDS = frozenset(
     pemprov pemkot pemkab pemerintah provinsi kementerian dinas wali walikota bupati camat lurah kades kepala
     secepatnya mohonnya infonya informasinya penjelasannya solusinya mas mbak admin saja maaf melakukan meminta
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
-    agustus september oktober november nopember desember""".split()
+    agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
+    kawasan tepatnya""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
-GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi".split())
+GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi umum".split())
 """Stop words dropped without breaking a phrase: "jalan sangat rusak" reads "jalan rusak"."""
 NEGATIONS = frozenset({"tidak", "belum", "tak"})
 """Kept inside a phrase ("air tidak mengalir") but never at its end."""
 FACILITIES = frozenset(
     """puskesmas pustu polindes posyandu rsud sekolah sd smp sma smk madrasah pasar terminal stasiun balai
-    kantor jembatan masjid""".split()
+    jembatan masjid""".split()
 )
 """Places a problem happens at: a label reads "antrean panjang di puskesmas"."""
 ACRONYMS = frozenset(
@@ -65,7 +67,7 @@ PROBLEM_WORDS = frozenset(
     macet kemacetan keruh bau kotor sampah menumpuk tumpukan limbah tercemar asap antre antrean lama lambat mahal
     pungli liar ilegal sembarangan hilang salah kosong terlambat telat tutup sulit susah ditolak denda tagihan
     tunggakan ugal kurang sasaran gelap rawan copet kecelakaan galak kasar tidak belum selesai cair pencairan
-    klaim sesak gatal demam diare langka""".split()
+    klaim sesak gatal demam diare langka error eror""".split()
 )
 """Words that say what is wrong: a phrase with one of them names the problem, not only the thing."""
 PROBLEM_BONUS = 2.0
@@ -185,8 +187,15 @@ def problem_phrase(
     if not ranked:
         return ""
     best_score, best = ranked[0]
-    if " " not in best:  # one word says little alone: take a longer phrase around it when it is nearly as strong
-        longer = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.4 and best in p.split()), None)
+    only_problem = all(w in PROBLEM_WORDS or w in NEGATIONS for w in best.split())
+    if " " not in best or only_problem:  # a word or "belum selesai" says little alone: say what it is about
+        longer = None
+        if " " not in best:  # a longer phrase around the word, when it is nearly as strong
+            longer = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.4 and best in p.split()), None)
+        if longer is None and only_problem:  # "mati" -> "lampu mati", "belum selesai" -> "e-ktp belum selesai"
+            subject = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.3
+                            and not PROBLEM_WORDS & set(p.split())), None)  # fmt: skip
+            longer = f"{subject} {best}" if subject else None
         best = longer or best
     words = best.split()
     for score, other in ranked[1:12]:
@@ -196,10 +205,20 @@ def problem_phrase(
         if set(extra) & set(words[1:]) or other in best:
             continue
         if len(words) >= 2 and extra[0] == words[0] and len(extra) == 2 and extra[1] in PROBLEM_WORDS - set(words):
-            return f"{best} dan {extra[1]}"
-        if len(extra) == 1 and extra[0] in FACILITIES and extra[0] not in words:
-            return f"{best} di {extra[0]}"
-    return best
+            return _at_facility(f"{best} dan {extra[1]}", texts, rules)
+    return _at_facility(best, texts, rules)
+
+
+def _at_facility(phrase: str, texts: Sequence[str], rules: LabelRules) -> str:
+    """"antrean panjang" + "puskesmas" in most texts -> "antrean panjang di puskesmas"."""
+    words = phrase.split()
+    if any(w in FACILITIES for w in words):
+        return phrase
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({t for t in tokens(text) if t in FACILITIES and t not in rules.excluded})
+    common = [(n, w) for w, n in counts.items() if n * 2 >= len(texts) and (len(texts) == 1 or n >= 2)]
+    return f"{phrase} di {max(common)[1]}" if common else phrase
 
 
 def display(phrase: str) -> str:

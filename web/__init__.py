@@ -67,11 +67,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from voice import twilio_routes
-    from web import api, auth, calls, console, dashboard, errors, filters, handover, live, open311, public, radio
+    from web import agency_view, api, auth, calls, console, dashboard, errors, filters, handover, live, open311, public, radio
 
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, calls, console, live, radio, dashboard, handover, public, api, open311):
+    for module in (auth, calls, console, live, radio, dashboard, agency_view, handover, public, api, open311):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio_routes.bp)
     app.teardown_appcontext(_close_session)
