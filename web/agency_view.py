@@ -79,8 +79,9 @@ class AgencySummary:
     @property
     def satisfaction(self) -> list[tuple[str, str, int, float | None]]:
         """(key, label, count, share) of the four levels for the agency's rated complaints."""
-        shares = self.measures.satisfaction
-        return [(r, an.RATING_LABELS[r], self.measures.values[r], shares[r]) for r in an.RATINGS]
+        from web.dashboard import satisfaction_levels
+
+        return satisfaction_levels(self.measures)
 
 
 def weekly_trend(agency_id: int, today: date, public: bool) -> Sparkline:

@@ -52,9 +52,25 @@ class Chart:
     datasets: list[tuple[str, list[float | int | None]]]
     csv_header: list[str] = field(default_factory=list)
     csv_rows: list[list[Any]] = field(default_factory=list)
+    horizontal: bool = False
+    """Bars along the y axis, one row per category, so every name stays readable on a phone."""
+    percent: bool = False
+
+    @property
+    def height(self) -> int:
+        """CSS pixels: a fixed height for time series, a row per category (and per dataset) for horizontal bars."""
+        if not self.horizontal:
+            return 260
+        per_row = 14 + 12 * (1 if self.kind == "stacked" else len(self.datasets))
+        return 90 + per_row * max(len(self.labels), 1)
+
+    @property
+    def empty(self) -> bool:
+        return not self.labels or not any(v for _, data in self.datasets for v in data)
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "kind": self.kind, "labels": self.labels,
+                "horizontal": self.horizontal, "percent": self.percent,
                 "datasets": [{"label": label, "data": data} for label, data in self.datasets]}  # fmt: skip
 
 
@@ -113,10 +129,33 @@ def _series_chart(key: str, title: str, dimension: str, f: Filters) -> Chart:
     datasets = [(names.get(v, v), [series[v].get(b, 0) for b in buckets]) for v in shown]
     if rest:
         datasets.append(("Lainnya", [sum(series[v].get(b, 0) for v in rest) for b in buckets]))
-    labels = [b.isoformat() for b in buckets]
     header = ["periode_mulai"] + [name for name, _ in datasets]
-    rows = [[labels[i]] + [data[i] for _, data in datasets] for i in range(len(labels))]
+    rows = [[b.isoformat()] + [data[i] for _, data in datasets] for i, b in enumerate(buckets)]
+    weekly = f.period.days > 62
+    labels = [("mg " if weekly else "") + f"{b.day} {MONTHS[b.month - 1]}" for b in buckets]
     return Chart(key, title, "line", labels, datasets, header, rows)
+
+
+MONTHS = "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split()
+TOP_BARS = 10
+"""Bar charts show the categories with the most complaints; the others are summed as "Lainnya"."""
+
+
+def _top_with_rest(rows: list[tuple[str, Any]], weight, combine, limit: int = TOP_BARS) -> list[tuple[str, Any]]:  # noqa: ANN001
+    """The `limit` heaviest rows with data, by `weight`, then one "Lainnya (n)" row combining the rest."""
+    ranked = sorted((r for r in rows if weight(r[1])), key=lambda r: -weight(r[1]))
+    if len(ranked) <= limit + 1:
+        return ranked
+    rest = ranked[limit:]
+    return ranked[:limit] + [(f"Lainnya ({len(rest)})", combine([m for _, m in rest]))]
+
+
+def _summed(measures: list[an.Measures]) -> an.Measures:
+    total = an.Measures()
+    for m in measures:
+        for name, value in m.values.items():
+            total.values[name] += value
+    return total
 
 
 def build_charts(f: Filters) -> dict[str, Chart]:
@@ -128,7 +167,7 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         "opd": _series_chart("opd", "Pengaduan per OPD", "agency", f),
         "kecamatan-waktu": _series_chart("kecamatan-waktu", "Pengaduan per kecamatan dari waktu ke waktu", "kecamatan", f),
     }
-    totals = an.public_totals if f.public else lambda s, d, p: an.totals(s, d, p, f.scope)
+    totals = _totals_for(f)
     kec_totals = totals(session, "kecamatan", f.period)
     kec_names = an.names(session, "kecamatan")
     overdue = an.overdue_now(session, "kecamatan", now, f.scope or None, public=f.public)
@@ -139,32 +178,58 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         if value == "0" and not (m.complaints or late):
             continue
         kec_rows.append([name, m.complaints, m.urgent, m.open, m.closed, late])
+    bars = _top_with_rest([(r[0], r[1]) for r in kec_rows], lambda n: n, sum)
     charts["kecamatan"] = Chart(
-        "kecamatan", "Pengaduan per kecamatan", "bar", [r[0] for r in kec_rows], [("Pengaduan", [r[1] for r in kec_rows])],
-        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows,
+        "kecamatan", "Pengaduan per kecamatan", "bar", [name for name, _ in bars], [("Pengaduan", [n for _, n in bars])],
+        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows, horizontal=True,
     )
     agency_totals = totals(session, "agency", f.period)
     agency_names = an.names(session, "agency")
     agency_overdue = an.overdue_now(session, "agency", now, f.scope or None, public=f.public)
     rows = [(agency_names.get(v, v), m, agency_overdue.get(int(v), 0)) for v, m in agency_totals.items() if v != "0" and m.complaints]
     rows.sort(key=lambda r: r[0])
+    bars = _top_with_rest([(n, m) for n, m, _ in rows], lambda m: m.dispositioned + m.answered, _summed)
     charts["kepatuhan"] = Chart(
-        "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [r[0] for r in rows],
-        [("Diverifikasi & didisposisi ≤ 3 hari kerja", [_pct(r[1].verify_share) for r in rows]),
-         ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(r[1].answer_share) for r in rows])],
+        "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [n for n, _ in bars],
+        [("Didisposisi ≤ 3 hari kerja", [_pct(m.verify_share) for _, m in bars]),
+         ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(m.answer_share) for _, m in bars])],
         ["opd", "pengaduan", "didisposisi", "didisposisi_tepat_waktu", "persen_disposisi_tepat", "ditindaklanjuti",
          "ditindaklanjuti_tepat_waktu", "persen_tindak_lanjut_tepat", "terlambat_sekarang"],
         [[n, m.complaints, m.dispositioned, m.dispositioned_on_time, _pct(m.verify_share), m.answered,
           m.answered_on_time, _pct(m.answer_share), late] for n, m, late in rows],
+        horizontal=True, percent=True,
     )  # fmt: skip
     rated = [(n, m) for n, m, _ in rows if m.rated]
+    bars = _top_with_rest(rated, lambda m: m.rated, _summed)
     charts["kepuasan"] = Chart(
-        "kepuasan", "Kepuasan pelapor per OPD (%)", "stacked", [n for n, _ in rated],
-        [(an.RATING_LABELS[r], [_pct(m.satisfaction[r]) for _, m in rated]) for r in an.RATINGS],
+        "kepuasan", "Kepuasan pelapor per OPD (%)", "stacked", [n for n, _ in bars],
+        [(an.RATING_LABELS[r], [_pct(m.satisfaction[r]) for _, m in bars]) for r in an.RATINGS],
         ["opd", "penilaian", *an.RATINGS, *(f"persen_{r}" for r in an.RATINGS)],
         [[n, m.rated, *(m.values[r] for r in an.RATINGS), *(_pct(m.satisfaction[r]) for r in an.RATINGS)] for n, m in rated],
+        horizontal=True, percent=True,
     )  # fmt: skip
     return charts
+
+
+def _totals_for(f: Filters):  # noqa: ANN202
+    """`totals` of the filters' scope; for viewers without confidential complaints (also within one agency)."""
+    if f.public:
+        return lambda session, dimension, period: an.public_totals(session, dimension, period, f.scope)
+    return lambda session, dimension, period: an.totals(session, dimension, period, f.scope)
+
+
+def overall_for(f: Filters) -> an.Measures:
+    """The scope's totals: the regency total counts confidential complaints for everyone; an agency's total does
+    not for viewers (it would reveal that the agency has one)."""
+    if f.public and f.scope:
+        return an.public_totals(db(), "semua", f.period, f.scope).get("", an.Measures())
+    return an.overall(db(), f.period, f.scope)
+
+
+def satisfaction_levels(m: an.Measures) -> list[tuple[str, str, int, float | None]]:
+    """(key, label, count, share) of the four levels, as `dashboard/_satisfaction.html` shows them."""
+    shares = m.satisfaction
+    return [(r, an.RATING_LABELS[r], m.values[r], shares[r]) for r in an.RATINGS]
 
 
 def _pct(share: float | None) -> float | None:
@@ -189,10 +254,11 @@ def _agencies() -> list[Agency]:
 def index():
     f = _filters()
     charts = build_charts(f)
-    summary = an.overall(db(), f.period, f.scope)
+    summary = overall_for(f)
     overdue_total = sum(row[-1] for row in charts["kecamatan"].csv_rows)
     return render_template(
         "dashboard/index.html", f=f, charts=charts, summary=summary, overdue_total=overdue_total,
+        satisfaction=satisfaction_levels(summary),
         chart_json=[c.as_json() for c in charts.values()], agencies=_agencies(), PERIODS=PERIODS, args=_query_args(f),
     )  # fmt: skip
 
