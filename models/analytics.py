@@ -306,6 +306,12 @@ def _place_in_issue(connection: Connection, new: dict[str, Any], old: dict[str, 
             new["topic_id"], new["kecamatan_id"], new["agency_id"],
         )
         issue_id = placement.issue_id
+    if issue_id and new["agency_id"] and (old is None or old["agency_id"] != new["agency_id"]):
+        # An issue opened before its first complaint was dispositioned belongs to no agency yet: give it this one,
+        # so the agency's page lists it before the nightly recluster.
+        issues_table = issues_mod.Issue.__table__
+        connection.execute(update(issues_table).where(issues_table.c.id == issue_id, issues_table.c.agency_id == 0)
+                           .values(agency_id=new["agency_id"]))  # fmt: skip
     new["issue_id"] = issue_id
 
 

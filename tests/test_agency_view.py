@@ -76,3 +76,12 @@ def test_viewers_do_not_see_confidential_complaints_in_agency_figures(client, se
     count = lambda html: int(re.search(r'<span class="big">(\d+)</span> pengaduan diterima', html).group(1))  # noqa: E731
     assert count(operator_page) == 4 and count(viewer_page) == 3
     assert "Pungutan" not in viewer_page and "pungutan" not in viewer_page.lower()
+
+
+def test_an_issue_opened_before_disposition_belongs_to_the_agency_it_goes_to(client, session, settings, users) -> None:  # noqa: ANN001
+    """Without a recluster: the issue a complaint opened at confirmation (no agency yet) lists on the agency's page."""
+    make_complaint(session, settings, "terdisposisi", title="Jembatan ambrol", received_at=past(2))
+    session.commit()
+    login(client, "liaison_pu")
+    page = client.get("/dasbor/opd/dpubmpr").text
+    assert re.search(r'href="/konsol/pengaduan\?isu=\d+"><strong>[^<]+</strong>', page)

@@ -25,6 +25,7 @@ from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
 from web.state import db
+from web.svgcharts import Sparkline
 
 bp = Blueprint("agency_view", __name__)
 
@@ -32,37 +33,6 @@ PERIODS = {7: "7 hari", 30: "30 hari", 90: "90 hari", 365: "1 tahun"}
 TREND_WEEKS = 12
 ISSUES_SHOWN = 10
 OVERDUE_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class Sparkline:
-    """Weekly complaint counts drawn as an SVG polyline (width × height in CSS pixels)."""
-
-    weeks: list[date]
-    counts: list[int]
-    width: int = 240
-    height: int = 48
-
-    @property
-    def points(self) -> str:
-        top = max(self.counts, default=0) or 1
-        step = self.width / max(len(self.counts) - 1, 1)
-        return " ".join(
-            f"{i * step:.1f},{self.height - 4 - (n / top) * (self.height - 8):.1f}" for i, n in enumerate(self.counts)
-        )
-
-    @property
-    def last_point(self) -> tuple[float, float]:
-        x, y = self.points.split()[-1].split(",")
-        return float(x), float(y)
-
-    @property
-    def description(self) -> str:
-        """What a screen reader says instead of the line."""
-        if not self.counts:
-            return "Belum ada data."
-        return (f"Pengaduan per minggu, {TREND_WEEKS} minggu terakhir: "
-                + ", ".join(str(n) for n in self.counts) + f". Minggu ini {self.counts[-1]}.")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
 from web.state import db
+from web.svgcharts import DayBars
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
@@ -299,6 +300,11 @@ def priority():
 # -- weekly report -------------------------------------------------------------------------------
 
 
+REPORT_PERIODS = {"minggu-ini": "Minggu ini sampai hari ini", "minggu-lalu": "Minggu lalu (Senin–Minggu)",
+                  "rentang": "Rentang tanggal"}  # fmt: skip
+REPORT_MAX_DAYS = 93
+
+
 def report_week(raw: str | None, today: date | None = None) -> an.Period:
     """Monday to Sunday: the week containing `raw` (YYYY-MM-DD), else the last completed week."""
     today = today or local_date(utcnow())
@@ -310,10 +316,45 @@ def report_week(raw: str | None, today: date | None = None) -> an.Period:
     return an.Period(monday, monday + timedelta(days=6))
 
 
+@dataclass(frozen=True)
+class ReportPeriod:
+    period: an.Period
+    choice: str
+    """minggu-ini, minggu-lalu, rentang, or minggu (a week picked by date)."""
+    note: str = ""
+    """Why this period is shown when the user did not choose it."""
+
+
+def report_period(args: Any, today: date, has_complaints: Any) -> ReportPeriod:
+    """The period the weekly report covers: chosen (`periode`, `dari`/`sampai`, `minggu`), else the last full week,
+    or this week so far when the last full week had no complaint and this one has (`has_complaints(period)`)."""
+    this_week = an.Period(an.monday_of(today), today)
+    choice = args.get("periode", "")
+    if choice == "minggu-ini":
+        return ReportPeriod(this_week, choice)
+    if choice == "rentang":
+        try:
+            start, end = date.fromisoformat(args.get("dari", "")), date.fromisoformat(args.get("sampai", ""))
+        except ValueError:
+            start = end = None
+        if start and end and start <= end and (end - start).days < REPORT_MAX_DAYS:
+            return ReportPeriod(an.Period(start, end), choice)
+        return ReportPeriod(report_week(None, today), "minggu-lalu",
+                            f"Rentang tanggal tidak sah (paling panjang {REPORT_MAX_DAYS} hari): ditampilkan minggu lalu.")
+    if args.get("minggu"):
+        return ReportPeriod(report_week(args.get("minggu"), today), "minggu")
+    last_week = report_week(None, today)
+    if choice != "minggu-lalu" and not has_complaints(last_week) and has_complaints(this_week):
+        return ReportPeriod(this_week, "minggu-ini", "Minggu lalu belum ada pengaduan: ditampilkan minggu ini sampai hari ini.")
+    return ReportPeriod(last_week, "minggu-lalu")
+
+
 def _report_context() -> dict[str, Any]:
-    period = report_week(request.args.get("minggu"))
     session, now = db(), utcnow()
     scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
+    public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
+    chosen = report_period(request.args, local_date(now), lambda p: an.overall(session, p, scope).complaints > 0)
+    period = chosen.period
     issues = an.priority_issues(session, period, now, scope or None, limit=200)
     by_agency: dict[str, list[an.IssueRow]] = {}
     for row in issues:
@@ -327,18 +368,23 @@ def _report_context() -> dict[str, Any]:
     if scope:
         late_query = late_query.where(Complaint.agency_id == scope)
     overdue = list(session.scalars(late_query))
-    public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
     overdue_by_agency = an.overdue_now(session, "agency", now, scope or None, public=public)
     agency_totals = an.public_totals(session, "agency", period) if public else an.totals(session, "agency", period, scope)
     names = an.names(session, "agency")
     satisfaction = sorted(
         ((names.get(v, v), m) for v, m in agency_totals.items() if v != "0" and m.complaints), key=lambda r: r[0]
     )
+    summary = an.overall(session, period, scope)
+    daily = an.series(session, "semua", period, scope, public=public and scope != 0).get("", {})
+    days = an.buckets(period)
     return dict(
-        period=period, summary=an.overall(session, period, scope), by_agency=by_agency, overdue=overdue,
+        period=period, chosen=chosen, summary=summary, by_agency=by_agency, overdue=overdue,
         overdue_total=sum(overdue_by_agency.values()), satisfaction=satisfaction, now=now,
-        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
-        previous_week=(period.start - timedelta(days=7)).isoformat(), next_week=(period.start + timedelta(days=7)).isoformat(),
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, REPORT_PERIODS=REPORT_PERIODS,
+        levels=satisfaction_levels(summary), bars=DayBars(days, [max(daily.get(d, 0), 0) for d in days], period.days > 62),
+        previous_week=(an.monday_of(period.start) - timedelta(days=7)).isoformat(),
+        next_week=(an.monday_of(period.start) + timedelta(days=7)).isoformat(),
+        this_monday=an.monday_of(local_date(now)),
     )  # fmt: skip
 
 
@@ -357,7 +403,7 @@ def weekly_pdf():
     pdf = html_to_pdf(html)
     if pdf is None:
         abort(503)
-    name = f"laporan-mingguan-{context['period'].start}.pdf"
+    name = f"laporan-mingguan-{context['period'].start}-{context['period'].end}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
