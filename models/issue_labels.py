@@ -55,7 +55,7 @@ NEGATIONS = frozenset({"tidak", "belum", "tak"})
 """Kept inside a phrase ("air tidak mengalir") but never at its end."""
 FACILITIES = frozenset(
     """puskesmas pustu polindes posyandu rsud sekolah sd smp sma smk madrasah pasar terminal stasiun balai
-    jembatan masjid""".split()
+    masjid""".split()
 )
 """Places a problem happens at: a label reads "antrean panjang di puskesmas"."""
 ACRONYMS = frozenset(
@@ -78,9 +78,18 @@ PHRASE_BONUS = {1: 1.0, 2: 1.5, 3: 1.7}
 EMPTY_LABEL = "(tanpa kata kunci)"
 
 
+PHRASE_FORMS = (
+    (re.compile(r"\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
+    (re.compile(r"\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
+)
+"""Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju"."""
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case words with short forms spelled out, and punctuation; placeholders ([nama]) and digits dropped."""
     clean = _PLACEHOLDER.sub(" . ", text).lower()
+    for pattern, replacement in PHRASE_FORMS:
+        clean = pattern.sub(replacement, clean)
     return [SHORT_FORMS.get(t, t) for t in _TOKEN.findall(clean)]
 
 
@@ -194,7 +203,7 @@ def problem_phrase(
             longer = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.4 and best in p.split()), None)
         if longer is None and only_problem:  # "mati" -> "lampu mati", "belum selesai" -> "e-ktp belum selesai"
             subject = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.3
-                            and not PROBLEM_WORDS & set(p.split())), None)  # fmt: skip
+                            and not (PROBLEM_WORDS | FACILITIES) & set(p.split())), None)  # fmt: skip
             longer = f"{subject} {best}" if subject else None
         best = longer or best
     words = best.split()
