@@ -46,7 +46,7 @@ STOPWORDS = frozenset(
     secepatnya mohonnya infonya informasinya penjelasannya solusinya mas mbak admin saja maaf melakukan meminta
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
-    kawasan tepatnya kang cak dibuat""".split()
+    kawasan tepatnya kang cak dibuat perhatiannya""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
 GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi umum".split())

@@ -72,7 +72,7 @@ class DayBars:
         out = []
         for i, (day, n) in enumerate(zip(self.days, self.counts)):
             h = plot * n / top
-            label = f"{day.day}/{day.month}" if self.weekly or len(self.days) > 7 else f"{DAY_NAMES[day.weekday()]} {day.day}/{day.month}"
+            label = f"{day.day}/{day.month}" if self.weekly or len(self.days) > 7 else f"{DAY_NAMES[day.weekday()]} {day.day}"
             out.append(Bar(i * slot + slot * 0.15, 16 + plot - h, slot * 0.7, h, n, label))
         return out
 
