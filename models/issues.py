@@ -37,6 +37,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     delete,
+    func,
     insert,
     select,
     update,
@@ -290,12 +291,21 @@ PLACE_WORD_ZIPF = 4.0
 problem word, and never labels the problem (the kecamatan is shown beside it)."""
 
 
+_PLACE_WORDS: dict[tuple[str, int], frozenset[str]] = {}
+"""(database URL, number of places) -> place words: a read cache (places change only when seeded)."""
+
+
 def place_words(connection: Connection) -> frozenset[str]:
     """Words of kecamatan and desa names that are names rather than ordinary words."""
     from models.entities import Place
 
-    words = {w for (name,) in connection.execute(select(Place.name)) for w in labels.tokens(name) if w.isalpha()}
-    return frozenset(w for w in words if word_zipf(w) < PLACE_WORD_ZIPF)
+    key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
+    if key not in _PLACE_WORDS:
+        names = connection.execute(select(Place.name)).scalars()
+        words = {w for name in names for w in labels.tokens(name) if w.isalpha()}
+        _PLACE_WORDS.clear()
+        _PLACE_WORDS[key] = frozenset(w for w in words if word_zipf(w) < PLACE_WORD_ZIPF)
+    return _PLACE_WORDS[key]
 
 
 # -- priority ------------------------------------------------------------------------------------
