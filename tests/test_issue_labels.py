@@ -12,7 +12,6 @@ import models.satisfaction  # noqa: F401 - registers the analytics, issue and ra
 from models import analytics as an
 from models import issue_labels as labels
 from models import issues
-from models.base import utcnow
 from models.entities import Place
 from tests.conftest import login
 from tests.console_data import make_complaint, past
@@ -115,4 +114,3 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         assert shown == members and len(members) == 2
         label = session.get(issues.Issue, int(issue_id)).label
         assert label in listing
-    assert utcnow()

@@ -24,12 +24,12 @@ from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
+from web.dashboard import PERIODS, date_arg, satisfaction_levels
 from web.state import db
 from web.svgcharts import Sparkline
 
 bp = Blueprint("agency_view", __name__)
 
-PERIODS = {7: "7 hari", 30: "30 hari", 90: "90 hari", 365: "1 tahun"}
 TREND_WEEKS = 12
 ISSUES_SHOWN = 10
 OVERDUE_SHOWN = 20
@@ -49,8 +49,6 @@ class AgencySummary:
     @property
     def satisfaction(self) -> list[tuple[str, str, int, float | None]]:
         """(key, label, count, share) of the four levels for the agency's rated complaints."""
-        from web.dashboard import satisfaction_levels
-
         return satisfaction_levels(self.measures)
 
 
@@ -84,11 +82,9 @@ def agency_summary(agency: Agency, period: an.Period, now: datetime | None = Non
 
 
 def _period() -> tuple[an.Period, int | None]:
+    """As the dashboard's: `periode` (days) or `dari`/`sampai`."""
     days = request.args.get("periode", 30, type=int)
-    try:
-        start, end = date.fromisoformat(request.args.get("dari", "")), date.fromisoformat(request.args.get("sampai", ""))
-    except ValueError:
-        start = end = None
+    start, end = date_arg("dari"), date_arg("sampai")
     if start and end and start <= end and (end - start).days <= 3 * 366:
         return an.Period(start, end), None
     days = days if days in PERIODS else 30

@@ -90,7 +90,7 @@ def _filters() -> Filters:
     """Period (periode=N days, or dari/sampai) and scope (opd=id; a liaison always their own agency)."""
     today = local_date(utcnow())
     days: int | None = request.args.get("periode", 30, type=int)
-    start, end = _date_arg("dari"), _date_arg("sampai")
+    start, end = date_arg("dari"), date_arg("sampai")
     if start and end and start <= end and (end - start).days <= 3 * 366:
         period, days = an.Period(start, end), None
     else:
@@ -105,7 +105,8 @@ def _filters() -> Filters:
     return Filters(period, days, scope, agency, audience().kind is Kind.VIEWER)
 
 
-def _date_arg(name: str) -> date | None:
+def date_arg(name: str) -> date | None:
+    """The query argument as a date (YYYY-MM-DD), None when absent or not a date."""
     try:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
