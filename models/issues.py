@@ -255,12 +255,11 @@ def _merge_near_identical(
     by_group: dict[tuple[int, int], list[int]] = {}
     for k, key in enumerate(groups):
         by_group.setdefault(key, []).append(k)
+    centroids = tfidf_normalise(membership_matrix(clusters, x.shape[0]) @ x)
     for ks in by_group.values():
         if len(ks) < 2:
             continue
-        centroids = sparse.vstack([sparse.csr_matrix(x[clusters[k]].sum(axis=0)) for k in ks])
-        centroids = tfidf_normalise(centroids)
-        similar = (centroids @ centroids.T).toarray()
+        similar = (centroids[ks] @ centroids[ks].T).toarray()
         for a in range(len(ks)):
             for b in range(a + 1, len(ks)):
                 same_phrase = " " in phrases[ks[a]] and phrases[ks[a]] == phrases[ks[b]]
@@ -270,6 +269,13 @@ def _merge_near_identical(
     for k, members in enumerate(clusters):
         merged.setdefault(root(k), []).extend(members)
     return [sorted(m) for m in merged.values()], [groups[k] for k in merged]
+
+
+def membership_matrix(clusters: Sequence[Sequence[int]], n: int) -> sparse.csr_matrix:
+    """A clusters × texts matrix of ones: times the text vectors, it sums each cluster's rows (and stays sparse)."""
+    rows = [k for k, members in enumerate(clusters) for _ in members]
+    cols = [i for members in clusters for i in members]
+    return sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(clusters), n))
 
 
 def tfidf_normalise(x: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -507,13 +513,14 @@ def recluster(session: Session, threshold: float = SIMILARITY_THRESHOLD, now: da
     taken: set[int] = set()
     membership: dict[int, int] = {}
     new_issues: list[dict] = []
-    for cluster, (topic_id, kecamatan_id), phrase in zip(grouping.clusters, grouping.groups, grouping.phrases):
+    sums = membership_matrix(grouping.clusters, len(rows)) @ grouping.vectors if rows else None
+    for k, (cluster, (topic_id, kecamatan_id), phrase) in enumerate(zip(grouping.clusters, grouping.groups, grouping.phrases)):
         previous = Counter(rows[i].issue_id for i in cluster if rows[i].issue_id in old_issue_ids)
         keep = next((issue_id for issue_id, _ in previous.most_common() if issue_id not in taken), None)
         if keep is not None:
             taken.add(keep)
         words = keywords([texts[i] for i in cluster], df=grouping.word_df, n_docs=len(rows))
-        centroid_idx, centroid_val = _pack(np.asarray(grouping.vectors[cluster].sum(axis=0)))
+        centroid_idx, centroid_val = _pack(sums[k])
         agency = Counter(rows[i].agency_id for i in cluster if rows[i].agency_id).most_common(1)
         new_issues.append(dict(
             id=keep, topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency[0][0] if agency else 0,
