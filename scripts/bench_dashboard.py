@@ -106,10 +106,17 @@ def main() -> None:
             s.commit()
             print(f"recluster: {result.issues} issues from {result.complaints} complaints in {result.groups} groups, {result.seconds:.1f}s")
             agency_id = s.scalar(select(Agency.id).where(Agency.key == "dpubmpr"))
+            from models.entities import Role
+            from web.auth import create_user
+
+            create_user(s, "pimpinan", "bench-pass-123", Role.VIEWER)  # viewers' breakdowns leave confidential ones out
+            s.commit()
             reference = s.scalar(select(Complaint.reference).where(Complaint.status == "selesai", Complaint.confidential.is_(False)).limit(1))
 
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
+        viewer = app.test_client()
+        viewer.post("/login", data={"username": "pimpinan", "password": "bench-pass-123"})
         pages = {
             "dashboard 30 days": "/dasbor/?periode=30",
             "dashboard 1 year": "/dasbor/?periode=365",
@@ -119,6 +126,8 @@ def main() -> None:
             "issues agency 90 days": f"/dasbor/isu?periode=90&opd={agency_id}",
             "csv kepuasan 1 year": "/dasbor/data/kepuasan.csv?periode=365",
             "agency page 30 days": "/dasbor/opd/dpubmpr?periode=30",
+            "viewer: dashboard 1 year": "/dasbor/?periode=365",
+            "viewer: agency page 30 d": "/dasbor/opd/dpubmpr?periode=30",
             "weekly report (HTML)": "/dasbor/laporan-mingguan",
             "public tracking": f"/lacak?nomor={reference}",
             "transparency 1 year": "/transparansi?periode=365",
@@ -126,7 +135,7 @@ def main() -> None:
         print(f"\n{'page':<28}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
         worst = {}
         for name, url in pages.items():
-            times = timed(client, url, args.requests)
+            times = timed(viewer if name.startswith("viewer") else client, url, args.requests)
             p95 = times[max(0, int(len(times) * 0.95) - 1)]
             worst[name] = p95
             print(f"{name:<28}{len(times):>4}{statistics.median(times):>10.1f}{p95:>10.1f}{times[-1]:>10.1f}")
