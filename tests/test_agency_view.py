@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 import models.satisfaction as sat
 from models import issues
@@ -85,3 +85,11 @@ def test_an_issue_opened_before_disposition_belongs_to_the_agency_it_goes_to(cli
     login(client, "liaison_pu")
     page = client.get("/dasbor/opd/dpubmpr").text
     assert re.search(r'href="/konsol/pengaduan\?isu=\d+"><strong>[^<]+</strong>', page)
+
+
+def test_a_liaison_does_not_read_another_agencys_issue_label(client, session, settings, users) -> None:  # noqa: ANN001
+    _data(session, settings)
+    dinkes_issue = session.scalars(select(issues.Issue).where(issues.Issue.label.like("Antrean%"))).first()
+    login(client, "liaison_pu")
+    page = client.get(f"/konsol/pengaduan?isu={dinkes_issue.id}").text
+    assert dinkes_issue.label not in page and "isu tidak ditemukan" in page

@@ -40,6 +40,7 @@ from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
+from models.visibility import Kind
 from web.agency_view import agency_summary
 from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.auth import role_required
@@ -753,6 +754,8 @@ def complaints():
     rows, next_after = search_page(f, now)
     kecamatan = [k for k, _ in place_options()]
     issue = db().get(Issue, f.issue_id) if f.issue_id else None
+    if issue is not None and audience().kind is Kind.LIAISON and issue.agency_id != current_user.agency_id:
+        issue = None  # another agency's issue: a liaison reads only their own agency's issues
     return render_template("console/complaints.html", complaints=rows, f=f, next_after=next_after, now=now,
                            kecamatan=kecamatan, reporter_of=reporter_of, issue=issue, **reference_lists())
 
