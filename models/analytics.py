@@ -40,10 +40,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    case,
     delete,
     event,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -146,7 +148,6 @@ class IssueDaily(Base):
 
 # -- facts ---------------------------------------------------------------------------------------
 
-_FACT_COLUMNS = [c.name for c in ComplaintFact.__table__.columns]
 
 
 def _vector(fact: dict[str, Any] | None) -> tuple[int, ...]:
@@ -506,21 +507,38 @@ def totals(session: Session, dimension: str, period: Period, scope: int = REGENC
     return result
 
 
-def _hidden_facts(session: Session, period: Period, scope: int = REGENCY) -> list[dict[str, Any]]:
-    """Snapshots of the confidential complaints counted in the period, of one agency unless `scope` is the regency
-    (few: read live)."""
+def _hidden_query(period: Period, scope: int, *columns: Any) -> Any:
+    """SELECT `columns` over the confidential complaints counted in the period (of one agency unless `scope` is the
+    regency), summed in SQL: there are thousands in a year, and the pages subtract them per value."""
     facts = ComplaintFact.__table__
     query = (
-        select(facts).join(Complaint, Complaint.id == facts.c.complaint_id)
+        select(*columns).select_from(facts).join(Complaint, Complaint.id == facts.c.complaint_id)
         .where(Complaint.confidential.is_(True), facts.c.counted.is_(True), facts.c.day.between(period.start, period.end))
     )  # fmt: skip
-    if scope != REGENCY:
-        query = query.where(facts.c.agency_id == scope)
-    return [dict(row) for row in session.execute(query).mappings()]  # plain rows: thousands of ORM objects cost 10x
+    return query.where(facts.c.agency_id == scope) if scope != REGENCY else query
 
 
-def _value_of(fact: dict[str, Any], dimension: str) -> str:
-    return next(v for scope, dim, v in _keys(fact) if scope == REGENCY and dim == dimension)
+def _dimension_column(dimension: str) -> Any:
+    """The fact column whose value (as text, as in DailyCount.value) a dimension counts under."""
+    facts = ComplaintFact.__table__
+    columns = {"channel": facts.c.channel, "topic": facts.c.topic_id, "agency": facts.c.agency_id,
+               "kecamatan": facts.c.kecamatan_id}  # fmt: skip
+    return columns[dimension] if dimension in columns else literal("")
+
+
+def _measure_sums() -> list[Any]:
+    """SQL sums of what each fact adds to every measure, in MEASURES order (`_vector` for counted facts)."""
+    facts = ComplaintFact.__table__
+
+    def count_if(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return [
+        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(OPEN_STATUSES))),
+        count_if(facts.c.status == "selesai"), count_if(facts.c.verify_on_time.is_not(None)),
+        count_if(facts.c.verify_on_time.is_(True)), count_if(facts.c.answer_on_time.is_not(None)),
+        count_if(facts.c.answer_on_time.is_(True)), *(count_if(facts.c.rating == r) for r in RATINGS),
+    ]  # fmt: skip
 
 
 def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
@@ -528,11 +546,12 @@ def public_totals(session: Session, dimension: str, period: Period, scope: int =
     some topic, agency or place exists (they count only in the regency-wide total). With an agency `scope`, that
     agency's figures without its confidential complaints."""
     result = totals(session, dimension, period, scope)
-    for fact in _hidden_facts(session, period, scope):
-        measures = result.get(_value_of(fact, dimension))
+    column = _dimension_column(dimension)
+    for value, *sums in session.execute(_hidden_query(period, scope, column, *_measure_sums()).group_by(column)):
+        measures = result.get(str(value))
         if measures is not None:
-            for name, amount in zip(MEASURES, _vector(fact)):
-                measures.values[name] -= amount
+            for name, amount in zip(MEASURES, sums):
+                measures.values[name] -= amount or 0
     return {value: m for value, m in result.items() if m.complaints > 0}
 
 
@@ -578,9 +597,12 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     for day, value, n in rows:
         result[value][day] += n
     if public:
-        for fact in _hidden_facts(session, period, scope):
-            value = _value_of(fact, dimension)
-            result[value][fact["day"] if period.days <= 62 else monday_of(fact["day"])] -= 1
+        facts, column = ComplaintFact.__table__, _dimension_column(dimension)
+        for day, value, n in session.execute(
+            _hidden_query(period, scope, facts.c.day, column, func.count()).group_by(facts.c.day, column)
+        ):
+            value = str(value)
+            result[value][day if period.days <= 62 else monday_of(day)] -= n
             if not any(result[value].values()):
                 del result[value]
     return result
