@@ -40,10 +40,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    case,
     delete,
     event,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -146,7 +148,6 @@ class IssueDaily(Base):
 
 # -- facts ---------------------------------------------------------------------------------------
 
-_FACT_COLUMNS = [c.name for c in ComplaintFact.__table__.columns]
 
 
 def _vector(fact: dict[str, Any] | None) -> tuple[int, ...]:
@@ -306,6 +307,12 @@ def _place_in_issue(connection: Connection, new: dict[str, Any], old: dict[str, 
             new["topic_id"], new["kecamatan_id"], new["agency_id"],
         )
         issue_id = placement.issue_id
+    if issue_id and new["agency_id"] and (old is None or old["agency_id"] != new["agency_id"]):
+        # An issue opened before its first complaint was dispositioned belongs to no agency yet: give it this one,
+        # so the agency's page lists it before the nightly recluster.
+        issues_table = issues_mod.Issue.__table__
+        connection.execute(update(issues_table).where(issues_table.c.id == issue_id, issues_table.c.agency_id == 0)
+                           .values(agency_id=new["agency_id"]))  # fmt: skip
     new["issue_id"] = issue_id
 
 
@@ -500,29 +507,51 @@ def totals(session: Session, dimension: str, period: Period, scope: int = REGENC
     return result
 
 
-def _hidden_facts(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Snapshots of the confidential complaints counted in the period (few: read live)."""
-    facts = session.scalars(
-        select(ComplaintFact).join(Complaint, Complaint.id == ComplaintFact.complaint_id)
-        .where(Complaint.confidential.is_(True), ComplaintFact.counted.is_(True),
-               ComplaintFact.day.between(period.start, period.end))
-    )  # fmt: skip
-    return [{name: getattr(fact, name) for name in _FACT_COLUMNS} for fact in facts]
+def _hidden_query(period: Period, scope: int, *columns: Any) -> Any:
+    """SELECT `columns` over the confidential complaints counted in the period (of one agency unless `scope` is the
+    regency), summed in SQL: there are thousands in a year, and the pages subtract them per value."""
+    facts = ComplaintFact.__table__
+    confidential = select(Complaint.id).where(Complaint.confidential.is_(True))  # one scan, not a lookup per fact
+    query = select(*columns).select_from(facts).where(
+        facts.c.complaint_id.in_(confidential), facts.c.counted.is_(True), facts.c.day.between(period.start, period.end)
+    )
+    return query.where(facts.c.agency_id == scope) if scope != REGENCY else query
 
 
-def _value_of(fact: dict[str, Any], dimension: str) -> str:
-    return next(v for scope, dim, v in _keys(fact) if scope == REGENCY and dim == dimension)
+def _dimension_column(dimension: str) -> Any:
+    """The fact column whose value (as text, as in DailyCount.value) a dimension counts under."""
+    facts = ComplaintFact.__table__
+    columns = {"channel": facts.c.channel, "topic": facts.c.topic_id, "agency": facts.c.agency_id,
+               "kecamatan": facts.c.kecamatan_id}  # fmt: skip
+    return columns[dimension] if dimension in columns else literal("")
 
 
-def public_totals(session: Session, dimension: str, period: Period) -> dict[str, Measures]:
+def _measure_sums() -> list[Any]:
+    """SQL sums of what each fact adds to every measure, in MEASURES order (`_vector` for counted facts)."""
+    facts = ComplaintFact.__table__
+
+    def count_if(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return [
+        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(OPEN_STATUSES))),
+        count_if(facts.c.status == "selesai"), count_if(facts.c.verify_on_time.is_not(None)),
+        count_if(facts.c.verify_on_time.is_(True)), count_if(facts.c.answer_on_time.is_not(None)),
+        count_if(facts.c.answer_on_time.is_(True)), *(count_if(facts.c.rating == r) for r in RATINGS),
+    ]  # fmt: skip
+
+
+def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
     """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
-    some topic, agency or place exists (they count only in the regency-wide total)."""
-    result = totals(session, dimension, period)
-    for fact in _hidden_facts(session, period):
-        measures = result.get(_value_of(fact, dimension))
+    some topic, agency or place exists (they count only in the regency-wide total). With an agency `scope`, that
+    agency's figures without its confidential complaints."""
+    result = totals(session, dimension, period, scope)
+    column = _dimension_column(dimension)
+    for value, *sums in session.execute(_hidden_query(period, scope, column, *_measure_sums()).group_by(column)):
+        measures = result.get(str(value))
         if measures is not None:
-            for name, amount in zip(MEASURES, _vector(fact)):
-                measures.values[name] -= amount
+            for name, amount in zip(MEASURES, sums):
+                measures.values[name] -= amount or 0
     return {value: m for value, m in result.items() if m.complaints > 0}
 
 
@@ -554,7 +583,7 @@ def buckets(period: Period) -> list[date]:
 def series(session: Session, dimension: str, period: Period, scope: int = REGENCY,
            public: bool = False) -> dict[str, dict[date, int]]:
     """Complaints per value and bucket (see bucket_of); weeks are summed in SQL. `public`: without confidential
-    complaints (regency scope only), as `public_totals`."""
+    complaints, as `public_totals`."""
     bucket = DailyCount.day if period.days <= 62 else DailyCount.week
     rows = session.execute(
         select(bucket, DailyCount.value, func.sum(DailyCount.complaints))
@@ -567,10 +596,13 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     result: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for day, value, n in rows:
         result[value][day] += n
-    if public and scope == REGENCY:
-        for fact in _hidden_facts(session, period):
-            value = _value_of(fact, dimension)
-            result[value][fact["day"] if period.days <= 62 else monday_of(fact["day"])] -= 1
+    if public:
+        facts, column = ComplaintFact.__table__, _dimension_column(dimension)
+        for day, value, n in session.execute(
+            _hidden_query(period, scope, facts.c.day, column, func.count()).group_by(facts.c.day, column)
+        ):
+            value = str(value)
+            result[value][day if period.days <= 62 else monday_of(day)] -= n
             if not any(result[value].values()):
                 del result[value]
     return result
@@ -624,6 +656,8 @@ class IssueRow:
     kecamatan: str
     agency: str
     agency_id: int
+    agency_key: str
+    """The agency's key for links ("" when none)."""
     count: int
     previous: int
     trend: float | None
@@ -685,6 +719,7 @@ def priority_issues(
         places[issue_id].append((place_id, n))
     place_names = dict(session.execute(select(Place.id, Place.name)).all())
     topic_names, kec_names, agency_names = names(session, "topic"), names(session, "kecamatan"), names(session, "agency")
+    agency_keys = dict(session.execute(select(Agency.id, Agency.key)).all())
     result = []
     for score, n, issue_id, overdue_share, urgent_share in top:
         issue = issue_rows.get(issue_id)
@@ -694,7 +729,8 @@ def priority_issues(
         result.append(IssueRow(
             issue_id=issue_id, label=issue.label, keywords=list(issue.keywords or []),
             topic=topic_names.get(str(issue.topic_id), "–"), kecamatan=kec_names.get(str(issue.kecamatan_id), "–"),
-            agency=agency_names.get(str(issue.agency_id), "–"), agency_id=issue.agency_id, count=n,
+            agency=agency_names.get(str(issue.agency_id), "–"), agency_id=issue.agency_id,
+            agency_key=agency_keys.get(issue.agency_id, ""), count=n,
             previous=previous.get(issue_id, 0), trend=issues_mod.trend(n, previous.get(issue_id, 0)),
             places=[(place_names.get(p, "(tanpa lokasi)"), c) for p, c in top_places],
             overdue_share=overdue_share, urgent_share=urgent_share, score=score,

@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark in its own process and print their tables.
 
 Each scripts/bench_*.py prints a plain-text table; pass --quick for a shorter run and
---only NAME (engines, drafting, identity, console, dashboard, phone, radio) to run one.
+--only NAME (engines, drafting, identity, issues, console, dashboard, phone, radio) to run one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
-ORDER = ["engines", "drafting", "identity", "console", "dashboard", "phone", "radio"]
+ORDER = ["engines", "drafting", "identity", "issues", "console", "dashboard", "phone", "radio"]
 
 
 def main() -> int:

@@ -47,6 +47,9 @@ COMPLAINT = Access("whoever may see the complaint (operators; the agency's liais
 RECORDING = Access("operators; the agency's liaison unless the reporter is anonymous",
                    frozenset({"operator", "admin", "liaison_own"}), per_complaint=True)
 TWILIO = Access("Twilio-signed", frozenset({"twilio"}))
+AGENCY_PAGE = Access("any signed-in user, but a liaison only their own agency's page",
+                     SIGNED_IN_ROLES - {"liaison_other"})
+"""Routes named by an agency key; the matrices fill in the key of the test complaints' agency."""
 
 
 def complaint_readers(access: Access, anonymous: bool, confidential: bool) -> frozenset[str]:
@@ -79,6 +82,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/dasbor/isu", "GET"): Route("page", SIGNED_IN),
     ("/dasbor/laporan-mingguan", "GET"): Route("page", SIGNED_IN),
     ("/dasbor/laporan-mingguan.pdf", "GET"): Route("pdf", SIGNED_IN),
+    ("/dasbor/opd/<key>", "GET"): Route("page", AGENCY_PAGE),
     ("/konsol/", "GET"): Route("page", OPERATOR),
     ("/konsol/admin/libur", "GET"): Route("page", ADMIN),
     ("/konsol/admin/libur", "POST"): Route("post", ADMIN),

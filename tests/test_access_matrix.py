@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from models.entities import User
 from tests.conftest import PASSWORD, login
 from tests.console_data import make_complaint, make_draft, tone_wav
-from tests.routes import ROLES, ROUTES, check_inventory, complaint_readers, fill, read
+from tests.routes import AGENCY_PAGE, ROLES, ROUTES, check_inventory, complaint_readers, fill, read
 
 TWILIO_TOKEN = "token-uji-twilio"
 PUBLIC_URL = "http://localhost"
@@ -87,6 +87,8 @@ def _requests(app, world) -> list[tuple[str, str, str, frozenset[str], bool]]:  
                 exists = not rule.arguments or rule.arguments <= {"user_id", "key", "fmt", "filename", "name"}
                 if rule.rule.startswith("/konsol/draf/<"):  # the review pages are about a draft
                     values["complaint_id"], exists = [draft.id], True
+                if route.access is AGENCY_PAGE:  # the page of the test complaints' agency
+                    values["key"] = [complaints["ordinary"].agency.key]
                 out += [(method, url, route.output, route.access.roles, exists) for url in fill(rule, values)]
     return sorted(out, key=lambda r: (r[0] != "GET", r[1] == "/logout", r[1]))
 

@@ -113,7 +113,7 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         "reference": [c.reference for c in complaints.values()],
         "service_request_id": [c.reference for c in complaints.values()],
         "fmt": ["csv", "json"],
-        "key": ["isu", "topik", "opd", "kecamatan", "kanal", "kepuasan"],
+        "key": ["dpubmpr", "dinkes"] if rule.rule.startswith("/dasbor/opd/") else ["isu", "topik", "opd", "kecamatan", "kanal", "kepuasan"],
         "user_id": [1],
         "show_id": [1],
         "action": ["tindak-lanjut"],
@@ -121,7 +121,8 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
     }
     out = fill(rule, values)
     extras = {
-        "/konsol/pengaduan": [f"?q={p}" for p in ("081234567002", "Wulandari", "Fauzi", CONFIDENTIAL_WORD, "3522014405900002")],
+        "/konsol/pengaduan": [f"?q={p}" for p in ("081234567002", "Wulandari", "Fauzi", CONFIDENTIAL_WORD, "3522014405900002")]
+        + [f"?isu={i}" for i in (1, 2, 3)],
         "/api/v1/complaints": [f"?q={p}" for p in ("081234567002", "Wulandari", "Santoso", CONFIDENTIAL_WORD)],
         "/lacak": [f"?nomor={c.reference}" for c in complaints.values()],
         "/serah-terima/ekspor.<fmt>": ["?identitas=1&semua=1"],

@@ -34,11 +34,14 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from models import lifecycle as lc
+from models.analytics import ComplaintFact, Period
+from models.issues import Issue
 from models.base import utcnow
 from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
-from models.visibility import Audience
+from models.visibility import Audience, Kind
+from web.agency_view import agency_summary
 from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
@@ -600,6 +603,8 @@ class ListFilters:
     kecamatan_id: int | None = None
     channel: str = ""
     overdue: bool = False
+    issue_id: int | None = None
+    """The complaints of one priority issue (the links from the issue lists)."""
     after: int | None = None
     """Keyset cursor: show complaints with a smaller id."""
 
@@ -619,12 +624,14 @@ class ListFilters:
             kecamatan_id=as_int("kecamatan"),
             channel=channel if channel in ("phone", "radio", "upload") else "",
             overdue=args.get("overdue") in ("1", "on", "true"),
+            issue_id=as_int("isu"),
             after=as_int("after"),
         )
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         values = dict(q=self.q, status=self.status, agency=self.agency_id, topic=self.topic_id,
-                      kecamatan=self.kecamatan_id, channel=self.channel, overdue="1" if self.overdue else None, after=self.after)
+                      kecamatan=self.kecamatan_id, channel=self.channel, overdue="1" if self.overdue else None, isu=self.issue_id,
+                      after=self.after)
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -666,6 +673,8 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
         query = query.where(Complaint.channel == f.channel)
     if f.overdue:
         query = query.where(lc.overdue_filter(now))
+    if f.issue_id:
+        query = query.where(Complaint.id.in_(select(ComplaintFact.complaint_id).where(ComplaintFact.issue_id == f.issue_id)))
     if f.after:
         query = query.where(Complaint.id < f.after)
     return query
@@ -715,8 +724,11 @@ def complaints():
     f = ListFilters.from_args(request.args)
     rows, next_after = search_page(f, now)
     kecamatan = [k for k, _ in directory().groups]
+    issue = db().get(Issue, f.issue_id) if f.issue_id else None
+    if issue is not None and audience().kind is Kind.LIAISON and issue.agency_id != current_user.agency_id:
+        issue = None  # another agency's issue: a liaison reads only their own agency's issues
     return render_template("console/complaints.html", complaints=rows, f=f, next_after=next_after, now=now,
-                           kecamatan=kecamatan, reporter_of=reporter_of, **reference_lists())
+                           kecamatan=kecamatan, reporter_of=reporter_of, issue=issue, **reference_lists())
 
 
 # -- OPD liaison ---------------------------------------------------------------------------------
@@ -733,7 +745,9 @@ def liaison():
         .order_by(Complaint.due_at.is_(None), Complaint.due_at, Complaint.id).limit(500)
     ).unique().all()
     agency = db().get(Agency, current_user.agency_id) if current_user.agency_id else None
-    return render_template("console/liaison.html", complaints=rows, agency=agency, now=now, reporter_of=reporter_of)
+    summary = agency_summary(agency, Period.last_days(30), now) if agency else None
+    return render_template("console/liaison.html", complaints=rows, agency=agency, now=now, reporter_of=reporter_of,
+                           s=summary)  # fmt: skip
 
 
 # -- admin: users, agencies, holidays ------------------------------------------------------------

@@ -30,6 +30,7 @@ from web.csv_export import csv_response, csv_text
 from web.params import date_arg, int_arg
 from web.reports import cached_report
 from web.state import db, state
+from web.svgcharts import DayBars
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__)
@@ -53,9 +54,25 @@ class Chart:
     datasets: list[tuple[str, list[float | int | None]]]
     csv_header: list[str] = field(default_factory=list)
     csv_rows: list[list[Any]] = field(default_factory=list)
+    horizontal: bool = False
+    """Bars along the y axis, one row per category, so every name stays readable on a phone."""
+    percent: bool = False
+
+    @property
+    def height(self) -> int:
+        """CSS pixels: a fixed height for time series, a row per category (and per dataset) for horizontal bars."""
+        if not self.horizontal:
+            return 260
+        per_row = 14 + 12 * (1 if self.kind == "stacked" else len(self.datasets))
+        return 90 + per_row * max(len(self.labels), 1)
+
+    @property
+    def empty(self) -> bool:
+        return not self.labels or not any(v for _, data in self.datasets for v in data)
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "kind": self.kind, "labels": self.labels,
+                "horizontal": self.horizontal, "percent": self.percent,
                 "datasets": [{"label": label, "data": data} for label, data in self.datasets]}  # fmt: skip
 
 
@@ -107,10 +124,33 @@ def _series_chart(key: str, title: str, dimension: str, f: Filters) -> Chart:
     datasets = [(names.get(v, v), [series[v].get(b, 0) for b in buckets]) for v in shown]
     if rest:
         datasets.append(("Lainnya", [sum(series[v].get(b, 0) for v in rest) for b in buckets]))
-    labels = [b.isoformat() for b in buckets]
     header = ["periode_mulai"] + [name for name, _ in datasets]
-    rows = [[labels[i]] + [data[i] for _, data in datasets] for i in range(len(labels))]
+    rows = [[b.isoformat()] + [data[i] for _, data in datasets] for i, b in enumerate(buckets)]
+    weekly = f.period.days > 62
+    labels = [("mg " if weekly else "") + f"{b.day} {MONTHS[b.month - 1]}" for b in buckets]
     return Chart(key, title, "line", labels, datasets, header, rows)
+
+
+MONTHS = "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split()
+TOP_BARS = 10
+"""Bar charts show the categories with the most complaints; the others are summed as "Lainnya"."""
+
+
+def _top_with_rest(rows: list[tuple[str, Any]], weight, combine, limit: int = TOP_BARS) -> list[tuple[str, Any]]:  # noqa: ANN001
+    """The `limit` heaviest rows with data, by `weight`, then one "Lainnya (n)" row combining the rest."""
+    ranked = sorted((r for r in rows if weight(r[1])), key=lambda r: -weight(r[1]))
+    if len(ranked) <= limit + 1:
+        return ranked
+    rest = ranked[limit:]
+    return ranked[:limit] + [(f"Lainnya ({len(rest)})", combine([m for _, m in rest]))]
+
+
+def _summed(measures: list[an.Measures]) -> an.Measures:
+    total = an.Measures()
+    for m in measures:
+        for name, value in m.values.items():
+            total.values[name] += value
+    return total
 
 
 def build_charts(f: Filters) -> dict[str, Chart]:
@@ -122,7 +162,7 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         "opd": _series_chart("opd", "Pengaduan per OPD", "agency", f),
         "kecamatan-waktu": _series_chart("kecamatan-waktu", "Pengaduan per kecamatan dari waktu ke waktu", "kecamatan", f),
     }
-    totals = an.public_totals if f.public else lambda s, d, p: an.totals(s, d, p, f.scope)
+    totals = _totals_for(f)
     kec_totals = totals(session, "kecamatan", f.period)
     kec_names = an.names(session, "kecamatan")
     overdue = an.overdue_now(session, "kecamatan", now, f.scope or None, public=f.public)
@@ -133,32 +173,58 @@ def build_charts(f: Filters) -> dict[str, Chart]:
         if value == "0" and not (m.complaints or late):
             continue
         kec_rows.append([name, m.complaints, m.urgent, m.open, m.closed, late])
+    bars = _top_with_rest([(r[0], r[1]) for r in kec_rows], lambda n: n, sum)
     charts["kecamatan"] = Chart(
-        "kecamatan", "Pengaduan per kecamatan", "bar", [r[0] for r in kec_rows], [("Pengaduan", [r[1] for r in kec_rows])],
-        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows,
+        "kecamatan", "Pengaduan per kecamatan", "bar", [name for name, _ in bars], [("Pengaduan", [n for _, n in bars])],
+        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows, horizontal=True,
     )
     agency_totals = totals(session, "agency", f.period)
     agency_names = an.names(session, "agency")
     agency_overdue = an.overdue_now(session, "agency", now, f.scope or None, public=f.public)
     rows = [(agency_names.get(v, v), m, agency_overdue.get(int(v), 0)) for v, m in agency_totals.items() if v != "0" and m.complaints]
     rows.sort(key=lambda r: r[0])
+    bars = _top_with_rest([(n, m) for n, m, _ in rows], lambda m: m.dispositioned + m.answered, _summed)
     charts["kepatuhan"] = Chart(
-        "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [r[0] for r in rows],
-        [("Diverifikasi & didisposisi ≤ 3 hari kerja", [_pct(r[1].verify_share) for r in rows]),
-         ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(r[1].answer_share) for r in rows])],
+        "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [n for n, _ in bars],
+        [("Didisposisi ≤ 3 hari kerja", [_pct(m.verify_share) for _, m in bars]),
+         ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(m.answer_share) for _, m in bars])],
         ["opd", "pengaduan", "didisposisi", "didisposisi_tepat_waktu", "persen_disposisi_tepat", "ditindaklanjuti",
          "ditindaklanjuti_tepat_waktu", "persen_tindak_lanjut_tepat", "terlambat_sekarang"],
         [[n, m.complaints, m.dispositioned, m.dispositioned_on_time, _pct(m.verify_share), m.answered,
           m.answered_on_time, _pct(m.answer_share), late] for n, m, late in rows],
+        horizontal=True, percent=True,
     )  # fmt: skip
     rated = [(n, m) for n, m, _ in rows if m.rated]
+    bars = _top_with_rest(rated, lambda m: m.rated, _summed)
     charts["kepuasan"] = Chart(
-        "kepuasan", "Kepuasan pelapor per OPD (%)", "stacked", [n for n, _ in rated],
-        [(an.RATING_LABELS[r], [_pct(m.satisfaction[r]) for _, m in rated]) for r in an.RATINGS],
+        "kepuasan", "Kepuasan pelapor per OPD (%)", "stacked", [n for n, _ in bars],
+        [(an.RATING_LABELS[r], [_pct(m.satisfaction[r]) for _, m in bars]) for r in an.RATINGS],
         ["opd", "penilaian", *an.RATINGS, *(f"persen_{r}" for r in an.RATINGS)],
         [[n, m.rated, *(m.values[r] for r in an.RATINGS), *(_pct(m.satisfaction[r]) for r in an.RATINGS)] for n, m in rated],
+        horizontal=True, percent=True,
     )  # fmt: skip
     return charts
+
+
+def _totals_for(f: Filters):  # noqa: ANN202
+    """`totals` of the filters' scope; for viewers without confidential complaints (also within one agency)."""
+    if f.public:
+        return lambda session, dimension, period: an.public_totals(session, dimension, period, f.scope)
+    return lambda session, dimension, period: an.totals(session, dimension, period, f.scope)
+
+
+def overall_for(f: Filters) -> an.Measures:
+    """The scope's totals: the regency total counts confidential complaints for everyone; an agency's total does
+    not for viewers (it would reveal that the agency has one)."""
+    if f.public and f.scope:
+        return an.public_totals(db(), "semua", f.period, f.scope).get("", an.Measures())
+    return an.overall(db(), f.period, f.scope)
+
+
+def satisfaction_levels(m: an.Measures) -> list[tuple[str, str, int, float | None]]:
+    """(key, label, count, share) of the four levels, as `dashboard/_satisfaction.html` shows them."""
+    shares = m.satisfaction
+    return [(r, an.RATING_LABELS[r], m.values[r], shares[r]) for r in an.RATINGS]
 
 
 def _pct(share: float | None) -> float | None:
@@ -178,10 +244,11 @@ def _agencies() -> list[Agency]:
 def index():
     f = _filters()
     charts = build_charts(f)
-    summary = an.overall(db(), f.period, f.scope)
+    summary = overall_for(f)
     overdue_total = sum(row[-1] for row in charts["kecamatan"].csv_rows)
     return render_template(
         "dashboard/index.html", f=f, charts=charts, summary=summary, overdue_total=overdue_total,
+        satisfaction=satisfaction_levels(summary),
         chart_json=[c.as_json() for c in charts.values()], agencies=_agencies(), PERIODS=PERIODS, args=_query_args(f),
     )  # fmt: skip
 
@@ -222,6 +289,11 @@ def priority():
 # -- weekly report -------------------------------------------------------------------------------
 
 
+REPORT_PERIODS = {"minggu-ini": "Minggu ini sampai hari ini", "minggu-lalu": "Minggu lalu (Senin–Minggu)",
+                  "rentang": "Rentang tanggal"}  # fmt: skip
+REPORT_MAX_DAYS = 93
+
+
 def report_week(day: date | None, today: date | None = None) -> an.Period:
     """Monday to Sunday: the week containing `day`, else the last completed week."""
     today = today or local_date(utcnow())
@@ -230,10 +302,43 @@ def report_week(day: date | None, today: date | None = None) -> an.Period:
     return an.Period(monday, monday + timedelta(days=6))
 
 
+@dataclass(frozen=True)
+class ReportPeriod:
+    period: an.Period
+    choice: str
+    """minggu-ini, minggu-lalu, rentang, or minggu (a week picked by date)."""
+    note: str = ""
+    """Why this period is shown when the user did not choose it."""
+
+
+def report_period(args: Any, today: date, has_complaints: Any) -> ReportPeriod:
+    """The period the weekly report covers: chosen (`periode`, `dari`/`sampai`, `minggu`), else the last full week,
+    or this week so far when the last full week had no complaint and this one has (`has_complaints(period)`)."""
+    this_week = an.Period(an.monday_of(today), today)
+    choice = args.get("periode", "")
+    if choice == "minggu-ini":
+        return ReportPeriod(this_week, choice)
+    if choice == "rentang":
+        start, end = date_arg("dari"), date_arg("sampai")  # a date that is not one, or out of range: 400
+        if start and end and start <= end and (end - start).days < REPORT_MAX_DAYS:
+            return ReportPeriod(an.Period(start, end), choice)
+        return ReportPeriod(report_week(None, today), "minggu-lalu",
+                            f"Rentang tanggal tidak sah (paling panjang {REPORT_MAX_DAYS} hari): ditampilkan minggu lalu.")
+    week_of = date_arg("minggu")
+    if week_of:
+        return ReportPeriod(report_week(week_of, today), "minggu")
+    last_week = report_week(None, today)
+    if choice != "minggu-lalu" and not has_complaints(last_week) and has_complaints(this_week):
+        return ReportPeriod(this_week, "minggu-ini", "Minggu lalu belum ada pengaduan: ditampilkan minggu ini sampai hari ini.")
+    return ReportPeriod(last_week, "minggu-lalu")
+
+
 def _report_context() -> dict[str, Any]:
-    period = report_week(date_arg("minggu"))
     session, now = db(), utcnow()
     scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
+    public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
+    chosen = report_period(request.args, local_date(now), lambda p: an.overall(session, p, scope).complaints > 0)
+    period = chosen.period
     issues = an.priority_issues(session, period, now, scope or None, limit=200)
     by_agency: dict[str, list[an.IssueRow]] = {}
     for row in issues:
@@ -247,18 +352,23 @@ def _report_context() -> dict[str, Any]:
     if scope:
         late_query = late_query.where(Complaint.agency_id == scope)
     overdue = list(session.scalars(late_query))
-    public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
     overdue_by_agency = an.overdue_now(session, "agency", now, scope or None, public=public)
     agency_totals = an.public_totals(session, "agency", period) if public else an.totals(session, "agency", period, scope)
     names = an.names(session, "agency")
     satisfaction = sorted(
         ((names.get(v, v), m) for v, m in agency_totals.items() if v != "0" and m.complaints), key=lambda r: r[0]
     )
+    summary = an.overall(session, period, scope)
+    daily = an.series(session, "semua", period, scope, public=public and scope != 0).get("", {})
+    days = an.buckets(period)
     return dict(
-        period=period, summary=an.overall(session, period, scope), by_agency=by_agency, overdue=overdue,
+        period=period, chosen=chosen, summary=summary, by_agency=by_agency, overdue=overdue,
         overdue_total=sum(overdue_by_agency.values()), satisfaction=satisfaction, now=now,
-        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
-        previous_week=(period.start - timedelta(days=7)).isoformat(), next_week=(period.start + timedelta(days=7)).isoformat(),
+        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, REPORT_PERIODS=REPORT_PERIODS,
+        levels=satisfaction_levels(summary), bars=DayBars(days, [max(daily.get(d, 0), 0) for d in days], period.days > 62),
+        previous_week=(an.monday_of(period.start) - timedelta(days=7)).isoformat(),
+        next_week=(an.monday_of(period.start) + timedelta(days=7)).isoformat(),
+        this_monday=an.monday_of(local_date(now)),
     )  # fmt: skip
 
 
@@ -283,7 +393,7 @@ def weekly_pdf():
     pdf = cached_report(state().settings.data_dir, key, render)
     if pdf is None:
         abort(503)
-    name = f"laporan-mingguan-{context['period'].start}.pdf"
+    name = f"laporan-mingguan-{context['period'].start}-{context['period'].end}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,0 +1,95 @@
+"""The per-agency page (/dasbor/opd/<key>) and the liaison's home: priority issues linking to their complaints, the
+weekly sparkline, overdue complaints through the identity filter, satisfaction in the four levels, printable."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+import models.satisfaction as sat
+from models import issues
+from models.base import utcnow
+from models.entities import Complaint
+from tests.conftest import login
+from tests.console_data import make_complaint, past
+
+
+def _data(session, settings):  # noqa: ANN001, ANN202
+    """PU: two road complaints (one overdue, anonymous), one answered and rated; one confidential; Dinkes: one."""
+    late = make_complaint(session, settings, "terdisposisi", title="Jalan rusak berlubang", anonymous=True,
+                          reporter="Sukarjo Wiryo", received_at=past(20))
+    late.description = "jalan rusak berlubang, nama saya Sukarjo Wiryo nomor 081233344455"
+    other = make_complaint(session, settings, "terdisposisi", title="Jalan rusak berlubang", received_at=past(3))
+    other.description = "jalan rusak berlubang parah"
+    done = make_complaint(session, settings, "ditindaklanjuti", title="Jalan rusak berlubang", received_at=past(4))
+    done.description = "jalan rusak dan berlubang"
+    hidden = make_complaint(session, settings, "terdisposisi", title="Pungutan liar proyek", confidential=True,
+                            received_at=past(2))
+    make_complaint(session, settings, "terdisposisi", agency_key="dinkes", title="Antrean puskesmas", received_at=past(2))
+    session.flush()
+    sat.rate(session, done, "puas", sat.RatingSource.CALLBACK)
+    session.execute(update(Complaint).where(Complaint.id == late.id).values(due_at=utcnow() - timedelta(days=5)))
+    session.commit()
+    issues.recluster(session)
+    session.commit()
+    return late, other, done, hidden
+
+
+def test_agency_page_shows_what_the_head_acts_on(client, session, settings, users) -> None:  # noqa: ANN001
+    late, *_ = _data(session, settings)
+    login(client, "operator")
+    page = client.get("/dasbor/opd/dpubmpr?periode=30")
+    assert page.status_code == 200
+    html = page.text
+    assert "Dinas Pekerjaan Umum" in html or "DPUBMPR" in html.upper()
+    issue_links = re.findall(r'href="/konsol/pengaduan\?isu=(\d+)"><strong>([^<]+)</strong>', html)
+    assert issue_links and issue_links[0][1].startswith("Jalan rusak")
+    assert "<svg class=\"sparkline\"" in html and "<polyline points=" in html
+    assert f'/konsol/pengaduan/{late.id}"' in html  # in the overdue list
+    for level in ("Sangat Puas", "Puas", "Cukup Puas", "Tidak Puas"):
+        assert level in html
+    assert "100 %" in html  # the one rating is Puas
+    assert "window.print()" in html
+    assert "Antrean puskesmas" not in html  # another agency's complaint
+
+
+def test_overdue_texts_pass_the_identity_filter_for_the_liaison(client, session, settings, users) -> None:  # noqa: ANN001
+    _data(session, settings)
+    login(client, "liaison_pu")
+    home = client.get("/konsol/opd").text
+    assert "Isu prioritas" in home and "Kepuasan pelapor" in home and "sparkline" in home
+    page = client.get("/dasbor/opd/dpubmpr").text
+    assert "Sukarjo" not in page and "081233344455" not in page
+    assert client.get("/dasbor/opd/dinkes").status_code == 403
+    assert client.get("/dasbor/opd/tidak-ada").status_code == 404
+
+
+def test_viewers_do_not_see_confidential_complaints_in_agency_figures(client, session, settings, users) -> None:  # noqa: ANN001
+    _data(session, settings)
+    login(client, "operator")
+    operator_page = client.get("/dasbor/opd/dpubmpr").text
+    client.post("/logout", data={"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', operator_page).group(1)})
+    login(client, "viewer")
+    viewer_page = client.get("/dasbor/opd/dpubmpr").text
+    count = lambda html: int(re.search(r'<span class="big">(\d+)</span> pengaduan diterima', html).group(1))  # noqa: E731
+    assert count(operator_page) == 4 and count(viewer_page) == 3
+    assert "Pungutan" not in viewer_page and "pungutan" not in viewer_page.lower()
+
+
+def test_an_issue_opened_before_disposition_belongs_to_the_agency_it_goes_to(client, session, settings, users) -> None:  # noqa: ANN001
+    """Without a recluster: the issue a complaint opened at confirmation (no agency yet) lists on the agency's page."""
+    make_complaint(session, settings, "terdisposisi", title="Jembatan ambrol", received_at=past(2))
+    session.commit()
+    login(client, "liaison_pu")
+    page = client.get("/dasbor/opd/dpubmpr").text
+    assert re.search(r'href="/konsol/pengaduan\?isu=\d+"><strong>[^<]+</strong>', page)
+
+
+def test_a_liaison_does_not_read_another_agencys_issue_label(client, session, settings, users) -> None:  # noqa: ANN001
+    _data(session, settings)
+    dinkes_issue = session.scalars(select(issues.Issue).where(issues.Issue.label.like("Antrean%"))).first()
+    login(client, "liaison_pu")
+    page = client.get(f"/konsol/pengaduan?isu={dinkes_issue.id}").text
+    assert dinkes_issue.label not in page and "isu tidak ditemukan" in page

@@ -1,0 +1,116 @@
+"""Readable issue labels: the problem as a short phrase and the kecamatan, never a single reporter's word; issues
+that read the same are merged; every issue links to its complaints."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables
+from models import analytics as an
+from models import issue_labels as labels
+from models import issues
+from models.entities import Place
+from tests.conftest import login
+from tests.console_data import make_complaint, past
+
+RULES = labels.LabelRules(issues.label_word)
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["Jalan rusak parah di depan balai desa", "jalan rusak dan banyak lubang", "Jalannya rusak, jalan berlubang",
+          "jalan berlubang besar", "jalan rusak berlubang mohon diperbaiki"], "jalan rusak dan berlubang"),
+        (["Air PDAM tidak mengalir tiga hari", "air pdam tidak mengalir sejak senin", "PDAM tidak mengalir lagi"],
+         "pdam tidak mengalir"),
+        (["antrean panjang di puskesmas", "puskesmas antrean panjang sekali", "antrean panjang, puskesmas penuh"],
+         "antrean panjang di puskesmas"),
+    ],
+)
+def test_the_problem_reads_as_a_phrase(texts: list[str], expected: str) -> None:
+    assert labels.problem_phrase(texts, None, RULES) == expected
+
+
+def test_negations_stay_and_never_end_a_phrase() -> None:
+    assert "air mengalir" not in labels.phrases("air tidak mengalir")
+    assert "pdam tidak" not in labels.phrases("pdam tidak")
+    assert "air tidak mengalir" in labels.phrases("Air tidak mengalir.")
+
+
+def test_a_word_one_reporter_used_never_labels() -> None:
+    # "sukarjono" (a rare word: a name) is in one complaint of the cluster only: no phrase with it may label
+    ranked = labels.ranked_phrases(["jalan rusak depan rumah sukarjono", "jalan rusak parah"], None, RULES)
+    assert ranked and all("sukarjono" not in p for _, p in ranked)
+    assert labels.display("air pdam keruh") == "Air PDAM keruh"
+    assert labels.make_label("", "Kec. Balen") == "(tanpa kata kunci) · Kec. Balen"
+
+
+def test_place_names_do_not_label_the_problem() -> None:
+    texts = ["banjir di ngumpakdalem", "ngumpakdalem banjir lagi", "banjir ngumpakdalem"]
+    rules = labels.LabelRules(issues.label_word, frozenset({"ngumpakdalem"}))
+    assert labels.problem_phrase(texts, None, rules) == "banjir"
+
+
+def _complaints(session, settings, texts, days=3):  # noqa: ANN001, ANN202
+    made = []
+    for title, description in texts:
+        c = make_complaint(session, settings, "terdisposisi", title=title, received_at=past(days))
+        c.description = description
+        made.append(c)
+    session.flush()
+    return made
+
+
+def test_recluster_labels_name_problem_and_kecamatan(session, settings, users) -> None:  # noqa: ANN001
+    _complaints(session, settings, [
+        ("Jalan rusak", "jalan rusak dan berlubang di dusun krajan, nama saya Sukarjono"),
+        ("Jalan berlubang", "jalan berlubang besar, jalan rusak parah"),
+        ("Jalan rusak berlubang", "mohon jalan rusak diperbaiki, jalan berlubang bahaya"),
+        ("Lampu jalan mati", "lampu penerangan jalan mati sudah sebulan"),
+        ("Lampu penerangan mati", "penerangan jalan umum mati gelap, lampu mati"),
+    ])  # fmt: skip
+    session.commit()
+    issues.recluster(session)
+    session.commit()
+    place = session.scalars(select(Place).where(Place.kind == "desa").order_by(Place.id)).first()
+    kecamatan = session.get(Place, place.parent_id).name
+    found = sorted(i.label for i in session.scalars(select(issues.Issue)))
+    assert found == sorted([f"Jalan rusak dan berlubang · Kec. {kecamatan}", f"Lampu mati · Kec. {kecamatan}"]) or (
+        len(found) == 2 and all(label.endswith(f" · Kec. {kecamatan}") for label in found)
+        and any(label.startswith("Jalan rusak") for label in found) and any("mati" in label for label in found)
+    ), found
+    assert not any(re.search("sukarjono", label, re.IGNORECASE) for label in found)
+
+
+def test_near_identical_issues_are_merged() -> None:
+    texts = ["sampah menumpuk di pasar", "sampah menumpuk pasar bau", "tumpukan sampah pasar",
+             "sampah menumpuk di pasar", "pasar kotor sampah menumpuk"]  # fmt: skip
+    # A threshold so strict that average linkage leaves several clusters: the same phrase merges them.
+    merged = issues.group_clusters(texts, [(1, 1)] * len(texts), threshold=0.95)
+    apart = issues.group_clusters(texts, [(1, 1)] * len(texts), threshold=0.95, merge_similarity=2.0)
+    assert len(merged.clusters) < len(apart.clusters)
+    assert any(len(c) >= 3 for c in merged.clusters)
+
+
+def test_every_issue_links_to_its_complaints(client, session, settings, users) -> None:  # noqa: ANN001
+    made = _complaints(session, settings, [
+        ("Jalan rusak", "jalan rusak berlubang"), ("Jalan rusak", "jalan rusak berlubang parah"),
+        ("Lampu mati", "lampu jalan mati gelap"), ("Lampu mati", "lampu penerangan jalan mati"),
+    ])  # fmt: skip
+    session.commit()
+    issues.recluster(session)
+    session.commit()
+    login(client, "viewer")
+    page = client.get("/dasbor/isu?periode=30").text
+    links = set(re.findall(r'href="/konsol/pengaduan\?isu=(\d+)"', page))
+    assert len(links) == 2
+    for issue_id in links:
+        members = {f.complaint_id for f in session.scalars(select(an.ComplaintFact).where(an.ComplaintFact.issue_id == int(issue_id)))}
+        listing = client.get(f"/konsol/pengaduan?isu={issue_id}").text
+        shown = {c.id for c in made if f'id="complaint-{c.id}"' in listing or f"/konsol/pengaduan/{c.id}\"" in listing}
+        assert shown == members and len(members) == 2
+        label = session.get(issues.Issue, int(issue_id)).label
+        assert label in listing
