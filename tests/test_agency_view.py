@@ -51,7 +51,7 @@ def test_agency_page_shows_what_the_head_acts_on(client, session, settings, user
     for level in ("Sangat Puas", "Puas", "Cukup Puas", "Tidak Puas"):
         assert level in html
     assert "100 %" in html  # the one rating is Puas
-    assert "window.print()" in html
+    assert "data-print" in html
     assert "Antrean puskesmas" not in html  # another agency's complaint
 
 

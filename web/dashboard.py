@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -27,7 +27,7 @@ from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
 from web.csv_export import csv_response, csv_text
-from web.params import date_arg, int_arg
+from web.params import date_arg, int_arg, parse_date
 from web.reports import cached_report
 from web.state import db, state
 from web.svgcharts import DayBars
@@ -311,6 +311,11 @@ class ReportPeriod:
     """Why this period is shown when the user did not choose it."""
 
 
+def _date_in(args: Any, name: str) -> date | None:
+    raw = args.get(name, "")
+    return parse_date(name, raw) if raw.strip() else None
+
+
 def report_period(args: Any, today: date, has_complaints: Any) -> ReportPeriod:
     """The period the weekly report covers: chosen (`periode`, `dari`/`sampai`, `minggu`), else the last full week,
     or this week so far when the last full week had no complaint and this one has (`has_complaints(period)`)."""
@@ -319,12 +324,12 @@ def report_period(args: Any, today: date, has_complaints: Any) -> ReportPeriod:
     if choice == "minggu-ini":
         return ReportPeriod(this_week, choice)
     if choice == "rentang":
-        start, end = date_arg("dari"), date_arg("sampai")  # a date that is not one, or out of range: 400
+        start, end = _date_in(args, "dari"), _date_in(args, "sampai")  # a date that is not one, or out of range: 400
         if start and end and start <= end and (end - start).days < REPORT_MAX_DAYS:
             return ReportPeriod(an.Period(start, end), choice)
         return ReportPeriod(report_week(None, today), "minggu-lalu",
                             f"Rentang tanggal tidak sah (paling panjang {REPORT_MAX_DAYS} hari): ditampilkan minggu lalu.")
-    week_of = date_arg("minggu")
+    week_of = _date_in(args, "minggu")
     if week_of:
         return ReportPeriod(report_week(week_of, today), "minggu")
     last_week = report_week(None, today)
