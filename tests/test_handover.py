@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
 from sqlalchemy import select

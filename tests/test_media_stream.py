@@ -10,7 +10,6 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-import numpy as np
 import pytest
 from simple_websocket import Client
 from sqlalchemy import select

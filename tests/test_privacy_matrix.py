@@ -22,7 +22,7 @@ from models import lifecycle as lc
 from models.base import utcnow
 from models.entities import Transcript, User
 from tests.conftest import login
-from tests.console_data import agency, make_complaint, user
+from tests.console_data import make_complaint, user
 from tests.routes import ROUTES, check_inventory, fill
 from tests.routes import read as _read
 

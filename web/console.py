@@ -11,9 +11,8 @@ import logging
 import queue
 import re
 import threading
-import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from flask import (
@@ -26,11 +25,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from models import lifecycle as lc
