@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test bench fuzz load install install-test clean
+.PHONY: run test check bench fuzz load install install-test clean
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -30,6 +30,11 @@ run: install
 
 test: install-test
 	SUARA_NO_SKIP=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The developers' fast lane: the tests that need no recognition model, browser, sound server, database
+# server or `suara` process (marked `slow` in tests/conftest.py). `make test` stays the complete suite.
+check: install-test
+	$(BIN)/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
 # `make fuzz FUZZ_S=60`: the hypothesis fuzz tests with thousands of examples each, then every atheris target
 # for FUZZ_S seconds (a short run of the same properties is part of `make test`).

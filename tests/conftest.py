@@ -156,6 +156,32 @@ def browser():  # noqa: ANN201
         b.close()
 
 
+# `make check` runs `-m "not slow"`: the tests that need no recognition model, browser, sound server,
+# database server or real HTTP server. A test is slow when it asks for one of these fixtures or is marked.
+SLOW_FIXTURES = frozenset({
+    "browser", "live_server", "redis_url", "postgres_url", "pulse", "whisper", "vosk", "vosk_model_dir",
+    "vosk_settings", "vosk_app", "speech_cache", "spoken_wav", "spoken_8k", "spoken_show", "speech_wav",
+    "speech_samples", "show_mp3", "show_cache", "phone_call", "phone_call_8k", "fake_twilio", "ws_url",
+    "audiosocket_server", "server", "loopback_server", "proxied_app", "engine_settings",
+})
+
+
+SLOW_MODULES = frozenset({
+    "test_privacy_matrix", "test_access_matrix",  # every route as every role: minutes
+    "test_fuzz",  # hypothesis over many inputs (`make fuzz` runs them longer)
+    "test_end_to_end",  # the `suara` command line with the real model
+    "test_drafting_routing",  # the router over the whole evaluation set
+    "test_config_check", "test_security_files",  # start `suara` processes
+})
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001, ARG001
+    for item in items:
+        if (SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser")
+                or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
+
+
 # `make test` sets SUARA_NO_SKIP=1: a test skipped because a tool or service is missing means the
 # fresh-machine install is broken, and that must fail the run instead of passing quietly.
 _skipped: list[str] = []

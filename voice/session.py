@@ -51,6 +51,9 @@ class SessionResult:
     """Wall time from the arrival of the oldest audio in a recognizer call to each result it produced."""
     final_delays_s: list[float] = field(default_factory=list)
     """Wall time from the end of each final's speech (in stream time) to the final being known."""
+    feed_lags_s: list[float] = field(default_factory=list)
+    """Per recognizer call: wall time from the arrival of the newest audio it was given to its return, i.e.
+    how far recognition is behind the call after each step (what a bare recognizer loop would measure)."""
     recognizer_error: str | None = None
     engine_name: str | None = None
     model_name: str | None = None
@@ -105,6 +108,8 @@ class CallSession:
         self._finals: list[StreamResult] = []
         self._latencies: list[float] = []
         self._final_delays: list[float] = []
+        self._feed_lags: list[float] = []
+        self._newest_arrival = 0.0
         self._error: str | None = None
         self._processing_s = 0.0
         self._stream: RecognizerStream | None = None
@@ -132,6 +137,7 @@ class CallSession:
                 finals=self._finals,
                 partial_latencies_s=self._latencies,
                 final_delays_s=self._final_delays,
+                feed_lags_s=self._feed_lags,
                 recognizer_error=self._error,
                 engine_name=getattr(self._engine, "name", None),
                 model_name=getattr(self._engine, "model_name", None),
@@ -186,6 +192,7 @@ class CallSession:
         if not blocks:
             return stopped
         self._wall_zero = self._wall_zero or blocks[0][0]
+        self._newest_arrival = blocks[-1][0]
         if self._engine is not None:
             # Where each block ends, in source frames, and when it arrived: latencies count from there.
             for arrived, block in blocks:
@@ -224,7 +231,7 @@ class CallSession:
             return
         samples = np.concatenate(self._unfed) if len(self._unfed) > 1 else self._unfed[0]
         start_s = (self._received - self._unfed_samples) / TARGET_RATE_HZ
-        arrived = self._oldest_unfed_arrival()
+        arrived, newest = self._oldest_unfed_arrival(), self._newest_arrival
         self._unfed, self._unfed_samples = [], 0
         if self._error is not None:
             return
@@ -233,6 +240,7 @@ class CallSession:
             if self._stream is None:
                 self._stream = self._engine.stream()
             self._report(self._stream.feed(AudioChunk(samples, start_s=start_s)), arrived)
+            self._feed_lags.append(time.perf_counter() - newest)
         except Exception as exc:  # keep receiving audio even when recognition is broken
             self._fail(exc)
         self._processing_s += time.perf_counter() - started

@@ -106,6 +106,11 @@ class VoskEngine:
                 return self._idle.pop()
         return self._new_recognizer(), 0
 
+    def forget_idle(self) -> None:
+        """Let the kept recognizers go: the next streams start cold (benchmarks compare cold with cold)."""
+        with self._idle_lock:
+            self._idle.clear()
+
     def _give_back(self, recognizer: Any, samples_taken: int) -> None:
         """Keep a recognizer whose stream ended with FinalResult() for the next stream."""
         if samples_taken > RETIRE_AFTER_S * self.sample_rate_hz:
