@@ -62,6 +62,7 @@ def test_frames_reach_the_recognizer_in_blocks(seconds: float) -> None:
     starts = np.cumsum([0, *sizes[:-1]]) / 16000
     assert [c.start_s for c in stream.chunks] == pytest.approx(list(starts))
     assert result.text == "selesai" and len(result.partial_latencies_s) == len(sizes) + 1
+    assert len(result.feed_lags_s) == len(sizes) and all(0 <= lag < 5 for lag in result.feed_lags_s)
 
 
 def test_a_pause_in_the_source_does_not_hold_audio_back() -> None:
