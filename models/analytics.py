@@ -57,13 +57,12 @@ from models.calendar import WorkingCalendar, local_date
 from models.config import Settings
 from models.entities import Agency, Complaint, Place, StatusChange, Topic
 from models.lifecycle import overdue_filter
+from models.status import STAGE_OF_STATUS, Stage, Status
 
 log = logging.getLogger(__name__)
 
-NOT_COUNTED = frozenset({"draft", "ditolak"})
-"""Drafts and rejected drafts are not complaints yet."""
-OPEN_STATUSES = frozenset({"belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti", "tunda"})
-VERIFY_STAGE = frozenset({"belum_diverifikasi", "terverifikasi"})
+VERIFY_STAGE = frozenset(s for s, stage in STAGE_OF_STATUS.items() if stage is Stage.VERIFIKASI) & Status.CONFIRMED
+"""Confirmed statuses whose running limit is the verification limit."""
 RATINGS = ("sangat_puas", "puas", "cukup_puas", "tidak_puas")
 RATING_LABELS = {"sangat_puas": "Sangat Puas", "puas": "Puas", "cukup_puas": "Cukup Puas", "tidak_puas": "Tidak Puas"}
 DIMENSIONS = ("semua", "channel", "topic", "agency", "kecamatan")
@@ -155,7 +154,7 @@ def _vector(fact: dict[str, Any] | None) -> tuple[int, ...]:
         return (0,) * len(MEASURES)
     verify, answer, rating = fact["verify_on_time"], fact["answer_on_time"], fact["rating"]
     return (
-        1, int(fact["urgent"]), int(fact["status"] in OPEN_STATUSES), int(fact["status"] == "selesai"),
+        1, int(fact["urgent"]), int(fact["status"] in Status.OPEN), int(fact["status"] == Status.SELESAI),
         int(verify is not None), int(verify is True), int(answer is not None), int(answer is True),
         *(int(rating == r) for r in RATINGS),
     )  # fmt: skip
@@ -201,7 +200,7 @@ def fact_of(row: Any, old: dict[str, Any] | None) -> dict[str, Any]:
     """The new snapshot of a complaint row, deciding compliance against the limits in the old snapshot."""
     old_status, old_due = (old["status"], old["due_at"]) if old else (None, None)
     verify_limit = old_due if old_status in VERIFY_STAGE else None
-    answer_limit = old_due if old_status == "terdisposisi" else None
+    answer_limit = old_due if old_status == Status.TERDISPOSISI else None
     return dict(
         complaint_id=row.id,
         day=local_date(row.received_at or row.created_at or utcnow()),
@@ -211,7 +210,7 @@ def fact_of(row: Any, old: dict[str, Any] | None) -> dict[str, Any]:
         kecamatan_id=row.kecamatan_id or 0,
         place_id=row.place_id or 0,
         status=row.status,
-        counted=row.status not in NOT_COUNTED,
+        counted=row.status in Status.CONFIRMED,
         urgent=bool(row.urgent),
         rating=row.rating if row.rating in RATINGS else None,
         due_at=row.due_at,
@@ -534,8 +533,8 @@ def _measure_sums() -> list[Any]:
         return func.sum(case((condition, 1), else_=0))
 
     return [
-        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(OPEN_STATUSES))),
-        count_if(facts.c.status == "selesai"), count_if(facts.c.verify_on_time.is_not(None)),
+        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(Status.OPEN))),
+        count_if(facts.c.status == Status.SELESAI), count_if(facts.c.verify_on_time.is_not(None)),
         count_if(facts.c.verify_on_time.is_(True)), count_if(facts.c.answer_on_time.is_not(None)),
         count_if(facts.c.answer_on_time.is_(True)), *(count_if(facts.c.rating == r) for r in RATINGS),
     ]  # fmt: skip

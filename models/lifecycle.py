@@ -15,7 +15,6 @@ Time spent in `tunda` extends the limit of the stage it interrupted by the worki
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
@@ -30,31 +29,7 @@ from models.config import Settings
 from models.entities import Agency, Complaint, StatusChange, User
 from models.errors import SuaraError
 from models.refs import format_reference, new_reference
-
-
-class LabelledEnum(enum.StrEnum):
-    """A string enum whose members also carry their Indonesian label: `Status.TUNDA.label`."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> "LabelledEnum":
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-
-class Status(LabelledEnum):
-    DRAFT = "draft", "Draf"
-    BELUM_DIVERIFIKASI = "belum_diverifikasi", "Belum Diverifikasi"
-    TERVERIFIKASI = "terverifikasi", "Terverifikasi"
-    TERDISPOSISI = "terdisposisi", "Terdisposisi"
-    DITINDAKLANJUTI = "ditindaklanjuti", "Ditindaklanjuti"
-    SELESAI = "selesai", "Selesai"
-    TUNDA = "tunda", "Tunda"
-    BUKAN_WEWENANG = "bukan_wewenang", "Bukan Wewenang"
-    ARSIP = "arsip", "Arsip"
-    DITOLAK = "ditolak", "Ditolak"
+from models.status import OBLIGATION_STAGES, STAGE_OF_STATUS, LabelledEnum, Stage, Status
 
 
 class RejectReason(LabelledEnum):
@@ -95,23 +70,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 """Every legal status change, derived from OPERATIONS."""
 
 TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
-
-
-class Stage(LabelledEnum):
-    VERIFIKASI = "verifikasi", "Verifikasi dan disposisi"
-    TINDAK_LANJUT = "tindak_lanjut", "Tindak lanjut OPD"
-    TUTUP_OTOMATIS = "tutup_otomatis", "Menunggu tanggapan pelapor"
-
-
-STAGE_OF_STATUS: dict[Status, Stage] = {
-    S.DRAFT: Stage.VERIFIKASI,
-    S.BELUM_DIVERIFIKASI: Stage.VERIFIKASI,
-    S.TERVERIFIKASI: Stage.VERIFIKASI,
-    S.TERDISPOSISI: Stage.TINDAK_LANJUT,
-    S.DITINDAKLANJUTI: Stage.TUTUP_OTOMATIS,
-}
-OBLIGATION_STAGES = frozenset({Stage.VERIFIKASI, Stage.TINDAK_LANJUT})
-"""Stages whose limit binds a person; past the auto-close limit the system acts, nobody is late."""
 
 
 def status_label(status: str) -> str:
@@ -302,8 +260,7 @@ def sla_state(complaint: Complaint, now: datetime, calendar: WorkingCalendar) ->
 
 def overdue_filter(now: datetime) -> ColumnElement[bool]:
     """SQL condition for the "terlambat" list filter, served by the index on due_at."""
-    statuses = [status.value for status, stage in STAGE_OF_STATUS.items() if stage in OBLIGATION_STAGES]
-    return and_(Complaint.due_at <= now, Complaint.status.in_(statuses))
+    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
 
 
 def refresh_due(
@@ -320,7 +277,7 @@ def refresh_open_due_dates(session: Session, settings: Settings, calendar: Worki
     calendar = calendar or WorkingCalendar.load(session)
     open_complaints = session.scalars(
         select(Complaint)
-        .where(Complaint.status.in_([status.value for status in STAGE_OF_STATUS]))
+        .where(Complaint.status.in_(sorted(Status.LIMITED)))
         .options(selectinload(Complaint.history))
     ).all()
     changed = 0

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import bindparam, select, update  # noqa: E402
 
 import models.all  # noqa: E402,F401
+from models.status import Status as S  # noqa: E402
 import models.satisfaction  # noqa: E402,F401 - analytics, issue and rating tables (until models/all.py imports them)
 from models import analytics as an  # noqa: E402
 from models import issues  # noqa: E402
@@ -49,9 +50,9 @@ def enrich(settings: Settings, rng: random.Random) -> None:
             key = topic_keys.get(topic_id)
             topic = key if key in PROBLEMS else rng.choice(list(PROBLEMS))
             title, description = complaint_text(rng, topic, rng.randrange(len(PROBLEMS[topic])))
-            dispositioned = received + timedelta(days=rng.choice([0, 1, 2, 3, 6])) if status in ("terdisposisi", "ditindaklanjuti", "selesai") else None
-            answered = dispositioned + timedelta(days=rng.choice([1, 3, 5, 9])) if dispositioned and status != "terdisposisi" else None
-            rating = rng.choice(an.RATINGS) if status == "selesai" and rng.random() < 0.4 else None
+            dispositioned = received + timedelta(days=rng.choice([0, 1, 2, 3, 6])) if status in (S.TERDISPOSISI, S.DITINDAKLANJUTI, S.SELESAI) else None
+            answered = dispositioned + timedelta(days=rng.choice([1, 3, 5, 9])) if dispositioned and status != S.TERDISPOSISI else None
+            rating = rng.choice(an.RATINGS) if status == S.SELESAI and rng.random() < 0.4 else None
             changes.append(dict(cid=cid, t=title, d=description, da=dispositioned, fa=answered, r=rating))
         s.execute(
             update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("cid")).values(
@@ -111,7 +112,7 @@ def main() -> None:
 
             create_user(s, "pimpinan", "bench-pass-123", Role.VIEWER)  # viewers' breakdowns leave confidential ones out
             s.commit()
-            reference = s.scalar(select(Complaint.reference).where(Complaint.status == "selesai", Complaint.confidential.is_(False)).limit(1))
+            reference = s.scalar(select(Complaint.reference).where(Complaint.status == S.SELESAI, Complaint.confidential.is_(False)).limit(1))
 
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
@@ -145,7 +146,7 @@ def main() -> None:
             operator = s.scalar(select(User).where(User.username == "bench"))
             costs = []
             for i in range(10):
-                c = Complaint(status="draft", title="Jalan berlubang", description=f"jalan berlubang besar di depan balai desa {i}",
+                c = Complaint(status=S.DRAFT, title="Jalan berlubang", description=f"jalan berlubang besar di depan balai desa {i}",
                               channel="phone", topic_id=s.scalar(select(Topic.id).where(Topic.key == "jalan")), place_id=2)  # fmt: skip
                 s.add(c)
                 s.flush()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.config import Settings
 from models.entities import Call, CallStatus, Complaint, StatusChange, Transcript
+from models.status import Status
 from transcribe.errors import AudioError
 from transcribe.silence import Loudness
 
@@ -110,7 +111,7 @@ def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | 
     complaint = build_draft(session, settings, call, transcript)
     session.add(complaint)
     session.flush()
-    session.add(StatusChange(complaint=complaint, from_status=None, to_status="draft", note=f"dari panggilan #{call.id}"))
+    session.add(StatusChange(complaint=complaint, from_status=None, to_status=Status.DRAFT, note=f"dari panggilan #{call.id}"))
     call.status = CallStatus.DRAFTED.value
     call.error = None
     return complaint
@@ -126,7 +127,7 @@ def redraft_call(session: Session, settings: Settings, call: Call) -> Complaint 
     existing = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).first()
     if existing is None:
         return draft_call(session, settings, call)
-    if existing.status == "draft" and call.transcript is not None:
+    if existing.status == Status.DRAFT and call.transcript is not None:
         from transcribe.drafting_job import build_draft
 
         with session.no_autoflush:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models.audit import AuditEntry, audit
 from models.base import utcnow
 from models.entities import Call, CallStatus, Complaint
+from models.lifecycle import Status
 from models.phone import mask
 from transcribe import pipeline
 from transcribe.jobs import JobQueue
@@ -52,7 +53,7 @@ def register_voice_jobs(jobs: JobQueue) -> None:
                 return
             pipeline.transcribe_call(session, jobs.settings, call, engine_name=jobs.settings.engine)
             existing = call.draft
-            if existing is None or existing.status == "draft":
+            if existing is None or existing.status == Status.DRAFT:
                 if call.transcript is not None and not pipeline.has_speech(call.transcript):
                     call.status = CallStatus.NO_SPEECH.value
                     session.commit()

@@ -29,6 +29,7 @@ from models import phone, satisfaction
 from models.base import utcnow
 from models.call_state import caller_status
 from models.entities import Call, CallStatus, Channel, Complaint
+from models.lifecycle import Status
 from transcribe.errors import ModelError
 from voice import recordings
 from voice.intake import store_audio
@@ -388,7 +389,7 @@ def status_lookup() -> Response:
 def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:
     if complaint is None:
         return "tidak_ditemukan"
-    if complaint.status not in satisfaction.RATEABLE_STATUSES:
+    if complaint.status not in Status.RATEABLE:
         return "belum_selesai"
     if not phone.may_rate(caller, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}):
         return "bukan_pelapor"

@@ -29,7 +29,7 @@ from models.calendar import WIB, end_of_local_day, local_date
 from models.entities import Complaint, Place, Role, Topic, User
 from models.errors import SuaraError
 from models.identity import filter_for
-from models.lifecycle import status_label
+from models.lifecycle import Status, status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
@@ -66,7 +66,7 @@ def record_lapor_tracking(session: Session, complaint: Complaint, tracking_id: s
     tracking_id = tracking_id.strip()
     if not _TRACKING.fullmatch(tracking_id):
         raise InvalidTrackingId(f"bad tracking id {tracking_id!r}")
-    if complaint.reference is None or complaint.status in ("draft", "ditolak"):
+    if complaint.reference is None or complaint.status in Status.UNCONFIRMED:
         raise InvalidTrackingId(f"complaint {complaint.id} is not confirmed")
     if complaint.lapor_tracking_id == tracking_id:
         return False
@@ -94,7 +94,7 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
     query = (
         select(Complaint)
         .options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place).joinedload(Place.parent))
-        .where(Complaint.reference.is_not(None), Complaint.status.not_in(("draft", "ditolak")))
+        .where(Complaint.reference.is_not(None), Complaint.status.in_(sorted(Status.CONFIRMED)))
         .order_by(Complaint.received_at.desc(), Complaint.id.desc())
     )
     if f.start:
@@ -105,7 +105,7 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
         query = query.where(Complaint.lapor_tracking_id.is_(None))
     if f.out_of_remit:
         lainnya = select(Topic.id).where(Topic.key == OUT_OF_REMIT_TOPIC).scalar_subquery()
-        query = query.where(or_(Complaint.status == "bukan_wewenang", Complaint.topic_id == lainnya))
+        query = query.where(or_(Complaint.status == Status.BUKAN_WEWENANG, Complaint.topic_id == lainnya))
     return query
 
 
