@@ -2,7 +2,7 @@
 
 Generates the console bench's data set (scripts/bench_console.py, seeded), gives the complaints texts
 with known problems (tests/issue_data.py), dispositions, answers and ratings, builds the counters once
-(`analytics.rebuild`) and the issues (`issues.recluster`), then times requests through the Flask test
+(`analytics.rebuild`) and the issues (`analytics.recluster`), then times requests through the Flask test
 client (server time) and the cost of one new complaint through the incremental path.
 Usage: python scripts/bench_dashboard.py [--complaints 100000] [--requests 20] [--quick]
 """
@@ -26,7 +26,6 @@ import models.all  # noqa: E402,F401
 from models.status import Status as S  # noqa: E402
 import models.satisfaction  # noqa: E402,F401 - analytics, issue and rating tables (until models/all.py imports them)
 from models import analytics as an  # noqa: E402
-from models import issues  # noqa: E402
 from models import lifecycle as lc  # noqa: E402
 from models.config import Settings  # noqa: E402
 from models.db import make_engine, session_factory  # noqa: E402
@@ -103,7 +102,7 @@ def main() -> None:
             built = an.rebuild(s, settings)
             s.commit()
             print(f"rebuild counters: {built.complaints} facts, {built.daily_rows} daily rows in {time.perf_counter() - t0:.1f}s")
-            result = issues.recluster(s)
+            result = an.recluster(s)
             s.commit()
             print(f"recluster: {result.issues} issues from {result.complaints} complaints in {result.groups} groups, {result.seconds:.1f}s")
             agency_id = s.scalar(select(Agency.id).where(Agency.key == "dpubmpr"))

@@ -154,7 +154,7 @@ class JobQueue:
 
     def recluster(self) -> None:
         """Regroup every complaint into priority issues (nightly; new complaints join issues as they come)."""
-        from models.issues import recluster
+        from models.analytics import recluster
 
         with self.sessions() as session:
             result = recluster(session)
