@@ -33,6 +33,7 @@ from models.lifecycle import Status
 from transcribe.errors import ModelError
 from voice import recordings
 from voice.intake import store_audio
+from voice.jobs import voice_jobs
 from voice.live import registry_for
 from voice.prompts import PROMPT_DIR, PROMPTS, custom_prompt_dir, prompt_path
 from voice.session import CallSession, wav_bytes
@@ -325,7 +326,7 @@ def _announce(session: Session, call: Call) -> None:
     drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
     session.commit()
     if drive:
-        state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s)
+        voice_jobs(state.jobs).fetch_recording(call.external_id, recording_sid, duration_s)
 
 
 def _float(value: str | None) -> float | None:

@@ -45,6 +45,7 @@ from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
+from voice.jobs import voice_jobs
 from web.places import directory
 from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
@@ -449,7 +450,7 @@ def review_submit(complaint_id: int):
             lc.confirm_draft(db(), complaint, by=acting_user(), settings=state().settings)
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
-            state().jobs.sms_reference_task(complaint.id)
+            voice_jobs(state().jobs).sms_reference(complaint.id)
             flash(f"Pengaduan dikonfirmasi dengan nomor {_reference(complaint.reference)}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
