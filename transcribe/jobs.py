@@ -24,6 +24,7 @@ from models.config import Settings
 from models.db import make_engine, session_factory
 from models.entities import Call, CallStatus
 from transcribe import pipeline
+from transcribe.types import Engine as Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,11 @@ class JobRegistry:
 class JobQueue:
     """The app's jobs bound to one huey instance and one database."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None, immediate: bool = False) -> None:
+    def __init__(self, settings: Settings, engine: Engine | None = None, immediate: bool = False,
+                 recognizer: Recognizer | None = None) -> None:
         self.settings = settings
+        self.recognizer = recognizer
+        """The engine calls are transcribed with; None: the configured one (`transcribe.engines.load_engine`)."""
         self.db = engine or make_engine(settings.database_url)
         self.sessions = session_factory(self.db)
         self.huey: Huey = self._make_huey(settings, immediate)
@@ -154,7 +158,8 @@ class JobQueue:
                 call.status = CallStatus.TRANSCRIBING.value
                 call.attempts += 1
                 session.commit()
-                self._guarded(session, call, task, lambda: pipeline.transcribe_call(session, self.settings, call))
+                self._guarded(session, call, task,
+                              lambda: pipeline.transcribe_call(session, self.settings, call, self.call_engine()))
                 self._emit("transcribed", call_id)
             if call.status == CallStatus.SILENT.value:
                 return  # nothing to draft from
@@ -167,6 +172,14 @@ class JobQueue:
                 return
             self._guarded(session, call, task, lambda: pipeline.draft_call(session, self.settings, call))
         self._emit("drafted", call_id)
+
+    def call_engine(self) -> Recognizer:
+        """The engine for whole calls: the one given, else the configured one (the model loads on first use)."""
+        if self.recognizer is not None:
+            return self.recognizer
+        from transcribe.engines import load_engine
+
+        return load_engine(self.settings)
 
     def _guarded(self, session: Session, call: Call, task: Task | None, step: Callable[[], object]) -> None:
         """Run a step and commit; on failure keep the error on the call and let huey retry."""

@@ -18,6 +18,7 @@ from models.entities import Call, CallStatus, Complaint, StatusChange, Transcrip
 from models.status import Status
 from transcribe.errors import AudioError
 from transcribe.silence import Loudness
+from transcribe.types import Engine
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,18 @@ def mark_silent(call: Call, loudness: Loudness) -> None:
     log.info("call %s is silent (%.1f s of sound in %.0f s): not transcribed", call.id, loudness.active_s, loudness.duration_s)
 
 
-def transcribe_call(session: Session, settings: Settings, call: Call, engine_name: str | None = None) -> Transcript | None:
-    """Recognise the call's stored audio and keep the transcript; a call already transcribed is left as it is.
+def transcribe_call(session: Session, settings: Settings, call: Call, engine: Engine, *,
+                    again: bool = False) -> Transcript | None:
+    """Recognise the call's stored audio with `engine` and keep the transcript; a call already transcribed is
+    left as it is unless `again` (better audio arrived).
 
     Silent audio is marked instead (None); leading and trailing silence is not given to the recognizer.
     """
-    if call.transcript is not None and engine_name is None:
+    if call.transcript is not None and not again:
         return call.transcript
-    if call.status == CallStatus.SILENT.value and engine_name is None:
+    if call.status == CallStatus.SILENT.value and not again:
         return None
     from transcribe.audio import decode_file
-    from transcribe.engines import load_engine
     from transcribe.silence import measure, trim
 
     samples = decode_file(call_audio_path(settings, call), max_s=settings.max_audio_s)
@@ -59,7 +61,6 @@ def transcribe_call(session: Session, settings: Settings, call: Call, engine_nam
         mark_silent(call, loudness)
         return None
     sound, offset_s = trim(samples, loudness)
-    engine = load_engine(settings, engine_name)
     result = engine.transcribe(sound)
     transcript = Transcript(
         call=call,

@@ -79,7 +79,7 @@ def register_voice_jobs(jobs: JobQueue) -> VoiceJobs:
             call = session.get(Call, call_id)
             if call is None:
                 return
-            pipeline.transcribe_call(session, jobs.settings, call, engine_name=jobs.settings.engine)
+            pipeline.transcribe_call(session, jobs.settings, call, jobs.call_engine(), again=True)
             existing = call.draft
             if existing is None or existing.status == Status.DRAFT:
                 if call.transcript is not None and not pipeline.has_speech(call.transcript):
