@@ -15,6 +15,7 @@ Time spent in `tunda` extends the limit of the stage it interrupted by the worki
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
@@ -298,6 +299,36 @@ def _require(complaint: Complaint, operation: str) -> Status:
     return current
 
 
+class InvalidTrackingId(LifecycleError):
+    code = "invalid_tracking_id"
+    message_id = "Nomor pelacakan LAPOR! harus 3–40 karakter: huruf, angka, tanda hubung atau garis miring."
+    http_status = 400
+
+
+_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}")
+
+
+def _valid_tracking(tracking_id: str) -> str:
+    tracking_id = tracking_id.strip()
+    if not _TRACKING.fullmatch(tracking_id):
+        raise InvalidTrackingId(f"bad tracking id {tracking_id!r}")
+    return tracking_id
+
+
+def record_lapor_tracking(session: Session, complaint: Complaint, tracking_id: str, by: User | None) -> bool:
+    """Store the national LAPOR! tracking number, audited; True when it changed. Re-entering the same number is a
+    no-op. The only way the number is written."""
+    tracking_id = _valid_tracking(tracking_id)
+    if complaint.reference is None or complaint.status not in Status.CONFIRMED:
+        raise InvalidTrackingId(f"complaint {complaint.id} is not confirmed")
+    if complaint.lapor_tracking_id == tracking_id:
+        return False
+    previous = complaint.lapor_tracking_id
+    complaint.lapor_tracking_id = tracking_id
+    audit(session, by, "complaint.lapor_tracking", complaint, tracking_id=tracking_id, previous=previous)
+    return True
+
+
 def _need_text(text: str | None) -> str:
     if text is None or not text.strip():
         raise NoteRequired("a note/text is required")
@@ -332,6 +363,19 @@ def _move(
     )
     session.add(change)
     audit(session, by, action, complaint, now=now, from_status=current, to_status=target.value, note=note, **detail)
+    return change
+
+
+def open_draft(session: Session, complaint: Complaint, note: str, now: datetime | None = None) -> StatusChange:
+    """A new draft complaint (from a call): its first change (none -> draft) and its audit entry. The caller commits."""
+    if complaint.status != S.DRAFT:
+        raise IllegalTransition(complaint.status, S.DRAFT)
+    now = now or utcnow()
+    session.add(complaint)
+    session.flush()
+    change = StatusChange(complaint=complaint, from_status=None, to_status=S.DRAFT.value, by_user=None, note=note, at=now)
+    session.add(change)
+    audit(session, None, "complaint.drafted", complaint, now=now, to_status=S.DRAFT.value, note=note)
     return change
 
 
@@ -541,12 +585,11 @@ def mark_not_competent(
     """-> bukan wewenang, to be re-routed to another OPD or, with `forward_national`, sent on to national LAPOR!."""
     _require(complaint, "not_competent")
     text = _need_text(note)
+    tracking = _valid_tracking(lapor_tracking_id) if forward_national and lapor_tracking_id else None
     if forward_national:
         text = f"Diteruskan ke LAPOR! nasional: {text}"
-        if lapor_tracking_id:
-            complaint.lapor_tracking_id = lapor_tracking_id.strip()
     complaint.due_at = None
-    return _move(
+    change = _move(
         session,
         complaint,
         S.BUKAN_WEWENANG,
@@ -555,8 +598,11 @@ def mark_not_competent(
         now or utcnow(),
         "complaint.not_competent",
         forward_national=forward_national,
-        lapor_tracking_id=complaint.lapor_tracking_id,
+        lapor_tracking_id=tracking or complaint.lapor_tracking_id,
     )
+    if tracking:
+        record_lapor_tracking(session, complaint, tracking, by)
+    return change
 
 
 def archive(

@@ -170,3 +170,27 @@ def test_no_status_string_outside_its_module():
     second definition waiting to disagree (the console's "Masih berjalan" once left out tunda)."""
     paths = [p for p in MODULES.values() if p != STATUS_HOME] + sorted((ROOT / "scripts").glob("*.py"))
     assert status_literals(paths) == []
+
+
+# -- writes only the lifecycle makes -------------------------------------------------------------
+
+LIFECYCLE = ROOT / "models" / "lifecycle.py"
+
+
+def _writes(path: Path) -> list[str]:
+    """Assignments to `.lapor_tracking_id` and constructions of `StatusChange(...)` in one file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+        found += [f"{path.name}:{node.lineno} .lapor_tracking_id =" for t in targets
+                  if isinstance(t, ast.Attribute) and t.attr == "lapor_tracking_id"]
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "StatusChange":
+            found.append(f"{path.name}:{node.lineno} StatusChange(...)")
+    return found
+
+
+def test_status_changes_and_lapor_numbers_are_written_only_by_the_lifecycle():
+    """Every status change gets its StatusChange and audit entry, every LAPOR! number its check and audit entry,
+    because nothing but models/lifecycle.py writes either."""
+    assert [w for p in MODULES.values() if p != LIFECYCLE for w in _writes(p)] == []
+    assert _writes(LIFECYCLE)  # the scan sees them where they are

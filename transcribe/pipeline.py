@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.config import Settings
-from models.entities import Call, CallStatus, Complaint, StatusChange, Transcript
+from models.entities import Call, CallStatus, Complaint, Transcript
+from models.lifecycle import open_draft
 from models.status import Status
 from transcribe.errors import AudioError
 from transcribe.silence import Loudness
@@ -110,9 +111,7 @@ def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | 
     from transcribe.drafting_job import build_draft
 
     complaint = build_draft(session, settings, call, transcript)
-    session.add(complaint)
-    session.flush()
-    session.add(StatusChange(complaint=complaint, from_status=None, to_status=Status.DRAFT, note=f"dari panggilan #{call.id}"))
+    open_draft(session, complaint, note=f"dari panggilan #{call.id}")
     call.status = CallStatus.DRAFTED.value
     call.error = None
     return complaint
