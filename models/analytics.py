@@ -67,7 +67,6 @@ VERIFY_STAGE = frozenset(s for s, stage in STAGE_OF_STATUS.items() if stage is S
 """Confirmed statuses whose running limit is the verification limit."""
 RATINGS = ("sangat_puas", "puas", "cukup_puas", "tidak_puas")
 RATING_LABELS = {"sangat_puas": "Sangat Puas", "puas": "Puas", "cukup_puas": "Cukup Puas", "tidak_puas": "Tidak Puas"}
-DIMENSIONS = ("semua", "channel", "topic", "agency", "kecamatan")
 MEASURES = (
     "complaints", "urgent", "open", "closed",
     "dispositioned", "dispositioned_on_time", "answered", "answered_on_time",

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.analytics import RATING_LABELS, RATINGS
+from models.analytics import RATINGS
 from models.audit import audit
 from models.base import Base, utcnow
 from models.calendar import WorkingCalendar
@@ -34,9 +34,6 @@ class RatingSource(enum.StrEnum):
     """The public tracking page."""
     CALLBACK = "callback"
     """Entered by an operator after calling the reporter back."""
-
-
-SOURCE_LABELS = {"phone": "Telepon (tombol)", "public": "Halaman publik", "callback": "Telepon balik operator"}
 
 
 class SatisfactionRating(Base):
@@ -133,7 +130,3 @@ def rate(
     complaint.rating, complaint.rated_at = rating, now
     audit(session, by, "complaint.rate", complaint, now=now, rating=rating, previous=previous, source=source.value)
     return current
-
-
-def rating_label(rating: str | None) -> str:
-    return RATING_LABELS.get(rating or "", "–")
