@@ -3,10 +3,11 @@
 Design: every complaint has one `ComplaintFact` row, a snapshot of what it contributes to the figures
 (its local day of receipt, channel, topic, agency, kecamatan, status, urgency, rating, time-limit
 compliance, issue). `DailyCount` holds the sums of those contributions per (scope, dimension, day,
-value) and `IssueDaily` per (issue, day). A Session `after_flush` hook looks at the complaints touched
-by the flush (changed Complaint rows, and new StatusChange rows, because the lifecycle moves the status
-with a Core UPDATE), recomputes their facts, and adds the difference old → new to the counters, in the
-same transaction. A new complaint therefore costs a handful of small UPDATEs, never a recount, and
+value) and `IssueDaily` per (issue, day). Every session made by `models.db.session_factory` (the web app,
+`suara worker`, every command) carries the listeners of `keep_current`: after each flush they look at the
+complaints touched (changed Complaint rows, and new StatusChange rows, because the lifecycle moves the status
+with a Core UPDATE), recompute their facts and add the difference old → new to the counters; before the
+commit they place newly counted complaints into issues. All in the same transaction. A new complaint therefore costs a handful of small UPDATEs, never a recount, and
 the pages read a few thousand pre-summed rows instead of 100 000 complaints.
 
 Scopes: every contribution is counted regency-wide (scope 0) and again under its agency (scope =
@@ -26,6 +27,7 @@ served by the index on `complaint.due_at`.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -49,7 +51,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from models import issues as issues_mod
 from models.base import Base, utcnow
@@ -57,16 +59,14 @@ from models.calendar import WorkingCalendar, local_date
 from models.config import Settings
 from models.entities import Agency, Complaint, Place, StatusChange, Topic
 from models.lifecycle import overdue_filter
+from models.status import STAGE_OF_STATUS, Stage, Status
 
 log = logging.getLogger(__name__)
 
-NOT_COUNTED = frozenset({"draft", "ditolak"})
-"""Drafts and rejected drafts are not complaints yet."""
-OPEN_STATUSES = frozenset({"belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti", "tunda"})
-VERIFY_STAGE = frozenset({"belum_diverifikasi", "terverifikasi"})
+VERIFY_STAGE = frozenset(s for s, stage in STAGE_OF_STATUS.items() if stage is Stage.VERIFIKASI) & Status.CONFIRMED
+"""Confirmed statuses whose running limit is the verification limit."""
 RATINGS = ("sangat_puas", "puas", "cukup_puas", "tidak_puas")
 RATING_LABELS = {"sangat_puas": "Sangat Puas", "puas": "Puas", "cukup_puas": "Cukup Puas", "tidak_puas": "Tidak Puas"}
-DIMENSIONS = ("semua", "channel", "topic", "agency", "kecamatan")
 MEASURES = (
     "complaints", "urgent", "open", "closed",
     "dispositioned", "dispositioned_on_time", "answered", "answered_on_time",
@@ -155,7 +155,7 @@ def _vector(fact: dict[str, Any] | None) -> tuple[int, ...]:
         return (0,) * len(MEASURES)
     verify, answer, rating = fact["verify_on_time"], fact["answer_on_time"], fact["rating"]
     return (
-        1, int(fact["urgent"]), int(fact["status"] in OPEN_STATUSES), int(fact["status"] == "selesai"),
+        1, int(fact["urgent"]), int(fact["status"] in Status.OPEN), int(fact["status"] == Status.SELESAI),
         int(verify is not None), int(verify is True), int(answer is not None), int(answer is True),
         *(int(rating == r) for r in RATINGS),
     )  # fmt: skip
@@ -201,7 +201,7 @@ def fact_of(row: Any, old: dict[str, Any] | None) -> dict[str, Any]:
     """The new snapshot of a complaint row, deciding compliance against the limits in the old snapshot."""
     old_status, old_due = (old["status"], old["due_at"]) if old else (None, None)
     verify_limit = old_due if old_status in VERIFY_STAGE else None
-    answer_limit = old_due if old_status == "terdisposisi" else None
+    answer_limit = old_due if old_status == Status.TERDISPOSISI else None
     return dict(
         complaint_id=row.id,
         day=local_date(row.received_at or row.created_at or utcnow()),
@@ -211,7 +211,7 @@ def fact_of(row: Any, old: dict[str, Any] | None) -> dict[str, Any]:
         kecamatan_id=row.kecamatan_id or 0,
         place_id=row.place_id or 0,
         status=row.status,
-        counted=row.status not in NOT_COUNTED,
+        counted=row.status in Status.CONFIRMED,
         urgent=bool(row.urgent),
         rating=row.rating if row.rating in RATINGS else None,
         due_at=row.due_at,
@@ -316,16 +316,51 @@ def _place_in_issue(connection: Connection, new: dict[str, Any], old: dict[str, 
     new["issue_id"] = issue_id
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _flush_context: Any) -> None:
+def _touched(session: Session) -> set[int]:
+    """Ids of the complaints a flush is about to write: changed Complaint rows, and new StatusChange rows (the
+    lifecycle moves the status with a Core UPDATE the ORM does not see as a change of the complaint)."""
     ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Complaint):
             ids.add(obj.id)
         elif isinstance(obj, StatusChange):
             ids.add(obj.complaint_id)
+    return ids
+
+
+_UNPLACED = "analytics.unplaced"
+"""session.info key: complaints counted in this transaction whose issue membership is not settled yet."""
+
+
+def _count_flushed(session: Session, _flush_context: Any) -> None:
+    """After a flush: counters only (a few small UPDATEs); the issue placement waits for the commit."""
+    ids = _touched(session)
     if ids:
-        sync_complaints(session.connection(), ids)
+        sync_complaints(session.connection(), ids, assign_issues=False)
+        session.info.setdefault(_UNPLACED, set()).update(i for i in ids if i is not None)
+
+
+def _place_before_commit(session: Session) -> None:
+    """Before the commit, outside any flush: put the complaints counted in this transaction into their issues."""
+    session.flush()
+    ids = session.info.pop(_UNPLACED, None)
+    if ids:
+        sync_complaints(session.connection(), ids, assign_issues=True)
+
+
+def _forget_unplaced(session: Session, *_args: Any) -> None:
+    session.info.pop(_UNPLACED, None)
+
+
+def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Make every session of this factory keep the figures current: counters after each flush, issue placement
+    before each commit, in the same transaction. `models.db.session_factory` calls it, so the web app,
+    `suara worker` and every command keep figures the same way. Writers that bypass the ORM call `rebuild`."""
+    if not event.contains(sessions, "after_flush", _count_flushed):
+        event.listen(sessions, "after_flush", _count_flushed)
+        event.listen(sessions, "before_commit", _place_before_commit)
+        event.listen(sessions, "after_rollback", _forget_unplaced)
+    return sessions
 
 
 # -- full rebuild --------------------------------------------------------------------------------
@@ -425,6 +460,36 @@ def set_issue_membership(session: Session, membership: dict[int, int | None]) ->
         connection.execute(insert(IssueDaily), chunk)
 
 
+@dataclass(frozen=True)
+class ReclusterResult:
+    complaints: int
+    issues: int
+    groups: int
+    seconds: float
+
+
+def recluster(session: Session, threshold: float = issues_mod.SIMILARITY_THRESHOLD,
+              now: datetime | None = None) -> ReclusterResult:
+    """Regroup every counted, non-confidential complaint into issues and store the membership in the figures.
+
+    The caller commits. Runs as a nightly job; between runs new complaints are placed as they are counted.
+    """
+    started = time.perf_counter()
+    rows = session.execute(
+        select(
+            ComplaintFact.complaint_id, ComplaintFact.topic_id, ComplaintFact.kecamatan_id, ComplaintFact.agency_id,
+            ComplaintFact.issue_id, Complaint.title, Complaint.description, Complaint.reporter_name,
+        )
+        .join(Complaint, Complaint.id == ComplaintFact.complaint_id)
+        .where(ComplaintFact.counted.is_(True), Complaint.confidential.is_(False))
+        .order_by(ComplaintFact.complaint_id)
+    ).all()  # fmt: skip
+    membership, n_issues, n_groups = issues_mod.regroup(session, rows, threshold, now)
+    set_issue_membership(session, membership)
+    session.flush()
+    return ReclusterResult(len(rows), n_issues, n_groups, time.perf_counter() - started)
+
+
 # -- reading -------------------------------------------------------------------------------------
 
 
@@ -484,6 +549,7 @@ class Measures:
         return satisfaction_shares({r: self.values[r] for r in RATINGS})
 
 
+
 def satisfaction_shares(counts: dict[str, int]) -> dict[str, float | None]:
     """Each rating's share of all ratings; None for every share when there are none."""
     total = sum(counts.get(r, 0) for r in RATINGS)
@@ -534,8 +600,8 @@ def _measure_sums() -> list[Any]:
         return func.sum(case((condition, 1), else_=0))
 
     return [
-        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(OPEN_STATUSES))),
-        count_if(facts.c.status == "selesai"), count_if(facts.c.verify_on_time.is_not(None)),
+        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(Status.OPEN))),
+        count_if(facts.c.status == Status.SELESAI), count_if(facts.c.verify_on_time.is_not(None)),
         count_if(facts.c.verify_on_time.is_(True)), count_if(facts.c.answer_on_time.is_not(None)),
         count_if(facts.c.answer_on_time.is_(True)), *(count_if(facts.c.rating == r) for r in RATINGS),
     ]  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 
 from models.entities import Call, CallStatus, Complaint
+from models.lifecycle import Status
 
 S = CallStatus
 
@@ -48,7 +49,7 @@ class CallerStatus(enum.StrEnum):
     FAILED = "gagal"
     NO_SPEECH = "tanpa_suara"
     MERGED = "digabung"
-    REJECTED = "ditolak"
+    REJECTED = Status.DITOLAK.value
 
 
 _BY_CALL_STATUS: dict[str, CallerStatus] = {
@@ -68,7 +69,7 @@ def caller_status(call: Call | None, complaint: Complaint | None) -> str:
     if complaint is not None:
         if complaint.duplicate_of_id is not None:
             return CallerStatus.MERGED.value
-        if complaint.status == "ditolak":
+        if complaint.status == Status.DITOLAK:
             return CallerStatus.REJECTED.value
         return complaint.status
     if call is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -79,7 +79,6 @@ class Settings:
     twilio_recording_deadline_s: float = 600.0
     """How long after a call ends a recording the provider never announced is waited for; then the
     stream's audio is used, or the call is closed as abandoned."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def audio_dir(self) -> Path:

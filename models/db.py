@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import analytics
+
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout so threads can share it."""
@@ -29,4 +31,5 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The sessions of every process (web, `suara worker`, commands): they keep the figures current as they write."""
+    return analytics.keep_current(sessionmaker(engine, expire_on_commit=False))

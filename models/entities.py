@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnlyError, Base, append_only, utcnow  # noqa: F401 (re-exported)
+from models.status import Status
 
 
 class Channel(str, enum.Enum):
@@ -189,7 +190,7 @@ class Complaint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     """Public reference number, assigned when a draft is confirmed; never the primary key."""
-    status: Mapped[str] = mapped_column(String(24), default="draft")
+    status: Mapped[str] = mapped_column(String(24), default=Status.DRAFT.value)
     classification: Mapped[str] = mapped_column(String(24), default="pengaduan")
     title: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")

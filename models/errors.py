@@ -15,9 +15,3 @@ class SuaraError(Exception):
         self.detail = detail
         if message_id:
             self.message_id = message_id
-
-
-class NotFound(SuaraError):
-    code = "not_found"
-    message_id = "Data tidak ditemukan."
-    http_status = 404

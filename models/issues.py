@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -470,39 +470,18 @@ def release(connection: Connection, issue_id: int) -> None:
     connection.execute(delete(Issue).where(Issue.id == issue_id, Issue.size <= 0))
 
 
-# -- the scheduled recluster ---------------------------------------------------------------------
+# -- the scheduled regrouping ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReclusterResult:
-    complaints: int
-    issues: int
-    groups: int
-    seconds: float
+def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY_THRESHOLD,
+            now: datetime | None = None) -> tuple[dict[int, int], int, int]:
+    """Regroup these complaints into issues, refit the IDF, keep ids of issues that keep most members.
 
-
-def recluster(session: Session, threshold: float = SIMILARITY_THRESHOLD, now: datetime | None = None) -> ReclusterResult:
-    """Regroup every counted complaint into issues, refit the IDF, keep ids of issues that keep most members.
-
-    The caller commits. Runs as a nightly job; between runs `assign` places new complaints.
+    `rows` carry complaint_id, topic_id, kecamatan_id, agency_id, issue_id (the current one), title, description
+    and reporter_name. Returns (complaint id -> issue id, number of issues, number of groups). The caller stores
+    the membership in the figures (`models.analytics.recluster` does both) and commits.
     """
-    import time
-
-    from models import analytics
-    from models.entities import Complaint
-
-    started = time.perf_counter()
     now = now or utcnow()
-    rows = session.execute(
-        select(
-            analytics.ComplaintFact.complaint_id, analytics.ComplaintFact.topic_id,
-            analytics.ComplaintFact.kecamatan_id, analytics.ComplaintFact.agency_id,
-            analytics.ComplaintFact.issue_id, Complaint.title, Complaint.description, Complaint.reporter_name,
-        )
-        .join(Complaint, Complaint.id == analytics.ComplaintFact.complaint_id)
-        .where(analytics.ComplaintFact.counted.is_(True), Complaint.confidential.is_(False))
-        .order_by(analytics.ComplaintFact.complaint_id)
-    ).all()  # fmt: skip
     texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
@@ -543,6 +522,4 @@ def recluster(session: Session, threshold: float = SIMILARITY_THRESHOLD, now: da
 
     session.execute(delete(IssueModel))
     session.add(IssueModel(fitted_at=now, n_docs=len(rows), threshold=threshold, idf=grouping.idf.astype(np.float16).tobytes()))
-    analytics.set_issue_membership(session, membership)
-    session.flush()
-    return ReclusterResult(len(rows), len(new_issues), len(set(grouping.groups)), time.perf_counter() - started)
+    return membership, len(new_issues), len(set(grouping.groups))

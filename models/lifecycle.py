@@ -15,7 +15,7 @@ Time spent in `tunda` extends the limit of the stage it interrupted by the worki
 
 from __future__ import annotations
 
-import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
@@ -30,31 +30,7 @@ from models.config import Settings
 from models.entities import Agency, Complaint, StatusChange, User
 from models.errors import SuaraError
 from models.refs import format_reference, new_reference
-
-
-class LabelledEnum(enum.StrEnum):
-    """A string enum whose members also carry their Indonesian label: `Status.TUNDA.label`."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> "LabelledEnum":
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-
-class Status(LabelledEnum):
-    DRAFT = "draft", "Draf"
-    BELUM_DIVERIFIKASI = "belum_diverifikasi", "Belum Diverifikasi"
-    TERVERIFIKASI = "terverifikasi", "Terverifikasi"
-    TERDISPOSISI = "terdisposisi", "Terdisposisi"
-    DITINDAKLANJUTI = "ditindaklanjuti", "Ditindaklanjuti"
-    SELESAI = "selesai", "Selesai"
-    TUNDA = "tunda", "Tunda"
-    BUKAN_WEWENANG = "bukan_wewenang", "Bukan Wewenang"
-    ARSIP = "arsip", "Arsip"
-    DITOLAK = "ditolak", "Ditolak"
+from models.status import OBLIGATION_STAGES, STAGE_OF_STATUS, LabelledEnum, Stage, Status
 
 
 class RejectReason(LabelledEnum):
@@ -95,23 +71,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 """Every legal status change, derived from OPERATIONS."""
 
 TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
-
-
-class Stage(LabelledEnum):
-    VERIFIKASI = "verifikasi", "Verifikasi dan disposisi"
-    TINDAK_LANJUT = "tindak_lanjut", "Tindak lanjut OPD"
-    TUTUP_OTOMATIS = "tutup_otomatis", "Menunggu tanggapan pelapor"
-
-
-STAGE_OF_STATUS: dict[Status, Stage] = {
-    S.DRAFT: Stage.VERIFIKASI,
-    S.BELUM_DIVERIFIKASI: Stage.VERIFIKASI,
-    S.TERVERIFIKASI: Stage.VERIFIKASI,
-    S.TERDISPOSISI: Stage.TINDAK_LANJUT,
-    S.DITINDAKLANJUTI: Stage.TUTUP_OTOMATIS,
-}
-OBLIGATION_STAGES = frozenset({Stage.VERIFIKASI, Stage.TINDAK_LANJUT})
-"""Stages whose limit binds a person; past the auto-close limit the system acts, nobody is late."""
 
 
 def status_label(status: str) -> str:
@@ -302,8 +261,7 @@ def sla_state(complaint: Complaint, now: datetime, calendar: WorkingCalendar) ->
 
 def overdue_filter(now: datetime) -> ColumnElement[bool]:
     """SQL condition for the "terlambat" list filter, served by the index on due_at."""
-    statuses = [status.value for status, stage in STAGE_OF_STATUS.items() if stage in OBLIGATION_STAGES]
-    return and_(Complaint.due_at <= now, Complaint.status.in_(statuses))
+    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
 
 
 def refresh_due(
@@ -320,7 +278,7 @@ def refresh_open_due_dates(session: Session, settings: Settings, calendar: Worki
     calendar = calendar or WorkingCalendar.load(session)
     open_complaints = session.scalars(
         select(Complaint)
-        .where(Complaint.status.in_([status.value for status in STAGE_OF_STATUS]))
+        .where(Complaint.status.in_(sorted(Status.LIMITED)))
         .options(selectinload(Complaint.history))
     ).all()
     changed = 0
@@ -339,6 +297,36 @@ def _require(complaint: Complaint, operation: str) -> Status:
     if current not in sources:
         raise IllegalTransition(current, target)
     return current
+
+
+class InvalidTrackingId(LifecycleError):
+    code = "invalid_tracking_id"
+    message_id = "Nomor pelacakan LAPOR! harus 3–40 karakter: huruf, angka, tanda hubung atau garis miring."
+    http_status = 400
+
+
+_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}")
+
+
+def _valid_tracking(tracking_id: str) -> str:
+    tracking_id = tracking_id.strip()
+    if not _TRACKING.fullmatch(tracking_id):
+        raise InvalidTrackingId(f"bad tracking id {tracking_id!r}")
+    return tracking_id
+
+
+def record_lapor_tracking(session: Session, complaint: Complaint, tracking_id: str, by: User | None) -> bool:
+    """Store the national LAPOR! tracking number, audited; True when it changed. Re-entering the same number is a
+    no-op. The only way the number is written."""
+    tracking_id = _valid_tracking(tracking_id)
+    if complaint.reference is None or complaint.status not in Status.CONFIRMED:
+        raise InvalidTrackingId(f"complaint {complaint.id} is not confirmed")
+    if complaint.lapor_tracking_id == tracking_id:
+        return False
+    previous = complaint.lapor_tracking_id
+    complaint.lapor_tracking_id = tracking_id
+    audit(session, by, "complaint.lapor_tracking", complaint, tracking_id=tracking_id, previous=previous)
+    return True
 
 
 def _need_text(text: str | None) -> str:
@@ -375,6 +363,19 @@ def _move(
     )
     session.add(change)
     audit(session, by, action, complaint, now=now, from_status=current, to_status=target.value, note=note, **detail)
+    return change
+
+
+def open_draft(session: Session, complaint: Complaint, note: str, now: datetime | None = None) -> StatusChange:
+    """A new draft complaint (from a call): its first change (none -> draft) and its audit entry. The caller commits."""
+    if complaint.status != S.DRAFT:
+        raise IllegalTransition(complaint.status, S.DRAFT)
+    now = now or utcnow()
+    session.add(complaint)
+    session.flush()
+    change = StatusChange(complaint=complaint, from_status=None, to_status=S.DRAFT.value, by_user=None, note=note, at=now)
+    session.add(change)
+    audit(session, None, "complaint.drafted", complaint, now=now, to_status=S.DRAFT.value, note=note)
     return change
 
 
@@ -584,12 +585,11 @@ def mark_not_competent(
     """-> bukan wewenang, to be re-routed to another OPD or, with `forward_national`, sent on to national LAPOR!."""
     _require(complaint, "not_competent")
     text = _need_text(note)
+    tracking = _valid_tracking(lapor_tracking_id) if forward_national and lapor_tracking_id else None
     if forward_national:
         text = f"Diteruskan ke LAPOR! nasional: {text}"
-        if lapor_tracking_id:
-            complaint.lapor_tracking_id = lapor_tracking_id.strip()
     complaint.due_at = None
-    return _move(
+    change = _move(
         session,
         complaint,
         S.BUKAN_WEWENANG,
@@ -598,8 +598,11 @@ def mark_not_competent(
         now or utcnow(),
         "complaint.not_competent",
         forward_national=forward_national,
-        lapor_tracking_id=complaint.lapor_tracking_id,
+        lapor_tracking_id=tracking or complaint.lapor_tracking_id,
     )
+    if tracking:
+        record_lapor_tracking(session, complaint, tracking, by)
+    return change
 
 
 def archive(

@@ -14,16 +14,15 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.analytics import RATING_LABELS, RATINGS
+from models.analytics import RATINGS
 from models.audit import audit
 from models.base import Base, utcnow
 from models.calendar import WorkingCalendar
 from models.entities import Complaint, User
+from models.lifecycle import Status
 from models.errors import SuaraError
 
 CHANGE_WORKING_DAYS = 10
-RATEABLE_STATUSES = frozenset({"ditindaklanjuti", "selesai"})
-"""The reporter rates once the agency answered (and after closure)."""
 PHONE_RATINGS = {"1": "sangat_puas", "2": "puas", "3": "cukup_puas", "4": "tidak_puas"}
 """DTMF digit -> rating, as the phone menu reads them out."""
 
@@ -35,9 +34,6 @@ class RatingSource(enum.StrEnum):
     """The public tracking page."""
     CALLBACK = "callback"
     """Entered by an operator after calling the reporter back."""
-
-
-SOURCE_LABELS = {"phone": "Telepon (tombol)", "public": "Halaman publik", "callback": "Telepon balik operator"}
 
 
 class SatisfactionRating(Base):
@@ -94,7 +90,7 @@ def can_rate(
     session: Session, complaint: Complaint, now: datetime, calendar: WorkingCalendar, days: int = CHANGE_WORKING_DAYS
 ) -> bool:
     """Whether a rating may be given or changed now."""
-    if complaint.status not in RATEABLE_STATUSES:
+    if complaint.status not in Status.RATEABLE:
         return False
     existing = rating_of(session, complaint)
     return existing is None or now < change_deadline(existing, calendar, days)
@@ -115,7 +111,7 @@ def rate(
     if rating not in RATINGS:
         raise InvalidRating(f"unknown rating {rating!r}")
     source = RatingSource(source)
-    if complaint.status not in RATEABLE_STATUSES:
+    if complaint.status not in Status.RATEABLE:
         raise NotRateable(f"complaint {complaint.id} is {complaint.status}")
     now = now or utcnow()
     calendar = calendar or WorkingCalendar.load(session)
@@ -134,7 +130,3 @@ def rate(
     complaint.rating, complaint.rated_at = rating, now
     audit(session, by, "complaint.rate", complaint, now=now, rating=rating, previous=previous, source=source.value)
     return current
-
-
-def rating_label(rating: str | None) -> str:
-    return RATING_LABELS.get(rating or "", "–")

@@ -40,14 +40,7 @@ SQLITE_DDL = (
     f"INSERT INTO {FTS_TABLE}(rowid, title, description) VALUES (new.id, new.title, new.description); END",
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
 )
-SQLITE_DROP = (
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-)
 PG_DDL = (f"CREATE INDEX {PG_INDEX} ON complaint USING gin (to_tsvector('simple', title || ' ' || description))",)
-PG_DROP = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
 
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, true
 
 from models.entities import Complaint, Role
+from models.lifecycle import Status
 from models.identity import filter_for
 
 PUBLIC_MIN_COUNT = 3
@@ -65,14 +66,12 @@ class Audience:
 
     def complaints(self) -> ColumnElement[bool]:
         """A WHERE clause for the complaints this audience may see at all."""
-        confirmed = and_(Complaint.status != "draft", Complaint.reference.is_not(None))
+        confirmed = and_(Complaint.status.in_(sorted(Status.CONFIRMED)), Complaint.reference.is_not(None))
         if self.kind is Kind.COORDINATOR:
             return true()
         if self.kind is Kind.LIAISON:
             return and_(Complaint.agency_id == self.agency_id, confirmed) if self.agency_id else false()
         published = and_(confirmed, Complaint.confidential.is_(False))
-        if self.kind is Kind.PUBLIC:
-            return and_(published, Complaint.status != "ditolak")
         return published
 
     def scope(self, query: Select[Any]) -> Select[Any]:
@@ -80,14 +79,12 @@ class Audience:
 
     def may_see(self, complaint: Complaint) -> bool:
         """The same rule as `complaints()`, for a loaded row."""
-        confirmed = complaint.status != "draft" and complaint.reference is not None
+        confirmed = complaint.status in Status.CONFIRMED and complaint.reference is not None
         if self.kind is Kind.COORDINATOR:
             return True
         if self.kind is Kind.LIAISON:
             return bool(self.agency_id) and complaint.agency_id == self.agency_id and confirmed
         published = confirmed and not complaint.confidential
-        if self.kind is Kind.PUBLIC:
-            return published and complaint.status != "ditolak"
         return published
 
     def sees_identity(self, complaint: Complaint) -> bool:

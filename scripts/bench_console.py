@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select  # noqa: E402
 
 import models.all  # noqa: E402,F401
+from models.status import Status as S  # noqa: E402
 from models import lifecycle as lc  # noqa: E402,F401
 from models.base import Base, utcnow  # noqa: E402
 from models.config import Settings  # noqa: E402
@@ -29,7 +30,7 @@ from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcr
 from models.refs import luhn_check_digit  # noqa: E402
 from models.seed import seed_reference_data  # noqa: E402
 
-STATUSES = ["draft"] * 2 + ["belum_diverifikasi"] * 5 + ["terverifikasi"] * 5 + ["terdisposisi"] * 15 + ["ditindaklanjuti"] * 10 + ["selesai"] * 55 + ["arsip", "ditolak", "tunda", "bukan_wewenang"] * 2
+STATUSES = [S.DRAFT] * 2 + [S.BELUM_DIVERIFIKASI] * 5 + [S.TERVERIFIKASI] * 5 + [S.TERDISPOSISI] * 15 + [S.DITINDAKLANJUTI] * 10 + [S.SELESAI] * 55 + [S.ARSIP, S.DITOLAK, S.TUNDA, S.BUKAN_WEWENANG] * 2
 OLDEST_ONLY = "kalitidu"
 """A word only the oldest complaint contains."""
 WORDS = "jalan rusak lampu mati banjir sampah air bersih sekolah puskesmas bantuan sosial irigasi jembatan desa kecamatan".split()
@@ -63,13 +64,13 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
             transcripts.append(dict(call_id=i, engine="whisper", model="base", text=text, language="id",
                                     words=[{"word": w, "start": k * 0.4, "end": k * 0.4 + 0.3, "conf": rng.random()} for k, w in enumerate(text.split())]))
             batch.append(dict(
-                id=i, reference=None if status == "draft" else payload + str(luhn_check_digit(payload)), status=status,
+                id=i, reference=None if status == S.DRAFT else payload + str(luhn_check_digit(payload)), status=status,
                 classification="pengaduan", title=" ".join(text.split()[:6]).capitalize(), description=text,
-                topic_id=topic_id, agency_id=agency_id if status not in ("draft", "belum_diverifikasi", "terverifikasi") else None,
+                topic_id=topic_id, agency_id=agency_id if status not in (S.DRAFT, S.BELUM_DIVERIFIKASI, S.TERVERIFIKASI) else None,
                 place_id=rng.choice(places), reporter_name=f"Warga {i}", reporter_phone=calls[-1]["caller_number"],
                 anonymous=rng.random() < 0.1, confidential=rng.random() < 0.05, urgent=rng.random() < 0.05,
-                channel=calls[-1]["channel"], call_id=i, suggestions=_suggestions(rng, i, codes) if status == "draft" else {}, created_at=received, received_at=received, updated_at=received,
-                due_at=received + timedelta(days=rng.choice([3, 5, 7])) if status in ("draft", "belum_diverifikasi", "terverifikasi", "terdisposisi", "ditindaklanjuti") else None,
+                channel=calls[-1]["channel"], call_id=i, suggestions=_suggestions(rng, i, codes) if status == S.DRAFT else {}, created_at=received, received_at=received, updated_at=received,
+                due_at=received + timedelta(days=rng.choice([3, 5, 7])) if status in (S.DRAFT, S.BELUM_DIVERIFIKASI, S.TERVERIFIKASI, S.TERDISPOSISI, S.DITINDAKLANJUTI) else None,
             ))
             if len(batch) == 5000:
                 _flush(s, calls, transcripts, batch)
@@ -86,7 +87,7 @@ def _suggestions(rng: random.Random, i: int, codes: list[str]) -> dict:
     return DraftSuggestions(
         topics=(TopicAlternative("jalan", 0.7), TopicAlternative("sumber_daya_air", 0.2), TopicAlternative("lainnya", 0.1)),
         places=tuple(PlaceCandidate(c, "Desa", "Kec", 0.667) for c in rng.sample(codes, 3)),
-        duplicates=tuple(DuplicateSuggestion(rng.randrange(1, i) if i > 1 else 1, 0.7, None, "Jalan rusak", "terdisposisi") for _ in range(3)),
+        duplicates=tuple(DuplicateSuggestion(rng.randrange(1, i) if i > 1 else 1, 0.7, None, "Jalan rusak", S.TERDISPOSISI) for _ in range(3)),
         confidences={"topic": 0.7, "desa": 0.33, "title": 0.8},
     ).to_json()
 
@@ -124,8 +125,8 @@ def main() -> None:
         client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
         engine = app.extensions["suara"].engine
         with session_factory(engine)() as s:
-            drafts = s.scalars(select(Complaint.id).where(Complaint.status == "draft").limit(200)).all()
-            confirmed = s.scalars(select(Complaint.id).where(Complaint.status == "terdisposisi").limit(200)).all()
+            drafts = s.scalars(select(Complaint.id).where(Complaint.status == S.DRAFT).limit(200)).all()
+            confirmed = s.scalars(select(Complaint.id).where(Complaint.status == S.TERDISPOSISI).limit(200)).all()
             refs = s.scalars(select(Complaint.reference).where(Complaint.reference.is_not(None)).limit(200)).all()
             phones = s.scalars(select(Complaint.reporter_phone).limit(200)).all()
             agency = s.scalar(select(Agency.id).where(Agency.key == "dpubmpr"))

@@ -2,7 +2,7 @@
 
 Generates the console bench's data set (scripts/bench_console.py, seeded), gives the complaints texts
 with known problems (tests/issue_data.py), dispositions, answers and ratings, builds the counters once
-(`analytics.rebuild`) and the issues (`issues.recluster`), then times requests through the Flask test
+(`analytics.rebuild`) and the issues (`analytics.recluster`), then times requests through the Flask test
 client (server time) and the cost of one new complaint through the incremental path.
 Usage: python scripts/bench_dashboard.py [--complaints 100000] [--requests 20] [--quick]
 """
@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import bindparam, select, update  # noqa: E402
 
 import models.all  # noqa: E402,F401
+from models.status import Status as S  # noqa: E402
 import models.satisfaction  # noqa: E402,F401 - analytics, issue and rating tables (until models/all.py imports them)
 from models import analytics as an  # noqa: E402
-from models import issues  # noqa: E402
 from models import lifecycle as lc  # noqa: E402
 from models.config import Settings  # noqa: E402
 from models.db import make_engine, session_factory  # noqa: E402
@@ -49,9 +49,9 @@ def enrich(settings: Settings, rng: random.Random) -> None:
             key = topic_keys.get(topic_id)
             topic = key if key in PROBLEMS else rng.choice(list(PROBLEMS))
             title, description = complaint_text(rng, topic, rng.randrange(len(PROBLEMS[topic])))
-            dispositioned = received + timedelta(days=rng.choice([0, 1, 2, 3, 6])) if status in ("terdisposisi", "ditindaklanjuti", "selesai") else None
-            answered = dispositioned + timedelta(days=rng.choice([1, 3, 5, 9])) if dispositioned and status != "terdisposisi" else None
-            rating = rng.choice(an.RATINGS) if status == "selesai" and rng.random() < 0.4 else None
+            dispositioned = received + timedelta(days=rng.choice([0, 1, 2, 3, 6])) if status in (S.TERDISPOSISI, S.DITINDAKLANJUTI, S.SELESAI) else None
+            answered = dispositioned + timedelta(days=rng.choice([1, 3, 5, 9])) if dispositioned and status != S.TERDISPOSISI else None
+            rating = rng.choice(an.RATINGS) if status == S.SELESAI and rng.random() < 0.4 else None
             changes.append(dict(cid=cid, t=title, d=description, da=dispositioned, fa=answered, r=rating))
         s.execute(
             update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("cid")).values(
@@ -102,7 +102,7 @@ def main() -> None:
             built = an.rebuild(s, settings)
             s.commit()
             print(f"rebuild counters: {built.complaints} facts, {built.daily_rows} daily rows in {time.perf_counter() - t0:.1f}s")
-            result = issues.recluster(s)
+            result = an.recluster(s)
             s.commit()
             print(f"recluster: {result.issues} issues from {result.complaints} complaints in {result.groups} groups, {result.seconds:.1f}s")
             agency_id = s.scalar(select(Agency.id).where(Agency.key == "dpubmpr"))
@@ -111,7 +111,7 @@ def main() -> None:
 
             create_user(s, "pimpinan", "bench-pass-123", Role.VIEWER)  # viewers' breakdowns leave confidential ones out
             s.commit()
-            reference = s.scalar(select(Complaint.reference).where(Complaint.status == "selesai", Complaint.confidential.is_(False)).limit(1))
+            reference = s.scalar(select(Complaint.reference).where(Complaint.status == S.SELESAI, Complaint.confidential.is_(False)).limit(1))
 
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
@@ -145,7 +145,7 @@ def main() -> None:
             operator = s.scalar(select(User).where(User.username == "bench"))
             costs = []
             for i in range(10):
-                c = Complaint(status="draft", title="Jalan berlubang", description=f"jalan berlubang besar di depan balai desa {i}",
+                c = Complaint(status=S.DRAFT, title="Jalan berlubang", description=f"jalan berlubang besar di depan balai desa {i}",
                               channel="phone", topic_id=s.scalar(select(Topic.id).where(Topic.key == "jalan")), place_id=2)  # fmt: skip
                 s.add(c)
                 s.flush()

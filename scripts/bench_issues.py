@@ -1,7 +1,7 @@
 """Clustering measured: pair precision and recall of "same issue" on hand-labelled pairs of real reports, and labels.
 
 The 379 reports of the shared evaluation set (routing_dev.jsonl, LAPOR! reports) are anonymised and clustered as
-`issues.recluster` does (`issues.group_clusters`: one group per topic, since the reports carry no kecamatan). Pairs
+`issues.regroup` does (`issues.group_clusters`: one group per topic, since the reports carry no kecamatan). Pairs
 labelled by hand (tests/data/issue_pairs/, see its README) say whether two reports are about the same issue. The
 similarity threshold is chosen on the "tune" half (highest recall at precision >= 0.85 + 0.05) and the figures are reported
 on the "test" half, which no choice saw. Then 30 issue labels, drawn with a fixed seed, are printed with the titles

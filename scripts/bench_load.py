@@ -46,6 +46,7 @@ def prepare(tmp: Path, complaints: int, public_url: str) -> Path:
 
     from bench_console import generate
     from models.config import Settings
+    from models.status import Status as S
     from models.db import make_engine, session_factory
     from models.entities import Agency, Complaint, Place, Role, Topic
     from web.auth import create_user
@@ -67,9 +68,9 @@ def prepare(tmp: Path, complaints: int, public_url: str) -> Path:
             "topic": s.scalar(select(Topic.id).where(Topic.agency_id == agency)),
             "first_id": s.scalar(select(Complaint.id).order_by(Complaint.id).limit(1)),
             "last_id": s.scalar(select(Complaint.id).order_by(Complaint.id.desc()).limit(1)),
-            "drafts": s.scalars(ids.where(Complaint.status == "draft")).all(),
-            "confirmed": s.scalars(ids.where(Complaint.status.in_(["terdisposisi", "selesai", "ditindaklanjuti"]))).all(),
-            "disposed": s.scalars(ids.where(Complaint.status == "terdisposisi", Complaint.agency_id == agency)).all(),
+            "drafts": s.scalars(ids.where(Complaint.status == S.DRAFT)).all(),
+            "confirmed": s.scalars(ids.where(Complaint.status.in_([S.TERDISPOSISI, S.SELESAI, S.DITINDAKLANJUTI]))).all(),
+            "disposed": s.scalars(ids.where(Complaint.status == S.TERDISPOSISI, Complaint.agency_id == agency)).all(),
             "references": s.scalars(select(Complaint.reference).where(Complaint.reference.is_not(None)).limit(400)).all(),
             "phones": s.scalars(select(Complaint.reporter_phone).where(Complaint.reporter_phone.is_not(None)).limit(200)).all(),
         }

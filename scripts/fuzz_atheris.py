@@ -43,6 +43,7 @@ def _json_from(fdp) -> object:  # noqa: ANN001 - atheris.FuzzedDataProvider
 def _app():  # noqa: ANN202
     """An app on a throwaway SQLite database with reference data, an admin and two complaints."""
     import models.all  # noqa: F401
+    from models.status import Status as S
     from models.base import Base
     from models.config import Settings
     from models.db import make_engine, session_factory
@@ -61,8 +62,8 @@ def _app():  # noqa: ANN202
         seed_reference_data(session)
         admin = create_user(session, "admin", "fuzz-sandi-123", Role.ADMIN)
         create_user(session, "operator", "fuzz-sandi-123", Role.OPERATOR)
-        make_complaint(session, settings, "terdisposisi")
-        make_complaint(session, settings, "selesai", anonymous=True)
+        make_complaint(session, settings, S.TERDISPOSISI)
+        make_complaint(session, settings, S.SELESAI, anonymous=True)
         token = issue_api_token(session, session.get(User, admin.id))
         session.commit()
     return create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False}), token

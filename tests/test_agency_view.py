@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 import models.satisfaction as sat
+from models import analytics as an
 from models import issues
 from models.base import utcnow
 from models.entities import Complaint
@@ -32,7 +33,7 @@ def _data(session, settings):  # noqa: ANN001, ANN202
     sat.rate(session, done, "puas", sat.RatingSource.CALLBACK)
     session.execute(update(Complaint).where(Complaint.id == late.id).values(due_at=utcnow() - timedelta(days=5)))
     session.commit()
-    issues.recluster(session)
+    an.recluster(session)
     session.commit()
     return late, other, done, hidden
 

@@ -321,3 +321,14 @@ def test_phone8k_synthesis_is_telephone_quality(speech_cache: Path) -> None:
     freqs = np.fft.rfftfreq(len(samples), 1 / 16_000)
     # Nothing above the 4 kHz telephone band after upsampling to 16 kHz.
     assert spectrum[freqs > 4200].sum() < 0.01 * spectrum.sum()
+
+
+def test_one_wav_encoder_for_files_and_memory(tmp_path) -> None:  # noqa: ANN001
+    """Stored calls, radio segments and Twilio recordings are all written by `wav_bytes`: 16-bit PCM, the samples back."""
+    from transcribe.audio import wav_bytes, write_wav
+
+    samples = (np.sin(np.arange(8000) / 5) * 9000).astype(np.int16)
+    data = wav_bytes(samples)
+    assert write_wav(tmp_path / "a.wav", samples).read_bytes() == data
+    back, rate = sf.read(io.BytesIO(data), dtype="int16")
+    assert rate == 16000 and np.array_equal(back, samples) and sf.info(io.BytesIO(data)).subtype == "PCM_16"

@@ -73,7 +73,7 @@ def test_recluster_labels_name_problem_and_kecamatan(session, settings, users) -
         ("Lampu penerangan mati", "penerangan jalan umum mati gelap, lampu mati"),
     ])  # fmt: skip
     session.commit()
-    issues.recluster(session)
+    an.recluster(session)
     session.commit()
     place = session.scalars(select(Place).where(Place.kind == "desa").order_by(Place.id)).first()
     kecamatan = session.get(Place, place.parent_id).name
@@ -101,7 +101,7 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         ("Lampu mati", "lampu jalan mati gelap"), ("Lampu mati", "lampu penerangan jalan mati"),
     ])  # fmt: skip
     session.commit()
-    issues.recluster(session)
+    an.recluster(session)
     session.commit()
     login(client, "viewer")
     page = client.get("/dasbor/isu?periode=30").text

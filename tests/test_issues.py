@@ -73,7 +73,7 @@ def test_new_complaints_join_the_nearest_issue_or_open_one(session, settings, us
     for c in made:
         lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=past(3))
     session.commit()
-    result = issues.recluster(session)
+    result = an.recluster(session)
     session.commit()
     assert result.issues == 2 and result.complaints == 8
     before = {f.complaint_id: f.issue_id for f in session.scalars(select(an.ComplaintFact))}
@@ -101,7 +101,7 @@ def test_new_complaints_join_the_nearest_issue_or_open_one(session, settings, us
     assert rows[0].count == 5 and rows[0].places and rows[0].label
 
     # A recluster keeps the ids of issues whose members mostly stay together.
-    issues.recluster(session)
+    an.recluster(session)
     session.commit()
     after = {f.complaint_id: f.issue_id for f in session.scalars(select(an.ComplaintFact))}
     kept = sum(after[c.id] == before[c.id] for c in made)

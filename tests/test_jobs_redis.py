@@ -13,11 +13,10 @@ from transcribe.jobs import JobQueue
 from voice.intake import IncomingAudio, accept_upload
 
 
-def test_jobs_run_through_redis(settings, db_engine, session, redis_url, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_jobs_run_through_redis(settings, db_engine, session, redis_url, tmp_path) -> None:  # noqa: ANN001
     engine = FlakyEngine(failures=1)
-    monkeypatch.setattr("transcribe.engines.load_engine", lambda s, name=None: engine)
     redis_settings = settings.with_(redis_url=redis_url)
-    producer = JobQueue(redis_settings, engine=db_engine)
+    producer = JobQueue(redis_settings, engine=db_engine, recognizer=engine)
     assert type(producer.huey.storage).__name__ == "RedisStorage"
     producer.huey.flush()
     t = np.arange(32000) / 16000  # two seconds of sound: shorter is set aside as silence before any recognizer
@@ -27,7 +26,7 @@ def test_jobs_run_through_redis(settings, db_engine, session, redis_url, tmp_pat
     producer.enqueue_call(call.id)
     assert len(producer.huey) == 1  # waiting in Redis, nobody has run it
 
-    worker = JobQueue(redis_settings, engine=db_engine)  # as `suara worker` on another machine
+    worker = JobQueue(redis_settings, engine=db_engine, recognizer=engine)  # as `suara worker` on another machine
     consumer = worker.start_inprocess(workers=1)
     try:
         deadline = time.monotonic() + 20

@@ -24,6 +24,7 @@ from tests.test_twilio import (  # noqa: F401 - fixtures
 )
 from transcribe.audio import decode_file, mulaw_encode
 from voice.twilio_routes import MediaStreamHandler
+from voice.jobs import voice_jobs
 
 SPOKEN = "Selamat pagi, saya mau melapor jalan di desa Kalitidu rusak parah dan berlubang."
 needs_speech = pytest.mark.skipif(bool(synth_tools_missing()), reason="needs espeak-ng, mbrola-id1 and sox")
@@ -80,15 +81,16 @@ def settled(session, *statuses: str):  # noqa: ANN001, ANN201
 
 def test_resent_callback_drives_a_download_whose_job_was_lost(app, client, session, fake_twilio, monkeypatch) -> None:  # noqa: ANN001, F811
     jobs = app.extensions["suara"].jobs
-    real_task, lost = jobs.fetch_recording_task, []
-    jobs.fetch_recording_task = lambda *args: lost.append(args)  # the worker dies with the job in hand
+    fetch = voice_jobs(jobs).fetch_recording
+    real_task, lost = fetch.task, []
+    fetch.task = lambda *args: lost.append(args)  # the worker dies with the job in hand
     post(client, "/twilio/menu", voice_params(Digits="1"))
     params = voice_params(RecordingSid=REC, RecordingStatus="completed", RecordingDuration="2")
     assert post(client, "/twilio/recording", params).status_code == 204
     assert len(lost) == 1 and the_call(session).status == CallStatus.AWAITING.value
     assert post(client, "/twilio/recording", params).status_code == 204
     assert len(lost) == 1  # on schedule: Twilio's retry of the callback changes nothing
-    jobs.fetch_recording_task = real_task
+    fetch.task = real_task
     time.sleep(0.3)  # past the stall time: the download is stuck
     assert post(client, "/twilio/recording", params).status_code == 204
     call = wait_for(settled(session, CallStatus.RECEIVED.value, CallStatus.TRANSCRIBING.value,
@@ -98,15 +100,16 @@ def test_resent_callback_drives_a_download_whose_job_was_lost(app, client, sessi
 
 def test_recovery_drives_overdue_downloads_and_continues_their_schedule(app, client, session, fake_twilio) -> None:  # noqa: ANN001, F811
     jobs = app.extensions["suara"].jobs
-    real_task, lost = jobs.fetch_recording_task, []
+    fetch = voice_jobs(jobs).fetch_recording
+    real_task, lost = fetch.task, []
     fake_twilio.not_ready = 2
-    jobs.fetch_recording_task = lambda *args: lost.append(args)
+    fetch.task = lambda *args: lost.append(args)
     post(client, "/twilio/menu", voice_params(Digits="1"))
     post(client, "/twilio/recording", voice_params(RecordingSid=REC, RecordingStatus="completed"))
     call = the_call(session)
     call.meta = dict(call.meta, fetch=dict(call.meta["fetch"], attempts=2))  # two tries made before the crash
     session.commit()
-    jobs.fetch_recording_task = real_task
+    fetch.task = real_task
     assert jobs.recover(now=utcnow() + timedelta(seconds=1)) == []  # a download is driven, not a call enqueued
     call = wait_for(settled(session, CallStatus.RECEIVED.value, CallStatus.FAILED.value, CallStatus.TRANSCRIBING.value,
                             CallStatus.NO_SPEECH.value))
@@ -397,7 +400,7 @@ def _confirmed(session, reporter_phone: str) -> Complaint:  # noqa: ANN001
 
 def test_reference_sms_goes_to_the_number_in_e164(app, session, fake_twilio) -> None:  # noqa: ANN001, F811
     complaint = _confirmed(session, "081234567001")
-    app.extensions["suara"].jobs.sms_reference_task(complaint.id)
+    voice_jobs(app.extensions["suara"].jobs).sms_reference(complaint.id)
     wait_for(lambda: fake_twilio.sms)
     assert [m["To"] for m in fake_twilio.sms] == ["+6281234567001"]
 
@@ -411,7 +414,7 @@ def test_a_failed_sms_is_shown_on_the_complaint_and_retried(app, client, session
     fake_twilio.sms_status = provider_status
     jobs = app.extensions["suara"].jobs
     complaint = _confirmed(session, "081234567001")
-    jobs.sms_reference_task(complaint.id)
+    voice_jobs(jobs).sms_reference(complaint.id)
     wait_for(lambda: sms_status(session, complaint) is not None)
     failure = sms_status(session, complaint)
     assert failure.action == SMS_FAILED and failure.detail["attempt"] == 1
@@ -427,7 +430,7 @@ def test_a_failed_sms_is_shown_on_the_complaint_and_retried(app, client, session
     if retried:  # the provider is back when the scheduled retry runs
         fake_twilio.sms_status = 201
         task = jobs.huey.scheduled()[0]
-        jobs.sms_reference_task(*task.args)
+        voice_jobs(jobs).sms_reference(*task.args)
         wait_for(lambda: sms_status(session, complaint).action == SMS_SENT)
         assert "SMS nomor pengaduan terkirim" in client.get(f"/konsol/pengaduan/{complaint.id}").text
         assert [m["To"] for m in fake_twilio.sms] == ["+6281234567001"] * 2

@@ -50,15 +50,13 @@ def tone_wav(tmp_path) -> bytes:  # noqa: ANN001
 
 
 @pytest.fixture
-def fake_engine(monkeypatch):  # noqa: ANN001, ANN201
-    holder: dict[str, FlakyEngine] = {}
+def fake_engine():  # noqa: ANN201
+    """A factory of fake engines; a test hands the one it made to its JobQueue (`recognizer=`)."""
 
-    def install(failures: int, **kwargs: object) -> FlakyEngine:
-        engine = holder["engine"] = FlakyEngine(failures, **kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr("transcribe.engines.load_engine", lambda settings, name=None: engine)
-        return engine
+    def make(failures: int, **kwargs: object) -> FlakyEngine:
+        return FlakyEngine(failures, **kwargs)  # type: ignore[arg-type]
 
-    return install
+    return make
 
 
 def _wait_for(queue: JobQueue, call_id: int, statuses: set[str], timeout_s: float = 20) -> Call:
@@ -100,9 +98,23 @@ def test_bad_upload_is_refused_before_anything_is_stored(session, settings, data
     assert session.scalar(select(func.count(Call.id))) == 0
 
 
+def test_the_pipeline_transcribes_with_the_engine_it_is_given(session, settings, tone_wav) -> None:  # noqa: ANN001
+    """No engine is looked up by name inside the pipeline: the caller (the job queue) hands it one."""
+    from transcribe import pipeline
+
+    first, second = FlakyEngine(0, text="Lampu jalan mati."), FlakyEngine(0, text="Lampu jalan di Kapas mati.")
+    call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
+    transcript = pipeline.transcribe_call(session, settings, call, first)
+    assert (transcript.engine, transcript.text, first.calls) == ("fake", "Lampu jalan mati.", 1)
+    assert pipeline.transcribe_call(session, settings, call, second) is transcript and second.calls == 0
+    session.commit()
+    queue = JobQueue(settings, recognizer=second, immediate=True)
+    assert queue.call_engine() is second
+
+
 def test_pipeline_runs_immediately_into_a_draft(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
-    fake_engine(failures=0)
-    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    engine = fake_engine(failures=0)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine, immediate=True)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD, caller_number="0812"))
     session.commit()
     queue.enqueue_call(call.id)
@@ -118,8 +130,8 @@ def test_pipeline_runs_immediately_into_a_draft(session, settings, db_engine, to
 
 def test_draft_is_routed_over_the_recognizers_other_readings(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
     heard, other = "Saya mau lapor pak, tolong dibantu ya.", "Saya mau lapor pak, sampah tolong dibantu ya."
-    fake_engine(failures=0, text=heard, alternatives=[other] * 3)
-    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    engine = fake_engine(failures=0, text=heard, alternatives=[other] * 3)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine, immediate=True)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
     session.commit()
     queue.enqueue_call(call.id)
@@ -139,7 +151,7 @@ def test_draft_is_routed_over_the_recognizers_other_readings(session, settings, 
 
 def test_failed_job_is_retried_and_error_kept_meanwhile(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
     engine = fake_engine(failures=1)
-    queue = JobQueue(settings, engine=db_engine)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
     session.commit()
     seen_errors: list[str] = []
@@ -156,8 +168,8 @@ def test_failed_job_is_retried_and_error_kept_meanwhile(session, settings, db_en
 
 
 def test_job_that_keeps_failing_ends_failed_with_its_error(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
-    fake_engine(failures=99)
-    queue = JobQueue(settings, engine=db_engine)
+    engine = fake_engine(failures=99)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
     session.commit()
     queue.enqueue_call(call.id)
@@ -171,13 +183,13 @@ def test_job_that_keeps_failing_ends_failed_with_its_error(session, settings, db
 
 
 def test_restart_loses_nothing(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
-    fake_engine(failures=0)
-    before = JobQueue(settings, engine=db_engine)
+    engine = fake_engine(failures=0)
+    before = JobQueue(settings, engine=db_engine, recognizer=engine)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
     session.commit()
     before.enqueue_call(call.id)  # enqueued, then the process "dies" before any consumer ran
     before.huey.storage.close()
-    after = JobQueue(settings, engine=db_engine)
+    after = JobQueue(settings, engine=db_engine, recognizer=engine)
     consumer = after.start_inprocess(workers=1)
     try:
         assert _wait_for(after, call.id, {"drafted"}).status == "drafted"
@@ -186,8 +198,8 @@ def test_restart_loses_nothing(session, settings, db_engine, tone_wav, fake_engi
 
 
 def test_recover_requeues_calls_whose_job_was_lost(session, settings, db_engine, tone_wav, fake_engine) -> None:  # noqa: ANN001
-    fake_engine(failures=0)
-    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    engine = fake_engine(failures=0)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine, immediate=True)
     call, _ = accept_upload(session, settings, IncomingAudio(tone_wav, Channel.UPLOAD))
     call.status = "transcribing"  # a worker took the job and was killed
     call.received_at = utcnow() - timedelta(hours=1)
@@ -221,10 +233,9 @@ def test_hourly_auto_close_job_closes_unanswered_follow_ups(session, settings, d
     assert queue.auto_close() == []
 
 
-def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(session, settings, db_engine, tone_wav, monkeypatch) -> None:  # noqa: ANN001
+def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(session, settings, db_engine, tone_wav) -> None:  # noqa: ANN001
     engine = FlakyEngine(failures=0)
-    monkeypatch.setattr("transcribe.engines.load_engine", lambda s, name=None: engine)
-    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine, immediate=True)
     ids = []
     for n, said in enumerate([
         "Jalan di desa Ngumpakdalem kecamatan Dander rusak parah dan berlubang, mohon diperbaiki.",
@@ -249,12 +260,11 @@ def test_second_call_about_the_same_problem_is_linked_as_likely_duplicate(sessio
 
 
 @pytest.mark.parametrize(("second_show", "linked"), [(7, True), (8, False)], ids=["same-show", "other-show"])
-def test_a_caller_heard_twice_in_one_radio_show_is_linked_as_duplicate(session, settings, db_engine, tone_wav, monkeypatch,
+def test_a_caller_heard_twice_in_one_radio_show_is_linked_as_duplicate(session, settings, db_engine, tone_wav,
                                                                        second_show, linked) -> None:  # noqa: ANN001
     """No place was said, so the phone rule (same place) cannot link them; within one show the same words do."""
     engine = FlakyEngine(failures=0, text="Saya mau tanya syarat mendaftar BPJS Kesehatan untuk masyarakat umum apa saja.")
-    monkeypatch.setattr("transcribe.engines.load_engine", lambda s, name=None: engine)
-    queue = JobQueue(settings, engine=db_engine, immediate=True)
+    queue = JobQueue(settings, engine=db_engine, recognizer=engine, immediate=True)
     ids = []
     for n, show_id in enumerate([7, second_show]):
         call, _ = receive_call(session, settings, IncomingAudio(tone_wav, Channel.RADIO, external_id=f"show-{show_id}/seg-{n + 1}",

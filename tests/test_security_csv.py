@@ -36,7 +36,7 @@ def _csv_urls(client) -> list[str]:  # noqa: ANN001
 
 
 def test_every_csv_neutralises_formulas(client, session, settings, users) -> None:  # noqa: ANN001
-    from models.issues import recluster
+    from models.analytics import recluster
 
     agency(session, "dpubmpr").name = "@SUM(1+1) Dinas PU"
     for i in range(3):

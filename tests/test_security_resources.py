@@ -34,7 +34,14 @@ def _upload(client, data: bytes, name: str):  # noqa: ANN001, ANN202
     return client.post("/calls/upload", data={"csrf_token": token, "audio": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
-def test_a_long_silent_upload_is_marked_quickly_with_bounded_memory(app, client, session, settings, users, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+class RefusingEngine:
+    """An engine a test hands to the pipeline when no audio may reach a recognizer."""
+
+    def transcribe(self, samples):  # noqa: ANN001, ANN201
+        pytest.fail("audio that is only silence reached a recognizer")
+
+
+def test_a_long_silent_upload_is_marked_quickly_with_bounded_memory(app, client, session, settings, users, tmp_path) -> None:  # noqa: ANN001
     data = _silent_flac(tmp_path / "hening.flac", 7150)
     assert len(data) < 2_000_000
     login(client, "operator")
@@ -50,11 +57,10 @@ def test_a_long_silent_upload_is_marked_quickly_with_bounded_memory(app, client,
     assert call.status == CallStatus.SILENT.value and 7100 < call.duration_s < 7200
 
     # The job does not give it to a recognizer and makes no draft.
-    import transcribe.engines
-
-    monkeypatch.setattr(transcribe.engines, "load_engine", lambda *a, **k: pytest.fail("a silent call reached a recognizer"))
+    jobs = app.extensions["suara"].jobs
+    jobs.recognizer = RefusingEngine()
     started = time.perf_counter()
-    app.extensions["suara"].jobs._run_transcribe(call.id)
+    jobs._run_transcribe(call.id)
     assert time.perf_counter() - started < 2.0
     session.expire_all()
     assert session.get(Call, call.id).status == CallStatus.SILENT.value
@@ -62,8 +68,7 @@ def test_a_long_silent_upload_is_marked_quickly_with_bounded_memory(app, client,
     assert elapsed < 60
 
 
-def test_near_silent_audio_from_any_channel_is_marked_not_transcribed(session, settings, monkeypatch) -> None:  # noqa: ANN001
-    import transcribe.engines
+def test_near_silent_audio_from_any_channel_is_marked_not_transcribed(session, settings) -> None:  # noqa: ANN001
     from models.entities import Channel
     from transcribe.pipeline import transcribe_call
     from voice.intake import IncomingAudio, receive_call
@@ -72,13 +77,11 @@ def test_near_silent_audio_from_any_channel_is_marked_not_transcribed(session, s
     buffer = io.BytesIO()
     sf.write(buffer, hiss, 16000, format="WAV", subtype="PCM_16")
     call, _ = receive_call(session, settings, IncomingAudio(data=buffer.getvalue(), channel=Channel.PHONE, external_id="CA-hening"))
-    monkeypatch.setattr(transcribe.engines, "load_engine", lambda *a, **k: pytest.fail("near-silence reached a recognizer"))
-    assert transcribe_call(session, settings, call) is None
+    assert transcribe_call(session, settings, call, RefusingEngine()) is None
     assert call.status == CallStatus.SILENT.value and "keheningan" in call.error
 
 
-def test_silence_around_speech_is_trimmed_and_word_times_kept(session, settings, monkeypatch) -> None:  # noqa: ANN001
-    import transcribe.engines
+def test_silence_around_speech_is_trimmed_and_word_times_kept(session, settings) -> None:  # noqa: ANN001
     from models.entities import Channel
     from transcribe.pipeline import transcribe_call
     from transcribe.types import Transcript, Word
@@ -95,9 +98,8 @@ def test_silence_around_speech_is_trimmed_and_word_times_kept(session, settings,
             heard.append(len(samples))
             return Transcript("fake", "fake", "id", "halo", words=[Word("halo", 0.5, 1.0, 0.9)], duration_s=len(samples) / 16000)
 
-    monkeypatch.setattr(transcribe.engines, "load_engine", lambda *a, **k: Engine())
     call, _ = receive_call(session, settings, IncomingAudio(data=buffer.getvalue(), channel=Channel.PHONE, external_id="CA-nada"))
-    transcript = transcribe_call(session, settings, call)
+    transcript = transcribe_call(session, settings, call, Engine())
     assert heard and heard[0] / 16000 < 4.0  # 2 s of sound with its margins, not 92 s
     assert 30.0 <= transcript.words[0]["start"] <= 31.0  # times are still from the start of the recording
     assert transcript.duration_s == pytest.approx(92.0, abs=0.1)

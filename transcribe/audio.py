@@ -183,6 +183,13 @@ def duration_s(samples: np.ndarray, rate_hz: int = TARGET_RATE_HZ) -> float:
     return len(samples) / float(rate_hz)
 
 
+def wav_bytes(samples: np.ndarray, rate_hz: int = TARGET_RATE_HZ) -> bytes:
+    """Mono int16 samples as a 16-bit PCM WAV file, in memory: the one WAV encoder of the tree."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(samples, dtype=np.int16), rate_hz, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, rate_hz: int = TARGET_RATE_HZ) -> Path:
     """Write mono int16 samples as a 16-bit PCM WAV, atomically (temp file, then rename)."""
     path = Path(path)
@@ -190,7 +197,7 @@ def write_wav(path: str | os.PathLike[str], samples: np.ndarray, rate_hz: int = 
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            sf.write(fh, np.asarray(samples, dtype=np.int16), rate_hz, subtype="PCM_16", format="WAV")
+            fh.write(wav_bytes(samples, rate_hz))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

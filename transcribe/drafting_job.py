@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from models.config import Settings
 from models.entities import Agency, Call, Channel, Complaint, Place, Topic, Transcript
+from models.lifecycle import Status
 from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
 from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
 from transcribe.drafting.suggestions import DuplicateSuggestion
 
 DUPLICATE_WINDOW_DAYS = 30
-CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
 
 _drafter: Drafter | None = None
 _drafter_lock = threading.Lock()
@@ -47,7 +47,7 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
             duplicates[same.id] = same
     suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score)).to_json()
     return Complaint(
-        status="draft",
+        status=Status.DRAFT,
         classification=draft.classification,
         title=draft.title or "Panggilan tanpa ucapan",
         description=draft.description or text,
@@ -93,7 +93,7 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[Dup
         .outerjoin(Complaint.topic)
         .outerjoin(Complaint.place)
         .options(joinedload(Complaint.topic), joinedload(Complaint.place).joinedload(Place.parent))
-        .where(Complaint.created_at >= since, Complaint.status.not_in(CLOSED_STATUSES), or_(*same))
+        .where(Complaint.created_at >= since, Complaint.status.in_(sorted(Status.DUPLICATE_TARGETS)), or_(*same))
         .order_by(Complaint.created_at.desc())
         .limit(300)
     ).unique().all()

@@ -7,12 +7,14 @@ settings, never at import time.
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.api import Task
+from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from models.config import Settings
 from models.db import make_engine, session_factory
 from models.entities import Call, CallStatus
 from transcribe import pipeline
+from transcribe.types import Engine as Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +39,94 @@ class InProcessConsumer(Consumer):
         pass
 
 
+class JobName(enum.StrEnum):
+    """The jobs of the transcription pipeline (the huey task names)."""
+
+    TRANSCRIBE_CALL = "transcribe_call"
+    DRAFT_CALL = "draft_call"
+    RECOVER_CALLS = "recover_calls"
+    AUTO_CLOSE = "auto_close"
+    RECLUSTER_ISSUES = "recluster_issues"
+
+
+class UnknownJob(LookupError):
+    """A job was asked for by a name no package registered on this queue."""
+
+
+@dataclass
+class Job:
+    """One named job and the function it runs; calling the job enqueues it."""
+
+    name: str
+    function: Callable[..., Any]
+    task: TaskWrapper
+    """The huey task wrapper (enqueues when called; `schedule` runs it later)."""
+
+    def __call__(self, *args: Any) -> None:
+        self.task(*args)
+
+    def later(self, delay_s: float, *args: Any) -> None:
+        """Enqueue to run `delay_s` seconds from now."""
+        self.task.schedule(args=args, delay=delay_s)
+
+
+class JobRegistry:
+    """Every job of one huey instance, by name: each package registers its jobs once, callers look them up."""
+
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+        self._jobs: dict[str, Job] = {}
+
+    def _add(self, name: str, function: Callable[..., Any], wrap: Callable[[Callable[..., Any]], TaskWrapper]) -> Job:
+        if name in self._jobs:
+            raise ValueError(f"job {name!r} is registered twice")
+        job = self._jobs[name] = Job(str(name), function, wrap(function))
+        return job
+
+    def task(self, name: str, function: Callable[..., Any], *, retries: int = 0, retry_delay_s: int = 0,
+             context: bool = False) -> Job:
+        """Register a job run on demand, retried `retries` times `retry_delay_s` apart."""
+        return self._add(name, function, self.huey.task(name=str(name), retries=retries, retry_delay=retry_delay_s,
+                                                         context=context))
+
+    def periodic(self, name: str, schedule: Callable[[datetime], bool], function: Callable[..., Any]) -> Job:
+        """Register a job the consumer runs on a schedule (a huey `crontab`)."""
+        return self._add(name, function, self.huey.periodic_task(schedule, name=str(name)))
+
+    def __getitem__(self, name: str) -> Job:
+        try:
+            return self._jobs[name]
+        except KeyError:
+            raise UnknownJob(f"no job {name!r} on this queue (registered: {', '.join(sorted(self._jobs))}); "
+                             "voice jobs need voice.jobs.register_voice_jobs") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._jobs
+
+    def names(self) -> list[str]:
+        return sorted(self._jobs)
+
+
 class JobQueue:
     """The app's jobs bound to one huey instance and one database."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None, immediate: bool = False) -> None:
+    def __init__(self, settings: Settings, engine: Engine | None = None, immediate: bool = False,
+                 recognizer: Recognizer | None = None) -> None:
         self.settings = settings
+        self.recognizer = recognizer
+        """The engine calls are transcribed with; None: the configured one (`transcribe.engines.load_engine`)."""
         self.db = engine or make_engine(settings.database_url)
         self.sessions = session_factory(self.db)
         self.huey: Huey = self._make_huey(settings, immediate)
-        retry = dict(retries=settings.job_retries, retry_delay=settings.job_retry_delay_s, context=True)
-        self.transcribe_task = self.huey.task(name="transcribe_call", **retry)(self._run_transcribe)
-        self.draft_task = self.huey.task(name="draft_call", **retry)(self._run_draft)
-        self.recover_task = self.huey.periodic_task(crontab(minute="*/5"), name="recover_calls")(self.recover)
-        self.auto_close_task = self.huey.periodic_task(crontab(minute="7"), name="auto_close")(self.auto_close)
+        self.registry = JobRegistry(self.huey)
+        """Every job of this queue by name; other packages add theirs (`voice.jobs.register_voice_jobs`)."""
+        jobs, retry = self.registry, dict(retries=settings.job_retries, retry_delay_s=settings.job_retry_delay_s)
+        self.transcribe_job = jobs.task(JobName.TRANSCRIBE_CALL, self._run_transcribe, **retry, context=True)
+        self.draft_job = jobs.task(JobName.DRAFT_CALL, self._run_draft, **retry, context=True)
+        jobs.periodic(JobName.RECOVER_CALLS, crontab(minute="*/5"), self.recover)
+        jobs.periodic(JobName.AUTO_CLOSE, crontab(minute="7"), self.auto_close)
         # 19:15 UTC is 02:15 WIB, when nobody is confirming drafts.
-        self.recluster_task = self.huey.periodic_task(crontab(hour="19", minute="15"), name="recluster_issues")(
-            self.recluster
-        )
+        jobs.periodic(JobName.RECLUSTER_ISSUES, crontab(hour="19", minute="15"), self.recluster)
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
         self.recoverers: list[Callable[[datetime], list[int]]] = []
@@ -68,10 +142,10 @@ class JobQueue:
     # -- enqueueing -------------------------------------------------------------------------
     def enqueue_call(self, call_id: int) -> None:
         """Start the pipeline for a stored call: transcription, then drafting."""
-        self.transcribe_task(call_id)
+        self.transcribe_job(call_id)
 
     def enqueue_draft(self, call_id: int) -> None:
-        self.draft_task(call_id)
+        self.draft_job(call_id)
 
     # -- task bodies ------------------------------------------------------------------------
     def _run_transcribe(self, call_id: int, task: Task | None = None) -> None:
@@ -84,11 +158,12 @@ class JobQueue:
                 call.status = CallStatus.TRANSCRIBING.value
                 call.attempts += 1
                 session.commit()
-                self._guarded(session, call, task, lambda: pipeline.transcribe_call(session, self.settings, call))
+                self._guarded(session, call, task,
+                              lambda: pipeline.transcribe_call(session, self.settings, call, self.call_engine()))
                 self._emit("transcribed", call_id)
             if call.status == CallStatus.SILENT.value:
                 return  # nothing to draft from
-        self.draft_task(call_id)
+        self.draft_job(call_id)
 
     def _run_draft(self, call_id: int, task: Task | None = None) -> None:
         with self.sessions() as session:
@@ -97,6 +172,14 @@ class JobQueue:
                 return
             self._guarded(session, call, task, lambda: pipeline.draft_call(session, self.settings, call))
         self._emit("drafted", call_id)
+
+    def call_engine(self) -> Recognizer:
+        """The engine for whole calls: the one given, else the configured one (the model loads on first use)."""
+        if self.recognizer is not None:
+            return self.recognizer
+        from transcribe.engines import load_engine
+
+        return load_engine(self.settings)
 
     def _guarded(self, session: Session, call: Call, task: Task | None, step: Callable[[], object]) -> None:
         """Run a step and commit; on failure keep the error on the call and let huey retry."""
@@ -154,7 +237,7 @@ class JobQueue:
 
     def recluster(self) -> None:
         """Regroup every complaint into priority issues (nightly; new complaints join issues as they come)."""
-        from models.issues import recluster
+        from models.analytics import recluster
 
         with self.sessions() as session:
             result = recluster(session)

@@ -14,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.config import Settings
-from models.entities import Call, CallStatus, Complaint, StatusChange, Transcript
+from models.entities import Call, CallStatus, Complaint, Transcript
+from models.lifecycle import open_draft
+from models.status import Status
 from transcribe.errors import AudioError
 from transcribe.silence import Loudness
+from transcribe.types import Engine
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,18 @@ def mark_silent(call: Call, loudness: Loudness) -> None:
     log.info("call %s is silent (%.1f s of sound in %.0f s): not transcribed", call.id, loudness.active_s, loudness.duration_s)
 
 
-def transcribe_call(session: Session, settings: Settings, call: Call, engine_name: str | None = None) -> Transcript | None:
-    """Recognise the call's stored audio and keep the transcript; a call already transcribed is left as it is.
+def transcribe_call(session: Session, settings: Settings, call: Call, engine: Engine, *,
+                    again: bool = False) -> Transcript | None:
+    """Recognise the call's stored audio with `engine` and keep the transcript; a call already transcribed is
+    left as it is unless `again` (better audio arrived).
 
     Silent audio is marked instead (None); leading and trailing silence is not given to the recognizer.
     """
-    if call.transcript is not None and engine_name is None:
+    if call.transcript is not None and not again:
         return call.transcript
-    if call.status == CallStatus.SILENT.value and engine_name is None:
+    if call.status == CallStatus.SILENT.value and not again:
         return None
     from transcribe.audio import decode_file
-    from transcribe.engines import load_engine
     from transcribe.silence import measure, trim
 
     samples = decode_file(call_audio_path(settings, call), max_s=settings.max_audio_s)
@@ -58,7 +62,6 @@ def transcribe_call(session: Session, settings: Settings, call: Call, engine_nam
         mark_silent(call, loudness)
         return None
     sound, offset_s = trim(samples, loudness)
-    engine = load_engine(settings, engine_name)
     result = engine.transcribe(sound)
     transcript = Transcript(
         call=call,
@@ -108,9 +111,7 @@ def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | 
     from transcribe.drafting_job import build_draft
 
     complaint = build_draft(session, settings, call, transcript)
-    session.add(complaint)
-    session.flush()
-    session.add(StatusChange(complaint=complaint, from_status=None, to_status="draft", note=f"dari panggilan #{call.id}"))
+    open_draft(session, complaint, note=f"dari panggilan #{call.id}")
     call.status = CallStatus.DRAFTED.value
     call.error = None
     return complaint
@@ -126,7 +127,7 @@ def redraft_call(session: Session, settings: Settings, call: Call) -> Complaint 
     existing = session.scalars(select(Complaint).where(Complaint.call_id == call.id)).first()
     if existing is None:
         return draft_call(session, settings, call)
-    if existing.status == "draft" and call.transcript is not None:
+    if existing.status == Status.DRAFT and call.transcript is not None:
         from transcribe.drafting_job import build_draft
 
         with session.no_autoflush:

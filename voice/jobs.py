@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -10,9 +12,10 @@ from sqlalchemy import select
 from models.audit import AuditEntry, audit
 from models.base import utcnow
 from models.entities import Call, CallStatus, Complaint
+from models.lifecycle import Status
 from models.phone import mask
 from transcribe import pipeline
-from transcribe.jobs import JobQueue
+from transcribe.jobs import Job, JobQueue
 from voice import recordings
 from voice.twilio_client import Backoff, TwilioError, TwilioNotReady, send_reference_sms, sms_configured
 
@@ -24,15 +27,42 @@ SMS_BACKOFF = Backoff(attempts=6, first_s=60.0, max_s=3600.0)
 """An SMS the provider could not take is tried again 1, 2, 4, 8 and 16 minutes later."""
 
 
-def register_voice_jobs(jobs: JobQueue) -> None:
-    """Add the voice tasks to the queue; the web app and `suara worker` both call this. The tasks read
+class VoiceJob(enum.StrEnum):
+    """The jobs of the voice side (the huey task names)."""
+
+    FETCH_RECORDING = "fetch_recording"
+    BETTER_AUDIO = "better_audio"
+    SMS_REFERENCE = "sms_reference"
+
+
+@dataclass(frozen=True)
+class VoiceJobs:
+    """The voice jobs of one queue, as `register_voice_jobs` added them."""
+
+    fetch_recording: Job
+    """(call_sid, recording_sid, duration_s=None): download a provider's recording, retried on a schedule."""
+    better_audio: Job
+    """(call_id): the recording replaced the stream's audio; transcribe it again and redraft."""
+    sms_reference: Job
+    """(complaint_id): SMS the reporter their complaint's reference, once."""
+
+
+def voice_jobs(jobs: JobQueue) -> VoiceJobs:
+    """The voice jobs registered on this queue (UnknownJob when `register_voice_jobs` was not called)."""
+    registry = jobs.registry
+    return VoiceJobs(registry[VoiceJob.FETCH_RECORDING], registry[VoiceJob.BETTER_AUDIO], registry[VoiceJob.SMS_REFERENCE])
+
+
+def register_voice_jobs(jobs: JobQueue) -> VoiceJobs:
+    """Add the voice jobs to the queue; the web app and `suara worker` both call this. The jobs read
     `jobs.settings` when they run."""
+    registry = jobs.registry
 
     def after_download(attempt: recordings.Attempt, call_sid: str, recording_sid: str) -> None:
         if attempt.retry_in_s is not None:
-            jobs.fetch_recording_task.schedule(args=(call_sid, recording_sid), delay=attempt.retry_in_s)  # type: ignore[attr-defined]
+            registry[VoiceJob.FETCH_RECORDING].later(attempt.retry_in_s, call_sid, recording_sid)
         elif attempt.replaced_stream and attempt.call_id is not None:
-            jobs.better_audio_task(attempt.call_id)  # type: ignore[attr-defined]
+            registry[VoiceJob.BETTER_AUDIO](attempt.call_id)
         elif attempt.call_id is not None:
             jobs.enqueue_call(attempt.call_id)
 
@@ -40,9 +70,8 @@ def register_voice_jobs(jobs: JobQueue) -> None:
         """One try; the next is scheduled, and also written to the call for the recovery job."""
         after_download(recordings.fetch_once(jobs.settings, jobs.sessions, call_sid, recording_sid), call_sid, recording_sid)
 
-    jobs.fetch_recording_task = jobs.huey.task(  # type: ignore[attr-defined]
-        name="fetch_recording", retries=jobs.settings.job_retries, retry_delay=jobs.settings.job_retry_delay_s
-    )(fetch_recording_job)
+    retry = dict(retries=jobs.settings.job_retries, retry_delay_s=jobs.settings.job_retry_delay_s)
+    registry.task(VoiceJob.FETCH_RECORDING, fetch_recording_job, **retry)
 
     def better_audio_job(call_id: int) -> None:
         """The recording replaced the stream's audio: transcribe it, and redraft a draft nobody confirmed yet."""
@@ -50,9 +79,9 @@ def register_voice_jobs(jobs: JobQueue) -> None:
             call = session.get(Call, call_id)
             if call is None:
                 return
-            pipeline.transcribe_call(session, jobs.settings, call, engine_name=jobs.settings.engine)
+            pipeline.transcribe_call(session, jobs.settings, call, jobs.call_engine(), again=True)
             existing = call.draft
-            if existing is None or existing.status == "draft":
+            if existing is None or existing.status == Status.DRAFT:
                 if call.transcript is not None and not pipeline.has_speech(call.transcript):
                     call.status = CallStatus.NO_SPEECH.value
                     session.commit()
@@ -61,15 +90,13 @@ def register_voice_jobs(jobs: JobQueue) -> None:
             session.commit()
         jobs._emit("drafted", call_id)
 
-    jobs.better_audio_task = jobs.huey.task(  # type: ignore[attr-defined]
-        name="better_audio", retries=jobs.settings.job_retries, retry_delay=jobs.settings.job_retry_delay_s
-    )(better_audio_job)
+    registry.task(VoiceJob.BETTER_AUDIO, better_audio_job, **retry)
 
     def recover_recordings(now: datetime) -> list[int]:
         found = recordings.recover(jobs.settings, jobs.sessions, now)
         for call_sid, recording_sid in found.redrive:
             log.info("recording %s of call %s: its download job was lost; driven again", recording_sid, call_sid)
-            jobs.fetch_recording_task(call_sid, recording_sid)  # type: ignore[attr-defined]
+            registry[VoiceJob.FETCH_RECORDING](call_sid, recording_sid)
         for call_id in found.transcribe:
             jobs.enqueue_call(call_id)
         return found.transcribe
@@ -99,12 +126,13 @@ def register_voice_jobs(jobs: JobQueue) -> None:
                 session.commit()
                 log.warning("reference SMS for complaint %s failed (try %d): %s", complaint_id, attempt, exc)
                 if retry_in_s is not None:
-                    jobs.sms_reference_task.schedule(args=(complaint_id, attempt + 1), delay=retry_in_s)  # type: ignore[attr-defined]
+                    registry[VoiceJob.SMS_REFERENCE].later(retry_in_s, complaint_id, attempt + 1)
                 return
             audit(session, None, SMS_SENT, complaint, sid=sid, attempt=attempt)
             session.commit()
 
-    jobs.sms_reference_task = jobs.huey.task(name="sms_reference")(sms_reference_job)  # type: ignore[attr-defined]
+    registry.task(VoiceJob.SMS_REFERENCE, sms_reference_job)
+    return voice_jobs(jobs)
 
 
 def sms_sent(session, complaint: Complaint) -> bool:  # noqa: ANN001

@@ -8,7 +8,6 @@ the call produced; `store_call()` then stores the audio and the call first, befo
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import threading
@@ -25,7 +24,7 @@ from models.base import utcnow
 from models.config import Settings
 from models.entities import Call, Channel
 from models.entities import Transcript as TranscriptRow
-from transcribe.audio import SampleFormat, StreamConverter
+from transcribe.audio import SampleFormat, StreamConverter, wav_bytes
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine, RecognizerStream, StreamResult, Word, joined_alternatives
 from voice.intake import IncomingAudio, receive_call
 from voice.live import LiveRegistry
@@ -261,15 +260,6 @@ class CallSession:
     def _fail(self, exc: Exception) -> None:
         self._error = f"{type(exc).__name__}: {exc}"[:500]
         log.warning("call %s: live recognition stopped (%s); audio is still kept", self.line_id, self._error)
-
-
-def wav_bytes(samples: np.ndarray) -> bytes:
-    """16 kHz mono int16 samples as a WAV file in memory."""
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(samples, dtype=np.int16), TARGET_RATE_HZ, subtype="PCM_16", format="WAV")
-    return buffer.getvalue()
 
 
 def store_call(

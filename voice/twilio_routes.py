@@ -29,9 +29,11 @@ from models import phone, satisfaction
 from models.base import utcnow
 from models.call_state import caller_status
 from models.entities import Call, CallStatus, Channel, Complaint
+from models.lifecycle import Status
 from transcribe.errors import ModelError
 from voice import recordings
 from voice.intake import store_audio
+from voice.jobs import voice_jobs
 from voice.live import registry_for
 from voice.prompts import PROMPT_DIR, PROMPTS, custom_prompt_dir, prompt_path
 from voice.session import CallSession, wav_bytes
@@ -324,7 +326,7 @@ def _announce(session: Session, call: Call) -> None:
     drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
     session.commit()
     if drive:
-        state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s)
+        voice_jobs(state.jobs).fetch_recording(call.external_id, recording_sid, duration_s)
 
 
 def _float(value: str | None) -> float | None:
@@ -388,7 +390,7 @@ def status_lookup() -> Response:
 def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:
     if complaint is None:
         return "tidak_ditemukan"
-    if complaint.status not in satisfaction.RATEABLE_STATUSES:
+    if complaint.status not in Status.RATEABLE:
         return "belum_selesai"
     if not phone.may_rate(caller, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}):
         return "bukan_pelapor"

@@ -222,7 +222,7 @@ def seed() -> None:
 @main.command()
 def recluster() -> None:
     """Regroup all complaints into priority issues now (also runs nightly)."""
-    from models.issues import recluster as regroup
+    from models.analytics import recluster as regroup
 
     with _sessions(_settings())() as session:
         result = regroup(session)

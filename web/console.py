@@ -45,6 +45,7 @@ from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
+from voice.jobs import voice_jobs
 from web.places import directory
 from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
@@ -59,9 +60,6 @@ LOW_CONFIDENCE = 0.6
 """Words recognised with less confidence than this are marked for the operator."""
 
 STATUS_LABELS = {status.value: status.label for status in lc.Status}
-OPEN_STATUSES = tuple(status.value for status in lc.STAGE_OF_STATUS)
-"""Statuses with a running time limit (due_at)."""
-CLOSED_STATUSES = ("selesai", "arsip", "ditolak", "bukan_wewenang")
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
 CLASSIFICATIONS = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan_informasi": "Permintaan informasi"}
 ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
@@ -215,7 +213,7 @@ def _inbox_drafts() -> list[Complaint]:
     def drafts(urgent: bool) -> list[Complaint]:
         return list(db().scalars(
             select(Complaint)
-            .where(Complaint.status == "draft", Complaint.urgent.is_(urgent))
+            .where(Complaint.status == lc.Status.DRAFT, Complaint.urgent.is_(urgent))
             # a row needs neither the drafter's suggestions nor the texts: not decoded for 100 rows
             .options(joinedload(Complaint.call).load_only(Call.duration_s), joinedload(Complaint.topic),
                      joinedload(Complaint.place).joinedload(Place.parent),
@@ -245,7 +243,7 @@ def draft_marker(sessions: Callable[[], Session]) -> Callable[[], tuple[int, int
 
     def marker() -> tuple[int, int]:
         with sessions() as session:
-            row = session.execute(select(func.max(Complaint.id), func.count(Complaint.id)).where(Complaint.status == "draft")).one()
+            row = session.execute(select(func.max(Complaint.id), func.count(Complaint.id)).where(Complaint.status == lc.Status.DRAFT)).one()
             return int(row[0] or 0), int(row[1] or 0)
 
     return marker
@@ -331,7 +329,7 @@ def _review_context(complaint: Complaint, form: Any = None, error: str | None = 
 
 def verification_due(complaint: Complaint) -> datetime | None:
     """When a draft must be verified: the time limit runs from receipt, before anyone confirms it."""
-    if complaint.status != "draft":
+    if complaint.status != lc.Status.DRAFT:
         return complaint.due_at
     calendar = _calendar()
     # the limit depends only on the local day of receipt: computed once per day for a page of drafts
@@ -355,7 +353,7 @@ def _calendar() -> Any:
 @role_required(Role.OPERATOR)
 def review(complaint_id: int):
     complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
-    if complaint.status != "draft":
+    if complaint.status != lc.Status.DRAFT:
         return _back_to_complaint(complaint)
     return render_template("console/review.html", **_review_context(complaint))
 
@@ -439,7 +437,7 @@ def _save_transcript(complaint: Complaint, text: str | None) -> bool:
 def review_submit(complaint_id: int):
     """Save the draft's fields and transcript; with action=confirm also confirm it (one click)."""
     complaint = load_complaint(complaint_id)
-    if complaint.status != "draft":
+    if complaint.status != lc.Status.DRAFT:
         flash("Pengaduan ini bukan draf lagi.", "error")
         return _back_to_complaint(complaint)
     try:
@@ -452,7 +450,7 @@ def review_submit(complaint_id: int):
             lc.confirm_draft(db(), complaint, by=acting_user(), settings=state().settings)
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
-            state().jobs.sms_reference_task(complaint.id)
+            voice_jobs(state().jobs).sms_reference(complaint.id)
             flash(f"Pengaduan dikonfirmasi dengan nomor {_reference(complaint.reference)}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
@@ -551,8 +549,8 @@ ACTIONS: dict[str, Action] = {
                             lambda s, c, u, f: lc.record_follow_up(s, c, f.get("text") or "", by=u, settings=_settings())),
     "kembalikan": Action("Kembalikan ke OPD", COORDINATORS,
                          lambda s, c, u, f: lc.return_to_agency(s, c, by=u, note=f.get("note") or "", settings=_settings())),
-    "selesai": Action("Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
-    "tunda": Action("Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
+    lc.Status.SELESAI: Action("Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
+    lc.Status.TUNDA: Action("Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
     "lanjutkan": Action("Lanjutkan", COORDINATORS,
                         lambda s, c, u, f: lc.resume(s, c, by=u, note=_note(f), settings=_settings())),
     "bukan-wewenang": Action("Bukan wewenang", (Role.LIAISON, *COORDINATORS),
@@ -562,7 +560,7 @@ ACTIONS: dict[str, Action] = {
                                  lapor_tracking_id=(f.get("lapor_tracking_id") or "").strip() or None)),
     "alihkan": Action("Alihkan ke OPD lain", COORDINATORS,
                       lambda s, c, u, f: lc.reroute(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "arsip": Action("Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
+    lc.Status.ARSIP: Action("Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
 }
 
 
@@ -655,9 +653,9 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
             matches = or_(matches, Complaint.reporter_name.ilike(f"%{f.q}%"))
         query = query.where(matches, who.text_search_scope())
     if f.status == "terbuka":
-        query = query.where(Complaint.status.in_(OPEN_STATUSES))
+        query = query.where(Complaint.status.in_(sorted(lc.Status.OPEN)))
     elif f.status == "tertutup":
-        query = query.where(Complaint.status.in_(CLOSED_STATUSES))
+        query = query.where(Complaint.status.in_(sorted(lc.Status.CLOSED)))
     elif f.status:
         query = query.where(Complaint.status == f.status)
     if f.agency_id:
@@ -735,7 +733,7 @@ def complaints():
 def liaison():
     """The liaison's queue: open complaints of their agency, earliest due first."""
     now = utcnow()
-    query = scoped_complaints().where(Complaint.status.in_(("terdisposisi", "ditindaklanjuti", "tunda")))
+    query = scoped_complaints().where(Complaint.status.in_(sorted(lc.Status.WITH_AGENCY)))
     if current_user.has_role(Role.ADMIN) and current_user.agency_id is None:
         query = query.where(Complaint.agency_id.is_not(None))
     rows = db().scalars(

@@ -24,6 +24,7 @@ from models.base import utcnow
 from models.calendar import local_date
 from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
+from models.status import Status
 from models.visibility import Kind
 from web.access import audience
 from web.csv_export import csv_response, csv_text
@@ -176,7 +177,7 @@ def build_charts(f: Filters) -> dict[str, Chart]:
     bars = _top_with_rest([(r[0], r[1]) for r in kec_rows], lambda n: n, sum)
     charts["kecamatan"] = Chart(
         "kecamatan", "Pengaduan per kecamatan", "bar", [name for name, _ in bars], [("Pengaduan", [n for _, n in bars])],
-        ["kecamatan", "pengaduan", "mendesak", "berjalan", "selesai", "terlambat_sekarang"], kec_rows, horizontal=True,
+        ["kecamatan", "pengaduan", "mendesak", "berjalan", Status.SELESAI.value, "terlambat_sekarang"], kec_rows, horizontal=True,
     )
     agency_totals = totals(session, "agency", f.period)
     agency_names = an.names(session, "agency")

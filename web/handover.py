@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,9 +26,8 @@ from models.audit import audit
 from models.base import utcnow
 from models.calendar import WIB, end_of_local_day, local_date
 from models.entities import Complaint, Place, Role, Topic, User
-from models.errors import SuaraError
 from models.identity import filter_for
-from models.lifecycle import status_label
+from models.lifecycle import InvalidTrackingId, Status, record_lapor_tracking, status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
 from web.console import CLASSIFICATIONS, acting_user
@@ -46,34 +44,6 @@ IDENTITY_FIELDS = ("nama_pelapor", "telepon_pelapor")
 LIST_LIMIT = 200
 EXPORT_LIMIT = 20_000
 OUT_OF_REMIT_TOPIC = "lainnya"
-_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}")
-
-
-class InvalidTrackingId(SuaraError):
-    code = "invalid_tracking_id"
-    message_id = "Nomor pelacakan LAPOR! harus 3–40 karakter: huruf, angka, tanda hubung atau garis miring."
-    http_status = 400
-
-
-class TrackingIdConflict(SuaraError):
-    code = "tracking_id_conflict"
-    message_id = "Pengaduan ini sudah tercatat dengan nomor LAPOR! lain."
-    http_status = 409
-
-
-def record_lapor_tracking(session: Session, complaint: Complaint, tracking_id: str, by: User | None) -> bool:
-    """Store the national LAPOR! tracking number; True when it changed. Re-entering the same number is a no-op."""
-    tracking_id = tracking_id.strip()
-    if not _TRACKING.fullmatch(tracking_id):
-        raise InvalidTrackingId(f"bad tracking id {tracking_id!r}")
-    if complaint.reference is None or complaint.status in ("draft", "ditolak"):
-        raise InvalidTrackingId(f"complaint {complaint.id} is not confirmed")
-    if complaint.lapor_tracking_id == tracking_id:
-        return False
-    previous = complaint.lapor_tracking_id
-    complaint.lapor_tracking_id = tracking_id
-    audit(session, by, "complaint.lapor_tracking", complaint, tracking_id=tracking_id, previous=previous)
-    return True
 
 
 @dataclass(frozen=True)
@@ -94,7 +64,7 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
     query = (
         select(Complaint)
         .options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place).joinedload(Place.parent))
-        .where(Complaint.reference.is_not(None), Complaint.status.not_in(("draft", "ditolak")))
+        .where(Complaint.reference.is_not(None), Complaint.status.in_(sorted(Status.CONFIRMED)))
         .order_by(Complaint.received_at.desc(), Complaint.id.desc())
     )
     if f.start:
@@ -105,7 +75,7 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
         query = query.where(Complaint.lapor_tracking_id.is_(None))
     if f.out_of_remit:
         lainnya = select(Topic.id).where(Topic.key == OUT_OF_REMIT_TOPIC).scalar_subquery()
-        query = query.where(or_(Complaint.status == "bukan_wewenang", Complaint.topic_id == lainnya))
+        query = query.where(or_(Complaint.status == Status.BUKAN_WEWENANG, Complaint.topic_id == lainnya))
     return query
 
 

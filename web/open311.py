@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
 from models.entities import Complaint, Place, Topic
+from models.lifecycle import Status
 from models.visibility import PUBLIC, public_summary
 from web.limits import TRACK_MISSES_PER_ADDRESS, TRACK_PER_ADDRESS, limiter
 from web.params import datetime_arg
@@ -25,7 +26,6 @@ from web.state import db
 
 bp = Blueprint("open311", __name__)
 
-CLOSED = ("selesai", "bukan_wewenang", "arsip")
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
 
@@ -53,7 +53,7 @@ def request_json(c: Complaint, listed: bool = False) -> dict[str, Any]:
 
     return {
         "service_request_id": None if listed else c.reference,
-        "status": "closed" if c.status in CLOSED else "open",
+        "status": "closed" if c.status in Status.CLOSED else "open",
         "status_notes": status_label(c.status),
         "service_name": c.topic.name if c.topic else None,
         "service_code": c.topic.key if c.topic else None,
@@ -99,8 +99,7 @@ def requests_():
         query = query.where(Complaint.topic_id.in_(select(Topic.id).where(Topic.key.in_(codes))))
     status = request.args.get("status")
     if status in ("open", "closed"):
-        closed = Complaint.status.in_(CLOSED)
-        query = query.where(~closed if status == "open" else closed)
+        query = query.where(Complaint.status.in_(sorted(Status.OPEN if status == "open" else Status.CLOSED)))
     rows = db().scalars(query.order_by(Complaint.received_at.desc()).limit(MAX_REQUESTS)).unique().all()
     return jsonify([request_json(c, listed=True) for c in rows])
 

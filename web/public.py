@@ -22,7 +22,7 @@ from models import satisfaction as sat
 from models.base import utcnow
 from models.calendar import WorkingCalendar
 from models.entities import Complaint
-from models.lifecycle import FollowUp, status_label
+from models.lifecycle import FollowUp, Status, status_label
 from models.visibility import PUBLIC, public_count, public_share
 from models.refs import find_by_reference, format_reference, normalise_reference
 from web.limits import (
@@ -38,14 +38,14 @@ from web.state import db, state
 bp = Blueprint("public", __name__)
 
 STAGE_TEXT = {
-    "belum_diverifikasi": "Pengaduan sudah diterima dan menunggu verifikasi oleh admin koordinator.",
-    "terverifikasi": "Pengaduan sudah diverifikasi dan segera diteruskan ke OPD yang berwenang.",
-    "terdisposisi": "Pengaduan sudah diteruskan ke OPD dan menunggu tindak lanjut.",
-    "ditindaklanjuti": "OPD sudah memberi tindak lanjut. Silakan beri penilaian Anda.",
-    "selesai": "Penanganan pengaduan sudah selesai.",
-    "tunda": "Penanganan ditunda sementara, misalnya menunggu kelengkapan data.",
-    "bukan_wewenang": "Pengaduan ini bukan wewenang Pemerintah Kabupaten dan diteruskan ke instansi yang berwenang.",
-    "arsip": "Pengaduan diarsipkan.",
+    Status.BELUM_DIVERIFIKASI: "Pengaduan sudah diterima dan menunggu verifikasi oleh admin koordinator.",
+    Status.TERVERIFIKASI: "Pengaduan sudah diverifikasi dan segera diteruskan ke OPD yang berwenang.",
+    Status.TERDISPOSISI: "Pengaduan sudah diteruskan ke OPD dan menunggu tindak lanjut.",
+    Status.DITINDAKLANJUTI: "OPD sudah memberi tindak lanjut. Silakan beri penilaian Anda.",
+    Status.SELESAI: "Penanganan pengaduan sudah selesai.",
+    Status.TUNDA: "Penanganan ditunda sementara, misalnya menunggu kelengkapan data.",
+    Status.BUKAN_WEWENANG: "Pengaduan ini bukan wewenang Pemerintah Kabupaten dan diteruskan ke instansi yang berwenang.",
+    Status.ARSIP: "Pengaduan diarsipkan.",
 }
 ANONYMOUS_RATING = ("Pengaduan anonim dinilai lewat telepon layanan pengaduan (tekan 3), agar identitas pelapor tetap "
                     "terlindungi.")

@@ -12,7 +12,6 @@ the source ended or was stopped, failed (with the reason in Indonesian) when it 
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import threading
@@ -31,6 +30,7 @@ from models.config import Settings
 from models.entities import Channel, Complaint
 from models.errors import SuaraError
 from models.radio import ACTIVE_STATUSES, HEARTBEAT_S, STATUS_LABELS, RadioSegment, RadioShow, ShowStatus, process_owner
+from transcribe.audio import wav_bytes
 from transcribe.engines import warm_up
 from transcribe.errors import ModelError
 from transcribe.types import TARGET_RATE_HZ, AudioChunk, Engine
@@ -593,21 +593,13 @@ class LiveShow:
             self._changed.notify_all()
 
 
-def _wav_bytes(samples: np.ndarray) -> bytes:
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(samples, dtype=np.int16), TARGET_RATE_HZ, subtype="PCM_16", format="WAV")
-    return buffer.getvalue()
-
-
 def store_segment(
     session: Session, settings: Settings, show: RadioShow, number: int, start_s: float, end_s: float,
     samples: np.ndarray, *, name: str = "", origin: str = "manual", live_text: str = "",
 ) -> SegmentResult:
     """Store one caller segment as a radio call with its own audio, and its segment row; the caller commits."""
     call, _ = receive_call(session, settings, IncomingAudio(
-        data=_wav_bytes(samples),
+        data=wav_bytes(samples),
         channel=Channel.RADIO,
         external_id=f"show-{show.id}/seg-{number}",
         filename=f"show-{show.id}-seg-{number}.wav",
