@@ -1,5 +1,7 @@
 """The states of a call and the one rule for what a caller is told about it (keypad status, press 2).
 
+    ringing (first webhook: at the menu) ──(presses 1)──► recording
+        └─► abandoned (hung up at the menu, or asked a status/rating and hung up)
     recording ──(provider announces the recording)──► awaiting ──(downloaded)──► received
         │                                               │                          │
         │ (stream audio used after the deadline)        │ (last retry failed:       ▼
@@ -21,6 +23,7 @@ from models.lifecycle import Status
 S = CallStatus
 
 LABELS: dict[str, str] = {
+    S.RINGING.value: "Di menu",
     S.RECORDING.value: "Sedang merekam",
     S.AWAITING.value: "Menunggu rekaman",
     S.RECEIVED.value: "Diterima",
@@ -36,7 +39,7 @@ LABELS: dict[str, str] = {
 """How the calls page names each state."""
 
 WAITING_FOR_AUDIO = frozenset({S.RECORDING.value, S.AWAITING.value})
-IN_PROGRESS = WAITING_FOR_AUDIO | {S.RECEIVED.value, S.TRANSCRIBING.value, S.TRANSCRIBED.value}
+IN_PROGRESS = frozenset({S.RINGING.value}) | WAITING_FOR_AUDIO | {S.RECEIVED.value, S.TRANSCRIBING.value, S.TRANSCRIBED.value}
 FINAL = frozenset({S.DRAFTED.value, S.FAILED.value, S.ABANDONED.value, S.NO_SPEECH.value, S.NO_AUDIO.value, S.SILENT.value})
 
 
@@ -54,6 +57,7 @@ class CallerStatus(enum.StrEnum):
 
 _BY_CALL_STATUS: dict[str, CallerStatus] = {
     **{status: CallerStatus.PROCESSING for status in IN_PROGRESS},
+    S.RINGING.value: CallerStatus.NOT_RECORDED,
     S.DRAFTED.value: CallerStatus.PROCESSING,
     S.FAILED.value: CallerStatus.FAILED,
     S.ABANDONED.value: CallerStatus.NOT_RECORDED,

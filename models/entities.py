@@ -34,6 +34,8 @@ class Channel(str, enum.Enum):
 class CallStatus(str, enum.Enum):
     """Where a call stands; the moves and what a caller is told in each are in models/call_state.py."""
 
+    RINGING = "ringing"
+    """The call came in (first webhook); the caller is at the menu and has not chosen to record."""
     RECORDING = "recording"
     """The caller chose to record; the provider has not delivered the recording yet."""
     AWAITING = "awaiting"
@@ -132,6 +134,8 @@ class Call(Base):
     external_id: Mapped[str | None] = mapped_column(String(120))
     """CallSid, AudioSocket UUID, show/segment id or file hash: unique per channel, so imports are idempotent."""
     caller_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    code: Mapped[str | None] = mapped_column(String(12), unique=True, index=True)
+    """The short number a phone caller hears and quotes (keypad status, staff); never the primary key."""
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

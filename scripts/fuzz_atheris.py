@@ -96,7 +96,8 @@ def build(target: str):  # noqa: ANN201
             targets.draft(drafter, fdp.ConsumeUnicodeNoSurrogates(300))
         return draft
     if target == "mediastream":
-        from voice.twilio_routes import MediaStreamHandler
+        from voice.phone_calls import MediaStreamHandler
+        from web.twilio import stream_handler
 
         app, _ = _app()
         MediaStreamHandler._engine = lambda self: None  # the recognizer is not under test
@@ -105,7 +106,7 @@ def build(target: str):  # noqa: ANN201
             fdp = atheris.FuzzedDataProvider(data)
             messages = [json.dumps(_json_from(fdp)) if fdp.ConsumeBool() else fdp.ConsumeBytes(40)
                         for _ in range(fdp.ConsumeIntInRange(0, 8))]
-            targets.media_stream(MediaStreamHandler(app), messages)
+            targets.media_stream(stream_handler(app), messages)
         return stream
     if target == "query":
         app, token = _app()

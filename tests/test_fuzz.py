@@ -196,10 +196,11 @@ _media_messages = st.one_of(
           _message("media", {"payload": base64.b64encode(b"\xff" * 160).decode()}), json.dumps({"event": "stop"})])
 def test_media_stream_handler_takes_any_message(app, monkeypatch, messages) -> None:  # noqa: ANN001
     """Any sequence of messages: `handle` never raises and `finish` keeps the audio only of a started stream."""
-    from voice.twilio_routes import MediaStreamHandler
+    from voice.phone_calls import MediaStreamHandler
+    from web.twilio import stream_handler
 
     monkeypatch.setattr(MediaStreamHandler, "_engine", lambda self: None)  # the recognizer is not under test
-    handler = MediaStreamHandler(app)
+    handler = stream_handler(app)
     targets.media_stream(handler, messages)
     state = app.extensions["suara"]
     with state.sessions() as session:

@@ -23,8 +23,9 @@ from tests.test_twilio import (  # noqa: F401 - fixtures
     recording_wav, sid, sign, twiml, voice_params, wait_for,
 )
 from transcribe.audio import decode_file, mulaw_encode
-from voice.twilio_routes import MediaStreamHandler
 from voice.jobs import voice_jobs
+from voice.phone_calls import MediaStreamHandler
+from web.twilio import stream_handler
 
 SPOKEN = "Selamat pagi, saya mau melapor jalan di desa Kalitidu rusak parah dan berlubang."
 needs_speech = pytest.mark.skipif(bool(synth_tools_missing()), reason="needs espeak-ng, mbrola-id1 and sox")
@@ -57,7 +58,7 @@ def stream_messages(samples: np.ndarray, call_sid: str = CALL) -> list[str]:
 
 def replay_stream(app, samples: np.ndarray) -> None:  # noqa: ANN001
     """A finished Media Stream, as the websocket route runs it (no live recognizer: the audio is the point)."""
-    handler = MediaStreamHandler(app)
+    handler = stream_handler(app)
     handler._engine = lambda: None
     for message in stream_messages(samples):
         if not handler.handle(message):
@@ -213,7 +214,7 @@ def test_pressed_1_and_hung_up_is_closed_as_abandoned(app, client, session) -> N
 # -- what the caller hears -----------------------------------------------------------------------
 
 def _call_in(session, status: str, complaint: dict | None = None) -> Call:  # noqa: ANN001
-    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 77), caller_number=CALLER, status=status)
+    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 77), caller_number=CALLER, status=status, code="318274")
     session.add(call)
     if complaint is not None:
         session.add(Complaint(call=call, title="Jalan rusak", channel="phone", **complaint))
@@ -222,6 +223,7 @@ def _call_in(session, status: str, complaint: dict | None = None) -> Call:  # no
 
 
 @pytest.mark.parametrize("status,complaint,prompt", [
+    ("ringing", None, "status_tanpa_rekaman"),
     ("recording", None, "status_diproses"),
     ("awaiting", None, "status_diproses"),
     ("received", None, "status_diproses"),
@@ -243,7 +245,7 @@ def test_keypad_status_says_the_truth_for_each_call_state(client, session, statu
         session.flush()
         complaint["duplicate_of_id"] = original.id
     call = _call_in(session, status, complaint)
-    said = _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits=f"{call.id}#"))))
+    said = _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits=f"{call.code}#"))))
     assert prompt in said and said[-1] == "sampai_jumpa"
     assert sum(name.startswith("status_") for name in said) == 1
 
@@ -354,7 +356,7 @@ def test_malformed_stream_messages_are_logged_and_ignored(app, ws_url, session, 
     samples = (np.sin(np.arange(16000) / 8) * 3000).astype(np.int16)
     messages = stream_messages(samples)
     ws = Client.connect(ws_url, headers={"X-Twilio-Signature": sign(PUBLIC_URL.replace("https", "wss") + "/twilio/stream", {})})
-    caplog.set_level(logging.WARNING, logger="voice.twilio_routes")
+    caplog.set_level(logging.WARNING, logger="voice.phone_calls")
     for message in MALFORMED:  # before the start: none of them is a valid start, the stream goes on
         ws.send(message)
     ws.send(messages[1])  # the real start
@@ -380,7 +382,7 @@ def test_malformed_stream_messages_are_logged_and_ignored(app, ws_url, session, 
 
 @pytest.mark.parametrize("raw", MALFORMED)
 def test_each_malformed_shape_is_skipped(app, raw: str) -> None:  # noqa: ANN001, F811
-    handler = MediaStreamHandler(app)
+    handler = stream_handler(app)
     handler._engine = lambda: None
     handler.handle(json.dumps({"event": "start", "start": {"callSid": CALL}}))
     assert handler.handle(raw) is True

@@ -252,7 +252,7 @@ def test_caller_hears_the_call_reference(client, session) -> None:  # noqa: ANN0
     call = session.scalars(select(Call)).one()
     root = twiml(post(client, "/twilio/recorded", voice_params(RecordingDuration="12", RecordingUrl=RECORDING_URL)))
     digits = [re.search(r"angka_(\d)", p.text).group(1) for p in root.iter("Play") if "angka_" in p.text]
-    assert "".join(digits) == str(call.id) * 2  # said twice
+    assert "".join(digits) == call.code * 2  # said twice: the call's code, not its id
     assert root.find("Hangup") is not None
 
 
@@ -332,7 +332,7 @@ def test_call_status_callback_notes_the_end(client, session) -> None:  # noqa: A
 
 @pytest.fixture
 def finished(session) -> Complaint:  # noqa: ANN001
-    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 7), caller_number=CALLER, status="drafted")
+    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 7), caller_number=CALLER, status="drafted", code="640512")
     complaint = Complaint(call=call, status="selesai", reference="BJN-2025-000123", reporter_phone="081234567890")
     session.add_all([call, complaint])
     session.commit()
@@ -343,9 +343,8 @@ def _said(root: ElementTree.Element) -> list[str]:
     return [re.search(r"/prompts/(\w+)\.wav", p.text).group(1) for p in root.iter("Play")]
 
 
-@pytest.mark.parametrize("digits", ["2025000123", "CALL"])
-def test_status_by_reference_or_call_number(client, finished, digits: str) -> None:  # noqa: ANN001
-    digits = str(finished.call_id) if digits == "CALL" else digits
+@pytest.mark.parametrize("digits", ["2025000123", "640512"])
+def test_status_by_reference_or_call_code(client, finished, digits: str) -> None:  # noqa: ANN001
     assert "status_selesai" in _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits=digits))))
 
 
@@ -388,7 +387,7 @@ def test_prompts_are_served_small_and_missing_ones_fall_back_to_say(client, monk
     with client.get("/twilio/prompts/salam.wav") as response:
         assert response.status_code == 200 and response.data[:4] == b"RIFF"
     assert client.get("/twilio/prompts/..%2Fsecret.wav").status_code == 404
-    monkeypatch.setattr("voice.twilio_routes.prompt_path", lambda name, custom_dir=None: None)
+    monkeypatch.setattr("web.twilio.prompt_path", lambda name, custom_dir=None: None)
     root = twiml(post(client, "/twilio/voice", voice_params()))
     say = root.find("Say")
     assert say.get("language") == "id-ID" and say.text == PROMPTS["salam"]

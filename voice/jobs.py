@@ -13,7 +13,7 @@ from models.audit import AuditEntry, audit
 from models.base import utcnow
 from models.entities import Call, CallStatus, Complaint
 from models.lifecycle import Status
-from models.phone import mask
+from models.phone import mask, sms_number
 from transcribe import pipeline
 from transcribe.jobs import Job, JobQueue
 from voice import recordings
@@ -113,7 +113,7 @@ def register_voice_jobs(jobs: JobQueue) -> VoiceJobs:
             complaint = session.get(Complaint, complaint_id)
             if complaint is None or not complaint.reference:
                 return
-            to = complaint.reporter_phone or (complaint.call.caller_number if complaint.call else None)
+            to = sms_number(complaint)
             if sms_sent(session, complaint) or not to:
                 return
             try:

@@ -29,6 +29,9 @@ S = CallStatus
 RECORD_MAX_S = 300
 """Longest recording the menu asks the provider for."""
 AUDIO_FROM_RECORDING, AUDIO_FROM_STREAM = "recording", "stream"
+MENU_MAX_S = 300
+"""A caller cannot stay at the menu longer than this (every question is asked at most three times)."""
+LEFT_AT_MENU = "ditutup di menu, sebelum merekam"
 
 
 @dataclass(frozen=True)
@@ -249,9 +252,14 @@ def recover(settings: Settings, sessions: sessionmaker[Session], now: datetime |
     deadline = timedelta(seconds=settings.twilio_recording_deadline_s)
     with sessions() as session:
         waiting = session.scalars(select(Call).where(
-            Call.channel == Channel.PHONE.value, Call.status.in_([S.RECORDING.value, S.AWAITING.value])
+            Call.channel == Channel.PHONE.value, Call.status.in_([S.RINGING.value, S.RECORDING.value, S.AWAITING.value])
         )).all()
         for call in waiting:
+            if call.status == S.RINGING.value:  # its end was never reported: closed once past any menu
+                ended = call.ended_at or ((call.started_at or call.received_at) + timedelta(seconds=MENU_MAX_S))
+                if ended + deadline < now:
+                    call.status, call.error = S.ABANDONED.value, LEFT_AT_MENU
+                continue
             state = fetch_state(call)
             if state is not None and not state.done:
                 if state.overdue(now, settings.twilio_fetch_stall_s):

@@ -71,10 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Silakan masuk untuk membuka halaman ini."
     login_manager.session_protection = "strong"
 
-    from voice import twilio_routes
     from web import (
         agency_view, api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, places, prompts,
-        public, radio, security,
+        public, radio, security, twilio,
     )
 
     limits.init_app(app, settings)
@@ -83,7 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     for module in (auth, calls, console, places, live, radio, dashboard, agency_view, handover, public, api, open311, prompts):
         app.register_blueprint(module.bp)
-    app.register_blueprint(twilio_routes.bp)
+    app.register_blueprint(twilio.bp)
     app.teardown_appcontext(_close_session)
     return app
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from models import phone
 from models.entities import Call, Channel, Role
-from transcribe.drafting.fields import normalize_phone
 from transcribe.errors import AudioError
 from transcribe.pipeline import call_audio_path
 from voice.intake import IncomingAudio, accept_upload
@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 
 def indonesian_number(form: FlaskForm, field: StringField) -> None:
     """A caller number must be an Indonesian phone number (mobile 08…/+628…, or a landline with area code)."""
-    number = normalize_phone(field.data or "")
+    number = phone.to_national(field.data or "")
     if number is None or not number.startswith("0") or re.search(r"[^\d\s()+.-]", field.data):
         raise ValidationError("Nomor penelepon harus nomor telepon Indonesia, mis. 081234567890 atau 0353 881234.")
     field.data = number

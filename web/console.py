@@ -32,6 +32,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from models import lifecycle as lc
+from models import phone as phone_numbers
 from models.analytics import ComplaintFact, Period
 from models.issues import Issue
 from models.base import utcnow
@@ -135,24 +136,6 @@ def record_audit(action: str, obj: Any, **detail: Any) -> None:
 def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
     """Past the limit of a stage where a person must act (the domain's rule)."""
     return lc.is_overdue(complaint, now or utcnow())
-
-
-def normalise_phone(text: str) -> str:
-    """+62 812-3456 / 62812 / 0812 3456 → 08123456 (how numbers are stored from the phone gateways)."""
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def phone_variants(text: str) -> list[str]:
-    local = normalise_phone(text)
-    if not local:
-        return []
-    variants = {local, text.strip()}
-    if local.startswith("0"):
-        variants |= {"+62" + local[1:], "62" + local[1:]}
-    return sorted(variants)
 
 
 def _number(value: Any) -> float | None:
@@ -640,11 +623,11 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
     kind = search_kind(f.q, who)
     if kind == "reference_or_phone":
         query = query.where(or_(Complaint.reference == normalise_reference(f.q),
-                                Complaint.reporter_phone.in_(phone_variants(f.q))))
+                                Complaint.reporter_phone.in_(phone_numbers.stored_forms(f.q))))
     elif kind == "reference":
         query = query.where(Complaint.reference == normalise_reference(f.q))
     elif kind == "phone":
-        query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
+        query = query.where(Complaint.reporter_phone.in_(phone_numbers.stored_forms(f.q)))
     elif kind == "id":
         query = query.where(Complaint.id == parse_int("q", f.q[1:]))
     elif kind == "text":  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
@@ -685,9 +668,9 @@ def search_kind(q: str, who: Audience) -> str:
         return ""
     if q.startswith("#") and q[1:].isdecimal():  # isdigit() also takes "➊", which int() refuses
         return "id"
-    phone_like = who.may_search_identity and q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(normalise_phone(q)) >= 6
+    phone_like = who.may_search_identity and q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(phone_numbers.national_digits(q)) >= 6
     if normalise_reference(q) is not None:
-        return "reference_or_phone" if phone_like and normalise_phone(q).startswith("08") else "reference"
+        return "reference_or_phone" if phone_like and phone_numbers.national_digits(q).startswith("08") else "reference"
     return "phone" if phone_like else "text"
 
 

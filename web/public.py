@@ -10,7 +10,6 @@ more tightly (the reference's random part is only 5 digits; web/limits.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from flask import Blueprint, Response, flash, g, make_response, redirect, render
 from sqlalchemy import select
 
 from models import analytics as an
+from models import phone
 from models import satisfaction as sat
 from models.base import utcnow
 from models.calendar import WorkingCalendar
@@ -97,13 +97,8 @@ def public_view(complaint: Complaint | None, now: datetime, calendar: WorkingCal
         received_at=complaint.received_at, dispositioned_at=complaint.dispositioned_at,
         follow_up_at=complaint.follow_up_at, closed_at=complaint.closed_at, answers=answers,
         rating=complaint.rating, can_rate=rateable and not complaint.anonymous,
-        needs_phone=bool(_phones(complaint)), rate_by_phone_only=rateable and complaint.anonymous,
+        needs_phone=bool(phone.reporter_numbers(complaint)), rate_by_phone_only=rateable and complaint.anonymous,
     )  # fmt: skip
-
-
-def _phones(complaint: Complaint) -> list[str]:
-    numbers = [complaint.reporter_phone, complaint.call.caller_number if complaint.call else None]
-    return [re.sub(r"\D", "", n) for n in numbers if n and len(re.sub(r"\D", "", n)) >= 4]
 
 
 def _private(response: Response) -> Response:
@@ -163,9 +158,7 @@ def rate(reference: str):
     if view.rate_by_phone_only or not view.can_rate:
         flash(ANONYMOUS_RATING if view.rate_by_phone_only else "Pengaduan ini belum dapat dinilai.", "error")
         return back
-    phones = _phones(complaint)
-    digits = re.sub(r"\D", "", request.form.get("telepon_akhir", ""))
-    if phones and (len(digits) != 4 or not any(p.endswith(digits) for p in phones)):
+    if not phone.may_rate(phone.reporter_numbers(complaint), last_digits=request.form.get("telepon_akhir", "")):
         g.public_miss = True
         flash("Empat digit terakhir nomor telepon tidak cocok dengan data pelapor.", "error")
         return back

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from models import phone
 from transcribe.drafting.normalize import TITLE_WORDS
 
 PHONE_RE = re.compile(r"(?<![\d+])(\+?62\s?8\d{7,11}|08\d{7,11}|0[2-9]\d{1,3}[\s-]?\d{5,8})(?!\d)")
@@ -64,31 +65,15 @@ URGENT_PATTERNS = [
 NEGATED_RE = re.compile(r"\b(tidak|bukan|belum)\s+(ada\s+)?$", re.I)
 
 
-def normalize_phone(raw: str) -> str | None:
-    """A phone number as 08…/0353… (Indonesian) or +<country>… (foreign); None when it is not one."""
-    digits = re.sub(r"[^\d+]", "", raw)
-    if digits.startswith("+62"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("62") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    elif digits.startswith("+"):
-        return digits if 8 <= len(digits) <= 16 else None
-    if not digits.startswith("0"):
-        return None
-    if digits.startswith("08"):
-        return digits if 10 <= len(digits) <= 13 else None
-    return digits if 9 <= len(digits) <= 12 else None
-
-
 def find_phones(text: str, caller_number: str | None = None) -> list[str]:
     """Phone numbers said in the text, after the caller id, without repeats."""
     phones: list[str] = []
     if caller_number:
-        n = normalize_phone(caller_number)
+        n = phone.to_national(caller_number)
         if n:
             phones.append(n)
     for m in PHONE_RE.finditer(text):
-        n = normalize_phone(m.group(1))
+        n = phone.to_national(m.group(1))
         if n and n not in phones:
             phones.append(n)
     return phones

@@ -1,5 +1,6 @@
 """Twilio voice webhooks (and Twilio-compatible providers): TwiML menu in Indonesian, recording and call
-status callbacks, the Media Streams websocket, and the recorded prompts.
+status callbacks, the Media Streams websocket, and the recorded prompts. The call session itself (the call row
+from the first webhook, its code, the stream) is in `voice/phone_calls.py`; this module speaks HTTP and TwiML.
 
 Every webhook and the websocket handshake must carry a valid `X-Twilio-Signature` computed over the
 public URL (`SUARA_PUBLIC_URL`, so it is right behind a reverse proxy); anything else gets 403. The
@@ -8,11 +9,7 @@ recording itself is fetched by a job, never inside the webhook.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
-import re
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -20,25 +17,22 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
 from flask_sock import Sock
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, Start, VoiceResponse
 
-from models import phone, satisfaction
-from models.base import utcnow
+from models import satisfaction
 from models.call_state import caller_status
-from models.entities import Call, CallStatus, Channel, Complaint
-from models.lifecycle import Status
-from transcribe.errors import ModelError
-from voice import recordings
-from voice.intake import store_audio
+from models.config import Settings
+from models.entities import Call, Complaint
+from voice import phone_calls, recordings
 from voice.jobs import voice_jobs
 from voice.live import registry_for
+from voice.phone_calls import MediaStreamHandler
 from voice.prompts import PROMPT_DIR, PROMPTS, custom_prompt_dir, prompt_path
-from voice.session import CallSession, wav_bytes
 from voice.recordings import RECORD_MAX_S
 from voice.twilio_client import CALL_SID, RECORDING_SID
+from web.state import state
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +47,16 @@ STREAM_IDLE_S = 60.0
 
 @bp.record_once
 def _on_register(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSetupState
+    from web import csrf
+
     registry_for(setup.app)
-    csrf = setup.app.extensions.get("csrf")
-    if csrf is not None:  # Twilio cannot send a CSRF token; the signature authenticates instead
-        csrf.exempt(bp)
+    csrf.exempt(bp)  # Twilio cannot send a CSRF token; the signature authenticates instead
 
 
 # -- signatures ----------------------------------------------------------------------------------
 
-def _settings():  # noqa: ANN202
-    return current_app.extensions["suara"].settings
+def _settings() -> Settings:
+    return state().settings
 
 
 def _public_base() -> str:
@@ -134,12 +128,19 @@ def _action(endpoint: str, **values: Any) -> str:
 
 
 def _db() -> Session:
-    return current_app.extensions["suara"].sessions()
+    return state().sessions()
 
 
-def call_reference(call_id: int) -> str:
-    """The short reference the caller hears: the call's number (a complaint links to its call)."""
-    return str(call_id)
+def _caller() -> str | None:
+    return request.form.get("From") or None
+
+
+def _call_sid() -> str:
+    """The request's CallSid; 400 when it is not one."""
+    call_sid = request.form.get("CallSid", "")
+    if not CALL_SID.match(call_sid):
+        abort(400)
+    return call_sid
 
 
 # -- incoming call and menu ----------------------------------------------------------------------
@@ -151,6 +152,9 @@ TRIES = 3
 @bp.post("/voice")
 @twilio_signed
 def voice() -> Response:
+    with _db() as session:
+        phone_calls.ring(session, _call_sid(), _caller())
+        session.commit()
     response = VoiceResponse()
     _say(response, "salam", "persetujuan")
     _ask(response, "twilio.menu", 0, ("menu_1", "menu_2", "menu_3"), num_digits=1, timeout=8)
@@ -197,6 +201,9 @@ def menu() -> Response:
     if choice == "1":
         _record(response, 0)
     elif choice in ("2", "3"):
+        with _db() as session:
+            phone_calls.menu_choice(session, _call_sid(), _caller(), choice)
+            session.commit()
         endpoint = "twilio.status_lookup" if choice == "2" else "twilio.rate_lookup"
         _ask(response, endpoint, 0, ("masukkan_nomor",), **NUMBER_ENTRY)
     else:
@@ -207,13 +214,8 @@ def menu() -> Response:
 
 def _record(response: VoiceResponse, take: int) -> None:
     """Record the complaint (take 0, or again after an empty recording) with the live stream beside it."""
-    call_sid = request.form.get("CallSid", "")
-    if not CALL_SID.match(call_sid):
-        abort(400)
     with _db() as session:
-        call = _pending_call(session, call_sid, request.form.get("From"))
-        if not call.audio_path and not recordings.fetch_state(call):
-            call.status, call.error = CallStatus.RECORDING.value, None
+        phone_calls.start_recording(session, _call_sid(), _caller())
         session.commit()
     start = Start()
     stream = start.stream(url=_stream_url(), track="inbound_track")
@@ -237,19 +239,6 @@ def _stream_url() -> str:
     return parts._replace(scheme="wss" if parts.scheme == "https" else "ws").geturl()
 
 
-def _pending_call(session: Session, call_sid: str, caller: str | None) -> Call:
-    """The call row, made as soon as the caller chooses to record: the reference exists before the audio."""
-    call = recordings.call_by_sid(session, call_sid)
-    if call is None:
-        call = Call(
-            channel=Channel.PHONE.value, external_id=call_sid, caller_number=caller, started_at=utcnow(),
-            status=CallStatus.RECORDING.value, meta={"source": "twilio"},
-        )
-        session.add(call)
-        session.flush()
-    return call
-
-
 def _nothing_recorded() -> bool:
     duration = _float(request.form.get("RecordingDuration"))
     return not request.form.get("RecordingUrl") or not duration
@@ -262,7 +251,7 @@ def recorded() -> Response:
     response = VoiceResponse()
     with _db() as session:
         call = recordings.call_by_sid(session, request.form.get("CallSid", ""))
-        reference = call_reference(call.id) if call is not None else None
+        reference = call.code if call is not None else None
         if call is not None and not _nothing_recorded():
             _announce(session, call)
     if reference is None:
@@ -302,16 +291,15 @@ def recording() -> tuple[str, int]:
     status = request.form.get("RecordingStatus", "")
     if not CALL_SID.match(call_sid) or not RECORDING_SID.match(recording_sid):
         abort(400)
-    state = current_app.extensions["suara"]
     with _db() as session:
-        call = _pending_call(session, call_sid, request.form.get("From"))
+        call = phone_calls.pending_call(session, call_sid, _caller())
         if status == "completed":
             _announce(session, call)
         elif status in ("absent", "failed"):
             call_id = recordings.recording_missing(session, call, recording_sid, status, request.form.get("ErrorCode"))
             session.commit()
             if call_id is not None:
-                state.jobs.enqueue_call(call_id)
+                state().jobs.enqueue_call(call_id)
     return "", 204  # in-progress and other events need nothing
 
 
@@ -321,12 +309,11 @@ def _announce(session: Session, call: Call) -> None:
     recording_sid = request.form.get("RecordingSid", "")
     if not RECORDING_SID.match(recording_sid):
         return
-    state = current_app.extensions["suara"]
     duration_s = _float(request.form.get("RecordingDuration"))
-    drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
+    drive = recordings.announce(session, _settings(), call, recording_sid, duration_s)
     session.commit()
     if drive:
-        voice_jobs(state.jobs).fetch_recording(call.external_id, recording_sid, duration_s)
+        voice_jobs(state().jobs).fetch_recording(call.external_id, recording_sid, duration_s)
 
 
 def _float(value: str | None) -> float | None:
@@ -339,34 +326,16 @@ def _float(value: str | None) -> float | None:
 @bp.post("/status")
 @twilio_signed
 def call_status() -> tuple[str, int]:
-    """statusCallback of the call: note how and when it ended (the recording deadline counts from then)."""
-    call_sid = request.form.get("CallSid", "")
+    """statusCallback of the call: note how and when it ended (the recording deadline counts from then); a
+    caller who hung up at the menu leaves an abandoned call."""
     with _db() as session:
-        call = recordings.call_by_sid(session, call_sid)
-        if call is not None:
-            call.ended_at = call.ended_at or utcnow()
-            call.meta = dict(call.meta or {}, call_status=request.form.get("CallStatus"),
-                             call_duration_s=_float(request.form.get("CallDuration")))
-            session.commit()
+        phone_calls.call_ended(session, request.form.get("CallSid", ""), request.form.get("CallStatus"),
+                               _float(request.form.get("CallDuration")))
+        session.commit()
     return "", 204
 
 
 # -- status lookup and rating --------------------------------------------------------------------
-
-def find_complaint(session: Session, digits: str) -> tuple[Call | None, Complaint | None]:
-    """The call and complaint a caller means by the digits they typed: a call reference or a complaint number."""
-    digits = re.sub(r"\D", "", digits)
-    if not digits:
-        return None, None
-    call = session.get(Call, int(digits)) if len(digits) <= 12 else None
-    if call is not None and call.channel == Channel.PHONE.value:
-        return call, call.draft
-    candidates = session.scalars(select(Complaint).where(Complaint.reference.like(f"%{digits[-4:]}"))).all()
-    for complaint in candidates:
-        if re.sub(r"\D", "", complaint.reference or "") == digits:
-            return complaint.call, complaint
-    return None, None
-
 
 def _not_found_apology() -> str:
     return "tidak_ditemukan" if request.form.get("Digits") else "tidak_ada_pilihan"
@@ -377,7 +346,7 @@ def _not_found_apology() -> str:
 def status_lookup() -> Response:
     response = VoiceResponse()
     with _db() as session:
-        call, complaint = find_complaint(session, request.form.get("Digits", ""))
+        call, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
         if call is None and complaint is None:
             _ask_again(response, "twilio.status_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
             return _twiml(response)
@@ -385,16 +354,6 @@ def status_lookup() -> Response:
         _say(response, name if name in PROMPTS else "status_diproses")
     _goodbye(response)
     return _twiml(response)
-
-
-def _rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:
-    if complaint is None:
-        return "tidak_ditemukan"
-    if complaint.status not in Status.RATEABLE:
-        return "belum_selesai"
-    if not phone.may_rate(caller, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None}):
-        return "bukan_pelapor"
-    return None
 
 
 RATING_PROMPTS = ("nilai_1", "nilai_2", "nilai_3", "nilai_4")
@@ -405,8 +364,8 @@ RATING_PROMPTS = ("nilai_1", "nilai_2", "nilai_3", "nilai_4")
 def rate_lookup() -> Response:
     response = VoiceResponse()
     with _db() as session:
-        _, complaint = find_complaint(session, request.form.get("Digits", ""))
-        refusal = _rating_refusal(complaint, request.form.get("From"))
+        _, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
+        refusal = phone_calls.rating_refusal(complaint, _caller())
         if refusal == "tidak_ditemukan":
             _ask_again(response, "twilio.rate_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
             return _twiml(response)
@@ -426,7 +385,7 @@ def rate(complaint_id: int) -> Response:
     rating = satisfaction.PHONE_RATINGS.get(digits)
     with _db() as session:
         complaint = session.get(Complaint, complaint_id)
-        refusal = _rating_refusal(complaint, request.form.get("From"))
+        refusal = phone_calls.rating_refusal(complaint, _caller())
         if refusal is None and rating is None:
             _ask_again(response, "twilio.rate", _tries(), "pilihan_salah" if digits else "tidak_ada_pilihan",
                        RATING_PROMPTS, {"complaint_id": complaint_id}, num_digits=1, timeout=8)
@@ -476,8 +435,7 @@ def _stream_signed() -> Response | None:
 def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
     """Live audio of a call being recorded: μ-law 8 kHz frames to the recognizer; the audio is kept.
     Its signature was checked by `_stream_signed`."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    handler = MediaStreamHandler(app)
+    handler = stream_handler(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
         while (raw := ws.receive(timeout=STREAM_IDLE_S)) is not None:
             if not handler.handle(raw):
@@ -487,89 +445,11 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
 
 
 
-class MediaStreamHandler:
-    """One media stream: parses Twilio's JSON messages; I/O stays in the websocket route.
 
-    A message of an unexpected shape (not an object, a `media` that is not an object, a missing or
-    non-text payload) is logged and skipped: the stream goes on and the socket never sees an error."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.state = app.extensions["suara"]
-        self.session: CallSession | None = None
-        self.call_sid: str | None = None
-
-    def handle(self, raw: str | bytes) -> bool:
-        """Process one message; False when the stream is over. Anything not shaped like Twilio's messages is
-        logged and skipped (a stream that sends it is not trusted with a call until a valid start)."""
-        try:
-            message = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("media stream %s: message is not JSON", self.call_sid)
-            return True
-        if not isinstance(message, dict):
-            log.warning("media stream %s: message is %s, not an object", self.call_sid, type(message).__name__)
-            return True
-        event = message.get("event")
-        if event == "start" and self.session is None:
-            return self._start(message.get("start"))
-        if event == "media" and self.session is not None:
-            self._media(message.get("media"))
-        elif event == "stop":
-            return False
-        return True
-
-    def _start(self, start: Any) -> bool:
-        start = start if isinstance(start, dict) else {}
-        call_sid = start.get("callSid")
-        if not isinstance(call_sid, str) or not CALL_SID.match(call_sid):
-            log.warning("media stream: a start without a valid callSid is ignored")
-            return True
-        parameters = start.get("customParameters")
-        caller = parameters.get("caller") if isinstance(parameters, dict) else None
-        self.call_sid = call_sid
-        self.session = CallSession(call_sid, 8000, "mulaw", self._engine(), registry_for(self.app), source="twilio",
-                                   caller_number=caller if isinstance(caller, str) and caller else None,
-                                   max_s=self.state.settings.max_audio_s)
-        return True
-
-    def _media(self, media: Any) -> None:
-        if not isinstance(media, dict):
-            log.warning("media stream %s: media is %s, not an object", self.call_sid, type(media).__name__)
-            return
-        if media.get("track", "inbound") != "inbound":
-            return
-        payload = media.get("payload")
-        if not isinstance(payload, str):
-            log.warning("media stream %s: payload is %s, not base64 text", self.call_sid, type(payload).__name__)
-            return
-        try:
-            self.session.push(base64.b64decode(payload, validate=True))  # type: ignore[union-attr]
-        except (binascii.Error, ValueError):
-            log.warning("media stream %s: bad base64 payload", self.call_sid)
-
-    def _engine(self):  # noqa: ANN202
-        from transcribe.engines import load_engine
-
-        try:
-            return load_engine(self.state.settings)
-        except ModelError as exc:
-            log.warning("no live transcript: %s", exc)
-            return None
-
-    def finish(self) -> None:
-        """Store the stream's audio at once: it is the call's audio if the recording never arrives."""
-        if self.session is None or self.call_sid is None:
-            return
-        result = self.session.close()
-        if not len(result.samples):
-            return
-        settings = self.state.settings
-        relative, _ = store_audio(settings, wav_bytes(result.samples), ".wav")
-        with self.state.sessions() as session:
-            call = _pending_call(session, self.call_sid, self.session.caller_number)
-            call_id = recordings.keep_stream_audio(session, call, relative, result.text)
-            session.commit()
-            if call_id is not None:
-                self.state.jobs.enqueue_call(call_id)
-            registry_for(self.app).stored(self.call_sid, call.id)
+def stream_handler(app: Any) -> MediaStreamHandler:
+    """A handler for one media stream of `app`: the call session with the app's settings, database, jobs and
+    live registry."""
+    with app.app_context():
+        app_state = state()
+    return MediaStreamHandler(app_state.settings, app_state.sessions,
+                              lambda call_id: app_state.jobs.enqueue_call(call_id), registry_for(app))
