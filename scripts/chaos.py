@@ -171,7 +171,7 @@ class Stack:
         """The worker whose last job line in its log is a transcription that has not finished."""
         for name in ("worker1", "worker2"):
             lines = [line for line in (self.tmp / f"{name}.log").read_text(errors="replace").splitlines()
-                     if "suara.transcribe_call" in line or "suara.better_audio" in line]
+                     if ".transcribe_call:" in line or ".better_audio:" in line]
             if lines and "Executing" in lines[-1]:
                 return name
         return None
