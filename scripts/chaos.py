@@ -200,13 +200,6 @@ class Stack:
              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_port(port, 20)
 
-    def stop_postgres(self) -> None:
-        self.pg._run(str(self.pg.bin / "pg_ctl"), "-D", str(self.pg.data), "-m", "immediate", "stop")
-
-    def start_postgres(self) -> None:
-        self.pg._run(str(self.pg.bin / "pg_ctl"), "-D", str(self.pg.data), "-w", "-l", str(self.pg.data / "log"),
-                     "-o", f"-p {self.pg.port} -k {self.pg.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
     def restart_web(self) -> None:
         """As `systemctl restart`: SIGTERM, wait for the old server to exit, start the new one."""
         proc = self.procs["web"]
@@ -495,11 +488,11 @@ class Run:
 
     def fault_postgres_restart(self, name: str = "postgres_restart") -> float:
         self.mixed(name, max(1, self.calls // 2), 0.2)
-        self.stack.stop_postgres()
+        self.stack.pg.stop()
         log("PostgreSQL stopped (immediate)")
         self.mixed(name, self.calls - max(1, self.calls // 2), 0.8)
         time.sleep(2.0)
-        self.stack.start_postgres()
+        self.stack.pg.start()
         log("PostgreSQL started")
         back = time.monotonic()
         self.join()
@@ -554,11 +547,11 @@ class Run:
         self.stack.kill_worker(10)
         redis = threading.Thread(target=self.stack.restart_redis, args=(3.0,))
         redis.start()
-        self.stack.stop_postgres()
+        self.stack.pg.stop()
         self.mixed(name, 2, 0.5)
         self.stack.restart_web()
         until.set()
-        self.stack.start_postgres()
+        self.stack.pg.start()
         redis.join()
         if self.stack.mounted:
             self.stack.free_disk()

@@ -13,6 +13,8 @@ import binascii
 import json
 import logging
 import re
+import threading
+import time
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -27,6 +29,7 @@ from twilio.twiml.voice_response import Gather, Start, VoiceResponse
 
 from models import phone, satisfaction
 from models.base import utcnow
+from models.db import retrying
 from models.call_state import caller_status
 from models.entities import Call, CallStatus, Channel, Complaint
 from transcribe.errors import ModelError
@@ -46,6 +49,8 @@ sock = Sock()
 F = TypeVar("F", bound=Callable[..., Any])
 
 LANGUAGE = "id-ID"
+WEBHOOK_OUTAGE_S = 10.0
+"""A webhook waits this long for an unreachable database (within Twilio's 15 s timeout)."""
 STREAM_IDLE_S = 60.0
 
 
@@ -95,7 +100,8 @@ def twilio_signed(view: F) -> F:
         if not signature_valid(_signed_url(), request.form.to_dict()):
             log.warning("forged or unsigned Twilio request to %s from %s", request.path, request.remote_addr)
             abort(403)
-        return view(*args, **kwargs)
+        # Twilio does not send a callback again: ride out a database restart (every view is safe to repeat)
+        return retrying(lambda: view(*args, **kwargs), WEBHOOK_OUTAGE_S, f"Twilio {request.path}")
 
     return wrapped  # type: ignore[return-value]
 
@@ -309,7 +315,7 @@ def recording() -> tuple[str, int]:
             call_id = recordings.recording_missing(session, call, recording_sid, status, request.form.get("ErrorCode"))
             session.commit()
             if call_id is not None:
-                state.jobs.enqueue_call(call_id)
+                _queue(lambda: state.jobs.enqueue_call(call_id), call_id)
     return "", 204  # in-progress and other events need nothing
 
 
@@ -324,7 +330,16 @@ def _announce(session: Session, call: Call) -> None:
     drive = recordings.announce(session, state.settings, call, recording_sid, duration_s)
     session.commit()
     if drive:
-        state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s)
+        _queue(lambda: state.jobs.fetch_recording_task(call.external_id, recording_sid, duration_s), call.id)
+
+
+def _queue(enqueue: Callable[[], object], call_id: int) -> None:
+    """Enqueue a job whose need is already committed: with the queue (Redis) down the webhook still succeeds,
+    and the recovery job drives the call on."""
+    try:
+        enqueue()
+    except Exception as exc:
+        log.warning("call %s: job not queued (%s); the recovery job will drive it", call_id, exc)
 
 
 def _float(value: str | None) -> float | None:
@@ -476,12 +491,29 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
     Its signature was checked by `_stream_signed`."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     handler = MediaStreamHandler(app)
+    heard = time.monotonic()
     try:
-        while (raw := ws.receive(timeout=STREAM_IDLE_S)) is not None:
+        while not STOPPING.is_set():
+            raw = ws.receive(timeout=STREAM_POLL_S)
+            if raw is None:
+                if time.monotonic() - heard > STREAM_IDLE_S:
+                    break
+                continue
+            heard = time.monotonic()
             if not handler.handle(raw):
                 break
     finally:
         handler.finish()
+
+
+STREAM_POLL_S = 0.5
+STOPPING = threading.Event()
+"""Set when this server process is asked to stop: open media streams end within STREAM_POLL_S, their audio is
+stored, and a restart does not wait out gunicorn's graceful timeout (Twilio goes on recording the call)."""
+
+
+def stop_streams() -> None:
+    STOPPING.set()
 
 
 
