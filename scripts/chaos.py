@@ -337,6 +337,22 @@ def audiosocket_call(stack: Stack, sent: Sent, wav: bytes, cut: bool = False, sp
     sent.ended_at = time.monotonic()
 
 
+def _variant(wav: bytes, rng: random.Random) -> bytes:
+    """The sentence after a short random lead-in of faint noise: every call's audio is different (audio files
+    are named by their content, so equal recordings would share one file and a full disk would go unnoticed)."""
+    import io
+    import wave
+
+    lead = bytes(rng.getrandbits(8) & 0x07 for _ in range(2 * rng.randint(800, 4000)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(lead + _pcm(wav))
+    return out.getvalue()
+
+
 def _pcm(wav: bytes) -> bytes:
     import io
     import wave
@@ -373,6 +389,7 @@ def twilio_call(stack: Stack, sent: Sent, wav: bytes, script: list[int] | None =
     hook("/twilio/menu", Digits="1")
     if stream_until is not None:
         media_stream(stack, sent.external_id, wav, stream_until)
+        stream_until.wait(120)  # the call goes on (Twilio records it) even when the server dropped the stream
     duration = str(round(len(_pcm(wav)) / 16000))
     recording_url = f"{stack.twilio.base}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}"
     hook("/twilio/recorded", RecordingSid=recording_sid, RecordingUrl=recording_url, RecordingDuration=duration)
@@ -439,7 +456,7 @@ class Run:
 
     def send(self, fault: str, kind: str, cut: bool = False, script: list[int] | None = None,
              stream_until: threading.Event | None = None) -> Sent:
-        wav = self.rng.choice(self.stack.speech)
+        wav = _variant(self.rng.choice(self.stack.speech), self.rng)
         if kind == "audiosocket":
             sent = Sent(fault, kind, str(uuid.UUID(int=self.rng.getrandbits(128))))
             self._go(audiosocket_call, self.stack, sent, wav, cut)

@@ -94,3 +94,20 @@ def test_audiosocket_call_ending_on_a_full_disk_is_stored_when_space_returns(set
         assert not list(settings.audio_dir.rglob("*.part"))  # no half-written file left behind
     finally:
         subprocess.run(["umount", str(settings.audio_dir)], check=False)
+
+
+def test_recording_webhook_with_the_queue_down_succeeds_and_the_download_is_driven_later(app, client, session) -> None:  # noqa: ANN001
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from tests.test_twilio import REC
+
+    def down(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        raise RedisDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    app.extensions["suara"].jobs.fetch_recording_task = down
+    assert post(client, "/twilio/menu", voice_params(Digits="1")).status_code == 200
+    params = voice_params(RecordingSid=REC, RecordingStatus="completed", RecordingDuration="6")
+    assert post(client, "/twilio/recording", params).status_code == 204
+    session.expire_all()
+    call = session.scalars(select(Call)).one()
+    assert call.status == "awaiting" and call.meta["fetch"]["recording_sid"] == REC  # the recovery drives it
