@@ -552,6 +552,8 @@ class Run:
         return time.monotonic()
 
     def fault_all(self) -> float:
+        """Every fault overlapping: the disk full throughout; a worker killed and Redis restarted; PostgreSQL
+        down for 3 s while calls end; gunicorn restarted with a stream open."""
         name = "all"
         until = threading.Event()
         if self.stack.mounted:
@@ -565,10 +567,12 @@ class Run:
         redis = threading.Thread(target=self.stack.restart_redis, args=(3.0,))
         redis.start()
         self.stack.pg.stop()
+        postgres = threading.Timer(3.0, self.stack.pg.start)
+        postgres.start()
         self.mixed(name, 2, 0.5)
+        postgres.join()
         self.stack.restart_web()
         until.set()
-        self.stack.pg.start()
         redis.join()
         if self.stack.mounted:
             self.stack.free_disk()
@@ -630,6 +634,8 @@ def main() -> int:
     args = parser.parse_args()
     calls = 2 if args.quick else args.calls
     faults = args.only or list(FAULTS)
+    if "none" not in faults:  # the first calls load the models: the baseline row takes that, not a fault's
+        faults.insert(0, "none")
     for tool in ("/usr/sbin/nginx", shutil.which("redis-server")):
         if not tool or not Path(tool).exists():
             raise SystemExit("nginx and redis-server are needed (scripts/install-system.sh test)")
@@ -674,10 +680,11 @@ def main() -> int:
 
 
 def _bad(row) -> bool:  # noqa: ANN001
-    _, sent, outcomes, back = row
+    fault, sent, outcomes, back = row
     lost = sum(1 for s in sent if not outcomes[s.external_id].drafted)
     dup = sum(1 for s in sent if outcomes[s.external_id].duplicated)
-    return bool(lost or dup or _recovery(sent, outcomes, back) > RECOVERY_LIMIT_S)
+    slow = fault != "none" and _recovery(sent, outcomes, back) > RECOVERY_LIMIT_S  # none: the baseline latency
+    return bool(lost or dup or slow)
 
 
 def _recovery(sent: list[Sent], outcomes: dict[str, Outcome], back: float) -> float:
@@ -696,6 +703,8 @@ def report(rows) -> int:  # noqa: ANN001
         failed |= _bad((fault, sent, outcomes, back))
         print(f"{fault:<26}{len(sent):>6}{sum(x.stored for x in o):>8}{sum(x.transcribed for x in o):>9}"
               f"{sum(x.drafted for x in o):>9}{lost:>6}{dup:>6}{recovery:>11.1f}")
+    print("recover s: from the component back (or the call's end) to the fault's last call drafted; for 'none' the "
+          "plain call-to-draft time (models loading)")
     print(f"\n{'FAILED' if failed else 'OK'}: no call may be lost or drafted twice, recovery within {RECOVERY_LIMIT_S:.0f} s")
     return 1 if failed else 0
 
