@@ -168,11 +168,14 @@ class Stack:
 
     # faults
     def transcribing_worker(self) -> str | None:
-        """The worker whose last job line in its log is a transcription that has not finished."""
+        """A worker whose log shows a transcription started and not finished (or failed)."""
         for name in ("worker1", "worker2"):
-            lines = [line for line in (self.tmp / f"{name}.log").read_text(errors="replace").splitlines()
-                     if ".transcribe_call:" in line or ".better_audio:" in line]
-            if lines and "Executing" in lines[-1]:
+            lines = (self.tmp / f"{name}.log").read_text(errors="replace").splitlines()
+            started = {}
+            for n, line in enumerate(lines):
+                if "Executing" in line and (".transcribe_call:" in line or ".better_audio:" in line):
+                    started[line.split(":")[-1].split()[0]] = n
+            if any(not any(task in line for line in lines[n + 1:]) for task, n in started.items()):
                 return name
         return None
 

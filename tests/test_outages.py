@@ -71,7 +71,9 @@ def test_audiosocket_call_ending_while_the_database_restarts_is_stored(settings,
         assert (settings.audio_dir / call.audio_path).stat().st_size > 60_000
 
 
-def test_audiosocket_call_ending_on_a_full_disk_is_stored_when_space_returns(settings, db_engine, tmp_path) -> None:  # noqa: ANN001
+@pytest.fixture
+def full_disk(settings):  # noqa: ANN001, ANN201
+    """The audio directory on a 1 MB tmpfs, filled; yields the filler file (delete it to free the space)."""
     settings.audio_dir.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(settings.audio_dir)], capture_output=True)
     if mounted.returncode != 0:
@@ -81,19 +83,44 @@ def test_audiosocket_call_ending_on_a_full_disk_is_stored_when_space_returns(set
         with filler.open("wb", buffering=0) as fh, pytest.raises(OSError):
             while True:
                 fh.write(b"\0" * 4096)
-        queued: list[int] = []
-        timer = threading.Timer(2.0, filler.unlink)
-        timer.start()
-        call_id = store_call(session_factory(db_engine), settings, _result(), "2b4e28ba-2fa1-4d2b-0006-281234567890",
-                             None, None, enqueue=queued.append)
-        timer.join()
-        assert queued == [call_id]
-        with session_factory(db_engine)() as session:
-            stored = settings.audio_dir / session.get(Call, call_id).audio_path
-            assert stored.stat().st_size > 60_000
-        assert not list(settings.audio_dir.rglob("*.part"))  # no half-written file left behind
+        yield filler
     finally:
         subprocess.run(["umount", str(settings.audio_dir)], check=False)
+
+
+def test_audiosocket_call_ending_on_a_full_disk_is_stored_when_space_returns(settings, db_engine, full_disk) -> None:  # noqa: ANN001
+    queued: list[int] = []
+    timer = threading.Timer(2.0, full_disk.unlink)
+    timer.start()
+    call_id = store_call(session_factory(db_engine), settings, _result(), "2b4e28ba-2fa1-4d2b-0006-281234567890",
+                         None, None, enqueue=queued.append)
+    timer.join()
+    assert queued == [call_id]
+    with session_factory(db_engine)() as session:
+        stored = settings.audio_dir / session.get(Call, call_id).audio_path
+        assert stored.stat().st_size > 60_000
+    assert not list(settings.audio_dir.rglob("*.part"))  # no half-written file left behind
+
+
+def test_media_stream_ending_on_a_full_disk_keeps_its_audio_when_space_returns(app, session, settings, full_disk) -> None:  # noqa: ANN001
+    import base64
+    import json
+
+    from transcribe.audio import mulaw_encode
+    from voice.twilio_routes import MediaStreamHandler
+
+    handler = MediaStreamHandler(app)
+    handler._engine = lambda: None  # no live recognizer: the stream ends at once
+    handler.handle(json.dumps({"event": "start", "start": {"callSid": CALL}}))
+    data = mulaw_encode(_result(2.0).samples[::2])
+    for i in range(0, len(data), 160):
+        handler.handle(json.dumps({"event": "media", "media": {"payload": base64.b64encode(data[i:i + 160]).decode()}}))
+    timer = threading.Timer(2.0, full_disk.unlink)
+    timer.start()
+    handler.finish()  # waits for the space instead of failing the request
+    timer.join()
+    call = session.scalars(select(Call).where(Call.external_id == CALL)).one()
+    assert (settings.audio_dir / call.meta["stream_audio"]).stat().st_size > 20_000
 
 
 def test_recording_webhook_with_the_queue_down_succeeds_and_the_download_is_driven_later(app, client, session) -> None:  # noqa: ANN001

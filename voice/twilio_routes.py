@@ -507,6 +507,8 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
 
 
 STREAM_POLL_S = 0.5
+STREAM_STORE_OUTAGE_S = 30.0
+"""How long an ended stream's audio waits for the database or a full disk before it is given up (logged)."""
 STOPPING = threading.Event()
 """Set when this server process is asked to stop: open media streams end within STREAM_POLL_S, their audio is
 stored, and a restart does not wait out gunicorn's graceful timeout (Twilio goes on recording the call)."""
@@ -595,11 +597,21 @@ class MediaStreamHandler:
         if not len(result.samples):
             return
         settings = self.state.settings
-        relative, _ = store_audio(settings, wav_bytes(result.samples), ".wav")
-        with self.state.sessions() as session:
-            call = _pending_call(session, self.call_sid, self.session.caller_number)
-            call_id = recordings.keep_stream_audio(session, call, relative, result.text)
-            session.commit()
-            if call_id is not None:
-                self.state.jobs.enqueue_call(call_id)
-            registry_for(self.app).stored(self.call_sid, call.id)
+
+        def keep() -> tuple[int, int | None]:
+            relative, _ = store_audio(settings, wav_bytes(result.samples), ".wav")
+            with self.state.sessions() as session:
+                call = _pending_call(session, self.call_sid, self.session.caller_number)
+                call_id = recordings.keep_stream_audio(session, call, relative, result.text)
+                session.commit()
+                return call.id, call_id
+
+        try:  # the recording is the call's audio; the stream's is the fallback, worth a short wait
+            stored_on, transcribe_id = retrying(keep, STREAM_STORE_OUTAGE_S, f"media stream {self.call_sid}: storing")
+        except Exception as exc:
+            log.error("media stream %s: its audio could not be stored (%s); the call waits for its recording",
+                      self.call_sid, exc)
+            return
+        if transcribe_id is not None:
+            _queue(lambda: self.state.jobs.enqueue_call(transcribe_id), transcribe_id)
+        registry_for(self.app).stored(self.call_sid, stored_on)
