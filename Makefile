@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test check bench fuzz load install install-test clean
+.PHONY: run test check bench fuzz load chaos install install-test clean
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -54,6 +54,11 @@ fuzz: install-test
 load: install-test
 	$(BIN)/pip install -q -e '.[test,load]'
 	$(BIN)/python scripts/bench_load.py $(LOAD_ARGS)
+
+# `make chaos CHAOS_ARGS=--quick`: PostgreSQL, Redis, gunicorn behind nginx, two workers, AudioSocket and a
+# loopback Twilio API, with faults injected; one table; exits 1 if a call is lost or drafted twice.
+chaos: install-test
+	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

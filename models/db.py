@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import analytics
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -33,3 +41,27 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """The sessions of every process (web, `suara worker`, commands): they keep the figures current as they write."""
     return analytics.keep_current(sessionmaker(engine, expire_on_commit=False))
+
+
+def passing_outage(exc: BaseException) -> bool:
+    """True for a failure that goes away by itself: the database unreachable (restarting, connections
+    dropped) or a full disk."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def retrying(step: Callable[[], T], timeout_s: float, what: str) -> T:
+    """`step()`, run again while it fails with a passing outage, for up to `timeout_s`; `step` must be safe
+    to repeat (each try in its own transaction)."""
+    deadline = time.monotonic() + timeout_s
+    delay_s = 0.25
+    while True:
+        try:
+            return step()
+        except Exception as exc:
+            if not passing_outage(exc) or time.monotonic() + delay_s > deadline:
+                raise
+            log.warning("%s: %s; trying again in %.1f s", what, str(exc).splitlines()[0][:200], delay_s)
+        time.sleep(delay_s)
+        delay_s = min(delay_s * 2, 5.0)

@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark in its own process and print their tables.
 
 Each scripts/bench_*.py prints a plain-text table; pass --quick for a shorter run and
---only NAME (engines, drafting, identity, issues, console, dashboard, phone, radio) to run one.
+--only NAME (engines, drafting, identity, issues, console, dashboard, phone, radio, chaos) to run one. The
+last, scripts/chaos.py, is `make chaos`: the fault table of the scaled-out stack.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
-ORDER = ["engines", "drafting", "identity", "issues", "console", "dashboard", "phone", "radio"]
+ORDER = ["engines", "drafting", "identity", "issues", "console", "dashboard", "phone", "radio", "chaos"]
 
 
 def main() -> int:
@@ -23,7 +24,7 @@ def main() -> int:
     args = parser.parse_args()
     failed = []
     for name in args.only or ORDER:
-        script = SCRIPTS / f"bench_{name}.py"
+        script = SCRIPTS / ("chaos.py" if name == "chaos" else f"bench_{name}.py")
         if not script.exists():
             continue
         print(f"\n== {name} ({script.name}) ==", flush=True)

@@ -62,11 +62,15 @@ class PostgresServer:
             shutil.chown(self.data, "postgres")
             os.chmod(workdir, 0o755)
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.start()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        """Start the cluster (again, after `stop`) on the same port."""
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.data / "log"),
-            "-o", f"-p {self.port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+            "-o", f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
         )
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *cmd: str) -> None:
         if self._as_root:
@@ -74,4 +78,5 @@ class PostgresServer:
         subprocess.run(cmd, check=True, capture_output=True)
 
     def stop(self) -> None:
+        """Stop at once, dropping every connection (as a crash or a hard restart would)."""
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")

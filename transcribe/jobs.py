@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -24,12 +26,16 @@ from models.config import Settings
 from models.db import make_engine, session_factory
 from models.entities import Call, CallStatus
 from transcribe import pipeline
+from transcribe.leases import NoLeases, RedisLeases
 from transcribe.types import Engine as Recognizer
 
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = timedelta(minutes=15)
-"""A call left in received/transcribing this long (a worker died mid-job) is enqueued again."""
+"""Without Redis: a call left in received/transcribing this long (a worker died mid-job) is enqueued again."""
+RECOVER_EVERY_S = 5.0
+"""With Redis, each `suara worker` looks this often for calls no job will move on (see transcribe/leases.py)."""
+ACTIVE = (CallStatus.RECEIVED.value, CallStatus.TRANSCRIBING.value, CallStatus.TRANSCRIBED.value)
 
 
 class InProcessConsumer(Consumer):
@@ -118,6 +124,7 @@ class JobQueue:
         self.db = engine or make_engine(settings.database_url)
         self.sessions = session_factory(self.db)
         self.huey: Huey = self._make_huey(settings, immediate)
+        self.leases = RedisLeases(self.huey.storage.conn) if settings.redis_url and not immediate else NoLeases()
         self.registry = JobRegistry(self.huey)
         """Every job of this queue by name; other packages add theirs (`voice.jobs.register_voice_jobs`)."""
         jobs, retry = self.registry, dict(retries=settings.job_retries, retry_delay_s=settings.job_retry_delay_s)
@@ -141,19 +148,38 @@ class JobQueue:
 
     # -- enqueueing -------------------------------------------------------------------------
     def enqueue_call(self, call_id: int) -> None:
-        """Start the pipeline for a stored call: transcription, then drafting."""
-        self.transcribe_job(call_id)
+        """Start the pipeline for a stored call: transcription, then drafting. A call already queued or
+        running is not queued again."""
+        if not self.leases.try_queue(call_id):
+            log.info("call %s is queued or running already", call_id)
+            return
+        try:
+            self.transcribe_job(call_id)
+        except Exception:
+            self.leases.forget(call_id)
+            raise
 
     def enqueue_draft(self, call_id: int) -> None:
         self.draft_job(call_id)
 
     # -- task bodies ------------------------------------------------------------------------
     def _run_transcribe(self, call_id: int, task: Task | None = None) -> None:
+        with self.leases.hold(call_id) as mine:
+            if not mine:
+                return
+            draft_next = self._transcribe(call_id, task)
+            if draft_next:
+                self.leases.requeue_held(call_id)
+        if draft_next:  # once the marker says queued: a worker taking the draft at once must not see it running here
+            self.draft_job(call_id)
+
+    def _transcribe(self, call_id: int, task: Task | None) -> bool:
+        """Transcribe unless done; True when the call is to be drafted."""
         with self.sessions() as session:
             call = session.get(Call, call_id)
             if call is None:
                 log.warning("transcribe: call %s does not exist", call_id)
-                return
+                return False
             if call.transcript is None and call.status != CallStatus.SILENT.value:
                 call.status = CallStatus.TRANSCRIBING.value
                 call.attempts += 1
@@ -161,16 +187,17 @@ class JobQueue:
                 self._guarded(session, call, task,
                               lambda: pipeline.transcribe_call(session, self.settings, call, self.call_engine()))
                 self._emit("transcribed", call_id)
-            if call.status == CallStatus.SILENT.value:
-                return  # nothing to draft from
-        self.draft_job(call_id)
+            return call.status != CallStatus.SILENT.value  # nothing to draft from silence
 
     def _run_draft(self, call_id: int, task: Task | None = None) -> None:
-        with self.sessions() as session:
-            call = session.get(Call, call_id)
-            if call is None:
+        with self.leases.hold(call_id) as mine:
+            if not mine:
                 return
-            self._guarded(session, call, task, lambda: pipeline.draft_call(session, self.settings, call))
+            with self.sessions() as session:
+                call = session.get(Call, call_id)
+                if call is None:
+                    return
+                self._guarded(session, call, task, lambda: pipeline.draft_call(session, self.settings, call))
         self._emit("drafted", call_id)
 
     def call_engine(self) -> Recognizer:
@@ -206,23 +233,28 @@ class JobQueue:
                 log.exception("job hook failed for %s %s", event, call_id)
 
     def recover(self, now=None) -> list[int]:  # noqa: ANN001 - huey passes nothing
-        """Enqueue again the calls whose job was lost (worker killed mid-job); returns their ids."""
-        cutoff = (now or utcnow()) - STUCK_AFTER
+        """Enqueue again the calls whose job was lost (worker killed mid-job, queue lost); returns their ids.
+
+        With Redis a call is lost as soon as no marker says it is queued or running; without, once it has
+        waited STUCK_AFTER."""
+        now = now or utcnow()
+        query = select(Call.id).where(Call.status.in_(ACTIVE), Call.attempts <= self.settings.job_retries)
+        if not self.leases.exact:
+            query = query.where(Call.received_at < now - STUCK_AFTER)
         with self.sessions() as session:
-            stuck = session.scalars(
-                select(Call.id).where(
-                    Call.status.in_([CallStatus.RECEIVED.value, CallStatus.TRANSCRIBING.value, CallStatus.TRANSCRIBED.value]),
-                    Call.received_at < cutoff,
-                    Call.attempts <= self.settings.job_retries,
-                )
-            ).all()
-        for call_id in stuck:
-            self.enqueue_call(call_id)
-        if stuck:
-            log.info("re-enqueued %d calls whose jobs were lost", len(stuck))
-        recovered = list(stuck)
+            candidates = session.scalars(query.order_by(Call.id)).all()
+        if self.leases.exact:
+            active = self.leases.active(candidates)
+            candidates = [c for c in candidates if c not in active]
+        recovered = []
+        for call_id in candidates:
+            if self.leases.try_queue(call_id):
+                self.transcribe_job(call_id)
+                recovered.append(call_id)
+        if recovered:
+            log.info("re-enqueued %d calls whose jobs were lost: %s", len(recovered), recovered)
         for recoverer in self.recoverers:
-            recovered += recoverer(now or utcnow())
+            recovered += recoverer(now)
         return recovered
 
     def auto_close(self, now=None) -> list[int]:  # noqa: ANN001 - huey passes nothing
@@ -256,5 +288,16 @@ class JobQueue:
         return consumer
 
     def run_worker(self, workers: int) -> None:
-        """Run a standalone consumer until interrupted (`suara worker`)."""
+        """Run a standalone consumer until interrupted (`suara worker`); with Redis, lost jobs are looked
+        for every RECOVER_EVERY_S."""
+        if self.leases.exact:
+            threading.Thread(target=self._recover_often, name="recover-calls", daemon=True).start()
         self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+    def _recover_often(self) -> None:
+        while True:
+            time.sleep(RECOVER_EVERY_S)
+            try:
+                self.recover()
+            except Exception as exc:  # Redis or the database restarting: the next round tries again
+                log.warning("looking for lost jobs failed: %s", exc)

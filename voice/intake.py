@@ -49,11 +49,15 @@ def store_audio(settings: Settings, data: bytes, suffix: str) -> tuple[str, str]
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:  # a full disk: leave no half-written file taking the space
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return relative.as_posix(), digest
 
 

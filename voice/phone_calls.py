@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import phone
 from models.base import utcnow
 from models.config import Settings
+from models.db import retrying
 from models.entities import Call, CallStatus, Channel, Complaint
 from models.lifecycle import Status
 from transcribe.errors import ModelError
@@ -35,6 +36,17 @@ from voice.session import CallSession
 from voice.twilio_client import CALL_SID
 
 log = logging.getLogger(__name__)
+STREAM_STORE_OUTAGE_S = 30.0
+"""How long an ended stream's audio waits for the database or a full disk before it is given up (logged)."""
+
+
+def enqueue_softly(enqueue: Callable[[], object], call_id: int) -> None:
+    """Enqueue a job whose need is already committed: with the queue (Redis) down the webhook or stream still
+    succeeds, and the recovery job drives the call on."""
+    try:
+        enqueue()
+    except Exception as exc:
+        log.warning("call %s: job not queued (%s); the recovery job will drive it", call_id, exc)
 S = CallStatus
 
 CODE_DIGITS = 6
@@ -218,11 +230,21 @@ class MediaStreamHandler:
         result = self.session.close()
         if not len(result.samples):
             return
-        relative, _ = store_audio(self.settings, wav_bytes(result.samples), ".wav")
-        with self.sessions() as session:
-            call = pending_call(session, self.call_sid, self.session.caller_number)
-            call_id = recordings.keep_stream_audio(session, call, relative, result.text)
-            session.commit()
-            if call_id is not None:
-                self.enqueue_call(call_id)
-            self.live.stored(self.call_sid, call.id)
+
+        def keep() -> tuple[int, int | None]:
+            relative, _ = store_audio(self.settings, wav_bytes(result.samples), ".wav")
+            with self.sessions() as session:
+                call = pending_call(session, self.call_sid, self.session.caller_number)
+                call_id = recordings.keep_stream_audio(session, call, relative, result.text)
+                session.commit()
+                return call.id, call_id
+
+        try:  # the recording is the call's audio; the stream's is the fallback, worth a short wait
+            stored_on, transcribe_id = retrying(keep, STREAM_STORE_OUTAGE_S, f"media stream {self.call_sid}: storing")
+        except Exception as exc:
+            log.error("media stream %s: its audio could not be stored (%s); the call waits for its recording",
+                      self.call_sid, exc)
+            return
+        if transcribe_id is not None:
+            enqueue_softly(lambda: self.enqueue_call(transcribe_id), transcribe_id)
+        self.live.stored(self.call_sid, stored_on)

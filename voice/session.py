@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import utcnow
 from models.config import Settings
+from models.db import retrying
 from models.entities import Call, Channel
 from models.entities import Transcript as TranscriptRow
 from transcribe.audio import SampleFormat, StreamConverter, wav_bytes
@@ -37,6 +38,8 @@ FEED_BLOCK_S = 0.2
 """Audio given to the recognizer per call. Sources send 20 ms frames; each recognizer call has a fixed
 cost (Vosk's PartialResult, Whisper's VAD call, a live event), so fifty a second would be waste."""
 FEED_BLOCK_SAMPLES = int(FEED_BLOCK_S * TARGET_RATE_HZ)
+STORE_OUTAGE_S = 600.0
+"""How long a finished call's audio waits in memory for the database or disk to come back."""
 
 
 @dataclass
@@ -273,7 +276,10 @@ def store_call(
     enqueue: Callable[[int], None] | None = None,
 ) -> int | None:
     """Store a finished session's audio as a call (idempotent on external id), keep the live transcript
-    when it came from the configured engine, commit, then enqueue the pipeline; returns the call id."""
+    when it came from the configured engine, commit, then enqueue the pipeline; returns the call id.
+
+    The caller has hung up and the audio exists only here: while the database is unreachable or the disk
+    full, storing is tried again for up to STORE_OUTAGE_S."""
     if not len(result.samples):
         log.info("call %s ended without audio; nothing stored", external_id)
         return None
@@ -288,16 +294,23 @@ def store_call(
         duration_s=result.duration_s,
         meta=dict(meta or {}),
     )
-    with sessions() as session:
-        call, created = receive_call(session, settings, audio)
-        if created and result.recognizer_error:
-            call.meta = dict(call.meta or {}, live_error=result.recognizer_error)
-        if created and _keep_live_transcript(settings, result):
-            session.add(_transcript_row(call, result))
-        session.commit()
-        call_id = call.id
+
+    def store() -> tuple[int, bool]:  # again from the start after a failed try: receive_call is idempotent
+        with sessions() as session:
+            call, created = receive_call(session, settings, audio)
+            if created and result.recognizer_error:
+                call.meta = dict(call.meta or {}, live_error=result.recognizer_error)
+            if created and _keep_live_transcript(settings, result):
+                session.add(_transcript_row(call, result))
+            session.commit()
+            return call.id, created
+
+    call_id, created = retrying(store, STORE_OUTAGE_S, f"call {external_id}: storing")
     if created and enqueue is not None:
-        enqueue(call_id)
+        try:
+            enqueue(call_id)
+        except Exception as exc:  # the queue (Redis) is down: the call is stored, the recovery job enqueues it
+            log.warning("call %s stored; its job could not be queued (%s): the recovery job will", call_id, exc)
     return call_id
 
 

@@ -88,6 +88,7 @@ def serve(host: str, port: int, threads: int) -> None:
                 # longer than nginx keeps idle upstream connections (60 s), or a reused one is closed under it: 502
                 keepalive=75,
                 forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                post_worker_init=_end_streams_on_stop,
             ).items():
                 self.cfg.set(key, value)
 
@@ -112,6 +113,22 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
     _Server().run()
+
+
+def _end_streams_on_stop(worker) -> None:  # noqa: ANN001 - a gunicorn worker
+    """On SIGTERM/SIGINT/SIGQUIT, end open Twilio media streams (their audio stored) before gunicorn waits for
+    requests to finish: else a restart waits out the graceful timeout with a call's stream open."""
+    import signal
+
+    from web.twilio import stop_streams
+
+    for sig, handler in ((signal.SIGTERM, worker.handle_exit), (signal.SIGINT, worker.handle_quit),
+                         (signal.SIGQUIT, worker.handle_quit)):
+        def ending(signum, frame, handler=handler) -> None:  # noqa: ANN001
+            stop_streams()
+            handler(signum, frame)
+
+        signal.signal(sig, ending)
 
 
 def _recover_radio_shows(app) -> None:  # noqa: ANN001 - a Flask app

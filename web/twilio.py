@@ -10,6 +10,8 @@ recording itself is fetched by a job, never inside the webhook.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -22,6 +24,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, Start, VoiceResponse
 
 from models import satisfaction
+from models.db import retrying
 from models.call_state import caller_status
 from models.config import Settings
 from models.entities import Call, Complaint
@@ -42,6 +45,8 @@ sock = Sock()
 F = TypeVar("F", bound=Callable[..., Any])
 
 LANGUAGE = "id-ID"
+WEBHOOK_OUTAGE_S = 10.0
+"""A webhook waits this long for an unreachable database (within Twilio's 15 s timeout)."""
 STREAM_IDLE_S = 60.0
 
 
@@ -91,7 +96,8 @@ def twilio_signed(view: F) -> F:
         if not signature_valid(_signed_url(), request.form.to_dict()):
             log.warning("forged or unsigned Twilio request to %s from %s", request.path, request.remote_addr)
             abort(403)
-        return view(*args, **kwargs)
+        # Twilio does not send a callback again: ride out a database restart (every view is safe to repeat)
+        return retrying(lambda: view(*args, **kwargs), WEBHOOK_OUTAGE_S, f"Twilio {request.path}")
 
     return wrapped  # type: ignore[return-value]
 
@@ -299,7 +305,7 @@ def recording() -> tuple[str, int]:
             call_id = recordings.recording_missing(session, call, recording_sid, status, request.form.get("ErrorCode"))
             session.commit()
             if call_id is not None:
-                state().jobs.enqueue_call(call_id)
+                phone_calls.enqueue_softly(lambda: state().jobs.enqueue_call(call_id), call_id)
     return "", 204  # in-progress and other events need nothing
 
 
@@ -313,7 +319,8 @@ def _announce(session: Session, call: Call) -> None:
     drive = recordings.announce(session, _settings(), call, recording_sid, duration_s)
     session.commit()
     if drive:
-        voice_jobs(state().jobs).fetch_recording(call.external_id, recording_sid, duration_s)
+        phone_calls.enqueue_softly(
+            lambda: voice_jobs(state().jobs).fetch_recording(call.external_id, recording_sid, duration_s), call.id)
 
 
 def _float(value: str | None) -> float | None:
@@ -436,12 +443,29 @@ def stream(ws) -> None:  # noqa: ANN001 - simple_websocket.Server
     """Live audio of a call being recorded: μ-law 8 kHz frames to the recognizer; the audio is kept.
     Its signature was checked by `_stream_signed`."""
     handler = stream_handler(current_app._get_current_object())  # type: ignore[attr-defined]
+    heard = time.monotonic()
     try:
-        while (raw := ws.receive(timeout=STREAM_IDLE_S)) is not None:
+        while not STOPPING.is_set():
+            raw = ws.receive(timeout=STREAM_POLL_S)
+            if raw is None:
+                if time.monotonic() - heard > STREAM_IDLE_S:
+                    break
+                continue
+            heard = time.monotonic()
             if not handler.handle(raw):
                 break
     finally:
         handler.finish()
+
+
+STREAM_POLL_S = 0.5
+STOPPING = threading.Event()
+"""Set when this server process is asked to stop: open media streams end within STREAM_POLL_S, their audio is
+stored, and a restart does not wait out gunicorn's graceful timeout (Twilio goes on recording the call)."""
+
+
+def stop_streams() -> None:
+    STOPPING.set()
 
 
 
