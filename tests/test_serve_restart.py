@@ -71,7 +71,7 @@ def test_restart_with_an_open_media_stream_is_quick_and_keeps_its_audio(tmp_path
             server.kill()
             server.wait()
     log = log_path.read_text(errors="replace")
-    assert stopped_s < 10, log[-2000:]
+    assert stopped_s < 20, log[-2000:]  # not the 30-s graceful timeout (about 5 s on a quiet machine)
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'suara.sqlite3'}")
     with session_factory(engine)() as session:
         call = session.scalars(select(Call).where(Call.external_id == CALL)).one()
