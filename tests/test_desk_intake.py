@@ -243,3 +243,18 @@ def test_only_operators_type_complaints(client, users, username: str) -> None:  
     login(client, username)
     for url in ("/konsol/pengaduan-baru", "/konsol/sambang-desa"):
         assert client.get(url).status_code == 403
+
+
+def test_the_stylesheet_closes_every_block() -> None:
+    """An unclosed `@media (max-width: 600px) {` once put every later rule (the agency page's, the print layout's,
+    the desk form's) inside it: on a desktop none of them applied."""
+    from pathlib import Path
+
+    import web
+
+    css = re.sub(r"/\*.*?\*/", "", (Path(web.__file__).parent / "static" / "suara.css").read_text(), flags=re.S)
+    depth = 0
+    for ch in css:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    assert depth == 0
