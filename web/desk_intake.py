@@ -9,7 +9,7 @@ recording can be uploaded: it is archived and cut into speakers like a radio sho
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from models.desk import DeskIntake, SambangSession, intake_of, session_complaint
 from models.entities import Channel, Complaint, Place, Role, User
 from models.errors import SuaraError
 from transcribe.drafting.fields import normalize_phone
+from transcribe.drafting.suggestions import DraftSuggestions
 from web.access import audience, load_complaint
 from web.auth import role_required
 from web.places import directory
@@ -161,8 +162,10 @@ def create_typed_complaint(typed: TypedComplaint, files: list[IncomingFile], by:
     complaint = draft_complaint(session, typed.text, channel=typed.channel.value, received_at=typed.received_at,
                                 caller_number=typed.reporter_phone, default_place=place,
                                 peers=session_complaints(session, sambang) if sambang else ())
-    if typed.reporter_name:
+    if typed.reporter_name:  # typed by the operator: certain, whatever the drafter found in the text
         complaint.reporter_name = typed.reporter_name
+        suggestions = DraftSuggestions.from_json(complaint.suggestions)
+        complaint.suggestions = replace(suggestions, confidences={**suggestions.confidences, "reporter_name": 1.0}).to_json()
     complaint.anonymous, complaint.confidential = typed.anonymous, typed.confidential
     session.add(complaint)
     session.flush()
@@ -252,6 +255,23 @@ def _desk_globals() -> dict[str, Any]:
     return dict(desk_source=desk_source)
 
 
+@bp.app_template_filter("tanggal")
+def _day(value: date) -> str:
+    """A calendar day as people read it: "Senin, 30 Nov 2026"."""
+    from web.filters import MONTHS, WEEKDAYS
+
+    return f"{WEEKDAYS[value.weekday()]}, {value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+@bp.app_template_filter("file_size")
+def _file_size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} B"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.0f} KB"
+    return f"{size_bytes / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
 # -- Sambang Desa ----------------------------------------------------------------------------------
 def _sessions_page(values: FormValues, error: DeskInputError | None = None) -> str:
     sessions = db().scalars(select(SambangSession).options(joinedload(SambangSession.place).joinedload(Place.parent))
@@ -335,8 +355,6 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
 
 def _heard_at_session(typed: TypedComplaint, sambang: SambangSession) -> TypedComplaint:
     """A session typed in on its own day was heard now; one typed in later was heard on its day (noon WIB)."""
-    from dataclasses import replace
-
     now = utcnow()
     if (now + WIB).date() == sambang.held_on:
         return typed
