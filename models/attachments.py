@@ -3,9 +3,6 @@ under the data directory by content hash, and served only to whoever may see the
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.config import Settings
+from models.datadir import store_by_content
 from models.entities import Complaint, User
 from models.errors import SuaraError
 
@@ -121,20 +119,9 @@ def store_attachments(session: Session, settings: Settings, complaint: Complaint
     """Write each checked file durably (named by content), then record it; the caller commits."""
     rows = []
     for f, kind in checked:
-        digest = hashlib.sha256(f.data).hexdigest()
-        now = utcnow()
-        relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{KINDS[kind][0]}")
-        target = attachments_dir(settings) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(f.data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+        relative, digest = store_by_content(attachments_dir(settings), f.data, KINDS[kind][0], utcnow())
         row = Attachment(complaint=complaint, filename=_display_name(f.filename), content_type=kind, size_bytes=len(f.data),
-                         sha256=digest, path=relative.as_posix(), uploaded_by=by)
+                         sha256=digest, path=relative, uploaded_by=by)
         session.add(row)
         rows.append(row)
     session.flush()
