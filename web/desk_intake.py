@@ -138,6 +138,11 @@ def _place_id(raw: str | None) -> int | None:
     return int(raw)
 
 
+def _field_error(exc: DeskInputError | AttachmentError) -> DeskInputError:
+    """A refused attachment is shown at the attachments field like any other input error."""
+    return exc if isinstance(exc, DeskInputError) else DeskInputError(exc.detail, exc.message_id, "attachments")
+
+
 def _uploaded_files(name: str = "attachments") -> list[IncomingFile]:
     return [IncomingFile(f.filename or "", f.read()) for f in request.files.getlist(name) if f and (f.filename or "")]
 
@@ -211,8 +216,7 @@ def new_submit() -> Response | tuple[str, int]:
         complaint = create_typed_complaint(typed, _uploaded_files(), _acting_user())
     except (DeskInputError, AttachmentError) as exc:
         db().rollback()
-        error = exc if isinstance(exc, DeskInputError) else DeskInputError(exc.detail, exc.message_id, "attachments")
-        return render_template("console/desk_new.html", **_form_context(FormValues(request.form), error)), 422
+        return render_template("console/desk_new.html", **_form_context(FormValues(request.form), _field_error(exc))), 422
     flash("Draf dibuat dari teks yang diketik. Periksa saran topik, OPD dan lokasi, lalu konfirmasi.", "info")
     return redirect(url_for("console.review", complaint_id=complaint.id))
 
@@ -344,8 +348,7 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
         complaint = create_typed_complaint(typed, _uploaded_files(), _acting_user(), sambang)
     except (DeskInputError, AttachmentError) as exc:
         db().rollback()
-        error = exc if isinstance(exc, DeskInputError) else DeskInputError(exc.detail, exc.message_id, "attachments")
-        return _session_page(get_or_404(SambangSession, sambang_id), FormValues(request.form), error), 422
+        return _session_page(get_or_404(SambangSession, sambang_id), FormValues(request.form), _field_error(exc)), 422
     if request.form.get("action") == "review":
         return redirect(url_for("console.review", complaint_id=complaint.id))
     number = len(typed_complaints(db(), sambang))
