@@ -699,7 +699,9 @@ def overdue_now(session: Session, group: str, now: datetime, agency_id: int | No
 def names(session: Session, dimension: str) -> dict[str, str]:
     """Display names of a dimension's values (as stored in DailyCount.value)."""
     if dimension == "channel":
-        return {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
+        from models.channels import LABELS
+
+        return dict(LABELS)
     if dimension == "topic":
         return {str(i): n for i, n in session.execute(select(Topic.id, Topic.name))} | {"0": "(tanpa topik)"}
     if dimension == "agency":

@@ -8,9 +8,12 @@ else open to other users is reported in the log.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from models.config import Settings
@@ -54,3 +57,27 @@ def secure_data_dir(settings: Settings) -> list[Path]:
     for path in exposed:
         log.warning("%s can be read by other users (mode %s): run `chmod -R go-rwx %s`", path, oct(path.stat().st_mode & 0o777), data_dir)
     return exposed
+
+
+def store_by_content(folder: Path, data: bytes, suffix: str, now: datetime) -> tuple[str, str]:
+    """Write `data` durably as FOLDER/YYYY/MM/<hash><suffix> (kept if already there); returns (relative path, sha256).
+
+    Named by content, so the same file twice is stored once; written to a temporary file, synced, then renamed,
+    so a crash never leaves half a file under the final name.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{suffix}")
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:  # a full disk: leave no half-written file taking the space
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return relative.as_posix(), digest

@@ -26,9 +26,19 @@ from models.status import Status
 
 
 class Channel(str, enum.Enum):
+    """How a complaint reached the regency (labels in models/channels.py)."""
+
     PHONE = "phone"
     RADIO = "radio"
     UPLOAD = "upload"
+    WALK_IN = "walk_in"
+    LETTER = "letter"
+    SMS = "sms"
+    SOCIAL_MEDIA = "social_media"
+    """Which platform (YouTube, Facebook, X, ...) is the intake's `source_detail`, not a channel of its own."""
+    EMAIL = "email"
+    SAMBANG_DESA = "sambang_desa"
+    OTHER = "other"
 
 
 class CallStatus(str, enum.Enum):

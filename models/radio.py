@@ -55,6 +55,8 @@ class RadioShow(Base):
     """Device name or index, stream URL or file path, as given."""
     engine: Mapped[str] = mapped_column(String(20))
     auto_segment: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(12), default="radio", server_default="radio")
+    """The channel of the calls cut from it: radio, or sambang_desa for the recording of a Sambang Desa session."""
     status: Mapped[str] = mapped_column(String(16), default=ShowStatus.STARTING.value)
     """A `ShowStatus` value."""
     error: Mapped[str | None] = mapped_column(Text)

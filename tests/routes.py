@@ -5,7 +5,7 @@ access matrix (tests/test_access_matrix.py: which role may get an answer at all)
 missing from it fails both, so a new page cannot skip either.
 
 `output` says how to read the answer: "page" and "api" are read whole and checked for leaks, "stream" is read
-to its first event, "pdf" is read as text, "audio" is a recording, "post" is a form submission, "static" is a
+to its first event, "pdf" is read as text, "audio" is a recording, "file" a complaint's attachment (a photo, a letter), "post" is a form submission, "static" is a
 file that is public by nature.
 
 `access` says who may get a successful answer (written from DESIGN.md's "who sees what", not from the code):
@@ -107,6 +107,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/konsol/pengaduan/<int:complaint_id>", "GET"): Route("page", COMPLAINT),
     ("/konsol/pengaduan/<int:complaint_id>/<action>", "POST"): Route("post", AGENCY),
     ("/konsol/pengaduan/<int:complaint_id>/gabung", "POST"): Route("post", OPERATOR),
+    ("/konsol/pengaduan/<int:complaint_id>/lampiran/<int:attachment_id>", "GET"): Route("file", RECORDING),
+    ("/konsol/pengaduan-baru", "GET"): Route("page", OPERATOR),
+    ("/konsol/pengaduan-baru", "POST"): Route("post", OPERATOR),
+    ("/konsol/sambang-desa", "GET"): Route("page", OPERATOR),
+    ("/konsol/sambang-desa", "POST"): Route("post", OPERATOR),
+    ("/konsol/sambang-desa/<int:sambang_id>", "GET"): Route("page", OPERATOR),
+    ("/konsol/sambang-desa/<int:sambang_id>/pengaduan", "POST"): Route("post", OPERATOR),
+    ("/konsol/sambang-desa/<int:sambang_id>/rekaman", "POST"): Route("post", OPERATOR),
     ("/konsol/tempat", "GET"): Route("page", OPERATOR),
     ("/lacak", "GET"): Route("page", PUBLIC),
     ("/lacak/<reference>/nilai", "POST"): Route("post", PUBLIC),

@@ -43,11 +43,15 @@ def world(session, settings, users):  # noqa: ANN001, ANN201
     from models.entities import Role
     from web.auth import create_user, issue_api_token
 
+    from tests.desk_intake_data import PNG_1PX, attach, sambang_session
+
     complaints = {}
     for kind in ("ordinary", "anonymous", "confidential"):
         c = make_complaint(session, settings, "terdisposisi", anonymous=kind == "anonymous", confidential=kind == "confidential")
         c.call.audio_path = tone_wav(settings, f"{kind}.wav", seconds=0.5)
+        c.test_attachment_id = attach(session, settings, c, PNG_1PX, f"{kind}.png").id
         complaints[kind] = c
+    sambang_session(session)
     draft = make_draft(session, settings)
     bystander = create_user(session, "bystander", PASSWORD, Role.VIEWER)
     tokens = {name: issue_api_token(session, session.get(User, uid)) for name, uid in users.items()}
@@ -60,6 +64,7 @@ def _values(complaint, draft, bystander_id: int) -> dict[str, list]:  # noqa: AN
         "complaint_id": [complaint.id], "call_id": [complaint.call_id], "reference": [complaint.reference],
         "service_request_id": [complaint.reference], "fmt": ["csv", "json"], "key": ["topik"], "user_id": [bystander_id],
         "show_id": [1], "action": ["tindak-lanjut"], "filename": ["suara.css"], "name": ["salam"],
+        "attachment_id": [getattr(complaint, "test_attachment_id", 0)], "sambang_id": [1],
     }
 
 
@@ -84,7 +89,7 @@ def _requests(app, world) -> list[tuple[str, str, str, frozenset[str], bool]]:  
                     out += [(method, url, route.output, allowed, True) for url in fill(rule, _values(c, draft, bystander_id))]
             else:
                 values = _values(complaints["ordinary"], draft, bystander_id)
-                exists = not rule.arguments or rule.arguments <= {"user_id", "key", "fmt", "filename", "name"}
+                exists = not rule.arguments or rule.arguments <= {"user_id", "key", "fmt", "filename", "name", "sambang_id"}
                 if rule.rule.startswith("/konsol/draf/<"):  # the review pages are about a draft
                     values["complaint_id"], exists = [draft.id], True
                 if route.access is AGENCY_PAGE:  # the page of the test complaints' agency

@@ -73,7 +73,10 @@ def matrix(session, settings, users):  # noqa: ANN001, ANN201
     """The three complaints, API tokens for every user, and the ids and references to fill the routes with."""
     from web.auth import issue_api_token
 
+    from tests.desk_intake_data import attach, letter_pdf, sambang_session, typed_intake
+
     complaints = {}
+    sambang = sambang_session(session)
     for kind, person in (("ordinary", ORDINARY), ("anonymous", ANONYMOUS), ("confidential", CONFIDENTIAL)):
         problem = f"Ada {CONFIDENTIAL_WORD} di sekolah." if kind == "confidential" else "Jalan di desa rusak berlubang."
         c = make_complaint(session, settings, "terdisposisi", anonymous=kind == "anonymous",
@@ -87,6 +90,9 @@ def matrix(session, settings, users):  # noqa: ANN001, ANN201
         session.flush()
         lc.record_follow_up(session, c, f"Sudah kami hubungi {person.name} di {person.phone_digits}.",
                             by=user(session, "liaison_pu"), settings=settings)
+        # what was typed at the desk and a scanned letter: identity in the text, the reference and the file
+        typed_intake(session, c, person.text(problem), source_ref=person.email, sambang=sambang)
+        c.test_attachment_id = attach(session, settings, c, letter_pdf(person.text(problem)), f"surat-{kind}.pdf").id
         complaints[kind] = c
     tokens = {name: issue_api_token(session, session.get(User, uid)) for name, uid in users.items()}
     session.commit()
@@ -110,6 +116,8 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
     values = {
         "complaint_id": [c.id for c in complaints.values()],
         "call_id": [c.call_id for c in complaints.values()],
+        "attachment_id": [c.test_attachment_id for c in complaints.values()],
+        "sambang_id": [1],
         "reference": [c.reference for c in complaints.values()],
         "service_request_id": [c.reference for c in complaints.values()],
         "fmt": ["csv", "json"],

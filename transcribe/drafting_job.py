@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.config import Settings
-from models.entities import Agency, Call, Channel, Complaint, Place, Topic, Transcript
+from models.entities import Agency, Call, Complaint, Place, Topic, Transcript
 from models.lifecycle import Status
 from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
 from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
@@ -32,17 +33,35 @@ def shared_drafter() -> Drafter:
 
 def build_draft(session: Session, settings: Settings, call: Call, transcript: Transcript) -> Complaint:
     """A draft complaint with every field the drafter found; its suggestions keep what needs a look."""
+    from models.desk import default_place_for_call, peers_of_call
+
     text = (transcript.edited_text or transcript.text).strip()
     # the operator's edit is what was said: the recognizer's words and other readings no longer apply
     words = None if transcript.edited_text else transcript.words
     alternatives = [] if transcript.edited_text else (transcript.alternatives or [])
-    draft = shared_drafter().draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at,
-                                   alternatives=alternatives)
+    complaint = draft_complaint(session, text, channel=call.channel, received_at=call.received_at,
+                                caller_number=call.caller_number, words=words, alternatives=alternatives,
+                                exclude_call_id=call.id, peers=peers_of_call(session, call),
+                                default_place=default_place_for_call(session, call))
+    complaint.call = call
+    return complaint
+
+
+def draft_complaint(session: Session, text: str, *, channel: str, received_at: datetime, caller_number: str | None = None,
+                    words: list | None = None, alternatives: list[str] | None = None, exclude_call_id: int | None = None,
+                    peers: Sequence[Complaint] = (), default_place: Place | None = None) -> Complaint:
+    """A draft complaint drafted from `text` (a transcript, or what an operator typed at the desk), not yet added.
+
+    `peers` are the other complaints of the same gathering (a radio show, a Sambang Desa session): those saying the
+    same thing are suggested as duplicates. `default_place` fills the place when the text names none.
+    """
+    draft = shared_drafter().draft(text, caller_number=caller_number, words=words, received_at=received_at,
+                                   alternatives=alternatives or [])
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()
-    place = _place(session, draft)
-    duplicates = {d.id: d for d in duplicate_candidates(session, draft, call)}
-    for same in same_show_duplicates(session, draft, call):
+    place = _place(session, draft) or default_place
+    duplicates = {d.id: d for d in duplicate_candidates(session, draft, received_at, exclude_call_id)}
+    for same in gathering_duplicates(draft, peers):
         if same.score > getattr(duplicates.get(same.id), "score", 0.0):
             duplicates[same.id] = same
     suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score)).to_json()
@@ -56,11 +75,10 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
         place=place,
         location_detail=_location_detail(draft),
         reporter_name=draft.reporter_name,
-        reporter_phone=(draft.phones[0] if draft.phones else None) or call.caller_number,
+        reporter_phone=(draft.phones[0] if draft.phones else None) or caller_number,
         urgent=draft.urgent,
-        channel=call.channel,
-        call=call,
-        received_at=call.received_at,
+        channel=channel,
+        received_at=received_at,
         suggestions=suggestions,
     )
 
@@ -81,9 +99,10 @@ def _location_detail(draft: Draft) -> str | None:
     return ", ".join(parts) or None
 
 
-def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[DuplicateSuggestion]:
+def duplicate_candidates(session: Session, draft: Draft, received_at: datetime,
+                         exclude_call_id: int | None = None) -> list[DuplicateSuggestion]:
     """Open complaints of the last 30 days on the same topic or place that look like the same problem."""
-    since = call.received_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
+    since = received_at - timedelta(days=DUPLICATE_WINDOW_DAYS)
     same = [Topic.key == draft.topic]
     for code in (draft.desa_code, draft.kecamatan_code):
         if code:
@@ -108,24 +127,15 @@ def duplicate_candidates(session: Session, draft: Draft, call: Call) -> list[Dup
             created_at=c.created_at,
         )
         for c in rows
-        if c.call_id != call.id
+        if exclude_call_id is None or c.call_id != exclude_call_id
     ]
-    found = find_duplicates(draft, candidates, now=call.received_at, window_days=DUPLICATE_WINDOW_DAYS)
+    found = find_duplicates(draft, candidates, now=received_at, window_days=DUPLICATE_WINDOW_DAYS)
     return [DuplicateSuggestion(cid, score, by_id[cid].reference, by_id[cid].title, by_id[cid].status) for cid, score in found]
 
 
-def same_show_duplicates(session: Session, draft: Draft, call: Call) -> list[DuplicateSuggestion]:
-    """Drafts of the other callers of the same radio show that say the same thing, best first."""
-    show_id = (call.meta or {}).get("show_id") if call.channel == Channel.RADIO.value else None
-    if show_id is None:
-        return []
-    rows = session.execute(
-        select(Complaint, Call.meta)
-        .join(Call, Complaint.call_id == Call.id)
-        .where(Call.channel == Channel.RADIO.value, Call.id != call.id,
-               Call.received_at >= call.received_at - timedelta(days=1))
-    ).all()
-    scored = [(c, text_similarity(draft, {"text": f"{c.title}. {c.description}"}))
-              for c, meta in rows if (meta or {}).get("show_id") == show_id]
+def gathering_duplicates(draft: Draft, peers: Sequence[Complaint]) -> list[DuplicateSuggestion]:
+    """The complaints of the same gathering (the other callers of a radio show, the other speakers of a Sambang
+    Desa session) that say the same thing, best first."""
+    scored = [(c, text_similarity(draft, {"text": f"{c.title}. {c.description}"})) for c in peers]
     return sorted([DuplicateSuggestion(c.id, score, c.reference, c.title, c.status)
                    for c, score in scored if score >= SAME_SHOW_THRESHOLD], key=lambda d: -d.score)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.config import Settings
+from models.datadir import store_by_content
 from models.entities import Call, CallStatus, Channel
 
 log = logging.getLogger(__name__)
@@ -42,23 +40,7 @@ class IncomingAudio:
 
 def store_audio(settings: Settings, data: bytes, suffix: str) -> tuple[str, str]:
     """Write audio durably under the data directory, named by content; returns (relative path, sha256)."""
-    digest = hashlib.sha256(data).hexdigest()
-    now = utcnow()
-    relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{suffix}")
-    target = settings.audio_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:  # a full disk: leave no half-written file taking the space
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return relative.as_posix(), digest
+    return store_by_content(settings.audio_dir, data, suffix, utcnow())
 
 
 def _suffix(filename: str | None) -> str:

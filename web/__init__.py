@@ -72,15 +72,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from web import (
-        agency_view, api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, places, prompts,
-        public, radio, security, twilio,
+        agency_view, api, auth, calls, console, dashboard, desk_intake, errors, filters, handover, limits, live, open311, places,
+        prompts, public, radio, security, twilio,
     )
 
     limits.init_app(app, settings)
     security.init_app(app, settings)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, calls, console, places, live, radio, dashboard, agency_view, handover, public, api, open311, prompts):
+    for module in (auth, calls, console, desk_intake, places, live, radio, dashboard, agency_view, handover, public, api, open311,
+                   prompts):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio.bp)
     app.teardown_appcontext(_close_session)

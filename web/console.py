@@ -48,6 +48,7 @@ from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
 from voice.jobs import voice_jobs
 from web.places import directory
+from web.filters import CHANNELS
 from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
 
@@ -601,7 +602,7 @@ class ListFilters:
             agency_id=as_int("agency"),
             topic_id=as_int("topic"),
             kecamatan_id=as_int("kecamatan"),
-            channel=channel if channel in ("phone", "radio", "upload") else "",
+            channel=channel if channel in CHANNELS else "",
             overdue=args.get("overdue") in ("1", "on", "true"),
             issue_id=as_int("isu"),
             after=as_int("after"),

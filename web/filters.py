@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask
 
 from models.call_state import LABELS as CALL_STATE_LABELS
+from models.channels import LABELS as CHANNEL_LABELS
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WEEKDAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
-CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
+CHANNELS = CHANNEL_LABELS
 CALL_STATUSES = CALL_STATE_LABELS
 
 
@@ -47,5 +48,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(due_by)
     app.add_template_filter(duration)
     app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
+    app.add_template_global(CHANNELS, "CHANNELS")
     app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")
     app.add_template_filter(lambda s: datetime.fromisoformat(s) if s else None, "isotime")

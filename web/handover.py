@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, joinedload
 from models.audit import audit
 from models.base import utcnow
 from models.calendar import WIB, end_of_local_day, local_date
+from models.channels import source_label
+from models.desk import DeskIntake
 from models.entities import Complaint, Place, Role, Topic, User
 from models.identity import filter_for
 from models.lifecycle import InvalidTrackingId, Status, record_lapor_tracking, status_label
@@ -37,7 +39,7 @@ from web.state import db, get_or_404
 
 bp = Blueprint("handover", __name__)
 
-FIELDS = ("nomor_registrasi", "judul", "isi", "tanggal", "lokasi", "kecamatan", "desa", "klasifikasi", "kategori",
+FIELDS = ("nomor_registrasi", "judul", "isi", "tanggal", "saluran", "lokasi", "kecamatan", "desa", "klasifikasi", "kategori",
           "opd", "anonim", "rahasia", "status", "tautan_audio", "nomor_lapor")  # fmt: skip
 IDENTITY_FIELDS = ("nama_pelapor", "telepon_pelapor")
 """Only in an export an admin asks for with identity; empty for anonymous and confidential complaints."""
@@ -79,7 +81,8 @@ def confirmed_query(f: ExportFilter) -> Select[tuple[Complaint]]:
     return query
 
 
-def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool = False) -> dict[str, Any]:
+def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool = False,
+               source_detail: str | None = None) -> dict[str, Any]:
     """One complaint as the hand-over file holds it (booleans stay booleans; the CSV writes ya/tidak).
 
     Texts are identity-filtered (`models.identity`) unless `with_identity` is asked for and the complaint is
@@ -97,6 +100,7 @@ def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool 
         "judul": text(complaint.title),
         "isi": text(complaint.description),
         "tanggal": (received + WIB).strftime("%Y-%m-%d %H:%M") if received else "",
+        "saluran": source_label(complaint.channel, source_detail),
         "lokasi": location,
         "kecamatan": kecamatan,
         "desa": desa,
@@ -123,9 +127,20 @@ def _audio_url(complaint: Complaint) -> str | None:
 
 def _rows(f: ExportFilter, with_identity: bool) -> list[dict[str, Any]]:
     """The export's rows; anonymous and confidential complaints get no link to the recording (a voice identifies)."""
-    query = confirmed_query(f).limit(EXPORT_LIMIT)
-    return [export_row(c, None if c.anonymous or c.confidential else _audio_url(c), with_identity)
-            for c in db().scalars(query).unique()]
+    complaints = db().scalars(confirmed_query(f).limit(EXPORT_LIMIT)).unique().all()
+    details = source_details([c.id for c in complaints if c.call_id is None])
+    return [export_row(c, None if c.anonymous or c.confidential else _audio_url(c), with_identity, details.get(c.id))
+            for c in complaints]
+
+
+def source_details(complaint_ids: list[int], chunk: int = 1000) -> dict[int, str]:
+    """The sub-source (social-media platform, "lainnya" text) of typed complaints, by complaint id."""
+    found: dict[int, str] = {}
+    for i in range(0, len(complaint_ids), chunk):
+        found.update(db().execute(select(DeskIntake.complaint_id, DeskIntake.source_detail)
+                                  .where(DeskIntake.complaint_id.in_(complaint_ids[i:i + chunk]),
+                                         DeskIntake.source_detail.is_not(None))).tuples())
+    return found
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
+from models.channels import label as channel_label
 from models.entities import Complaint, Place, Topic
 from models.lifecycle import Status
 from models.visibility import PUBLIC, public_summary
@@ -69,6 +70,7 @@ def request_json(c: Complaint, listed: bool = False) -> dict[str, Any]:
         "lat": None,
         "long": None,
         "media_url": None,
+        "extended_attributes": {"channel": c.channel, "channel_name": channel_label(c.channel)},
     }
 
 

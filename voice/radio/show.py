@@ -600,7 +600,7 @@ def store_segment(
     """Store one caller segment as a radio call with its own audio, and its segment row; the caller commits."""
     call, _ = receive_call(session, settings, IncomingAudio(
         data=wav_bytes(samples),
-        channel=Channel.RADIO,
+        channel=Channel(show.channel or Channel.RADIO.value),
         external_id=f"show-{show.id}/seg-{number}",
         filename=f"show-{show.id}-seg-{number}.wav",
         started_at=show.started_at + timedelta(seconds=start_s),
