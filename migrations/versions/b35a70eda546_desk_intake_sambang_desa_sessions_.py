@@ -1,7 +1,7 @@
 """desk intake, sambang desa sessions, attachments, radio show channel
 
 Revision ID: b35a70eda546
-Revises: b7d41e0c2a95
+Revises: c3e8a4f19d20
 Create Date: 2026-12-01 18:18:29
 
 Complaints typed at the desk keep their intake (typed text, sub-source, reference, Sambang Desa session);
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = 'b35a70eda546'
-down_revision = 'b7d41e0c2a95'
+down_revision = 'c3e8a4f19d20'
 branch_labels = None
 depends_on = None
 
