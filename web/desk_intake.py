@@ -26,7 +26,7 @@ from models.channels import DESK_CHANNELS, SOCIAL_PLATFORMS, source_label
 from models.desk import DeskIntake, SambangSession, intake_of, session_complaints, typed_complaints
 from models.entities import Channel, Complaint, Place, Role, User
 from models.errors import SuaraError
-from transcribe.drafting.fields import normalize_phone
+from models.phone import to_national
 from transcribe.drafting.suggestions import DraftSuggestions
 from web.access import audience, load_complaint
 from web.auth import role_required
@@ -99,7 +99,7 @@ class TypedComplaint:
             detail = None
         phone = (form.get("reporter_phone") or "").strip()
         if phone:
-            number = normalize_phone(phone)
+            number = to_national(phone)
             if number is None or not number.startswith("0"):
                 raise DeskInputError(f"phone {phone!r}", "Nomor telepon pelapor tidak valid: tulis nomor Indonesia, mis. 081234567890.",
                                      "reporter_phone")
