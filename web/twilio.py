@@ -344,8 +344,11 @@ def call_status() -> tuple[str, int]:
 
 # -- status lookup and rating --------------------------------------------------------------------
 
-def _not_found_apology() -> str:
-    return "tidak_ditemukan" if request.form.get("Digits") else "tidak_ada_pilihan"
+def _ask_number_again(response: VoiceResponse, endpoint: str) -> Response:
+    """Nothing found for the digits typed (or none typed): apologise and ask again, or goodbye after the last try."""
+    apology = "tidak_ditemukan" if request.form.get("Digits") else "tidak_ada_pilihan"
+    _ask_again(response, endpoint, _tries(), apology, ("masukkan_nomor",), **NUMBER_ENTRY)
+    return _twiml(response)
 
 
 @bp.post("/status-lookup")
@@ -355,8 +358,7 @@ def status_lookup() -> Response:
     with _db() as session:
         call, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
         if call is None and complaint is None:
-            _ask_again(response, "twilio.status_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
-            return _twiml(response)
+            return _ask_number_again(response, "twilio.status_lookup")
         name = f"status_{caller_status(call, complaint)}"
         _say(response, name if name in PROMPTS else "status_diproses")
     _goodbye(response)
@@ -374,8 +376,7 @@ def rate_lookup() -> Response:
         _, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
         refusal = phone_calls.rating_refusal(complaint, _caller())
         if refusal == "tidak_ditemukan":
-            _ask_again(response, "twilio.rate_lookup", _tries(), _not_found_apology(), ("masukkan_nomor",), **NUMBER_ENTRY)
-            return _twiml(response)
+            return _ask_number_again(response, "twilio.rate_lookup")
         if refusal is None:
             _ask(response, "twilio.rate", 0, RATING_PROMPTS, {"complaint_id": complaint.id}, num_digits=1, timeout=8)
             return _twiml(response)
