@@ -109,14 +109,14 @@ def main() -> None:
             from models.entities import Role
             from web.auth import create_user
 
-            create_user(s, "pimpinan", "bench-pass-123", Role.VIEWER)  # viewers' breakdowns leave confidential ones out
+            create_user(s, "pimpinan", "kursi-hijau-lima-93", Role.VIEWER)  # viewers' breakdowns leave confidential ones out
             s.commit()
             reference = s.scalar(select(Complaint.reference).where(Complaint.status == "selesai", Complaint.confidential.is_(False)).limit(1))
 
         client = app.test_client()
-        client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
+        client.post("/login", data={"username": "bench", "password": "kursi-hijau-lima-93"})
         viewer = app.test_client()
-        viewer.post("/login", data={"username": "pimpinan", "password": "bench-pass-123"})
+        viewer.post("/login", data={"username": "pimpinan", "password": "kursi-hijau-lima-93"})
         pages = {
             "dashboard 30 days": "/dasbor/?periode=30",
             "dashboard 1 year": "/dasbor/?periode=365",

@@ -5,8 +5,9 @@ The 379 reports of the shared evaluation set (routing_dev.jsonl, LAPOR! reports)
 labelled by hand (tests/data/issue_pairs/, see its README) say whether two reports are about the same issue. The
 similarity threshold is chosen on the "tune" half (highest recall at precision >= 0.85 + 0.05) and the figures are reported
 on the "test" half, which no choice saw. Then 30 issue labels, drawn with a fixed seed, are printed with the titles
-of their reports for a blind read.
-Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--quick]
+of their reports for a blind read (tests/data/issue_pairs/blind_read.md): issues are split in two halves by the
+parity of their smallest report id; labels were tuned on the "tune" half, the read draws from the "held-out" half.
+Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out]
 """
 
 from __future__ import annotations
