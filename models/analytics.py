@@ -138,9 +138,11 @@ class DailyCount(Base):
 
 
 Index(
-    "ix_complaint_overdue_cover", Complaint.status, Complaint.due_at, Complaint.agency_id, Complaint.place_id
+    "ix_complaint_overdue_cover", Complaint.status, Complaint.due_at, Complaint.agency_id, Complaint.place_id,
+    Complaint.confidential,
 )
-"""Covers `overdue_now` (status IN open statuses AND due_at <= now, grouped by agency or place) without table reads."""
+"""Covers `overdue_now` (status IN open statuses AND due_at <= now, grouped by agency or place; for viewers not
+confidential) without table reads."""
 
 
 class IssueDaily(Base):
