@@ -11,7 +11,10 @@ commit they place newly counted complaints into issues. All in the same transact
 the pages read a few thousand pre-summed rows instead of 100 000 complaints.
 
 Scopes: every contribution is counted regency-wide (scope 0) and again under its agency (scope =
-agency id), so an OPD's dashboard reads only its own rows.
+agency id), so an OPD's dashboard reads only its own rows. Audiences: every row exists twice, once counting
+all complaints (`public` false: coordinators and liaisons) and once without confidential ones (`public` true:
+viewers' breakdowns and the transparency page), so no audience's page recounts complaints. A confidential flag
+set or cleared changes the fact, which moves the complaint's contribution in or out of the public rows.
 
 Time-limit compliance is decided at the moment a complaint leaves a stage, against the limit it had
 then (the fact's `due_at`, which includes pauses): dispositioned by the verification limit (3 working
@@ -42,12 +45,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    case,
     delete,
     event,
+    false,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -101,15 +103,20 @@ class ComplaintFact(Base):
     answer_on_time: Mapped[bool | None] = mapped_column(Boolean)
     """None until answered; then whether the first answer came within the follow-up limit."""
     issue_id: Mapped[int | None] = mapped_column(Integer)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Counted only in the rows of all complaints, never in the public ones."""
 
 
 class DailyCount(Base):
-    """Sums of complaint contributions per scope (0 = regency, else agency id), dimension, local day and value."""
+    """Sums of complaint contributions per scope (0 = regency, else agency id), audience, dimension, local day and
+    value."""
 
     __tablename__ = "analytics_daily"
-    __table_args__ = (UniqueConstraint("scope", "dimension", "day", "value"),)
+    __table_args__ = (UniqueConstraint("scope", "public", "dimension", "day", "value"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[int] = mapped_column(Integer)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True: without confidential complaints (what viewers and the public may count); false: all complaints."""
     dimension: Mapped[str] = mapped_column(String(12))
     day: Mapped[date] = mapped_column(Date)
     week: Mapped[date] = mapped_column(Date)
@@ -131,9 +138,11 @@ class DailyCount(Base):
 
 
 Index(
-    "ix_complaint_overdue_cover", Complaint.status, Complaint.due_at, Complaint.agency_id, Complaint.place_id
+    "ix_complaint_overdue_cover", Complaint.status, Complaint.due_at, Complaint.agency_id, Complaint.place_id,
+    Complaint.confidential,
 )
-"""Covers `overdue_now` (status IN open statuses AND due_at <= now, grouped by agency or place) without table reads."""
+"""Covers `overdue_now` (status IN open statuses AND due_at <= now, grouped by agency or place; for viewers not
+confidential) without table reads."""
 
 
 class IssueDaily(Base):
@@ -161,13 +170,15 @@ def _vector(fact: dict[str, Any] | None) -> tuple[int, ...]:
     )  # fmt: skip
 
 
-def _keys(fact: dict[str, Any]) -> list[tuple[int, str, str]]:
+def _keys(fact: dict[str, Any]) -> list[tuple[int, bool, str, str]]:
+    """(scope, public, dimension, value) of every DailyCount row the fact counts in."""
     values = {
         "semua": "", "channel": fact["channel"], "topic": str(fact["topic_id"]),
         "agency": str(fact["agency_id"]), "kecamatan": str(fact["kecamatan_id"]),
     }  # fmt: skip
     scopes = (REGENCY, fact["agency_id"]) if fact["agency_id"] else (REGENCY,)
-    return [(scope, dim, value) for scope in scopes for dim, value in values.items()]
+    audiences = (False,) if fact["confidential"] else (False, True)
+    return [(scope, public, dim, value) for scope in scopes for public in audiences for dim, value in values.items()]
 
 
 def _current_rows(connection: Connection, ids: Iterable[int]) -> dict[int, Any]:
@@ -218,6 +229,7 @@ def fact_of(row: Any, old: dict[str, Any] | None) -> dict[str, Any]:
         verify_on_time=_on_time(row.dispositioned_at, verify_limit, old["verify_on_time"] if old else None),
         answer_on_time=_on_time(row.follow_up_at, answer_limit, old["answer_on_time"] if old else None),
         issue_id=old["issue_id"] if old else None,
+        confidential=bool(row.confidential),
     )
 
 
@@ -227,17 +239,19 @@ def _add(deltas: dict, key: tuple, vector: Sequence[int], sign: int) -> None:
     deltas[key] = signed if current is None else [a + b for a, b in zip(current, signed)]
 
 
-def _apply_daily(connection: Connection, deltas: dict[tuple[int, str, date, str], list[int]]) -> None:
+def _apply_daily(connection: Connection, deltas: dict[tuple[int, bool, str, date, str], list[int]]) -> None:
     table = DailyCount.__table__
-    for (scope, dim, day, value), delta in deltas.items():
+    for (scope, public, dim, day, value), delta in deltas.items():
         if not any(delta):
             continue
-        where = (table.c.scope == scope) & (table.c.dimension == dim) & (table.c.day == day) & (table.c.value == value)
+        where = ((table.c.scope == scope) & (table.c.public == public) & (table.c.dimension == dim)
+                 & (table.c.day == day) & (table.c.value == value))  # fmt: skip
         changes = {m: table.c[m] + d for m, d in zip(MEASURES, delta) if d}
         if connection.execute(update(table).where(where).values(changes)).rowcount == 0:
             connection.execute(
                 insert(table).values(
-                    scope=scope, dimension=dim, day=day, week=monday_of(day), value=value, **dict(zip(MEASURES, delta))
+                    scope=scope, public=public, dimension=dim, day=day, week=monday_of(day), value=value,
+                    **dict(zip(MEASURES, delta)),
                 )
             )
 
@@ -276,8 +290,8 @@ def sync_complaints(connection: Connection, ids: Iterable[int], *, assign_issues
             if fact is None:
                 continue
             vector = _vector(fact)
-            for scope, dim, value in _keys(fact):
-                _add(daily, (scope, dim, fact["day"], value), vector, sign)
+            for scope, public, dim, value in _keys(fact):
+                _add(daily, (scope, public, dim, fact["day"], value), vector, sign)
             if fact["counted"] and fact["issue_id"]:
                 _add(issue_daily, (fact["issue_id"], fact["day"]), (1, int(fact["urgent"])), sign)
         table = ComplaintFact.__table__
@@ -406,8 +420,8 @@ def rebuild(session: Session, settings: Settings, calendar: WorkingCalendar | No
             fact["issue_id"] = issue_id
         facts.append(fact)
         vector = _vector(fact)
-        for scope, dim, value in _keys(fact):
-            bucket = daily[(scope, dim, fact["day"], value)]
+        for scope, public, dim, value in _keys(fact):
+            bucket = daily[(scope, public, dim, fact["day"], value)]
             for i, v in enumerate(vector):
                 bucket[i] += v
         if fact["counted"] and fact["issue_id"]:
@@ -420,8 +434,8 @@ def rebuild(session: Session, settings: Settings, calendar: WorkingCalendar | No
     for chunk in _chunks(facts, 5000):
         connection.execute(insert(ComplaintFact), chunk)
     daily_rows = [
-        dict(scope=s, dimension=d, day=day, week=monday_of(day), value=v, **dict(zip(MEASURES, vec)))
-        for (s, d, day, v), vec in daily.items()
+        dict(scope=s, public=p, dimension=d, day=day, week=monday_of(day), value=v, **dict(zip(MEASURES, vec)))
+        for (s, p, d, day, v), vec in daily.items()
         if any(vec)
     ]
     for chunk in _chunks(daily_rows, 5000):
@@ -560,64 +574,29 @@ def _sum_columns() -> list:
     return [func.sum(getattr(DailyCount, m)).label(m) for m in MEASURES]
 
 
-def totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
-    """Measures per value of one dimension over the period."""
+def totals(
+    session: Session, dimension: str, period: Period, scope: int = REGENCY, public: bool = False
+) -> dict[str, Measures]:
+    """Measures per value of one dimension over the period; `public`: without confidential complaints."""
     rows = session.execute(
         select(DailyCount.value, *_sum_columns())
-        .where(DailyCount.scope == scope, DailyCount.dimension == dimension, DailyCount.day.between(period.start, period.end))
+        .where(
+            DailyCount.scope == scope, DailyCount.public.is_(public), DailyCount.dimension == dimension,
+            DailyCount.day.between(period.start, period.end),
+        )
         .group_by(DailyCount.value)
-    )
+    )  # fmt: skip
     result: dict[str, Measures] = {}
     for row in rows:
         result.setdefault(row.value, Measures()).add(row)
     return result
 
 
-def _hidden_query(period: Period, scope: int, *columns: Any) -> Any:
-    """SELECT `columns` over the confidential complaints counted in the period (of one agency unless `scope` is the
-    regency), summed in SQL: there are thousands in a year, and the pages subtract them per value."""
-    facts = ComplaintFact.__table__
-    confidential = select(Complaint.id).where(Complaint.confidential.is_(True))  # one scan, not a lookup per fact
-    query = select(*columns).select_from(facts).where(
-        facts.c.complaint_id.in_(confidential), facts.c.counted.is_(True), facts.c.day.between(period.start, period.end)
-    )
-    return query.where(facts.c.agency_id == scope) if scope != REGENCY else query
-
-
-def _dimension_column(dimension: str) -> Any:
-    """The fact column whose value (as text, as in DailyCount.value) a dimension counts under."""
-    facts = ComplaintFact.__table__
-    columns = {"channel": facts.c.channel, "topic": facts.c.topic_id, "agency": facts.c.agency_id,
-               "kecamatan": facts.c.kecamatan_id}  # fmt: skip
-    return columns[dimension] if dimension in columns else literal("")
-
-
-def _measure_sums() -> list[Any]:
-    """SQL sums of what each fact adds to every measure, in MEASURES order (`_vector` for counted facts)."""
-    facts = ComplaintFact.__table__
-
-    def count_if(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    return [
-        func.count(), count_if(facts.c.urgent.is_(True)), count_if(facts.c.status.in_(sorted(Status.OPEN))),
-        count_if(facts.c.status == Status.SELESAI), count_if(facts.c.verify_on_time.is_not(None)),
-        count_if(facts.c.verify_on_time.is_(True)), count_if(facts.c.answer_on_time.is_not(None)),
-        count_if(facts.c.answer_on_time.is_(True)), *(count_if(facts.c.rating == r) for r in RATINGS),
-    ]  # fmt: skip
-
-
 def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
     """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
     some topic, agency or place exists (they count only in the regency-wide total). With an agency `scope`, that
     agency's figures without its confidential complaints."""
-    result = totals(session, dimension, period, scope)
-    column = _dimension_column(dimension)
-    for value, *sums in session.execute(_hidden_query(period, scope, column, *_measure_sums()).group_by(column)):
-        measures = result.get(str(value))
-        if measures is not None:
-            for name, amount in zip(MEASURES, sums):
-                measures.values[name] -= amount or 0
+    result = totals(session, dimension, period, scope, public=True)
     return {value: m for value, m in result.items() if m.complaints > 0}
 
 
@@ -654,7 +633,7 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     rows = session.execute(
         select(bucket, DailyCount.value, func.sum(DailyCount.complaints))
         .where(
-            DailyCount.scope == scope, DailyCount.dimension == dimension,
+            DailyCount.scope == scope, DailyCount.public.is_(public), DailyCount.dimension == dimension,
             DailyCount.day.between(period.start, period.end), DailyCount.complaints != 0,
         )
         .group_by(bucket, DailyCount.value)
@@ -662,15 +641,6 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
     result: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for day, value, n in rows:
         result[value][day] += n
-    if public:
-        facts, column = ComplaintFact.__table__, _dimension_column(dimension)
-        for day, value, n in session.execute(
-            _hidden_query(period, scope, facts.c.day, column, func.count()).group_by(facts.c.day, column)
-        ):
-            value = str(value)
-            result[value][day if period.days <= 62 else monday_of(day)] -= n
-            if not any(result[value].values()):
-                del result[value]
     return result
 
 

@@ -20,9 +20,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from models.identity import word_zipf
+
 SHORT_FORMS = {
     "jln": "jalan", "jl": "jalan", "tdk": "tidak", "gak": "tidak", "nggak": "tidak", "ga": "tidak", "blm": "belum",
-    "sdh": "sudah", "udah": "sudah", "yg": "yang", "dg": "dengan", "dgn": "dengan", "utk": "untuk", "krn": "karena",
+    "sdh": "sudah", "slalu": "selalu", "udah": "sudah", "yg": "yang", "dg": "dengan", "dgn": "dengan", "utk": "untuk", "krn": "karena",
     "sy": "saya", "bgt": "banget", "lg": "lagi", "pju": "pju", "pdam": "pdam", "ktp": "ktp", "ektp": "e-ktp",
     "dlm": "dalam", "bs": "bisa", "msh": "masih", "sgt": "sangat", "rmh": "rumah", "sklh": "sekolah",
     "amblas": "ambles", "antri": "antre", "antrian": "antrean", "lobang": "lubang", "bolong": "berlubang",
@@ -38,7 +40,7 @@ STOPWORDS = frozenset(
     laporan melaporkan lapor keluhan mengeluhkan informasi info tanya bertanya menanyakan permintaan permohonan
     nama nomor hp telp telepon wa email nik kata apa apakah bagaimana kenapa mengapa kapan berapa dimana sini situ
     sana tersebut hal terhadap secara agar supaya sehingga namun padahal hingga selama setelah sebelum saat ketika
-    sering selalu pernah harus perlu ingin bahwa seperti lebih kurang hanya cuma para semua setiap banyak beberapa
+    sering selalu pernah harus perlu ingin bahwa seperti lebih hanya cuma para semua setiap banyak beberapa
     tahun bulan minggu hari tanggal jam lama kemarin tadi sekarang dulu baru mulai tetap tinggal
     ditindaklanjuti diperbaiki ditangani diperhatikan dibantu perhatian penanganan perbaikan tindak lanjut bantuannya
     mohonkan kepada yth hormat dear regards tks trims terimakasih thanks sebagai atas tentang mengenai soal
@@ -46,7 +48,7 @@ STOPWORDS = frozenset(
     secepatnya mohonnya infonya informasinya penjelasannya solusinya mas mbak admin saja maaf melakukan meminta
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
-    kawasan tepatnya kang cak dibuat perhatiannya""".split()
+    kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
 GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi umum".split())
@@ -67,10 +69,42 @@ PROBLEM_WORDS = frozenset(
     macet kemacetan keruh bau kotor sampah menumpuk tumpukan limbah tercemar asap antre antrean lama lambat mahal
     pungli liar ilegal sembarangan hilang salah kosong terlambat telat tutup sulit susah ditolak denda tagihan
     tunggakan ugal kurang sasaran gelap rawan copet kecelakaan galak kasar tidak belum selesai cair pencairan
-    klaim sesak gatal demam diare langka error eror""".split()
+    klaim sesak gatal demam diare langka error eror calo ugal-ugalan bermasalah mengecewakan meresahkan
+    membahayakan berbahaya""".split()
 )
 """Words that say what is wrong: a phrase with one of them names the problem, not only the thing."""
 PROBLEM_BONUS = 2.0
+SUBJECTS = frozenset(
+    """jalan jembatan trotoar gang lampu pju listrik tiang kabel air pipa saluran drainase selokan got gorong-gorong
+    sungai tanggul irigasi embung banjir genangan sampah limbah asap polusi pohon parkir bus brt angkot angkutan
+    truk kendaraan terminal halte shelter rambu lalu lintas kemacetan macet sekolah guru siswa murid kelas ijazah
+    beasiswa kip bidikmisi bantuan bansos raskin beras pkh kks bpnt blt kartu data akta ktp e-ktp kk surat dokumen
+    gaji tunjangan honor tpp pensiun pensiunan kepesertaan iuran tagihan klaim denda pajak retribusi biaya tarif
+    pungutan izin sertifikat tanah rumah pelayanan layanan antrean obat dokter perawat bidan pasien rujukan faskes
+    rumah-sakit vaksin imunisasi pedagang pkl pengamen pengemis tambang penambangan preman miras judi kebisingan
+    suara sinyal internet pupuk benih harga elpiji lpg bbm upah pesangon lowongan pelatihan seleksi cpns honorer
+    nip sk kenaikan jadwal rekaman pendaftaran pencairan pembayaran penggantian pembuatan bangunan dana kantor
+    kebakaran kelahiran kematian lansia pegawai perangkat sambungan sanitasi pencemaran pembakaran gabah hama pangan
+    imb pbg ppdb pppk dtks phk rtlh bumdes kis bpjs asn pln pdam puskesmas rsud disabilitas tenaga status ujian
+    program rute kereta bis rawat inap karyawan berkas saldo kode""".split()
+)
+"""Things a public service is asked about (the heads of problem phrases: "jalan rusak", "antrean panjang"): a
+phrase with one of them says what the complaint is about. Curated from the topics' descriptions in the taxonomy
+(models/data/taxonomy.json) and the shared evaluation set's tune half."""
+SUBJECT_BONUS = 1.5
+NO_SUBJECT_PENALTY = 0.5
+"""A phrase with a negation but no subject before it ("tidak sesuai", "akibat tidak kerja") is a fragment."""
+VERB_PENALTY = 0.5
+"""A phrase opening on a verb ("menimbulkan kemacetan", "dikerjakan tidak waktu") is a clause, not a name."""
+RARE_WORD_ZIPF = 3.0
+RARE_PENALTY = 0.4
+"""A rare word that is no known subject (a street, a housing estate, a typo: "jimbaran", "gajahmada") weakens a
+phrase: it names where, not what."""
+PLAIN_WORD_ZIPF = 3.5
+REQUESTS = frozenset("perbaikan penanganan pembangunan penertiban informasi pengecekan penambahan pendaftaran".split())
+"""What a title asks for, kept before a bare subject ("Perbaikan tiang listrik"); stop words everywhere else."""
+_VERB = re.compile(r"^(?:me[mngy]?|di|ber|ter)[a-z]{3,}$")
+_GREETING = re.compile(r"^(?:w?as+a?l+a?m\w*|wa?alaikum\w*|salam\w*|wr|wb)$")
 _TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)?|[.,;:!?()\n]")
 _PLACEHOLDER = re.compile(r"\[[a-zA-Z]+\]")
 PHRASE_BONUS = {1: 1.0, 2: 1.5, 3: 1.7}
@@ -81,6 +115,7 @@ EMPTY_LABEL = "(tanpa kata kunci)"
 PHRASE_FORMS = (
     (re.compile(r"\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
     (re.compile(r"\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
+    (re.compile(r"\bsalah\s+satu(nya)?\b"), "."),
 )
 """Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju"."""
 
@@ -99,7 +134,7 @@ def runs(text: str) -> list[list[str]]:
     for t in tokens(text):
         if t in GLUE:
             continue
-        if t in NEGATIONS or (t not in STOPWORDS and len(t) > 1 and t.isascii() and t[0].isalpha()):
+        if t in NEGATIONS or (t not in STOPWORDS and len(t) > 1 and t.isascii() and t[0].isalpha() and not _GREETING.match(t)):
             found[-1].append(t)
         elif found[-1]:
             found.append([])
@@ -142,11 +177,31 @@ class PhraseStats:
         return cls(using, words, len(clusters))
 
 
+def _known(word: str) -> bool:
+    return word in SUBJECTS or word in ACRONYMS or word in PROBLEM_WORDS or word in FACILITIES
+
+
+def reads_as_name(phrase: str) -> float:
+    """How much the phrase reads as the name of a problem (1.0 neutral): a subject and what is wrong weigh it up;
+    a negation without a subject, an opening verb and rare unknown words weigh it down."""
+    words = phrase.split()
+    weight = PROBLEM_BONUS if any(w in PROBLEM_WORDS for w in words) else 1.0
+    subject = next((i for i, w in enumerate(words) if w in SUBJECTS or w in ACRONYMS), None)
+    if subject is not None:
+        weight *= SUBJECT_BONUS
+    if subject is None and any(w in NEGATIONS for w in words):
+        weight *= NO_SUBJECT_PENALTY
+    if _VERB.match(words[0]) and not _known(words[0]):
+        weight *= VERB_PENALTY
+    for w in words:
+        if not _known(w) and w not in NEGATIONS and word_zipf(w) < RARE_WORD_ZIPF:
+            weight *= RARE_PENALTY
+    return weight
+
+
 def _score(phrase: str, in_cluster: int, size: int, stats: PhraseStats | None) -> float:
     idf = math.log((1 + stats.n_clusters) / (1 + stats.clusters_using.get(phrase, 0))) + 1 if stats else 1.0
-    words = phrase.split()
-    bonus = PROBLEM_BONUS if any(w in PROBLEM_WORDS for w in words) else 1.0
-    return in_cluster / size * idf * PHRASE_BONUS[len(words)] * bonus
+    return in_cluster / size * idf * PHRASE_BONUS[len(phrase.split())] * reads_as_name(phrase)
 
 
 @dataclass(frozen=True)
@@ -158,7 +213,7 @@ class LabelRules:
     excluded: frozenset[str] = frozenset()
 
 
-TITLE_WEIGHT = 1.0
+TITLE_WEIGHT = 3.0
 """A phrase in every title of the cluster scores (1 + this) times as much: titles say the problem in few words."""
 
 
@@ -189,23 +244,30 @@ def ranked_phrases(
 
 
 def problem_phrase(
-    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = ()
+    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = ""
 ) -> str:
-    """The problem as a short phrase ("jalan rusak dan berlubang"), or "" when no phrase may be used."""
+    """The problem as a short phrase ("jalan rusak dan berlubang"); when no phrase names a subject or what is wrong,
+    "masalah <topic>" (or "" without a topic)."""
+    fallback = f"masalah {topic[:1].lower()}{topic[1:]}" if topic else ""
     ranked = ranked_phrases(texts, stats, rules, titles)
     if not ranked:
-        return ""
+        return fallback
     best_score, best = ranked[0]
-    only_problem = all(w in PROBLEM_WORDS or w in NEGATIONS for w in best.split())
-    if " " not in best or only_problem:  # a word or "belum selesai" says little alone: say what it is about
-        longer = None
-        if " " not in best:  # a longer phrase around the word, when it is nearly as strong
-            longer = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.4 and best in p.split()), None)
-        if longer is None and only_problem:  # "mati" -> "lampu mati", "belum selesai" -> "e-ktp belum selesai"
-            subject = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.3
-                            and not (PROBLEM_WORDS | FACILITIES) & set(p.split())), None)  # fmt: skip
-            longer = f"{subject} {best}" if subject else None
-        best = longer or best
+    if " " not in best:  # a word says little alone: a longer phrase around it, when nearly as strong
+        best = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.4 and best in p.split()), best)
+    subject, problem = _parts(best)
+    if problem and not subject:  # "mati" -> "lampu mati", "tidak sesuai" -> "data tidak sesuai"
+        found = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.25 and _parts(p) == (True, False)
+                      and not FACILITIES & set(p.split()) and _follows(texts, p, best)), None)  # fmt: skip
+        best = f"{found} {best}" if found else best
+    elif subject and not problem and len(best.split()) < 3:  # "air" -> "air tidak mengalir"
+        found = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.25 and _parts(p) == (False, True)
+                      and len(p.split()) <= 2 and all(_plain(w) for w in p.split())
+                      and not set(p.split()) & set(best.split()) and _follows(texts, best, p)), None)  # fmt: skip
+        best = f"{best} {found}" if found else _requested(best, titles)
+    subject, problem = _parts(best)
+    if not subject and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
+        return fallback or best  # "kurang", "masyarakat", "ogah meresahkan": say the topic rather
     words = best.split()
     for score, other in ranked[1:12]:
         if score < best_score * 0.5:
@@ -216,6 +278,43 @@ def problem_phrase(
         if len(words) >= 2 and extra[0] == words[0] and len(extra) == 2 and extra[1] in PROBLEM_WORDS - set(words):
             return _at_facility(f"{best} dan {extra[1]}", texts, rules)
     return _at_facility(best, texts, rules)
+
+
+SAID_TOGETHER = 7
+"""A subject and what is wrong join only when a text says them within this many words, in that order."""
+
+
+def _follows(texts: Sequence[str], subject: str, predicate: str) -> bool:
+    """Whether some text says `predicate` shortly after `subject` ("air sudah 3 bulan tidak mengalir")."""
+    last, first = subject.split()[-1], predicate.split()[0]
+    for text in texts:
+        words = tokens(text)
+        if any(w == last and first in words[i + 1 : i + 1 + SAID_TOGETHER] for i, w in enumerate(words)):
+            return True
+    return False
+
+
+def _plain(word: str) -> bool:
+    """A word anyone reads: what is wrong, a negation, or a common word (not a name, a typo or slang)."""
+    return word in PROBLEM_WORDS or word in NEGATIONS or word_zipf(word) >= PLAIN_WORD_ZIPF
+
+
+def _requested(phrase: str, titles: Sequence[str]) -> str:
+    """"drainase" + titles "Perbaikan drainase ..." -> "perbaikan drainase": what most titles ask for."""
+    first, asked = phrase.split()[0], Counter()
+    for title in titles:
+        words = tokens(title)
+        asked.update({words[i] for i in range(len(words) - 1) if words[i] in REQUESTS and first in words[i + 1 : i + 4]})
+    common = [(n, w) for w, n in asked.items() if n * 2 >= len(titles)]
+    return f"{max(common)[1]} {phrase}" if common else phrase
+
+
+def _parts(phrase: str) -> tuple[bool, bool]:
+    """Whether the phrase names a subject ("lampu", "PDAM"), and whether it says what is wrong ("mati", "tidak
+    mengalir")."""
+    words = phrase.split()
+    return (any(w in SUBJECTS or w in ACRONYMS for w in words),
+            words[0] in NEGATIONS or any(w in PROBLEM_WORDS for w in words))  # fmt: skip
 
 
 def _at_facility(phrase: str, texts: Sequence[str], rules: LabelRules) -> str:

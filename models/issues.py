@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -208,11 +208,13 @@ class Grouping:
 def group_clusters(
     texts: Sequence[str], group_keys: Sequence[tuple[int, int]], threshold: float = SIMILARITY_THRESHOLD,
     titles: Sequence[str] = (), excluded: frozenset[str] = frozenset(), merge_similarity: float = MERGE_SIMILARITY,
+    topic_names: Mapping[int, str] | None = None,
 ) -> Grouping:
     """Cluster anonymised texts within their (topic, kecamatan) groups, merge near-identical issues, name each one.
 
     The IDF is fitted on all texts; labels are weighted against every other cluster. `titles` (anonymised, one per
-    text) weigh phrases up; `excluded` words never label (place names: the place is shown beside the label)."""
+    text) weigh phrases up; `excluded` words never label (place names: the place is shown beside the label);
+    `topic_names` (topic id -> name) name an issue "Masalah <topic>" when no phrase says what it is about."""
     tf = term_frequencies(texts) if texts else sparse.csr_matrix((0, 2 * N_FEATURES), dtype=np.float32)
     idf = fit_idf(tf)
     x = tfidf(tf, idf)
@@ -231,13 +233,15 @@ def group_clusters(
             groups.append(key)
     rules = labels.LabelRules(label_word, excluded)
 
-    def name_all() -> list[str]:
+    def name_all(topics: Mapping[int, str]) -> list[str]:
         stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-        return [labels.problem_phrase([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else ())
-                for c in clusters]  # fmt: skip
+        return [labels.problem_phrase([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
+                                      topics.get(key[0], ""))
+                for c, key in zip(clusters, groups)]  # fmt: skip
 
-    clusters, groups = _merge_near_identical(clusters, groups, name_all(), x, merge_similarity)
-    return Grouping(clusters, groups, name_all(), x, idf, word_df)
+    # Merging by phrase: only phrases found in the texts ("masalah <topic>" says nothing about sameness).
+    clusters, groups = _merge_near_identical(clusters, groups, name_all({}), x, merge_similarity)
+    return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
 def _merge_near_identical(
@@ -283,6 +287,13 @@ def tfidf_normalise(x: sparse.csr_matrix) -> sparse.csr_matrix:
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
     norms[norms == 0] = 1
     return sparse.csr_matrix(sparse.diags(1 / norms) @ x)
+
+
+def _topic_names(connection: Connection) -> dict[int, str]:
+    """Topic id -> name, for labels that fall back to the topic."""
+    from models.entities import Topic
+
+    return dict(connection.execute(select(Topic.id, Topic.name)).all())
 
 
 def _kecamatan_labels(connection: Connection) -> dict[int, str]:
@@ -454,7 +465,8 @@ def assign(
     idx, val = _pack(vector)
     words = keywords([text])
     place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
-    label = labels.make_label(labels.problem_phrase([text], None, labels.LabelRules(label_word, place_words(connection))), place)
+    rules = labels.LabelRules(label_word, place_words(connection))
+    label = labels.make_label(labels.problem_phrase([text], None, rules, topic=_topic_names(connection).get(topic_id, "")), place)
     issue_id = connection.execute(
         insert(Issue).values(
             topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency_id, label=label,
@@ -485,7 +497,7 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
     texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
-                              place_words(session.connection()))  # fmt: skip
+                              place_words(session.connection()), topic_names=_topic_names(session.connection()))  # fmt: skip
     places = _kecamatan_labels(session.connection())
 
     old_issue_ids = set(session.scalars(select(Issue.id)))

@@ -94,7 +94,7 @@ def main() -> None:
 
         from web import create_app
 
-        app = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False})
+        app = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})  # server time, not limits
         engine = app.extensions["suara"].engine
         sessions = session_factory(engine)
         with sessions() as s:

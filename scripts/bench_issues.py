@@ -5,8 +5,9 @@ The 379 reports of the shared evaluation set (routing_dev.jsonl, LAPOR! reports)
 labelled by hand (tests/data/issue_pairs/, see its README) say whether two reports are about the same issue. The
 similarity threshold is chosen on the "tune" half (highest recall at precision >= 0.85 + 0.05) and the figures are reported
 on the "test" half, which no choice saw. Then 30 issue labels, drawn with a fixed seed, are printed with the titles
-of their reports for a blind read.
-Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--quick]
+of their reports for a blind read (tests/data/issue_pairs/blind_read.md): issues are split in two halves by the
+parity of their smallest report id; labels were tuned on the "tune" half, the read draws from the "held-out" half.
+Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out]
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from models import issues  # noqa: E402
 
 SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 PAIRS = ROOT / "tests" / "data" / "issue_pairs" / "pairs.jsonl"
+FIRST_READ = ROOT / "tests" / "data" / "issue_pairs" / "first_read_ids.json"
+"""Report ids of the 30 issues of the first blind read (seed 30 over all issues of two or more reports)."""
 TARGET_PRECISION, TARGET_RECALL = 0.85, 0.6
 TUNE_MARGIN = 0.05
 """The threshold must reach the target precision plus this on the tune half: 120 pairs leave about ±0.05 of sampling error."""
@@ -43,7 +46,8 @@ def cluster_of(rows: list[dict], threshold: float) -> tuple[dict[str, int], issu
     topics = sorted({r["accept"][0] for r in rows})
     keys = [(topics.index(r["accept"][0]), 0) for r in rows]
     titles = [issues.anonymised(r["title"], []) for r in rows]
-    grouping = issues.group_clusters(texts, keys, threshold, titles)
+    names = {c["key"]: c["name"] for c in json.loads((ROOT / "models" / "data" / "taxonomy.json").read_text(encoding="utf-8"))["categories"]}
+    grouping = issues.group_clusters(texts, keys, threshold, titles, topic_names={i: names[t] for i, t in enumerate(topics)})
     issue_of = {rows[i]["id"]: k for k, members in enumerate(grouping.clusters) for i in members}
     return issue_of, grouping, texts
 
@@ -58,12 +62,37 @@ def pair_scores(pairs: list[dict], issue_of: dict[str, int]) -> tuple[float, flo
     return precision, recall, sum(predicted), sum(truth)
 
 
+def label_half(cluster: list[int], rows: list[dict]) -> str:
+    """"tune" or "held-out": by the parity of the cluster's smallest report id, so a label change cannot move it."""
+    return "tune" if min(int(rows[i]["id"]) for i in cluster) % 2 == 0 else "held-out"
+
+
+def print_labels(rows: list[dict], half: str) -> None:
+    """Tune: every label of the tune half. Held-out: 30 labels drawn (seed 20) from held-out clusters that the
+    first blind read (FIRST_READ, drawn from all clusters before the halves existed) did not show."""
+    _, grouping, _ = cluster_of(rows, issues.SIMILARITY_THRESHOLD)
+    first_read = set(json.loads(FIRST_READ.read_text(encoding="utf-8")))
+    chosen = [k for k, c in enumerate(grouping.clusters) if label_half(c, rows) == half]
+    if half == "held-out":
+        chosen = [k for k in chosen if not first_read & {rows[i]["id"] for i in grouping.clusters[k]}]
+        chosen = random.Random(20).sample(chosen, min(30, len(chosen)))
+    print(f"\n{len(grouping.clusters)} issues; {len(chosen)} labels of the {half} half:")
+    for n, k in enumerate(chosen, 1):
+        titles = "; ".join(rows[i]["title"][:50] for i in grouping.clusters[k][:4])
+        label = issues.labels.make_label(grouping.phrases[k], None)
+        print(f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
     parser.add_argument("--quick", action="store_true", help="(same run: it takes seconds)")
+    parser.add_argument("--labels", choices=("tune", "held-out"), help="only print labels of one half")
     args = parser.parse_args()
     rows, pairs = load(Path(args.reports))
+    if args.labels:
+        print_labels(rows, args.labels)
+        return 0
     tune = [p for p in pairs if p["split"] == "tune"]
     test = [p for p in pairs if p["split"] == "test"]
     print(f"{len(rows)} reports; {len(pairs)} labelled pairs ({sum(p['same'] for p in pairs)} same issue): "
@@ -90,15 +119,7 @@ def main() -> int:
         print(f"  without pairs of two copies of the one form letter (\"Permintaan Informasi Penghitungan Denda ...\"): "
               f"{len(template)} pairs, precision {tp:.3f}, recall {tr:.3f}")
 
-    issue_of, grouping, texts = cluster_of(rows, issues.SIMILARITY_THRESHOLD)
-    multi = [k for k, c in enumerate(grouping.clusters) if len(c) >= 2]
-    rng = random.Random(30)
-    sample = rng.sample(multi, min(30, len(multi)))
-    print(f"\n{len(grouping.clusters)} issues, {len(multi)} with two or more reports; 30 labels drawn (seed 30) for a blind read:")
-    for n, k in enumerate(sample, 1):
-        titles = "; ".join(rows[i]["title"][:50] for i in grouping.clusters[k][:4])
-        label = issues.labels.make_label(grouping.phrases[k], None)
-        print(f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
+    print_labels(rows, "held-out")
     return 0
 
 

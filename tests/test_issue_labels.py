@@ -34,6 +34,25 @@ def test_the_problem_reads_as_a_phrase(texts: list[str], expected: str) -> None:
     assert labels.problem_phrase(texts, None, RULES) == expected
 
 
+@pytest.mark.parametrize(
+    ("texts", "titles", "topic", "expected"),
+    [  # the first blind read's misses, in small
+        (["Assallamualaikum, gaji pegawai belum cair", "Assallamualaikum. gaji bulan ini belum cair"], [], "",
+         "gaji belum cair"),  # a greeting is no problem
+        (["Identitas pada kartu tidak sesuai", "Data di kartu tidak sesuai dengan ijazah"], [], "",
+         "kartu tidak sesuai"),  # "tidak sesuai" alone is a fragment: the subject said before it joins
+        (["Air sudah 3 bulan lebih tidak mengalir di Jl. Kenanga"], [], "", "air tidak mengalir"),
+        (["Permohonan perbaikan tiang listrik. Tiang listrik miring di depan rumah"],
+         ["Permohonan Perbaikan Tiang Listrik"], "", "perbaikan tiang listrik"),  # what the title asks for
+        (["Mohon segera ditindaklanjuti, terima kasih", "Tolong ditindaklanjuti pak"], [], "Kesehatan",
+         "masalah kesehatan"),  # nothing names the problem: the topic, not a stray word
+        (["Jl. Gajahmada banyak parkir liar", "Gajahmada parkir liar tiap malam"], [], "", "parkir liar"),
+    ],
+)
+def test_labels_name_a_subject_and_what_is_wrong(texts: list[str], titles: list[str], topic: str, expected: str) -> None:
+    assert labels.problem_phrase(texts, None, RULES, titles, topic) == expected
+
+
 def test_negations_stay_and_never_end_a_phrase() -> None:
     assert "air mengalir" not in labels.phrases("air tidak mengalir")
     assert "pdam tidak" not in labels.phrases("pdam tidak")

@@ -97,9 +97,12 @@ def test_search_migration_on_sqlite_up_and_down(tmp_path) -> None:  # noqa: ANN0
     url = f"sqlite:///{tmp_path / 'search.sqlite3'}"
     command.upgrade(alembic_config(url), "580321c89bdf")
     engine = make_engine(url)
-    with session_factory(engine)() as session:  # a complaint from before the index: the upgrade indexes it
-        session.add(Complaint(title="Sampah menumpuk di Baureno", description=""))
-        session.commit()
+    with engine.begin() as connection:  # a complaint from before the index (in SQL: today's models need today's schema)
+        connection.execute(text(
+            "INSERT INTO complaint (status, classification, title, description, anonymous, confidential, urgent, channel, "
+            "suggestions, created_at, received_at, updated_at) VALUES ('draft', 'pengaduan', 'Sampah menumpuk di Baureno', "
+            "'', 0, 0, 0, 'upload', '{}', '2026-11-01 08:00:00', '2026-11-01 08:00:00', '2026-11-01 08:00:00')"
+        ))  # fmt: skip
     upgrade(url)
     with session_factory(engine)() as session:
         assert len(session.scalars(select(Complaint.id).where(complaint_text_matches("baureno", "sqlite"))).all()) == 1
@@ -135,4 +138,32 @@ def test_transcript_alternatives_migration_keeps_old_transcripts(tmp_path) -> No
     command.downgrade(alembic_config(url), "3f2a9c1d7e64")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT text FROM transcript WHERE id = 1")).scalar() == "jalan rusak"
+    engine.dispose()
+
+
+def test_public_counts_migration_fills_the_rows_a_rebuild_would(tmp_path) -> None:  # noqa: ANN001
+    from alembic import command
+
+    from models import analytics as an
+    from models.base import utcnow
+    from tests.test_public_counts import _daily_rows
+
+    url = f"sqlite:///{tmp_path / 'public.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        for i, (status, confidential) in enumerate([("belum_diverifikasi", False), ("belum_diverifikasi", True),
+                                                   ("selesai", True), ("selesai", False), ("draft", False)]):  # fmt: skip
+            session.add(Complaint(title=f"Jalan rusak {i}", description="jalan rusak", status=status, channel="phone",
+                                  confidential=confidential, urgent=i % 2 == 0, rating="puas" if status == "selesai" else None,
+                                  received_at=utcnow()))  # fmt: skip
+        session.commit()
+        stored = _daily_rows(session)
+        assert any(row[1] for row in stored) and any(not row[1] for row in stored)
+        public = an.public_totals(session, "semua", an.Period.last_days(3))[""]
+        assert (public.complaints, public.urgent, public.closed, public.puas) == (2, 1, 1, 1)
+    command.downgrade(alembic_config(url), "b7d41e0c2a95")
+    command.upgrade(alembic_config(url), "head")
+    with session_factory(engine)() as session:
+        assert _daily_rows(session) == stored
     engine.dispose()
