@@ -1,7 +1,7 @@
 """analytics: counts without confidential complaints stored beside the counts of all complaints
 
 Revision ID: c4e8a1f0d372
-Revises: b7d41e0c2a95
+Revises: b35a70eda546
 Create Date: 2026-12-01 18:30:00
 
 Viewers' breakdowns and the transparency page leave confidential complaints out; they used to subtract them from
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4e8a1f0d372"
-down_revision = "b7d41e0c2a95"
+down_revision = "b35a70eda546"
 branch_labels = None
 depends_on = None
 
