@@ -69,6 +69,8 @@ VERIFY_STAGE = frozenset(s for s, stage in STAGE_OF_STATUS.items() if stage is S
 """Confirmed statuses whose running limit is the verification limit."""
 RATINGS = ("sangat_puas", "puas", "cukup_puas", "tidak_puas")
 RATING_LABELS = {"sangat_puas": "Sangat Puas", "puas": "Puas", "cukup_puas": "Cukup Puas", "tidak_puas": "Tidak Puas"}
+DIMENSIONS = ("semua", "channel", "topic", "agency", "kecamatan")
+"""What daily counts are broken down by (`semua`: the whole regency or agency)."""
 MEASURES = (
     "complaints", "urgent", "open", "closed",
     "dispositioned", "dispositioned_on_time", "answered", "answered_on_time",

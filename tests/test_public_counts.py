@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models import analytics as an
 from models import lifecycle as lc
 from models.entities import Complaint, Place
+from models.status import Status
 from tests.console_data import agency, make_complaint, past, user
 
 CHECKED = ("complaints", "urgent", "open", "closed", "dispositioned", "answered", *an.RATINGS)
@@ -23,11 +24,11 @@ def _recount(session, public: bool) -> dict[tuple[int, str, str], Counter]:  # n
     kecamatan = dict(session.execute(select(Place.id, Place.parent_id)).all())
     result: dict[tuple[int, str, str], Counter] = defaultdict(Counter)
     for c in session.scalars(select(Complaint)):
-        if c.status in an.NOT_COUNTED or (public and c.confidential):
+        if c.status not in Status.CONFIRMED or (public and c.confidential):
             continue
         measures = Counter(
-            complaints=1, urgent=int(bool(c.urgent)), open=int(c.status in an.OPEN_STATUSES),
-            closed=int(c.status == "selesai"), dispositioned=int(c.dispositioned_at is not None),
+            complaints=1, urgent=int(bool(c.urgent)), open=int(c.status in Status.OPEN),
+            closed=int(c.status == Status.SELESAI), dispositioned=int(c.dispositioned_at is not None),
             answered=int(c.follow_up_at is not None), **{r: int(c.rating == r) for r in an.RATINGS},
         )  # fmt: skip
         values = {"semua": "", "channel": c.channel, "topic": str(c.topic_id or 0), "agency": str(c.agency_id or 0),
