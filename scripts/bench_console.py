@@ -43,7 +43,7 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
         seed_reference_data(s)
         from web.auth import create_user
 
-        create_user(s, "bench", "bench-pass-123", Role.ADMIN)
+        create_user(s, "bench", "kopi-tubruk-4812", Role.ADMIN)
         s.commit()
         topics = s.execute(select(Topic.id, Topic.agency_id)).all()
         places = s.scalars(select(Place.id)).all()
@@ -121,7 +121,7 @@ def main() -> None:
 
         app = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False})
         client = app.test_client()
-        client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
+        client.post("/login", data={"username": "bench", "password": "kopi-tubruk-4812"})
         engine = app.extensions["suara"].engine
         with session_factory(engine)() as s:
             drafts = s.scalars(select(Complaint.id).where(Complaint.status == "draft").limit(200)).all()

@@ -45,6 +45,7 @@ from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
+from web.inbox import InboxRow, waiting_drafts
 from web.places import directory
 from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__)
 
 PAGE_SIZE = 50
-INBOX_LIMIT = 100
 KEEPALIVE_S = 15.0
 LOW_CONFIDENCE = 0.6
 """Words recognised with less confidence than this are marked for the operator."""
@@ -210,34 +210,21 @@ def _back_to_complaint(complaint: Complaint) -> Response:
 
 
 # -- draft inbox and live events -----------------------------------------------------------------
-def _inbox_drafts() -> list[Complaint]:
-    """Urgent drafts first, then the newest: two queries so each walks the (status, created_at) index."""
-    def drafts(urgent: bool) -> list[Complaint]:
-        return list(db().scalars(
-            select(Complaint)
-            .where(Complaint.status == "draft", Complaint.urgent.is_(urgent))
-            # a row needs neither the drafter's suggestions nor the texts: not decoded for 100 rows
-            .options(joinedload(Complaint.call).load_only(Call.duration_s), joinedload(Complaint.topic),
-                     joinedload(Complaint.place).joinedload(Place.parent),
-                     defer(Complaint.suggestions), defer(Complaint.description))
-            .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-            .limit(INBOX_LIMIT)
-        ).unique())
-
-    return (drafts(True) + drafts(False))[:INBOX_LIMIT]
+def _inbox_drafts() -> list[InboxRow]:
+    return waiting_drafts(db(), directory(), draft_due)
 
 
 @bp.get("/konsol/")
 @role_required(Role.OPERATOR)
 def inbox():
-    return render_template("console/inbox.html", drafts=_inbox_drafts(), now=utcnow(), verification_due=verification_due)
+    return render_template("console/inbox.html", drafts=_inbox_drafts(), now=utcnow())
 
 
 @bp.get("/konsol/draf/baris")
 @role_required(Role.OPERATOR)
 def inbox_rows():
     """The inbox rows alone: what the live page fetches after an event."""
-    return render_template("console/_inbox_rows.html", drafts=_inbox_drafts(), now=utcnow(), verification_due=verification_due)
+    return render_template("console/_inbox_rows.html", drafts=_inbox_drafts(), now=utcnow())
 
 
 def draft_marker(sessions: Callable[[], Session]) -> Callable[[], tuple[int, int]]:
@@ -333,12 +320,17 @@ def verification_due(complaint: Complaint) -> datetime | None:
     """When a draft must be verified: the time limit runs from receipt, before anyone confirms it."""
     if complaint.status != "draft":
         return complaint.due_at
+    return draft_due(complaint.received_at)
+
+
+def draft_due(received_at: datetime) -> datetime:
+    """The verification limit of a draft received then."""
     calendar = _calendar()
     # the limit depends only on the local day of receipt: computed once per day for a page of drafts
-    day = calendar.local_date(complaint.received_at)
+    day = calendar.local_date(received_at)
     known = g.setdefault("suara_verify_due", {})
     if day not in known:
-        known[day] = lc.verification_due(complaint.received_at, calendar, state().settings)
+        known[day] = lc.verification_due(received_at, calendar, state().settings)
     return known[day]
 
 
