@@ -47,7 +47,7 @@ from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
 from web.inbox import InboxRow, waiting_drafts
 from web.places import directory
-from web.review_page import FormValues, duplicate_rows, place_chips, topic_chips
+from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -502,19 +502,25 @@ def merge(complaint_id: int):
 @bp.get("/konsol/pengaduan/<int:complaint_id>")
 @login_required
 def complaint(complaint_id: int):
+    return _complaint_page(complaint_id)
+
+
+def _complaint_page(complaint_id: int, refused: Refusal | None = None) -> str:
     c = load_complaint(complaint_id, options=(joinedload(Complaint.topic), joinedload(Complaint.agency),
                                               selectinload(Complaint.history)))
     from voice.jobs import sms_status
 
     return render_template("console/complaint.html", complaint=c, reporter=reporter_of(c), follow_ups=lc.follow_ups(db(), c),
                            operations=lc.allowed_operations(c.status), now=utcnow(), sms=sms_status(db(), c),
-                           **reference_lists())
+                           refused=refused, **reference_lists())
 
 
 @dataclass(frozen=True)
 class Action:
     """A lifecycle action offered as a POST form: who may do it and how to call the domain."""
 
+    operation: str
+    """The lifecycle operation (models.lifecycle.OPERATIONS) it runs."""
     label: str
     roles: tuple[Role, ...]
     run: Callable[[Session, Complaint, User, Any], Any]
@@ -523,7 +529,7 @@ class Action:
 def _agency_from(form: Any, field: str = "agency_id") -> Agency:
     agency = db().get(Agency, _optional_id(Agency, form.get(field)) or 0)
     if agency is None:
-        raise InvalidInput("agency required", "Pilih OPD tujuan.")
+        raise InvalidInput("agency required", "Pilih OPD tujuan.", field)
     return agency
 
 
@@ -536,25 +542,25 @@ def _settings() -> Any:
 
 
 ACTIONS: dict[str, Action] = {
-    "verifikasi": Action("Verifikasi", COORDINATORS, lambda s, c, u, f: lc.verify(s, c, by=u, note=_note(f))),
-    "disposisi": Action("Disposisi ke OPD", COORDINATORS,
+    "verifikasi": Action("verify", "Verifikasi", COORDINATORS, lambda s, c, u, f: lc.verify(s, c, by=u, note=_note(f))),
+    "disposisi": Action("disposition", "Disposisi ke OPD", COORDINATORS,
                         lambda s, c, u, f: lc.disposition(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "tindak-lanjut": Action("Kirim tindak lanjut", (Role.LIAISON, *COORDINATORS),
+    "tindak-lanjut": Action("follow_up", "Kirim tindak lanjut", (Role.LIAISON, *COORDINATORS),
                             lambda s, c, u, f: lc.record_follow_up(s, c, f.get("text") or "", by=u, settings=_settings())),
-    "kembalikan": Action("Kembalikan ke OPD", COORDINATORS,
+    "kembalikan": Action("return_to_agency", "Kembalikan ke OPD", COORDINATORS,
                          lambda s, c, u, f: lc.return_to_agency(s, c, by=u, note=f.get("note") or "", settings=_settings())),
-    "selesai": Action("Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
-    "tunda": Action("Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
-    "lanjutkan": Action("Lanjutkan", COORDINATORS,
+    "selesai": Action("close", "Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
+    "tunda": Action("pause", "Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
+    "lanjutkan": Action("resume", "Lanjutkan", COORDINATORS,
                         lambda s, c, u, f: lc.resume(s, c, by=u, note=_note(f), settings=_settings())),
-    "bukan-wewenang": Action("Bukan wewenang", (Role.LIAISON, *COORDINATORS),
+    "bukan-wewenang": Action("not_competent", "Bukan wewenang", (Role.LIAISON, *COORDINATORS),
                              lambda s, c, u, f: lc.mark_not_competent(
                                  s, c, by=u, note=f.get("note") or "",
                                  forward_national=f.get("forward_national") in ("1", "on"),
                                  lapor_tracking_id=(f.get("lapor_tracking_id") or "").strip() or None)),
-    "alihkan": Action("Alihkan ke OPD lain", COORDINATORS,
+    "alihkan": Action("reroute", "Alihkan ke OPD lain", COORDINATORS,
                       lambda s, c, u, f: lc.reroute(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "arsip": Action("Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
+    "arsip": Action("archive", "Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
 }
 
 
@@ -572,8 +578,10 @@ def act(complaint_id: int, action: str):
         spec.run(db(), c, acting_user(), request.form)
         db().commit()
     except SuaraError as exc:
-        _fail_message(exc)
-        return _back_to_complaint(c)
+        db().rollback()  # the page answers with the form as it was sent, the faulty field marked
+        field = ("text" if action == "tindak-lanjut" else "note") if isinstance(exc, lc.NoteRequired) else getattr(exc, "field", None)
+        refused = Refusal(action, spec.operation, FormValues(request.form), exc.message_id, field)
+        return _complaint_page(complaint_id, refused), 422
     broker().publish("changed", complaint_id=c.id, status=c.status)
     flash(f"{spec.label}: status sekarang {STATUS_LABELS.get(c.status, c.status)}.", "info")
     return _back_to_complaint(c)
