@@ -46,7 +46,7 @@ from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg, parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
 from web.inbox import InboxRow, waiting_drafts
-from web.places import directory
+from web.places import PlaceDirectory, PlaceEntry, PlaceOption, directory
 from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
 from web.state import db, state
 
@@ -306,7 +306,7 @@ def _review_context(complaint: Complaint, form: Any = None, error: str | None = 
         place_tie=suggestions.place_tie,
         confidences=suggestions.confidences,
         duplicates=duplicate_rows(db(), suggestions, complaint, scoped_complaints()),
-        chosen_place=places.by_id.get(values.id("place_id", complaint.place_id) or 0),
+        chosen_place=_chosen_place(places, complaint, form),
         values=values,
         error=error,
         verify_due=verification_due(complaint),
@@ -314,6 +314,11 @@ def _review_context(complaint: Complaint, form: Any = None, error: str | None = 
         now=utcnow(),
         **lists,
     )
+
+
+def _chosen_place(places: PlaceDirectory, complaint: Complaint, form: Any) -> PlaceOption | None:
+    chosen = PlaceEntry.from_form(form, places).place_id if form is not None else complaint.place_id
+    return places.by_id.get(int(chosen)) if chosen is not None and str(chosen).isdigit() else None
 
 
 def verification_due(complaint: Complaint) -> datetime | None:
@@ -400,7 +405,7 @@ def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, 
         topic = db().get(Topic, complaint.topic_id)
         if topic is not None and topic.agency_id is not None:
             put("agency_id", topic.agency_id)
-    put("place_id", _optional_id(Place, form.get("place_id")))
+    put("place_id", _optional_id(Place, str(PlaceEntry.from_form(form, directory()).place_id or "")))
     put("location_detail", (form.get("location_detail") or "").strip()[:300] or None)
     put("reporter_name", (form.get("reporter_name") or "").strip()[:200] or None)
     phone = (form.get("reporter_phone") or "").strip()
@@ -434,6 +439,9 @@ def review_submit(complaint_id: int):
     if complaint.status != "draft":
         flash("Pengaduan ini bukan draf lagi.", "error")
         return _back_to_complaint(complaint)
+    place = PlaceEntry.from_form(request.form, directory())
+    if request.form.get("action") == "cari_tempat" or place.query is not None:
+        return _place_search(complaint_id, place)
     try:
         changes = apply_draft_fields(complaint, request.form)
         transcript_changed = _save_transcript(complaint, request.form.get("transcript"))
@@ -456,6 +464,18 @@ def review_submit(complaint_id: int):
         return render_template("console/review.html", **context, error_field=getattr(exc, "field", None)), 422
     flash("Draf disimpan.", "info")
     return redirect(url_for("console.review", complaint_id=complaint.id))
+
+
+def _place_search(complaint_id: int, place: PlaceEntry) -> tuple[str, int]:
+    """The place search without JavaScript, or typed place text that was never picked: the page again with every
+    edit kept and the places found to pick from; nothing is saved."""
+    query = place.query or " ".join((request.form.get("place_q") or "").split())
+    explicit = request.form.get("action") == "cari_tempat"
+    error = None if explicit else f"Lokasi “{query}” belum dipilih: pilih salah satu hasil pencarian, lalu simpan lagi."
+    complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
+    context = _review_context(complaint, request.form, error)
+    return render_template("console/review.html", **context, place_query=query, error_field=None if explicit else "place",
+                           place_results=directory().search(query) if query else []), 200 if explicit else 422
 
 
 @bp.post("/konsol/draf/<int:complaint_id>/tolak")
