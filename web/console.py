@@ -6,7 +6,6 @@ Access rules are `web.access` (the audiences of `models.visibility`); the JSON A
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import re
@@ -29,13 +28,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import lifecycle as lc
 from models.analytics import ComplaintFact, Period
 from models.issues import Issue
 from models.base import utcnow
-from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
+from models.entities import Agency, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
 from models.visibility import Audience, Kind
@@ -48,6 +47,8 @@ from transcribe.drafting.suggestions import DraftSuggestions
 from web.inbox import InboxRow, waiting_drafts
 from web.places import PlaceDirectory, PlaceEntry, PlaceOption, directory
 from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
+from web import sse
+from web.sse import Broker, attach_broker, broker
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -67,55 +68,9 @@ CLASSIFICATIONS = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan
 ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
 
 
-# -- live events: a small in-process pub/sub ------------------------------------------------------
-class Broker:
-    """Fan-out of small JSON events to the open SSE streams of this process; never blocks a publisher."""
-
-    def __init__(self, max_backlog: int = 100) -> None:
-        self._subscribers: set[queue.Queue[dict[str, Any]]] = set()
-        self._lock = threading.Lock()
-        self.max_backlog = max_backlog
-
-    def subscribe(self) -> queue.Queue[dict[str, Any]]:
-        q: queue.Queue[dict[str, Any]] = queue.Queue(self.max_backlog)
-        with self._lock:
-            self._subscribers.add(q)
-        return q
-
-    def unsubscribe(self, q: queue.Queue[dict[str, Any]]) -> None:
-        with self._lock:
-            self._subscribers.discard(q)
-
-    def publish(self, event: str, **data: Any) -> None:
-        message = {"event": event, **data}
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for q in subscribers:
-            try:
-                q.put_nowait(message)
-            except queue.Full:  # a stalled client loses events, it re-reads the inbox on reconnect
-                log.debug("SSE subscriber backlog full; event dropped")
-
-    @property
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
-
-    def job_hook(self, event: str, call_id: int) -> None:
-        """JobQueue.hooks listener: transcription and drafting progress become inbox events."""
-        self.publish(event, call_id=call_id)
-
-
 @bp.record_once
 def _attach_broker(setup: Any) -> None:
-    app = setup.app
-    broker = Broker()
-    app.extensions["suara_broker"] = broker
-    app.extensions["suara"].jobs.hooks.append(broker.job_hook)
-
-
-def broker() -> Broker:
-    return current_app.extensions["suara_broker"]
+    attach_broker(setup.app)
 
 
 def acting_user() -> User:
@@ -247,7 +202,7 @@ def sse_stream(broker_: Broker, marker: Callable[[], tuple[int, int]] | None, ke
     subscription = broker_.subscribe()
     last = marker() if marker else None
     try:
-        yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'subscribers': broker_.subscriber_count})}\n\n"
+        yield sse.event("hello", {"subscribers": broker_.subscriber_count}, retry_ms=3000)
         while stop is None or not stop.is_set():
             try:
                 message = subscription.get(timeout=keepalive_s)
@@ -255,11 +210,11 @@ def sse_stream(broker_: Broker, marker: Callable[[], tuple[int, int]] | None, ke
                 current = marker() if marker else None
                 if current != last:
                     last = current
-                    yield f"event: inbox\ndata: {json.dumps({'event': 'changed'})}\n\n"
+                    yield sse.event("inbox", {"event": "changed"})
                 else:
-                    yield ": keep-alive\n\n"
+                    yield sse.KEEPALIVE
                 continue
-            yield f"event: inbox\ndata: {json.dumps(message)}\n\n"
+            yield sse.event("inbox", message)
     finally:
         broker_.unsubscribe(subscription)
 
@@ -273,7 +228,7 @@ def events():
         session.close()
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_S", KEEPALIVE_S))
     stream = sse_stream(broker(), draft_marker(state().sessions), keepalive)
-    return Response(stream, mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return sse.response(stream)
 
 
 # -- review page ---------------------------------------------------------------------------------
