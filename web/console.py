@@ -27,23 +27,23 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import lifecycle as lc
-from models.analytics import ComplaintFact, Period
+from models.analytics import Period
 from models.issues import Issue
 from models.base import utcnow
 from models.entities import Agency, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
-from models.search import SearchTerms, complaint_text_matches
-from models.visibility import Audience, Kind
+from models.visibility import Kind
 from web.agency_view import agency_summary
 from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
-from web.params import EARLIEST, LATEST, int_arg, parse_int
+from web.params import EARLIEST, LATEST, int_arg
 from transcribe.drafting.suggestions import DraftSuggestions
+from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.inbox import InboxRow, waiting_drafts
 from web.places import PlaceDirectory, PlaceEntry, PlaceOption, directory
 from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
@@ -59,10 +59,6 @@ KEEPALIVE_S = 15.0
 LOW_CONFIDENCE = 0.6
 """Words recognised with less confidence than this are marked for the operator."""
 
-STATUS_LABELS = {status.value: status.label for status in lc.Status}
-OPEN_STATUSES = tuple(status.value for status in lc.STAGE_OF_STATUS)
-"""Statuses with a running time limit (due_at)."""
-CLOSED_STATUSES = ("selesai", "arsip", "ditolak", "bukan_wewenang")
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
 CLASSIFICATIONS = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan_informasi": "Permintaan informasi"}
 ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
@@ -92,24 +88,6 @@ def record_audit(action: str, obj: Any, **detail: Any) -> None:
 def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
     """Past the limit of a stage where a person must act (the domain's rule)."""
     return lc.is_overdue(complaint, now or utcnow())
-
-
-def normalise_phone(text: str) -> str:
-    """+62 812-3456 / 62812 / 0812 3456 → 08123456 (how numbers are stored from the phone gateways)."""
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def phone_variants(text: str) -> list[str]:
-    local = normalise_phone(text)
-    if not local:
-        return []
-    variants = {local, text.strip()}
-    if local.startswith("0"):
-        variants |= {"+62" + local[1:], "62" + local[1:]}
-    return sorted(variants)
 
 
 def _number(value: Any) -> float | None:
@@ -565,137 +543,12 @@ def act(complaint_id: int, action: str):
 # -- complaint list ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListFilters:
-    """The list's query string, parsed once; unknown statuses and channels are ignored, numbers out of range refused."""
-
-    q: str = ""
-    status: str = ""
-    agency_id: int | None = None
-    topic_id: int | None = None
-    kecamatan_id: int | None = None
-    channel: str = ""
-    overdue: bool = False
-    issue_id: int | None = None
-    """The complaints of one priority issue (the links from the issue lists)."""
-    after: int | None = None
-    """Keyset cursor: show complaints with a smaller id."""
-
-    @classmethod
-    def from_args(cls, args: Any) -> "ListFilters":
-        def as_int(name: str) -> int | None:
-            raw = args.get(name, "")
-            return (parse_int(name, raw) or None) if raw.strip() else None
-
-        status = args.get("status", "")
-        channel = args.get("channel", "")
-        return cls(
-            q=(args.get("q") or "").strip()[:100],
-            status=status if status in STATUS_LABELS or status in ("terbuka", "tertutup") else "",
-            agency_id=as_int("agency"),
-            topic_id=as_int("topic"),
-            kecamatan_id=as_int("kecamatan"),
-            channel=channel if channel in ("phone", "radio", "upload") else "",
-            overdue=args.get("overdue") in ("1", "on", "true"),
-            issue_id=as_int("isu"),
-            after=as_int("after"),
-        )
-
-    def query_args(self, **changes: Any) -> dict[str, Any]:
-        values = dict(q=self.q, status=self.status, agency=self.agency_id, topic=self.topic_id,
-                      kecamatan=self.kecamatan_id, channel=self.channel, overdue="1" if self.overdue else None, isu=self.issue_id,
-                      after=self.after)
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: datetime) -> Select[tuple[Complaint]]:
-    """Apply the list filters; every branch is served by an index (id, reference, reporter_phone, full text, status, due_at)."""
-    from models.refs import normalise_reference
-
-    who = audience()
-    kind = search_kind(f.q, who)
-    if kind == "reference_or_phone":
-        query = query.where(or_(Complaint.reference == normalise_reference(f.q),
-                                Complaint.reporter_phone.in_(phone_variants(f.q))))
-    elif kind == "reference":
-        query = query.where(Complaint.reference == normalise_reference(f.q))
-    elif kind == "phone":
-        query = query.where(Complaint.reporter_phone.in_(phone_variants(f.q)))
-    elif kind == "id":
-        query = query.where(Complaint.id == parse_int("q", f.q[1:]))
-    elif kind == "text":  # for those who may not see every reporter, `search_page` keeps only what matches the visible text
-        matches = complaint_text_matches(f.q, db().get_bind().dialect.name)
-        if who.may_search_identity:
-            matches = or_(matches, Complaint.reporter_name.ilike(f"%{f.q}%"))
-        query = query.where(matches, who.text_search_scope())
-    if f.status == "terbuka":
-        query = query.where(Complaint.status.in_(OPEN_STATUSES))
-    elif f.status == "tertutup":
-        query = query.where(Complaint.status.in_(CLOSED_STATUSES))
-    elif f.status:
-        query = query.where(Complaint.status == f.status)
-    if f.agency_id:
-        query = query.where(Complaint.agency_id == f.agency_id)
-    if f.topic_id:
-        query = query.where(Complaint.topic_id == f.topic_id)
-    if f.kecamatan_id:
-        query = query.where(or_(Complaint.place_id == f.kecamatan_id,
-                                Complaint.place_id.in_(select(Place.id).where(Place.parent_id == f.kecamatan_id))))
-    if f.channel:
-        query = query.where(Complaint.channel == f.channel)
-    if f.overdue:
-        query = query.where(lc.overdue_filter(now))
-    if f.issue_id:
-        query = query.where(Complaint.id.in_(select(ComplaintFact.complaint_id).where(ComplaintFact.issue_id == f.issue_id)))
-    if f.after:
-        query = query.where(Complaint.id < f.after)
-    return query
-
-
-def search_kind(q: str, who: Audience) -> str:
-    """What a search box entry is: "" (none), "id" (#123), "reference", "phone" or "reference_or_phone" (a 12-digit
-    08… number may be either; phones for coordinators only), else "text"."""
-    from models.refs import normalise_reference
-
-    if not q:
-        return ""
-    if q.startswith("#") and q[1:].isdecimal():  # isdigit() also takes "➊", which int() refuses
-        return "id"
-    phone_like = who.may_search_identity and q.lstrip("+").replace(" ", "").replace("-", "").isdigit() and len(normalise_phone(q)) >= 6
-    if normalise_reference(q) is not None:
-        return "reference_or_phone" if phone_like and normalise_phone(q).startswith("08") else "reference"
-    return "phone" if phone_like else "text"
-
-
-def page_of(query: Select[tuple[Complaint]], page_size: int = PAGE_SIZE) -> tuple[list[Complaint], int | None]:
-    """One keyset page, newest first, and the cursor of the next page (None on the last one)."""
-    rows = db().scalars(
-        query.options(joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place))
-        .order_by(Complaint.id.desc()).limit(page_size + 1)
-    ).unique().all()
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return list(rows), (rows[-1].id if more and rows else None)
-
-
-def search_page(f: ListFilters, now: datetime, page_size: int = PAGE_SIZE) -> tuple[list[Complaint], int | None]:
-    """The user's page of the filtered list. A free-text match counts only in the text the user may read: a
-    search must not find a complaint by a reporter's name or number that is hidden from the one searching."""
-    rows, next_after = page_of(filtered_complaints(scoped_complaints(), f, now), page_size)
-    who = audience()
-    words = SearchTerms.parse(f.q).words if search_kind(f.q, who) == "text" else ()
-    if words and not who.coordinator:
-        rows = [c for c in rows if who.text_matches(c, words)]
-    return rows, next_after
-
-
 @bp.get("/konsol/pengaduan")
 @login_required
 def complaints():
     now = utcnow()
     f = ListFilters.from_args(request.args)
-    rows, next_after = search_page(f, now)
+    rows, next_after = search_page(f, now, PAGE_SIZE)
     kecamatan = [k for k, _ in directory().groups]
     issue = db().get(Issue, f.issue_id) if f.issue_id else None
     if issue is not None and audience().kind is Kind.LIAISON and issue.agency_id != current_user.agency_id:
