@@ -13,7 +13,9 @@ from models.audit import AuditEntry
 from models.entities import Complaint, Transcript, User
 from tests.conftest import csrf_from, login
 from tests.console_data import make_complaint, make_draft, past
-from web.console import ACTIONS, Broker, sse_stream
+from web.console import ACTIONS
+from web.inbox import sse_stream
+from web.sse import Broker
 
 
 def _post(client, url: str, data: dict | None = None, page: str = "/konsol/pengaduan"):  # noqa: ANN001, ANN202

@@ -7,12 +7,10 @@ Access rules are `web.access` (the audiences of `models.visibility`); the JSON A
 from __future__ import annotations
 
 import logging
-import queue
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from flask import (
     Blueprint,
@@ -27,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import lifecycle as lc
@@ -44,11 +42,11 @@ from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg
 from transcribe.drafting.suggestions import DraftSuggestions
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
-from web.inbox import InboxRow, waiting_drafts
+from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
 from web.places import PlaceDirectory, PlaceEntry, PlaceOption, directory
 from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
 from web import sse
-from web.sse import Broker, attach_broker, broker
+from web.sse import attach_broker, broker
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -158,43 +156,6 @@ def inbox():
 def inbox_rows():
     """The inbox rows alone: what the live page fetches after an event."""
     return render_template("console/_inbox_rows.html", drafts=_inbox_drafts(), now=utcnow())
-
-
-def draft_marker(sessions: Callable[[], Session]) -> Callable[[], tuple[int, int]]:
-    """(newest draft id, number of drafts), read in a short session: changes when a draft arrives or leaves."""
-
-    def marker() -> tuple[int, int]:
-        with sessions() as session:
-            row = session.execute(select(func.max(Complaint.id), func.count(Complaint.id)).where(Complaint.status == "draft")).one()
-            return int(row[0] or 0), int(row[1] or 0)
-
-    return marker
-
-
-def sse_stream(broker_: Broker, marker: Callable[[], tuple[int, int]] | None, keepalive_s: float, stop: threading.Event | None = None) -> Iterator[str]:
-    """Server-Sent Events: published events, a comment as keep-alive, and a database check at each
-    keep-alive so drafts made by workers in other processes (Redis) still reach the page.
-
-    Holds no database session between checks.
-    """
-    subscription = broker_.subscribe()
-    last = marker() if marker else None
-    try:
-        yield sse.event("hello", {"subscribers": broker_.subscriber_count}, retry_ms=3000)
-        while stop is None or not stop.is_set():
-            try:
-                message = subscription.get(timeout=keepalive_s)
-            except queue.Empty:
-                current = marker() if marker else None
-                if current != last:
-                    last = current
-                    yield sse.event("inbox", {"event": "changed"})
-                else:
-                    yield sse.KEEPALIVE
-                continue
-            yield sse.event("inbox", message)
-    finally:
-        broker_.unsubscribe(subscription)
 
 
 @bp.get("/konsol/events")

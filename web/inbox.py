@@ -7,15 +7,19 @@ verification limit from one calendar computation per day of receipt.
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.entities import Call, Complaint, Topic
+from web import sse
 from web.places import PlaceDirectory
+from web.sse import Broker
 
 INBOX_LIMIT = 100
 
@@ -58,3 +62,40 @@ def waiting_drafts(session: Session, places: PlaceDirectory, verification_due: C
             rows.append(InboxRow(r.id, r.title, r.urgent, r.channel, r.received_at, r.duration_s,
                                  place.label if place else None, r.name, verification_due(r.received_at)))
     return rows
+
+
+def draft_marker(sessions: Callable[[], Session]) -> Callable[[], tuple[int, int]]:
+    """(newest draft id, number of drafts), read in a short session: changes when a draft arrives or leaves."""
+
+    def marker() -> tuple[int, int]:
+        with sessions() as session:
+            row = session.execute(select(func.max(Complaint.id), func.count(Complaint.id)).where(Complaint.status == "draft")).one()
+            return int(row[0] or 0), int(row[1] or 0)
+
+    return marker
+
+
+def sse_stream(broker_: Broker, marker: Callable[[], tuple[int, int]] | None, keepalive_s: float, stop: threading.Event | None = None) -> Iterator[str]:
+    """Server-Sent Events: published events, a comment as keep-alive, and a database check at each
+    keep-alive so drafts made by workers in other processes (Redis) still reach the page.
+
+    Holds no database session between checks.
+    """
+    subscription = broker_.subscribe()
+    last = marker() if marker else None
+    try:
+        yield sse.event("hello", {"subscribers": broker_.subscriber_count}, retry_ms=3000)
+        while stop is None or not stop.is_set():
+            try:
+                message = subscription.get(timeout=keepalive_s)
+            except queue.Empty:
+                current = marker() if marker else None
+                if current != last:
+                    last = current
+                    yield sse.event("inbox", {"event": "changed"})
+                else:
+                    yield sse.KEEPALIVE
+                continue
+            yield sse.event("inbox", message)
+    finally:
+        broker_.unsubscribe(subscription)
