@@ -32,7 +32,7 @@ from models import lifecycle as lc
 from models.analytics import Period
 from models.issues import Issue
 from models.base import utcnow
-from models.entities import Agency, Complaint, Place, Role, Topic, Transcript, User
+from models.entities import Agency, Complaint, Role, User
 from models.errors import SuaraError
 from models.visibility import Kind
 from web.agency_view import agency_summary
@@ -40,11 +40,12 @@ from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_co
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg
-from transcribe.drafting.suggestions import DraftSuggestions
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
+from web.draft_review import (CLASSIFICATIONS, InvalidInput, apply_draft_fields, draft_due, optional_id, reference_lists, review_context,
+                              save_transcript)
 from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
-from web.places import PlaceDirectory, PlaceEntry, PlaceOption, directory
-from web.review_page import FormValues, Refusal, duplicate_rows, place_chips, topic_chips
+from web.places import PlaceEntry, directory
+from web.review_page import FormValues, Refusal
 from web import sse
 from web.sse import attach_broker, broker
 from web.state import db, state
@@ -54,11 +55,8 @@ bp = Blueprint("console", __name__)
 
 PAGE_SIZE = 50
 KEEPALIVE_S = 15.0
-LOW_CONFIDENCE = 0.6
-"""Words recognised with less confidence than this are marked for the operator."""
 
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
-CLASSIFICATIONS = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan_informasi": "Permintaan informasi"}
 ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
 
 
@@ -86,20 +84,6 @@ def record_audit(action: str, obj: Any, **detail: Any) -> None:
 def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
     """Past the limit of a stage where a person must act (the domain's rule)."""
     return lc.is_overdue(complaint, now or utcnow())
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def reference_lists() -> dict[str, Any]:
-    return dict(
-        topics=db().scalars(select(Topic).order_by(Topic.name)).all(),
-        agencies=db().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)).all(),
-    )
 
 
 @bp.app_template_filter("complaint_status")
@@ -171,158 +155,13 @@ def events():
 
 
 # -- review page ---------------------------------------------------------------------------------
-def _review_context(complaint: Complaint, form: Any = None, error: str | None = None) -> dict[str, Any]:
-    """What the review page shows; `form` (a refused submit) is shown instead of the stored values."""
-    transcript = None
-    words: list[dict[str, Any]] = []
-    if complaint.call_id is not None:
-        transcript = db().scalars(select(Transcript).where(Transcript.call_id == complaint.call_id).order_by(Transcript.id.desc())).first()
-        if transcript is not None:
-            for w in transcript.words or []:
-                if not isinstance(w, dict):
-                    continue
-                start = _number(w.get("start"))
-                conf = _number(w.get("conf"))
-                words.append(dict(word=str(w.get("word", "")).strip(), start=start if start is not None else 0.0,
-                                  end=_number(w.get("end")) or start or 0.0, conf=conf,
-                                  low=conf is not None and conf < LOW_CONFIDENCE))
-    lists = reference_lists()
-    suggestions = DraftSuggestions.from_json(complaint.suggestions)
-    places = directory()
-    values = FormValues(form)
-    return dict(
-        complaint=complaint,
-        call=complaint.call,
-        transcript=transcript,
-        words=words,
-        topic_suggestions=topic_chips(suggestions, {t.key: t for t in lists["topics"]}),
-        place_suggestions=place_chips(suggestions, places),
-        place_tie=suggestions.place_tie,
-        confidences=suggestions.confidences,
-        duplicates=duplicate_rows(db(), suggestions, complaint, scoped_complaints()),
-        chosen_place=_chosen_place(places, complaint, form),
-        values=values,
-        error=error,
-        verify_due=verification_due(complaint),
-        reporter=reporter_of(complaint),
-        now=utcnow(),
-        **lists,
-    )
-
-
-def _chosen_place(places: PlaceDirectory, complaint: Complaint, form: Any) -> PlaceOption | None:
-    chosen = PlaceEntry.from_form(form, places).place_id if form is not None else complaint.place_id
-    return places.by_id.get(int(chosen)) if chosen is not None and str(chosen).isdigit() else None
-
-
-def verification_due(complaint: Complaint) -> datetime | None:
-    """When a draft must be verified: the time limit runs from receipt, before anyone confirms it."""
-    if complaint.status != "draft":
-        return complaint.due_at
-    return draft_due(complaint.received_at)
-
-
-def draft_due(received_at: datetime) -> datetime:
-    """The verification limit of a draft received then."""
-    calendar = _calendar()
-    # the limit depends only on the local day of receipt: computed once per day for a page of drafts
-    day = calendar.local_date(received_at)
-    known = g.setdefault("suara_verify_due", {})
-    if day not in known:
-        known[day] = lc.verification_due(received_at, calendar, state().settings)
-    return known[day]
-
-
-def _calendar() -> Any:
-    from models.calendar import WorkingCalendar
-
-    cache = g.setdefault("suara_calendar", None)
-    if cache is None:
-        cache = g.suara_calendar = WorkingCalendar.load(db())
-    return cache
-
-
 @bp.get("/konsol/draf/<int:complaint_id>")
 @role_required(Role.OPERATOR)
 def review(complaint_id: int):
     complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
     if complaint.status != "draft":
         return _back_to_complaint(complaint)
-    return render_template("console/review.html", **_review_context(complaint))
-
-
-class InvalidInput(SuaraError):
-    code = "invalid_input"
-    message_id = "Isian tidak valid."
-    http_status = 422
-
-    def __init__(self, detail: str = "", message_id: str | None = None, field: str | None = None) -> None:
-        super().__init__(detail, message_id)
-        self.field = field
-        """The form field to mark, when one is at fault."""
-
-
-def _optional_id(model: type, raw: str | None) -> int | None:
-    if not raw:
-        return None
-    try:
-        ident = int(raw)
-    except ValueError:
-        raise InvalidInput(f"bad id {raw!r}") from None
-    if db().get(model, ident) is None:
-        raise InvalidInput(f"unknown {model.__name__} {ident}")
-    return ident
-
-
-def apply_draft_fields(complaint: Complaint, form: Any) -> dict[str, tuple[Any, Any]]:
-    """Copy the review form into the draft; returns {field: (old, new)} for the audit trail."""
-    changes: dict[str, tuple[Any, Any]] = {}
-
-    def put(field: str, value: Any) -> None:
-        old = getattr(complaint, field)
-        if old != value:
-            changes[field] = (old, value)
-            setattr(complaint, field, value)
-
-    title = (form.get("title") or "").strip()
-    if not title:
-        raise InvalidInput("title required", "Judul pengaduan wajib diisi.", "title")
-    put("title", title[:200])
-    put("description", (form.get("description") or "").strip())
-    classification = form.get("classification") or "pengaduan"
-    if classification not in CLASSIFICATIONS:
-        raise InvalidInput("bad classification")
-    put("classification", classification)
-    put("topic_id", _optional_id(Topic, form.get("topic_id")))
-    put("agency_id", _optional_id(Agency, form.get("agency_id")))
-    if complaint.agency_id is None and complaint.topic_id is not None:
-        topic = db().get(Topic, complaint.topic_id)
-        if topic is not None and topic.agency_id is not None:
-            put("agency_id", topic.agency_id)
-    put("place_id", _optional_id(Place, str(PlaceEntry.from_form(form, directory()).place_id or "")))
-    put("location_detail", (form.get("location_detail") or "").strip()[:300] or None)
-    put("reporter_name", (form.get("reporter_name") or "").strip()[:200] or None)
-    phone = (form.get("reporter_phone") or "").strip()
-    if phone and not re.fullmatch(r"\+?[0-9 ()-]{6,20}", phone):
-        raise InvalidInput("bad phone", "Nomor telepon pelapor tidak valid: tulis angka saja, mis. 081234567890.", "reporter_phone")
-    put("reporter_phone", phone or None)
-    for flag in ("anonymous", "confidential", "urgent"):
-        put(flag, form.get(flag) in ("1", "on", "true", "y"))
-    return changes
-
-
-def _save_transcript(complaint: Complaint, text: str | None) -> bool:
-    if text is None or complaint.call_id is None:
-        return False
-    transcript = db().scalars(select(Transcript).where(Transcript.call_id == complaint.call_id).order_by(Transcript.id.desc())).first()
-    if transcript is None:
-        return False
-    text = text.replace("\r\n", "\n").strip()
-    new = None if text == transcript.text.strip() else text
-    if new == transcript.edited_text:
-        return False
-    transcript.edited_text = new
-    return True
+    return render_template("console/review.html", **review_context(complaint))
 
 
 @bp.post("/konsol/draf/<int:complaint_id>")
@@ -338,7 +177,7 @@ def review_submit(complaint_id: int):
         return _place_search(complaint_id, place)
     try:
         changes = apply_draft_fields(complaint, request.form)
-        transcript_changed = _save_transcript(complaint, request.form.get("transcript"))
+        transcript_changed = save_transcript(complaint, request.form.get("transcript"))
         if changes or transcript_changed:
             record_audit("complaint.edit", complaint, fields={k: [str(o), str(n)] for k, (o, n) in changes.items()},
                          transcript_edited=transcript_changed)
@@ -354,7 +193,7 @@ def review_submit(complaint_id: int):
         db().rollback()
         # the operator's edits stay on the page, with the reason beside them
         complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
-        context = _review_context(complaint, request.form, exc.message_id)
+        context = review_context(complaint, request.form, exc.message_id)
         return render_template("console/review.html", **context, error_field=getattr(exc, "field", None)), 422
     flash("Draf disimpan.", "info")
     return redirect(url_for("console.review", complaint_id=complaint.id))
@@ -367,7 +206,7 @@ def _place_search(complaint_id: int, place: PlaceEntry) -> tuple[str, int]:
     explicit = request.form.get("action") == "cari_tempat"
     error = None if explicit else f"Lokasi “{query}” belum dipilih: pilih salah satu hasil pencarian, lalu simpan lagi."
     complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
-    context = _review_context(complaint, request.form, error)
+    context = review_context(complaint, request.form, error)
     return render_template("console/review.html", **context, place_query=query, error_field=None if explicit else "place",
                            place_results=directory().search(query) if query else []), 200 if explicit else 422
 
@@ -441,7 +280,7 @@ class Action:
 
 
 def _agency_from(form: Any, field: str = "agency_id") -> Agency:
-    agency = db().get(Agency, _optional_id(Agency, form.get(field)) or 0)
+    agency = db().get(Agency, optional_id(Agency, form.get(field)) or 0)
     if agency is None:
         raise InvalidInput("agency required", "Pilih OPD tujuan.", field)
     return agency
@@ -535,6 +374,7 @@ def liaison():
     summary = agency_summary(agency, Period.last_days(30), now) if agency else None
     return render_template("console/liaison.html", complaints=rows, agency=agency, now=now, reporter_of=reporter_of,
                            s=summary)  # fmt: skip
+
 
 
 # -- admin: users, agencies, holidays ------------------------------------------------------------
