@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -26,7 +25,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import lifecycle as lc
 from models.analytics import Period
@@ -36,13 +35,13 @@ from models.entities import Agency, Complaint, Role, User
 from models.errors import SuaraError
 from models.visibility import Kind
 from web.agency_view import agency_summary
-from web.access import COORDINATORS, Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
+from web.access import Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
 from web.params import EARLIEST, LATEST, int_arg
+from web.actions import ACTIONS
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
-from web.draft_review import (CLASSIFICATIONS, InvalidInput, apply_draft_fields, draft_due, optional_id, reference_lists, review_context,
-                              save_transcript)
+from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript
 from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
 from web.places import PlaceEntry, directory
 from web.review_page import FormValues, Refusal
@@ -266,55 +265,6 @@ def _complaint_page(complaint_id: int, refused: Refusal | None = None) -> str:
     return render_template("console/complaint.html", complaint=c, reporter=reporter_of(c), follow_ups=lc.follow_ups(db(), c),
                            operations=lc.allowed_operations(c.status), now=utcnow(), sms=sms_status(db(), c),
                            refused=refused, **reference_lists())
-
-
-@dataclass(frozen=True)
-class Action:
-    """A lifecycle action offered as a POST form: who may do it and how to call the domain."""
-
-    operation: str
-    """The lifecycle operation (models.lifecycle.OPERATIONS) it runs."""
-    label: str
-    roles: tuple[Role, ...]
-    run: Callable[[Session, Complaint, User, Any], Any]
-
-
-def _agency_from(form: Any, field: str = "agency_id") -> Agency:
-    agency = db().get(Agency, optional_id(Agency, form.get(field)) or 0)
-    if agency is None:
-        raise InvalidInput("agency required", "Pilih OPD tujuan.", field)
-    return agency
-
-
-def _note(form: Any) -> str | None:
-    return (form.get("note") or "").strip() or None
-
-
-def _settings() -> Any:
-    return state().settings
-
-
-ACTIONS: dict[str, Action] = {
-    "verifikasi": Action("verify", "Verifikasi", COORDINATORS, lambda s, c, u, f: lc.verify(s, c, by=u, note=_note(f))),
-    "disposisi": Action("disposition", "Disposisi ke OPD", COORDINATORS,
-                        lambda s, c, u, f: lc.disposition(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "tindak-lanjut": Action("follow_up", "Kirim tindak lanjut", (Role.LIAISON, *COORDINATORS),
-                            lambda s, c, u, f: lc.record_follow_up(s, c, f.get("text") or "", by=u, settings=_settings())),
-    "kembalikan": Action("return_to_agency", "Kembalikan ke OPD", COORDINATORS,
-                         lambda s, c, u, f: lc.return_to_agency(s, c, by=u, note=f.get("note") or "", settings=_settings())),
-    "selesai": Action("close", "Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
-    "tunda": Action("pause", "Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
-    "lanjutkan": Action("resume", "Lanjutkan", COORDINATORS,
-                        lambda s, c, u, f: lc.resume(s, c, by=u, note=_note(f), settings=_settings())),
-    "bukan-wewenang": Action("not_competent", "Bukan wewenang", (Role.LIAISON, *COORDINATORS),
-                             lambda s, c, u, f: lc.mark_not_competent(
-                                 s, c, by=u, note=f.get("note") or "",
-                                 forward_national=f.get("forward_national") in ("1", "on"),
-                                 lapor_tracking_id=(f.get("lapor_tracking_id") or "").strip() or None)),
-    "alihkan": Action("reroute", "Alihkan ke OPD lain", COORDINATORS,
-                      lambda s, c, u, f: lc.reroute(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "arsip": Action("archive", "Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
-}
 
 
 @bp.post("/konsol/pengaduan/<int:complaint_id>/<action>")
