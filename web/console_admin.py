@@ -3,7 +3,6 @@ console blueprint, so their endpoint names (`console.users` …) stay those of t
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import lifecycle as lc
+from models.agencies import save_agency
 from models.base import utcnow
 from models.entities import Agency, Role, User
 from models.errors import SuaraError
@@ -128,20 +128,13 @@ def agencies():
 @bp.post("/konsol/admin/opd")
 @role_required()
 def agency_save():
-    key = (request.form.get("key") or "").strip().lower()
-    name = (request.form.get("name") or "").strip()
-    if not re.fullmatch(r"[a-z0-9_]{2,40}", key) or not name:
-        flash("Kode OPD (huruf kecil/angka) dan nama wajib diisi.", "error")
+    try:
+        agency, created = save_agency(db(), request.form.get("key") or "", request.form.get("name") or "",
+                                      active=request.form.get("active", "1") in ("1", "on"))
+    except SuaraError as exc:
+        _fail_message(exc)
         return redirect(url_for("console.agencies"))
-    agency = db().scalars(select(Agency).where(Agency.key == key)).first()
-    created = agency is None
-    if created:
-        agency = Agency(key=key)
-        db().add(agency)
-    agency.name = name[:200]
-    agency.active = request.form.get("active", "1") in ("1", "on")
-    db().flush()
-    record_audit("agency.create" if created else "agency.update", agency, key=key, name=agency.name, active=agency.active)
+    record_audit("agency.create" if created else "agency.update", agency, key=agency.key, name=agency.name, active=agency.active)
     db().commit()
     flash(f"OPD {agency.name} disimpan.", "info")
     return redirect(url_for("console.agencies"))
