@@ -8,9 +8,17 @@ from tests.conftest import csrf_from, login
 from tests.console_data import make_complaint
 
 
-def _act(client, complaint_id: int, action: str, data: dict):  # noqa: ANN001, ANN202
-    token = csrf_from(client.get(f"/konsol/pengaduan/{complaint_id}").text)
-    return client.post(f"/konsol/pengaduan/{complaint_id}/{action}", data={"csrf_token": token, **data})
+def _refused(client, session, settings, status: str, action: str, data: dict):  # noqa: ANN001, ANN202
+    """An operator runs `action` on a complaint in `status`; the answer must be a refusal on the page."""
+    c = make_complaint(session, settings, status)
+    session.commit()
+    login(client, "operator")
+    token = csrf_from(client.get(f"/konsol/pengaduan/{c.id}").text)
+    response = client.post(f"/konsol/pengaduan/{c.id}/{action}", data={"csrf_token": token, **data})
+    assert response.status_code == 422
+    session.expire_all()
+    assert session.get(type(c), c.id).status == status
+    return response
 
 
 def _form(page: str, action: str) -> str:
@@ -21,11 +29,7 @@ def _form(page: str, action: str) -> str:
 
 
 def test_a_pause_without_a_reason_answers_on_the_page_with_the_field_marked(client, session, settings, users) -> None:  # noqa: ANN001
-    c = make_complaint(session, settings, "terdisposisi")
-    session.commit()
-    login(client, "operator")
-    response = _act(client, c.id, "tunda", {"note": "   "})
-    assert response.status_code == 422
+    response = _refused(client, session, settings, "terdisposisi", "tunda", {"note": "   "})
     form = _form(response.text, "tunda")
     assert re.search(r'<input[^>]*name="note"[^>]*aria-invalid="true"', form)
     assert "Alasan atau isi wajib diisi." in form
@@ -33,24 +37,14 @@ def test_a_pause_without_a_reason_answers_on_the_page_with_the_field_marked(clie
 
 
 def test_a_refused_disposition_keeps_the_typed_note_and_marks_the_agency(client, session, settings, users) -> None:  # noqa: ANN001
-    c = make_complaint(session, settings, "terverifikasi")
-    session.commit()
-    login(client, "operator")
-    response = _act(client, c.id, "disposisi", {"agency_id": "", "note": "Mohon dicek sebelum Jumat"})
-    assert response.status_code == 422
+    response = _refused(client, session, settings, "terverifikasi", "disposisi", {"agency_id": "", "note": "Mohon dicek sebelum Jumat"})
     form = _form(response.text, "disposisi")
     assert 'value="Mohon dicek sebelum Jumat"' in form
     assert re.search(r'<select[^>]*name="agency_id"[^>]*aria-invalid="true"', form)
     assert "Pilih OPD tujuan." in form
-    session.expire_all()
-    assert session.get(type(c), c.id).status == "terverifikasi"
 
 
 def test_a_refused_follow_up_keeps_its_text(client, session, settings, users) -> None:  # noqa: ANN001
-    c = make_complaint(session, settings, "selesai")
-    session.commit()
-    login(client, "operator")
     # the complaint was closed in another tab: the answer typed here must not be lost
-    response = _act(client, c.id, "tindak-lanjut", {"text": "Jalan sudah ditambal pada 3 Desember."})
-    assert response.status_code == 422
+    response = _refused(client, session, settings, "selesai", "tindak-lanjut", {"text": "Jalan sudah ditambal pada 3 Desember."})
     assert "Jalan sudah ditambal pada 3 Desember." in response.text
