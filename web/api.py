@@ -21,7 +21,7 @@ from models.entities import Complaint, User
 from web import csrf
 from web.auth import LoginUser
 from web.access import audience, load_complaint, reporter_of, scoped_complaints
-from web.console import ListFilters, search_page
+from web.complaint_list import ListFilters, search_page
 from web.params import int_arg
 from web.state import db
 

@@ -5,13 +5,13 @@ page and its feeds are for coordinators (admin, operator) only."""
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from models.entities import Role
 from voice.live import LiveRegistry, registry_for
+from web import sse
 from web.auth import role_required
 
 bp = Blueprint("live", __name__)
@@ -49,17 +49,11 @@ def events() -> Response:
 
         deadline = time.monotonic() + STREAM_MAX_S
         try:
-            yield _sse("snapshot", {"lines": snapshot})
+            yield sse.event("snapshot", {"lines": snapshot})
             while time.monotonic() < deadline and not subscription.dropped:
                 event = subscription.get(HEARTBEAT_S)
-                yield ": keep-alive\n\n" if event is None else _sse("line", event.to_dict(), event.seq)
+                yield sse.KEEPALIVE if event is None else sse.event("line", event.to_dict(), event.seq)
         finally:
             subscription.close()
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _sse(name: str, data: dict, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    return sse.response(stream())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from rapidfuzz import fuzz
@@ -103,6 +104,37 @@ class PlaceDirectory:
         if len(query) >= 4 and len(name) > len(query):  # still typing: compare with the name's start
             score = max(score, fuzz.ratio(query, name[:len(query)]) * 0.95)
         return score
+
+
+@dataclass(frozen=True)
+class PlaceEntry:
+    """What the review form's place field says: a picked place (or none), and typed text not yet picked.
+
+    With JavaScript the picker fills the hidden `place_id`; without it the typed text (`place_q`) is searched on
+    the server and the results come back as radio buttons (`place_choice`, "-" for no place). Text that does not
+    name the picked place is a search still to finish, never a place silently kept.
+    """
+
+    place_id: int | str | None
+    """The place to save (a raw submitted value the caller still validates)."""
+    query: str | None = None
+    """Typed text that is not the picked place's name."""
+
+    @classmethod
+    def from_form(cls, form: Any, places: PlaceDirectory) -> PlaceEntry:
+        choice = (form.get("place_choice") or "").strip()
+        if choice:
+            return cls(None if choice == "-" else choice)
+        raw = (form.get("place_id") or "").strip() or None
+        if "place_q" not in form:  # a client that sends the id alone (the API, older pages)
+            return cls(raw)
+        typed = " ".join((form.get("place_q") or "").split())
+        current = places.by_id.get(int(raw)) if raw and raw.isdigit() else None
+        if not typed:
+            return cls(None)
+        if current is not None and typed == current.label:
+            return cls(current.id)
+        return cls(raw, typed)
 
 
 def directory() -> PlaceDirectory:

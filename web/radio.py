@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from models.entities import Role
 from models.errors import SuaraError
+from web import sse
 from web.auth import role_required
 from web.params import parse_int
 from transcribe.drafting.suggestions import DraftSuggestions
@@ -197,14 +198,13 @@ def events(show_id: int) -> Response:
             if not batch:
                 if live.done.is_set():
                     return
-                yield ": keepalive\n\n"
+                yield sse.KEEPALIVE
                 continue
             for event in batch:
                 seq = event.seq
-                yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.to_dict(), ensure_ascii=False)}\n\n"
+                yield sse.event(event.kind, event.to_dict(), event.seq)
 
-    return Response(stream_with_context(generate()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return sse.response(stream_with_context(generate()))
 
 
 @bp.post("/<int:show_id>/tandai")

@@ -84,3 +84,25 @@ class FormValues:
             return default
         raw = self.form.get(name) or ""
         return int(raw) if raw.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A lifecycle action the domain refused: the complaint page shows its form again with what was typed."""
+
+    action: str
+    """The action's URL name ("tunda")."""
+    operation: str
+    """The lifecycle operation it runs ("pause"): its form is on the page only while the operation is allowed."""
+    values: FormValues
+    message: str
+    field: str | None = None
+    """The field at fault, marked on the form."""
+
+    def shown_in(self, operations: list[str]) -> bool:
+        return self.operation in operations
+
+    @property
+    def typed(self) -> str:
+        """What the person wrote, for when the form itself is no longer offered."""
+        return str(self.values.get("text") or self.values.get("note") or "").strip()

@@ -25,6 +25,8 @@
     function choose(id, label) {
       hidden.value = id;
       input.value = label;
+      // a place picked here wins over a radio of a server-side search shown earlier
+      document.querySelectorAll("input[name=place_choice]").forEach(function (radio) { radio.checked = false; });
       chosenLabel = label;
       close();
       say(id ? "Lokasi dipilih: " + label : "Lokasi dikosongkan.");
@@ -70,6 +72,7 @@
         .catch(function () { say("Pencarian tempat gagal; coba lagi."); });
     }
 
+    box.querySelectorAll("[data-place-find]").forEach(function (button) { button.hidden = true; });
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(ask, 120);
@@ -106,5 +109,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-place-picker]").forEach(picker);
+    // suggestion chips are buttons that only work here; without JavaScript radio lists stand in for them
+    document.querySelectorAll("[data-needs-js]").forEach(function (el) { el.hidden = false; });
   });
 })();

@@ -16,3 +16,10 @@ document.querySelectorAll("[data-share]").forEach(function (part) {
 document.querySelectorAll("[data-height]").forEach(function (box) {
   box.style.height = box.dataset.height + "px";
 });
+// On a phone the menu scrolls sideways: bring the current page's entry into view.
+document.querySelectorAll("[data-nav]").forEach(function (nav) {
+  var current = nav.querySelector("[aria-current=page]");
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+  }
+});
