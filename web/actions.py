@@ -49,8 +49,8 @@ ACTIONS: dict[str, Action] = {
                             lambda s, c, u, f: lc.record_follow_up(s, c, f.get("text") or "", by=u, settings=_settings())),
     "kembalikan": Action("return_to_agency", "Kembalikan ke OPD", COORDINATORS,
                          lambda s, c, u, f: lc.return_to_agency(s, c, by=u, note=f.get("note") or "", settings=_settings())),
-    "selesai": Action("close", "Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
-    "tunda": Action("pause", "Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
+    lc.Status.SELESAI: Action("close", "Selesaikan", COORDINATORS, lambda s, c, u, f: lc.close(s, c, by=u, note=_note(f))),
+    lc.Status.TUNDA: Action("pause", "Tunda", COORDINATORS, lambda s, c, u, f: lc.pause(s, c, by=u, note=f.get("note") or "")),
     "lanjutkan": Action("resume", "Lanjutkan", COORDINATORS,
                         lambda s, c, u, f: lc.resume(s, c, by=u, note=_note(f), settings=_settings())),
     "bukan-wewenang": Action("not_competent", "Bukan wewenang", (Role.LIAISON, *COORDINATORS),
@@ -60,5 +60,5 @@ ACTIONS: dict[str, Action] = {
                                  lapor_tracking_id=(f.get("lapor_tracking_id") or "").strip() or None)),
     "alihkan": Action("reroute", "Alihkan ke OPD lain", COORDINATORS,
                       lambda s, c, u, f: lc.reroute(s, c, _agency_from(f), by=u, note=_note(f), settings=_settings())),
-    "arsip": Action("archive", "Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
+    lc.Status.ARSIP: Action("archive", "Arsipkan", COORDINATORS, lambda s, c, u, f: lc.archive(s, c, by=u, note=f.get("note") or "")),
 }

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -29,12 +28,13 @@ from models import lifecycle as lc
 from models.analytics import Period
 from models.issues import Issue
 from models.base import utcnow
-from models.entities import Agency, Complaint, Role, User
+from models.entities import Agency, Complaint, Role
 from models.errors import SuaraError
 from models.visibility import Kind
 from web.agency_view import agency_summary
 from web.access import Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
 from web.auth import role_required
+from web.console_common import ROLE_LABELS, _fail_message, acting_user, bp, record_audit  # noqa: F401 (others import them from here)
 from web.actions import ACTIONS
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript
@@ -47,33 +47,16 @@ from voice.jobs import voice_jobs
 from web.state import db, state
 
 log = logging.getLogger(__name__)
-bp = Blueprint("console", __name__)
 
 PAGE_SIZE = 50
 KEEPALIVE_S = 15.0
 
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
-ROLE_LABELS = {"admin": "Admin", "operator": "Operator (admin koordinator)", "liaison": "Admin penghubung OPD", "viewer": "Pimpinan (lihat saja)"}
 
 
 @bp.record_once
 def _attach_broker(setup: Any) -> None:
     attach_broker(setup.app)
-
-
-def acting_user() -> User:
-    """The ORM row of the logged-in user, for the domain functions' `by`."""
-    user = db().get(User, current_user.id)
-    if user is None:
-        abort(403)
-    return user
-
-
-def record_audit(action: str, obj: Any, **detail: Any) -> None:
-    """Write an audit entry for the current user (models.audit)."""
-    from models.audit import audit
-
-    audit(db(), db().get(User, current_user.id) if current_user.is_authenticated else None, action, obj, **detail)
 
 
 # -- small helpers -------------------------------------------------------------------------------
@@ -109,11 +92,6 @@ def _console_globals() -> dict[str, Any]:
 def _sla_label(complaint: Complaint) -> str:
     stage = lc.STAGE_OF_STATUS.get(lc.Status(complaint.status)) if complaint.status in STATUS_LABELS else None
     return stage.label if stage else ""
-
-
-def _fail_message(exc: SuaraError) -> None:
-    db().rollback()
-    flash(exc.message_id, "error")
 
 
 def _back_to_complaint(complaint: Complaint) -> Response:

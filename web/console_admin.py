@@ -18,7 +18,7 @@ from models.entities import Agency, Role, User
 from models.errors import SuaraError
 from web.accounts import reset_password, set_active, set_role
 from web.auth import role_required
-from web.console import ROLE_LABELS, _fail_message, acting_user, bp, record_audit
+from web.console_common import ROLE_LABELS, _fail_message, acting_user, bp, record_audit
 from web.params import EARLIEST, LATEST, int_arg
 from web.review_page import FormValues
 from web.state import db, state
