@@ -1,3 +1,3 @@
 """Import every module that defines tables, so Base.metadata is complete (migrations, tests)."""
 
-from models import analytics, audit, calendar, entities, issues, lifecycle, radio, satisfaction, search  # noqa: F401
+from models import analytics, audit, calendar, entities, issues, lifecycle, radio, satisfaction, search, whatsapp  # noqa: F401

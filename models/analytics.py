@@ -55,7 +55,7 @@ from models import issues as issues_mod
 from models.base import Base, utcnow
 from models.calendar import WorkingCalendar, local_date
 from models.config import Settings
-from models.entities import Agency, Complaint, Place, StatusChange, Topic
+from models.entities import CHANNEL_LABELS, Agency, Complaint, Place, StatusChange, Topic
 from models.lifecycle import overdue_filter
 
 log = logging.getLogger(__name__)
@@ -633,7 +633,7 @@ def overdue_now(session: Session, group: str, now: datetime, agency_id: int | No
 def names(session: Session, dimension: str) -> dict[str, str]:
     """Display names of a dimension's values (as stored in DailyCount.value)."""
     if dimension == "channel":
-        return {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
+        return dict(CHANNEL_LABELS)
     if dimension == "topic":
         return {str(i): n for i, n in session.execute(select(Topic.id, Topic.name))} | {"0": "(tanpa topik)"}
     if dimension == "agency":

@@ -28,6 +28,13 @@ class Channel(str, enum.Enum):
     PHONE = "phone"
     RADIO = "radio"
     UPLOAD = "upload"
+    WHATSAPP = "whatsapp"
+    """Voice notes, texts and photos from WhatsApp (Twilio or Meta's Cloud API): voice/whatsapp.py."""
+
+
+CHANNEL_LABELS = {Channel.PHONE.value: "Telepon", Channel.RADIO.value: "Radio", Channel.UPLOAD.value: "Unggahan",
+                  Channel.WHATSAPP.value: "WhatsApp"}
+"""How every page, chart and export names a channel."""
 
 
 class CallStatus(str, enum.Enum):

@@ -35,9 +35,12 @@ class RatingSource(enum.StrEnum):
     """The public tracking page."""
     CALLBACK = "callback"
     """Entered by an operator after calling the reporter back."""
+    WHATSAPP = "whatsapp"
+    """The reporter's answer to the rating question sent on WhatsApp (voice/whatsapp.py)."""
 
 
-SOURCE_LABELS = {"phone": "Telepon (tombol)", "public": "Halaman publik", "callback": "Telepon balik operator"}
+SOURCE_LABELS = {"phone": "Telepon (tombol)", "public": "Halaman publik", "callback": "Telepon balik operator",
+                 "whatsapp": "WhatsApp"}
 
 
 class SatisfactionRating(Base):

@@ -35,7 +35,7 @@ from models import lifecycle as lc
 from models.analytics import ComplaintFact, Period
 from models.issues import Issue
 from models.base import utcnow
-from models.entities import Agency, Call, Complaint, Place, Role, Topic, Transcript, User
+from models.entities import CHANNEL_LABELS, Agency, Call, Complaint, Place, Role, Topic, Transcript, User
 from models.errors import SuaraError
 from models.search import SearchTerms, complaint_text_matches
 from models.visibility import Audience, Kind
@@ -620,7 +620,7 @@ class ListFilters:
             agency_id=as_int("agency"),
             topic_id=as_int("topic"),
             kecamatan_id=as_int("kecamatan"),
-            channel=channel if channel in ("phone", "radio", "upload") else "",
+            channel=channel if channel in CHANNEL_LABELS else "",
             overdue=args.get("overdue") in ("1", "on", "true"),
             issue_id=as_int("isu"),
             after=as_int("after"),
@@ -726,7 +726,8 @@ def complaints():
     if issue is not None and audience().kind is Kind.LIAISON and issue.agency_id != current_user.agency_id:
         issue = None  # another agency's issue: a liaison reads only their own agency's issues
     return render_template("console/complaints.html", complaints=rows, f=f, next_after=next_after, now=now,
-                           kecamatan=kecamatan, reporter_of=reporter_of, issue=issue, **reference_lists())
+                           kecamatan=kecamatan, reporter_of=reporter_of, issue=issue, channels=CHANNEL_LABELS,
+                           **reference_lists())
 
 
 # -- OPD liaison ---------------------------------------------------------------------------------

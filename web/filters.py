@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask
 
 from models.call_state import LABELS as CALL_STATE_LABELS
+from models.entities import CHANNEL_LABELS
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WEEKDAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
-CHANNELS = {"phone": "Telepon", "radio": "Radio", "upload": "Unggahan"}
+CHANNELS = CHANNEL_LABELS
 CALL_STATUSES = CALL_STATE_LABELS
 
 
