@@ -59,7 +59,7 @@ def _values(complaint, draft, bystander_id: int) -> dict[str, list]:  # noqa: AN
     return {
         "complaint_id": [complaint.id], "call_id": [complaint.call_id], "reference": [complaint.reference],
         "service_request_id": [complaint.reference], "fmt": ["csv", "json"], "key": ["topik"], "user_id": [bystander_id],
-        "show_id": [1], "action": ["tindak-lanjut"], "filename": ["suara.css"], "name": ["salam"],
+        "show_id": [1], "attachment_id": [1], "action": ["tindak-lanjut"], "filename": ["suara.css"], "name": ["salam"],
     }
 
 

@@ -106,6 +106,10 @@ def register_voice_jobs(jobs: JobQueue) -> None:
 
     jobs.sms_reference_task = jobs.huey.task(name="sms_reference")(sms_reference_job)  # type: ignore[attr-defined]
 
+    from voice.whatsapp_jobs import register_whatsapp_jobs
+
+    register_whatsapp_jobs(jobs)
+
 
 def sms_sent(session, complaint: Complaint) -> bool:  # noqa: ANN001
     return session.scalars(select(AuditEntry.id).where(

@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from voice import twilio_routes
     from web import (
         agency_view, api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, places, prompts,
-        public, radio, security,
+        public, radio, security, whatsapp,
     )
 
     limits.init_app(app, settings)
@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, calls, console, places, live, radio, dashboard, agency_view, handover, public, api, open311, prompts):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio_routes.bp)
+    app.register_blueprint(whatsapp.bp)
     app.teardown_appcontext(_close_session)
     return app
 

@@ -453,6 +453,7 @@ def review_submit(complaint_id: int):
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
             state().jobs.sms_reference_task(complaint.id)
+            state().jobs.whatsapp_notify_task(complaint.id)
             flash(f"Pengaduan dikonfirmasi dengan nomor {_reference(complaint.reference)}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
@@ -583,6 +584,8 @@ def act(complaint_id: int, action: str):
         _fail_message(exc)
         return _back_to_complaint(c)
     broker().publish("changed", complaint_id=c.id, status=c.status)
+    if c.status == "selesai":
+        state().jobs.whatsapp_notify_task(c.id)  # the rating question, when it came by WhatsApp
     flash(f"{spec.label}: status sekarang {STATUS_LABELS.get(c.status, c.status)}.", "info")
     return _back_to_complaint(c)
 

@@ -1,0 +1,778 @@
+"""WhatsApp as a channel, without Flask: the two providers behind one interface, and what a message becomes.
+
+- A voice note (or any audio) is downloaded by a job with the account's credentials, stored first, and becomes
+  the audio of a call on channel `whatsapp`: transcription and drafting follow as for a phone call.
+- A text is drafted directly; a photo or document is kept as an attachment of the conversation's complaint.
+- Messages from one sender within `whatsapp_join_minutes` of each other, before an operator confirmed the draft,
+  make one conversation (one call, one draft).
+- `STATUS <nomor>` and the answer 1-4 to the rating question are answered, not drafted.
+- Every reply (receipt, reference, status, rating question) goes through the outbox (`models.whatsapp`), sent by
+  a retried job.
+
+Providers: Twilio (`POST /twilio/whatsapp`, form fields, `X-Twilio-Signature`) and Meta's WhatsApp Cloud API
+(`/whatsapp/meta`, JSON, `X-Hub-Signature-256`). Credentials only ever go to the configured API host (Twilio), or
+to the media URL Meta's own API named in an authenticated answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Protocol
+from urllib.parse import urlsplit
+
+import numpy as np
+import requests
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import phone, satisfaction
+from models.audit import AuditEntry
+from models.base import utcnow
+from models.call_state import caller_status
+from models.config import Settings
+from models.entities import Call, CallStatus, Channel, Complaint, StatusChange, Transcript
+from models.errors import SuaraError
+from models.refs import find_by_reference, format_reference
+from models.visibility import PUBLIC
+from models.whatsapp import (
+    MAX_ATTACHMENT_BYTES,
+    Attachment,
+    MessageKind,
+    MessageStatus,
+    ReplyStatus,
+    Schedule,
+    WhatsAppMessage,
+    WhatsAppReply,
+    conversation_messages,
+    kind_of,
+    open_conversation,
+    parse_command,
+    pending_rating_question,
+    queue_reply,
+    sniff_type,
+)
+from voice.intake import store_audio
+from voice.prompts import PROMPTS
+from voice.twilio_client import Backoff
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {404, 408, 425, 429, 500, 502, 503, 504}
+"""404: Twilio answers it until a media file is ready; the others are temporary."""
+TWILIO_MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/(MM|SM)[0-9a-fA-F]{32}/Media/ME[0-9a-fA-F]{32}$")
+MAX_MEDIA_BYTES = 16 * 1024 * 1024
+"""WhatsApp's own limit for audio and video; documents above this are refused."""
+MAX_TEXT_CHARS = 4000
+
+
+class WhatsAppError(SuaraError):
+    code = "whatsapp_error"
+    message_id = "Layanan WhatsApp tidak dapat dihubungi."
+    http_status = 502
+
+
+class WhatsAppNotReady(WhatsAppError):
+    """A temporary failure (the provider is down or busy, the file is not ready): try again later."""
+
+    code = "whatsapp_not_ready"
+
+
+# -- what arrives --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message as a provider delivered it, before anything is stored."""
+
+    provider: str
+    message_id: str
+    sender: str
+    """E.164."""
+    body: str = ""
+    media_ref: str | None = None
+    """Twilio: the media URL; Meta: the media id."""
+    media_type: str | None = None
+    filename: str | None = None
+
+
+def parse_twilio(form: dict[str, str]) -> list[IncomingMessage]:
+    """Twilio's webhook form: one message, with NumMedia files (each becomes its own message row)."""
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+    sender = phone.to_e164((form.get("From") or "").removeprefix("whatsapp:"))
+    if not re.fullmatch(r"(SM|MM)[0-9a-fA-F]{32}", sid) or sender is None:
+        return []
+    body = (form.get("Body") or "").strip()[:MAX_TEXT_CHARS]
+    try:
+        count = max(0, min(int(form.get("NumMedia") or 0), 10))
+    except ValueError:
+        count = 0
+    messages = [IncomingMessage("twilio", sid if i == 0 else f"{sid}/{i}", sender, body if i == 0 else "",
+                                form.get(f"MediaUrl{i}"), (form.get(f"MediaContentType{i}") or "").lower() or None)
+                for i in range(count) if form.get(f"MediaUrl{i}")]
+    return messages or ([IncomingMessage("twilio", sid, sender, body)] if body else [])
+
+
+META_MEDIA = {"audio": "audio", "voice": "audio", "image": "image", "document": "document", "video": "video", "sticker": "sticker"}
+
+
+def parse_meta(payload: Any) -> list[IncomingMessage]:
+    """Meta's webhook JSON (`entry[].changes[].value.messages[]`); status updates and unknown shapes give nothing."""
+    out: list[IncomingMessage] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            messages = value.get("messages") if isinstance(value, dict) else None
+            for message in messages if isinstance(messages, list) else []:
+                if parsed := _meta_message(message):
+                    out.append(parsed)
+    return out
+
+
+def _meta_message(message: Any) -> IncomingMessage | None:
+    if not isinstance(message, dict):
+        return None
+    mid, sender, kind = message.get("id"), phone.to_e164("+" + str(message.get("from") or "")), message.get("type")
+    if not isinstance(mid, str) or not mid or len(mid) > 120 or sender is None:
+        return None
+    if kind == "text":
+        text = message.get("text")
+        body = text.get("body") if isinstance(text, dict) else None
+        return IncomingMessage("meta", mid, sender, str(body or "").strip()[:MAX_TEXT_CHARS]) if body else None
+    media = message.get(kind) if kind in META_MEDIA else None
+    if not isinstance(media, dict) or not isinstance(media.get("id"), str):
+        return None
+    caption = str(media.get("caption") or "").strip()[:MAX_TEXT_CHARS]
+    filename = media.get("filename") if isinstance(media.get("filename"), str) else None
+    return IncomingMessage("meta", mid, sender, caption, media["id"][:200], str(media.get("mime_type") or "").lower() or None,
+                           filename[:200] if filename else None)
+
+
+def meta_signature_valid(app_secret: str | None, body: bytes, header: str | None) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex>` over the raw body with the app secret."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+# -- the providers' APIs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Media:
+    data: bytes
+    content_type: str
+
+
+class WhatsAppProvider(Protocol):
+    """What the jobs need of a provider: fetch a message's media, send a text."""
+
+    name: str
+
+    def fetch_media(self, media_ref: str) -> Media: ...
+
+    def send_text(self, to: str, body: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class _HttpProvider:
+    timeout_s = 30.0
+
+    def __init__(self) -> None:
+        self.http = requests.Session()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):  # noqa: ANN204
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.http.request(method, url, timeout=self.timeout_s, **kwargs)
+        except requests.RequestException as exc:
+            raise WhatsAppNotReady(f"penyedia tidak dapat dihubungi ({type(exc).__name__})") from exc
+        if response.status_code in RETRY_STATUSES:
+            raise WhatsAppNotReady(f"penyedia menjawab HTTP {response.status_code}")
+        if response.status_code not in (200, 201):
+            raise WhatsAppError(f"penyedia menolak: HTTP {response.status_code} {_explain(response)}".strip())
+        return response
+
+    def _media(self, response: requests.Response) -> Media:
+        length = int(response.headers.get("Content-Length") or 0)
+        if length > MAX_MEDIA_BYTES or len(response.content) > MAX_MEDIA_BYTES:
+            raise WhatsAppError(f"berkas terlalu besar ({max(length, len(response.content)) // 1024} KB)")
+        if not response.content:
+            raise WhatsAppNotReady("berkas kosong")
+        return Media(response.content, (response.headers.get("Content-Type") or "").split(";")[0].strip().lower())
+
+
+def _explain(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error") if isinstance(body.get("error"), dict) else body
+    return f"(kode {error.get('code')}: {error.get('message')})" if error.get("code") else ""
+
+
+class TwilioWhatsApp(_HttpProvider):
+    """Twilio's Messages API with the account SID and auth token (HTTP Basic)."""
+
+    name = "twilio"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        if not settings.twilio_account_sid or not settings.twilio_auth_token:
+            raise WhatsAppError("SUARA_TWILIO_ACCOUNT_SID atau SUARA_TWILIO_AUTH_TOKEN belum diisi")
+        self.settings = settings
+        self.http.auth = (settings.twilio_account_sid, settings.twilio_auth_token)
+        self.base = settings.twilio_api_base.rstrip("/")
+
+    def media_url(self, media_ref: str) -> str:
+        """The media URL on the configured API host: only the path of the URL Twilio sent is used, and it must
+        name this account's media."""
+        path = urlsplit(media_ref).path
+        match = TWILIO_MEDIA_PATH.match(path)
+        if match is None or match.group(1) != self.settings.twilio_account_sid:
+            raise WhatsAppError("alamat media Twilio tidak dikenal")
+        return self.base + path
+
+    def fetch_media(self, media_ref: str) -> Media:
+        return self._media(self._request("GET", self.media_url(media_ref)))
+
+    def send_text(self, to: str, body: str) -> str:
+        sender = (self.settings.whatsapp_from or "").removeprefix("whatsapp:")
+        e164 = phone.to_e164(to)
+        if not sender or e164 is None:
+            raise WhatsAppError("SUARA_WHATSAPP_FROM atau nomor tujuan tidak sah")
+        response = self._request("POST", f"{self.base}/2010-04-01/Accounts/{self.settings.twilio_account_sid}/Messages.json",
+                                 data={"From": f"whatsapp:{sender}", "To": f"whatsapp:{e164}", "Body": body[:1600]})
+        return str(response.json().get("sid", ""))
+
+
+class MetaWhatsApp(_HttpProvider):
+    """Meta's WhatsApp Cloud API (Graph API) with the system user's access token (Bearer)."""
+
+    name = "meta"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        if not settings.meta_access_token or not settings.meta_phone_number_id:
+            raise WhatsAppError("SUARA_META_ACCESS_TOKEN atau SUARA_META_PHONE_NUMBER_ID belum diisi")
+        self.settings = settings
+        self.http.headers["Authorization"] = f"Bearer {settings.meta_access_token}"
+        self.base = settings.meta_graph_base.rstrip("/")
+
+    def fetch_media(self, media_ref: str) -> Media:
+        """Two steps, as Meta documents them: the media id gives a short-lived URL, fetched with the same token."""
+        if not re.fullmatch(r"[0-9A-Za-z_.-]{1,200}", media_ref):
+            raise WhatsAppError("id media Meta tidak sah")
+        info = self._request("GET", f"{self.base}/{media_ref}").json()
+        url = info.get("url") if isinstance(info, dict) else None
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("https", "http"):
+            raise WhatsAppError("Meta tidak memberi alamat media")
+        if int(info.get("file_size") or 0) > MAX_MEDIA_BYTES:
+            raise WhatsAppError("berkas terlalu besar")
+        media = self._media(self._request("GET", url))
+        return replace(media, content_type=media.content_type or str(info.get("mime_type") or ""))
+
+    def send_text(self, to: str, body: str) -> str:
+        e164 = phone.to_e164(to)
+        if e164 is None:
+            raise WhatsAppError("nomor tujuan tidak sah")
+        response = self._request("POST", f"{self.base}/{self.settings.meta_phone_number_id}/messages", json={
+            "messaging_product": "whatsapp", "recipient_type": "individual", "to": e164.lstrip("+"),
+            "type": "text", "text": {"preview_url": False, "body": body[:4096]},
+        })
+        messages = response.json().get("messages") or [{}]
+        return str(messages[0].get("id", ""))
+
+
+PROVIDERS: dict[str, Callable[[Settings], WhatsAppProvider]] = {"twilio": TwilioWhatsApp, "meta": MetaWhatsApp}
+
+
+def provider_for(settings: Settings, name: str | None = None) -> WhatsAppProvider:
+    """The provider a message came through (or the configured one, for replies)."""
+    name = name or settings.whatsapp_provider
+    if name not in PROVIDERS:
+        raise WhatsAppError("SUARA_WHATSAPP_PROVIDER belum diisi ('twilio' atau 'meta')")
+    return PROVIDERS[name](settings)
+
+
+# -- replies (Indonesian) ------------------------------------------------------------------------
+
+RECEIPT = ("Terima kasih, pesan Anda sudah diterima layanan pengaduan Pemkab Bojonegoro. Petugas akan memeriksanya; "
+           "nomor pengaduan kami kirim setelah pengaduan dicatat. Pesan, foto, atau pesan suara tambahan dalam "
+           "{minutes} menit ke depan digabung dengan pengaduan ini.")
+REFERENCE = ("Pengaduan Anda sudah dicatat dengan nomor {reference}. Cek status kapan saja dengan membalas: "
+             "STATUS {reference}")
+RATING_QUESTION = ("Pengaduan {reference} sudah selesai ditangani. Seberapa puas Anda dengan penanganannya? "
+                   "Balas 1–4:\n1 Sangat Puas\n2 Puas\n3 Cukup Puas\n4 Tidak Puas")
+RATED = "Terima kasih atas penilaian Anda ({label}) untuk pengaduan {reference}."
+NOT_FOUND = ("Maaf, nomor pengaduan {number} tidak ditemukan. Periksa kembali nomornya, mis. STATUS 2612-0113-0026.")
+NO_COMPLAINT = "Kami belum menemukan pengaduan dari nomor ini. Tulis STATUS diikuti nomor pengaduan, mis. STATUS 2612-0113-0026."
+MEDIA_FAILED = ("Maaf, berkas yang Anda kirim tidak dapat kami terima ({reason}). Silakan kirim ulang, atau tuliskan "
+                "pengaduan Anda.")
+
+
+def status_text(call: Call | None, complaint: Complaint | None) -> str:
+    """The same words the phone menu says, with the reference when there is one."""
+    key = f"status_{caller_status(call, complaint)}"
+    text = PROMPTS.get(key, PROMPTS["status_diproses"]).replace("rekaman Anda", "pesan Anda")
+    if complaint is not None and complaint.reference:
+        return f"Pengaduan {format_reference(complaint.reference)}. {text}"
+    return text
+
+
+# -- receiving (the webhook) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Received:
+    """What the webhook must do next: run the jobs of the new message rows, send the replies queued."""
+
+    messages: list[int]
+    replies: list[int]
+
+
+def receive(session: Session, settings: Settings, incoming: list[IncomingMessage], now: datetime | None = None) -> Received:
+    """Store every message first (the same provider id twice makes one row), join it to the sender's open
+    conversation or start one, and answer commands. The caller commits, then enqueues."""
+    now = now or utcnow()
+    new_messages: list[int] = []
+    replies: list[int] = []
+    for item in incoming:
+        if session.scalars(select(WhatsAppMessage.id).where(WhatsAppMessage.provider == item.provider,
+                                                            WhatsAppMessage.message_id == item.message_id)).first():
+            continue
+        message = WhatsAppMessage(provider=item.provider, message_id=item.message_id, sender=item.sender,
+                                  kind=kind_of(item.media_type).value, body=item.body, media_ref=item.media_ref,
+                                  media_type=item.media_type, filename=item.filename, received_at=now,
+                                  status=MessageStatus.RECEIVED.value, fetch={})
+        command = parse_command(item.body) if not item.media_ref else None
+        if command is not None and (command.name == "status" or pending_rating_question(session, item.sender, now)):
+            message.kind, message.status = MessageKind.COMMAND.value, MessageStatus.DONE.value
+            session.add(message)
+            try:
+                session.flush()
+            except IntegrityError:  # the same delivery, handled by a concurrent request
+                session.rollback()
+                continue
+            body = answer_status(session, item.sender, command.argument) if command.name == "status" else \
+                answer_rating(session, item.sender, command.argument, now)
+            if reply := queue_reply(session, f"answer:{message.id}", item.sender, body, "answer"):
+                replies.append(reply.id)
+            continue
+        call = open_conversation(session, item.sender, now, timedelta(minutes=settings.whatsapp_join_minutes))
+        if call is None:
+            call = Call(channel=Channel.WHATSAPP.value, external_id=f"{item.provider}:{item.message_id}",
+                        caller_number=item.sender, started_at=now, received_at=now,
+                        status=CallStatus.AWAITING.value, meta={"source": item.provider})
+            session.add(call)
+            session.flush()
+            receipt = RECEIPT.format(minutes=f"{settings.whatsapp_join_minutes:g}")
+            if reply := queue_reply(session, f"receipt:{call.id}", item.sender, receipt, "receipt", call=call):
+                replies.append(reply.id)
+        message.call_id = call.id
+        call.ended_at = now
+        session.add(message)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        new_messages.append(message.id)
+    return Received(new_messages, replies)
+
+
+def answer_status(session: Session, sender: str, argument: str) -> str:
+    """`STATUS <nomor>`: the sender's own complaint in full; anyone else's only as the public sees it."""
+    if not argument:
+        call = session.scalars(select(Call).where(Call.channel == Channel.WHATSAPP.value, Call.caller_number == sender)
+                               .order_by(Call.id.desc())).first()
+        return status_text(call, call.draft) if call is not None else NO_COMPLAINT
+    complaint = find_by_reference(session, argument)
+    if complaint is None or not (is_reporter(sender, complaint) or PUBLIC.may_see(complaint)):
+        return NOT_FOUND.format(number=argument[:30])
+    return status_text(complaint.call, complaint)
+
+
+def is_reporter(sender: str, complaint: Complaint) -> bool:
+    """The phone menu's rule: only the reporter's own number (the network's caller id, here WhatsApp's
+    verified sender) may rate, and sees an anonymous or confidential complaint's status."""
+    return phone.may_rate(sender, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None})
+
+
+def answer_rating(session: Session, sender: str, digit: str, now: datetime) -> str:
+    """The answer 1-4 to the rating question: recorded with the phone menu's rule about who may rate."""
+    complaint = pending_rating_question(session, sender, now)
+    if complaint is None:
+        return NO_COMPLAINT
+    if not is_reporter(sender, complaint):
+        return PROMPTS["bukan_pelapor"]
+    rating = satisfaction.PHONE_RATINGS[digit]
+    try:
+        satisfaction.rate(session, complaint, rating, satisfaction.RatingSource.WHATSAPP, now=now)
+    except satisfaction.RatingLocked:
+        return PROMPTS["nilai_terkunci"]
+    except satisfaction.NotRateable:
+        return PROMPTS["belum_selesai"]
+    log.info("complaint %s rated %s on WhatsApp", complaint.id, rating)
+    return RATED.format(label=satisfaction.rating_label(rating), reference=format_reference(complaint.reference or ""))
+
+
+# -- processing a message (the job) --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """What one run of a message's job came to: `retry_in_s` when another download try is scheduled,
+    `transcribe` when the conversation's audio changed, `drafted` when its draft was made or updated,
+    `replies` queued (a refused file is told to the sender)."""
+
+    retry_in_s: float | None = None
+    transcribe: int | None = None
+    drafted: int | None = None
+    replies: tuple[int, ...] = ()
+
+
+def process(settings: Settings, sessions: sessionmaker[Session], message_id: int,
+            provider_factory: Callable[[str], WhatsAppProvider] | None = None,
+            now: Callable[[], datetime] = utcnow) -> Step:
+    """Draft a text; download a media file once (the next try scheduled on the row) and store it."""
+    with sessions() as session:
+        message = session.get(WhatsAppMessage, message_id)
+        if message is None or message.status in (MessageStatus.DONE.value, MessageStatus.FAILED.value):
+            return Step()
+        if message.kind == MessageKind.TEXT.value:
+            call = message.call
+            message.status = MessageStatus.DONE.value
+            draft_conversation(session, settings, call)
+            session.commit()
+            return Step(drafted=call.id)
+        schedule = Schedule.from_json(message.fetch)
+        in_progress = replace(schedule, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat())
+        message.status, message.fetch = MessageStatus.FETCHING.value, in_progress.to_json()
+        provider_name, media_ref = message.provider, message.media_ref or ""
+        session.commit()
+    backoff = Backoff.for_recordings(settings)
+    try:
+        factory = provider_factory or (lambda name: provider_for(settings, name))
+        provider = factory(provider_name)
+        try:
+            media = provider.fetch_media(media_ref)
+        finally:
+            provider.close()
+    except WhatsAppNotReady as exc:
+        return _failed_try(settings, sessions, message_id, schedule, str(exc), backoff.delay_after(schedule.attempts + 1), now())
+    except WhatsAppError as exc:
+        return _failed_try(settings, sessions, message_id, schedule, str(exc), None, now())
+    return _store_media(settings, sessions, message_id, schedule, media)
+
+
+def _failed_try(settings: Settings, sessions: sessionmaker[Session], message_id: int, schedule: Schedule, reason: str,
+                retry_in_s: float | None, now: datetime) -> Step:
+    attempts = schedule.attempts + 1
+    with sessions() as session:
+        message = session.get(WhatsAppMessage, message_id)
+        if message is None:
+            return Step()
+        if retry_in_s is not None:
+            log.info("WhatsApp media of message %s not available (%s); try %d in %.1f s", message_id, reason, attempts + 1, retry_in_s)
+            message.fetch = Schedule(attempts, (now + timedelta(seconds=retry_in_s)).isoformat(), reason[:500]).to_json()
+            session.commit()
+            return Step(retry_in_s=retry_in_s)
+        log.warning("WhatsApp media of message %s given up after %d tries: %s", message_id, attempts, reason)
+        message.fetch = Schedule(attempts, None, reason[:500]).to_json()
+        return _refuse(settings, session, message, f"gagal diunduh setelah {attempts} percobaan: {reason}", "berkas tidak dapat diunduh")
+
+
+def _refuse(settings: Settings, session: Session, message: WhatsAppMessage, error: str, told: str) -> Step:
+    """Keep the message failed with its reason and tell the sender; the conversation goes on without it (a
+    conversation with nothing else in it is closed as failed, visible on the calls page)."""
+    message.status, message.error = MessageStatus.FAILED.value, error[:2000]
+    call = message.call
+    reply = queue_reply(session, f"media-failed:{message.id}", message.sender, MEDIA_FAILED.format(reason=told), "error",
+                        call=call)
+    drafted = None
+    if call is not None and call.draft is None and not call.audio_path and not _has_pending_audio(session, call):
+        if conversation_text(session, call):
+            draft_conversation(session, settings, call)
+            drafted = call.id
+        else:
+            call.status, call.error = CallStatus.FAILED.value, f"WhatsApp: {error}"[:2000]
+    session.commit()
+    return Step(drafted=drafted, replies=(reply.id,) if reply else ())
+
+
+def _has_pending_audio(session: Session, call: Call) -> bool:
+    return any(m.kind == MessageKind.AUDIO.value and m.status in (MessageStatus.RECEIVED.value, MessageStatus.FETCHING.value)
+               for m in conversation_messages(session, call))
+
+
+def _store_media(settings: Settings, sessions: sessionmaker[Session], message_id: int, schedule: Schedule, media: Media) -> Step:
+    with sessions() as session:
+        message = session.get(WhatsAppMessage, message_id)
+        if message is None or message.status != MessageStatus.FETCHING.value:
+            return Step()  # another try stored it first
+        message.fetch = Schedule(schedule.attempts + 1, None, None).to_json()
+        call = message.call
+        if message.kind == MessageKind.AUDIO.value:
+            relative, _ = store_audio(settings, media.data, _audio_suffix(media.content_type or message.media_type))
+            message.audio_path, message.status = relative, MessageStatus.DONE.value
+            session.flush()
+            _join_audio(session, settings, call)
+            session.commit()
+            log.info("WhatsApp voice note %s stored on call %s", message_id, call.id)
+            return Step(transcribe=call.id)
+        content_type = sniff_type(media.data)
+        if content_type is None:
+            return _refuse(settings, session, message, f"jenis berkas tidak diterima ({media.content_type or 'tidak diketahui'})",
+                           "hanya foto JPEG/PNG/WebP, PDF, atau pesan suara")
+        if len(media.data) > MAX_ATTACHMENT_BYTES:
+            return _refuse(settings, session, message, f"berkas {len(media.data) // 1024} KB melebihi batas", "berkas terlalu besar")
+        relative, digest = store_attachment(settings, media.data, content_type)
+        session.add(Attachment(call_id=call.id, complaint_id=call.draft.id if call.draft else None, path=relative,
+                               content_type=content_type, size_bytes=len(media.data), sha256=digest,
+                               filename=message.filename, caption=message.body or None, source=Channel.WHATSAPP.value))
+        message.status = MessageStatus.DONE.value
+        drafted = None
+        if message.body or not _has_pending_audio(session, call):
+            draft_conversation(session, settings, call)
+            drafted = call.id
+        session.commit()
+        return Step(drafted=drafted)
+
+
+AUDIO_SUFFIXES = {"audio/ogg": ".ogg", "audio/opus": ".opus", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
+                  "audio/amr": ".amr", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm"}
+
+
+def _audio_suffix(content_type: str | None) -> str:
+    return AUDIO_SUFFIXES.get((content_type or "").split(";")[0].strip().lower(), ".bin")
+
+
+def attachments_dir(settings: Settings) -> Path:
+    return settings.data_dir / "attachments"
+
+
+def store_attachment(settings: Settings, data: bytes, content_type: str) -> tuple[str, str]:
+    """Write a checked attachment durably, named by content (never by the sender's file name)."""
+    from models.whatsapp import ATTACHMENT_TYPES
+
+    digest = hashlib.sha256(data).hexdigest()
+    now = utcnow()
+    relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{ATTACHMENT_TYPES[content_type]}")
+    target = attachments_dir(settings) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    return relative.as_posix(), digest
+
+
+def _join_audio(session: Session, settings: Settings, call: Call) -> None:
+    """The conversation's audio: its one voice note as it came, or its notes joined (a second apart), to be
+    transcribed again from the start."""
+    from transcribe.audio import TARGET_RATE_HZ, decode_file, write_wav
+
+    notes = [m.audio_path for m in conversation_messages(session, call) if m.kind == MessageKind.AUDIO.value and m.audio_path]
+    if len(notes) == 1:
+        relative, digest = notes[0], hashlib.sha256((settings.audio_dir / notes[0]).read_bytes()).hexdigest()
+    else:
+        gap = np.zeros(TARGET_RATE_HZ, dtype=np.int16)
+        parts: list[np.ndarray] = []
+        for note in notes:
+            parts += [decode_file(settings.audio_dir / note, max_s=settings.max_audio_s), gap]
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_wav(Path(tmp) / "joined.wav", np.concatenate(parts[:-1])).read_bytes()
+        relative, digest = store_audio(settings, data, ".wav")
+    call.audio_path, call.audio_sha256 = relative, digest
+    call.duration_s = None
+    call.transcripts.clear()
+    call.status, call.error, call.attempts = CallStatus.RECEIVED.value, None, 0
+
+
+# -- the draft -----------------------------------------------------------------------------------
+
+REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency", "place", "location_detail",
+                    "reporter_name", "reporter_phone", "urgent", "suggestions")
+
+
+def conversation_text(session: Session, call: Call) -> str:
+    """What the sender said and wrote: the voice notes' transcript first, then the texts and captions in order."""
+    parts = []
+    if call.transcript is not None:
+        parts.append((call.transcript.edited_text or call.transcript.text).strip())
+    parts += [m.body.strip() for m in conversation_messages(session, call)
+              if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value) and m.body.strip()]
+    return "\n".join(p for p in parts if p)
+
+
+def has_written_text(session: Session, call: Call) -> bool:
+    return any(m.body.strip() for m in conversation_messages(session, call)
+               if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value))
+
+
+def draft_conversation(session: Session, settings: Settings, call: Call) -> Complaint | None:
+    """Make or update the conversation's draft from everything it holds so far. A draft an operator already
+    edited keeps their fields; only its description gains the new text."""
+    from transcribe.drafting_job import build_draft
+
+    text = conversation_text(session, call)
+    if not text:
+        return call.draft
+    voice_only = call.transcript is not None and text == (call.transcript.edited_text or call.transcript.text).strip()
+    source = call.transcript if voice_only else Transcript(text=text, edited_text=text, words=[], alternatives=[])
+    existing = call.draft
+    with session.no_autoflush:
+        fresh = build_draft(session, settings, call, source)
+        if existing is not None:  # only its fields are wanted: keep it out of the call's complaints
+            fresh.call = None
+            call.complaints.remove(fresh) if fresh in call.complaints else None
+    if existing is None:
+        fresh.title = fresh.title if fresh.title != "Panggilan tanpa ucapan" else "Pesan WhatsApp"
+        session.add(fresh)
+        session.flush()
+        session.add(StatusChange(complaint=fresh, from_status=None, to_status="draft", note=f"dari WhatsApp #{call.id}"))
+        for attachment in session.scalars(select(Attachment).where(Attachment.call_id == call.id)):
+            attachment.complaint_id = fresh.id
+        complaint = fresh
+    else:
+        if existing.status != "draft":
+            return existing
+        if _edited_by_operator(session, existing):
+            if text not in existing.description:
+                existing.description = text
+        else:
+            for name in REDRAFTED_FIELDS:
+                setattr(existing, name, getattr(fresh, name))
+        complaint = existing
+    call.status, call.error = CallStatus.DRAFTED.value, None
+    return complaint
+
+
+def _edited_by_operator(session: Session, complaint: Complaint) -> bool:
+    return session.scalars(select(AuditEntry.id).where(
+        AuditEntry.action == "complaint.edit", AuditEntry.object_type == "complaint", AuditEntry.object_id == complaint.id
+    )).first() is not None
+
+
+# -- notifications after the operator's steps ----------------------------------------------------
+
+def sender_of(complaint: Complaint) -> str | None:
+    """The WhatsApp number a complaint came from (its conversation's sender), or None for other channels."""
+    if complaint.call is None or complaint.call.channel != Channel.WHATSAPP.value:
+        return None
+    return complaint.call.caller_number
+
+
+def notify(session: Session, complaint: Complaint) -> list[int]:
+    """Queue what the reporter should hear about the complaint's stage: the reference once it is confirmed,
+    the rating question once it is closed (each once). Returns the new replies' ids; the caller commits."""
+    to = sender_of(complaint)
+    if to is None or not complaint.reference:
+        return []
+    reference = format_reference(complaint.reference)
+    queued = [queue_reply(session, f"reference:{complaint.id}", to, REFERENCE.format(reference=reference), "reference",
+                          complaint=complaint)]
+    if complaint.status == "selesai" and complaint.rating is None and is_reporter(to, complaint):
+        queued.append(queue_reply(session, f"rating:{complaint.id}", to, RATING_QUESTION.format(reference=reference),
+                                  "rating", complaint=complaint))
+    return [reply.id for reply in queued if reply is not None]
+
+
+def sweep(session: Session) -> list[int]:
+    """Replies owed for WhatsApp complaints confirmed or closed by any path (console, auto-close, API)."""
+    complaints = session.scalars(
+        select(Complaint).join(Call, Complaint.call_id == Call.id)
+        .where(Call.channel == Channel.WHATSAPP.value, Complaint.reference.is_not(None), Complaint.duplicate_of_id.is_(None))
+        .where(~select(WhatsAppReply.id).where(WhatsAppReply.complaint_id == Complaint.id, WhatsAppReply.kind == "rating").exists())
+    ).all()
+    return [reply_id for complaint in complaints for reply_id in notify(session, complaint)]
+
+
+# -- sending a reply (the job) -------------------------------------------------------------------
+
+def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int,
+              provider_factory: Callable[[str], WhatsAppProvider] | None = None,
+              now: Callable[[], datetime] = utcnow) -> float | None:
+    """One try at sending a reply; returns the seconds to the next try, or None when done (sent or refused)."""
+    backoff = Backoff(attempts=settings.whatsapp_reply_attempts, first_s=settings.whatsapp_reply_first_s, max_s=900.0)
+    with sessions() as session:
+        reply = session.get(WhatsAppReply, reply_id)
+        if reply is None or reply.status != ReplyStatus.PENDING.value:
+            return None
+        schedule = Schedule.from_json(reply.schedule)
+        reply.schedule = replace(schedule, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat()).to_json()
+        to, body = reply.to, reply.body
+        session.commit()
+    error: str | None = None
+    retry_in_s: float | None = None
+    provider_id = None
+    try:
+        factory = provider_factory or (lambda name: provider_for(settings, name))
+        provider = factory(settings.whatsapp_provider or "")
+        try:
+            provider_id = provider.send_text(to, body)
+        finally:
+            provider.close()
+    except WhatsAppNotReady as exc:
+        error, retry_in_s = str(exc), backoff.delay_after(schedule.attempts + 1)
+    except WhatsAppError as exc:
+        error = str(exc)
+    with sessions() as session:
+        reply = session.get(WhatsAppReply, reply_id)
+        attempts = schedule.attempts + 1
+        if error is None:
+            reply.status, reply.sent_at, reply.provider_id = ReplyStatus.SENT.value, now(), provider_id
+            reply.schedule = Schedule(attempts, None, None).to_json()
+        elif retry_in_s is not None:
+            reply.schedule = Schedule(attempts, (now() + timedelta(seconds=retry_in_s)).isoformat(), error[:500]).to_json()
+            log.info("WhatsApp reply %s not sent (%s); try %d in %.0f s", reply_id, error, attempts + 1, retry_in_s)
+        else:
+            reply.status = ReplyStatus.FAILED.value
+            reply.schedule = Schedule(attempts, None, error[:500]).to_json()
+            log.warning("WhatsApp reply %s to %s refused after %d tries: %s", reply_id, phone.mask(to), attempts, error)
+        session.commit()
+    return retry_in_s
+
+
+# -- recovery ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Overdue:
+    messages: list[int]
+    replies: list[int]
+
+
+def overdue(settings: Settings, sessions: sessionmaker[Session], now: datetime) -> Overdue:
+    """Downloads and replies whose next try is overdue (their job was lost with a worker), and replies owed."""
+    grace_s = settings.twilio_fetch_stall_s
+    with sessions() as session:
+        messages = [m.id for m in session.scalars(select(WhatsAppMessage).where(
+            WhatsAppMessage.status.in_([MessageStatus.RECEIVED.value, MessageStatus.FETCHING.value])))
+            if Schedule.from_json(m.fetch).overdue(now, grace_s) and m.received_at + timedelta(seconds=grace_s) < now]
+        owed = sweep(session)
+        session.commit()
+        replies = [r.id for r in session.scalars(select(WhatsAppReply).where(WhatsAppReply.status == ReplyStatus.PENDING.value))
+                   if r.id in owed or Schedule.from_json(r.schedule).overdue(now, grace_s)]
+    return Overdue(messages, replies)

@@ -1,0 +1,115 @@
+"""WhatsApp webhooks (Twilio and Meta's Cloud API) and the attachments operators open.
+
+The webhooks only check the signature, store the messages and enqueue their jobs (voice/whatsapp.py does the
+rest without Flask): the provider gets its answer at once, and a message delivered twice is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, request, send_file
+from twilio.request_validator import RequestValidator
+
+from models.entities import Role
+from models.whatsapp import Attachment
+from voice import whatsapp
+from web.auth import role_required
+from web.state import db, state
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("whatsapp", __name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_WEBHOOK_BYTES = 256 * 1024
+"""Meta batches at most a few messages per delivery; anything larger is not from Meta."""
+
+
+@bp.record_once
+def _on_register(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSetupState
+    csrf = setup.app.extensions.get("csrf")
+    if csrf is not None:  # providers cannot send a CSRF token; the signature authenticates instead
+        csrf.exempt(bp)
+
+
+def _accept(incoming: list[whatsapp.IncomingMessage]) -> None:
+    """Store first, then enqueue: the message jobs, and the replies (receipt, answers) at once."""
+    settings = state().settings
+    session = db()
+    received = whatsapp.receive(session, settings, incoming)
+    session.commit()
+    jobs = state().jobs
+    for message_id in received.messages:
+        jobs.whatsapp_message_task(message_id)
+    for reply_id in received.replies:
+        jobs.whatsapp_reply_task(reply_id)
+
+
+# -- Twilio --------------------------------------------------------------------------------------
+
+def _twilio_signed() -> bool:
+    settings = state().settings
+    token = settings.twilio_auth_token
+    query = request.query_string.decode("latin-1")
+    url = (settings.public_url or request.host_url).rstrip("/") + request.path + (f"?{query}" if query else "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return bool(token and signature) and RequestValidator(token).validate(url, request.form.to_dict(), signature)
+
+
+@bp.post("/twilio/whatsapp")
+def twilio_incoming() -> Response:
+    """Twilio's incoming-message webhook for the WhatsApp sender; idempotent on MessageSid."""
+    if not _twilio_signed():
+        log.warning("forged or unsigned WhatsApp webhook from %s", request.remote_addr)
+        abort(403)
+    _accept(whatsapp.parse_twilio(request.form.to_dict()))
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+# -- Meta (WhatsApp Cloud API) -------------------------------------------------------------------
+
+@bp.get("/whatsapp/meta")
+def meta_verify() -> Response:
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
+    expected = state().settings.meta_verify_token
+    if (request.args.get("hub.mode") == "subscribe" and expected
+            and request.args.get("hub.verify_token") == expected and request.args.get("hub.challenge")):
+        return Response(request.args["hub.challenge"][:200], mimetype="text/plain")
+    abort(403)
+
+
+@bp.post("/whatsapp/meta")
+def meta_incoming() -> Response:
+    """Meta's webhook: checked by X-Hub-Signature-256 over the raw body; idempotent on the message id."""
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        abort(413)
+    body = request.get_data(cache=True)
+    if not whatsapp.meta_signature_valid(state().settings.meta_app_secret, body, request.headers.get("X-Hub-Signature-256")):
+        log.warning("forged or unsigned Meta webhook from %s", request.remote_addr)
+        abort(403)
+    payload = request.get_json(silent=True)
+    if payload is None:
+        abort(400)
+    _accept(whatsapp.parse_meta(payload))
+    return Response("", status=200)
+
+
+# -- attachments ---------------------------------------------------------------------------------
+
+@bp.get("/konsol/lampiran/<int:attachment_id>")
+@role_required(Role.OPERATOR)
+def attachment(attachment_id: int) -> Response:
+    """A photo or document sent with a complaint: operators only, with the type its bytes were checked to be."""
+    item = db().get(Attachment, attachment_id)
+    if item is None:
+        abort(404)
+    path = (whatsapp.attachments_dir(state().settings) / item.path).resolve()
+    if not path.is_relative_to(whatsapp.attachments_dir(state().settings).resolve()) or not path.is_file():
+        abort(404)
+    inline = item.content_type.startswith("image/")
+    response = send_file(path, mimetype=item.content_type, as_attachment=not inline,
+                         download_name=f"lampiran-{item.id}{path.suffix}", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
