@@ -174,9 +174,14 @@ def test_voice_note_text_and_photo_in_the_window_make_one_draft(client, session,
     assert f"/konsol/lampiran/{attachment.id}" in page and "&lt;b&gt;foto&lt;/b&gt;" in page and "<b>foto</b>" not in page
     image = client.get(f"/konsol/lampiran/{attachment.id}")
     assert image.status_code == 200 and image.mimetype == "image/png" and image.data == png_image()
-    client.post("/logout")
-    login(client, "viewer")
-    assert client.get(f"/konsol/lampiran/{attachment.id}").status_code == 403
+    assert image.headers["X-Content-Type-Options"] == "nosniff" and "no-store" in image.headers["Cache-Control"]
+    image.close()
+    for role in ("viewer", "liaison_pu"):
+        other = client.application.test_client()
+        login(other, role)
+        refused = other.get(f"/konsol/lampiran/{attachment.id}")
+        assert refused.status_code == 403
+        refused.close()
 
 
 def test_a_message_after_the_window_starts_a_new_draft(app, session) -> None:  # noqa: ANN001
@@ -202,7 +207,7 @@ def test_a_file_that_is_not_an_image_or_pdf_is_refused_and_told(client, session,
 
 # -- replies: reference, STATUS, rating ----------------------------------------------------------
 
-def test_reference_when_confirmed_and_status_on_request(client, session, fake) -> None:  # noqa: ANN001
+def test_reference_when_confirmed_and_status_on_request(client, session, fake, users) -> None:  # noqa: ANN001
     from models.refs import format_reference
     from tests.conftest import csrf_from
 
@@ -223,7 +228,7 @@ def test_reference_when_confirmed_and_status_on_request(client, session, fake) -
     assert len(drafts(session)) == 1  # commands are answered, not drafted
 
 
-def test_rating_question_after_closure_and_the_answer(app, client, session, fake) -> None:  # noqa: ANN001
+def test_rating_question_after_closure_and_the_answer(app, client, session, fake, users) -> None:  # noqa: ANN001
     from tests.console_data import make_complaint
 
     settings = app.extensions["suara"].settings
@@ -244,7 +249,7 @@ def test_rating_question_after_closure_and_the_answer(app, client, session, fake
     assert rating_of(session, session.get(Complaint, complaint.id)).source == "whatsapp"
 
 
-def test_rating_from_another_number_is_refused(app, session) -> None:  # noqa: ANN001
+def test_rating_from_another_number_is_refused(app, session, users) -> None:  # noqa: ANN001
     """The question went to the reporter; an answer from any other number (a forwarded message) is not a rating."""
     from voice.whatsapp import answer_rating
     from models.whatsapp import queue_reply

@@ -11,8 +11,8 @@ import logging
 from flask import Blueprint, Response, abort, request, send_file
 from twilio.request_validator import RequestValidator
 
-from models.entities import Role
-from models.whatsapp import Attachment
+from models.entities import Complaint, Role
+from models.whatsapp import Attachment, attachments_of, conversation_messages, replies_of
 from voice import whatsapp
 from web.auth import role_required
 from web.state import db, state
@@ -92,6 +92,21 @@ def meta_incoming() -> Response:
         abort(400)
     _accept(whatsapp.parse_meta(payload))
     return Response("", status=200)
+
+
+# -- the review page's panel ---------------------------------------------------------------------
+
+REPLY_LABELS = {"receipt": "Tanda terima", "reference": "Nomor pengaduan", "rating": "Pertanyaan kepuasan",
+                "answer": "Jawaban", "error": "Pemberitahuan berkas ditolak"}
+
+
+@bp.app_template_global()
+def whatsapp_panel(complaint: Complaint) -> dict:
+    """The conversation behind a WhatsApp draft (console/_whatsapp.html; the review page is for operators)."""
+    call = complaint.call
+    return dict(messages=conversation_messages(db(), call) if call is not None else [],
+                attachments=attachments_of(db(), complaint), replies=replies_of(db(), complaint.call_id, complaint.id),
+                reply_labels=REPLY_LABELS)
 
 
 # -- attachments ---------------------------------------------------------------------------------

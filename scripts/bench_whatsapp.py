@@ -1,0 +1,93 @@
+"""WhatsApp voice note to visible draft: a 20-second OGG Opus voice note of synthesized Indonesian speech is posted
+to the signed Twilio webhook; the clock stops when its draft (with transcript and topic) is in the database, which
+is what the inbox shows. The media is served by the loopback fake of Twilio's API (tests/whatsapp_fakes.py); the
+in-process job consumer runs the download, Whisper and drafting as under `suara serve`. One warm-up note first
+(the model and drafter loaded), then N timed notes one after the other; the median is printed.
+
+    SUARA_TEST_CACHE=/work/main/.cache .venv/bin/python scripts/bench_whatsapp.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+# About 20 s at espeak-ng's 150 words per minute.
+SPOKEN = ("Selamat pagi, saya mau melaporkan jalan di desa Sumberrejo kecamatan Trucuk rusak parah dan berlubang. "
+          "Setiap hujan jalannya tergenang air dan banyak pengendara motor yang jatuh, terutama anak sekolah pada pagi "
+          "hari. Sudah hampir satu tahun tidak ada perbaikan. Mohon segera diperbaiki oleh dinas pekerjaan umum.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    from sqlalchemy import select
+
+    from models.config import Settings
+    from models.db import make_engine, session_factory
+    from models.entities import Complaint
+    from models.migrate import upgrade
+    from models.seed import seed_reference_data
+    from tests.whatsapp_fakes import post_twilio, running_fake, twilio_form, voice_note, whatsapp_settings
+    from transcribe.audio import decode_bytes
+    from transcribe.whisper_model import ensure_bundled_whisper
+    from web import create_app
+
+    cache = Path(os.environ.get("SUARA_TEST_CACHE", REPO / ".cache"))
+    note = voice_note(SPOKEN, cache / "speech")
+    seconds = len(decode_bytes(note)) / 16000
+    with tempfile.TemporaryDirectory() as tmp, running_fake() as fake:
+        base = Settings.from_env(env={}, data_dir=Path(tmp) / "data", database_url=f"sqlite:///{tmp}/suara.sqlite3",
+                                 secret_key="bench", whisper_model=ensure_bundled_whisper(cache / "models"))
+        settings = whatsapp_settings(base, fake)
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        with session_factory(engine)() as session:
+            seed_reference_data(session)
+            session.commit()
+        app = create_app({"SETTINGS": settings, "TESTING": True})
+        consumer = app.extensions["suara"].jobs.start_inprocess(workers=2)
+        client = app.test_client()
+        sessions = session_factory(engine)
+        times = []
+        try:
+            for run in range(args.runs + 1):
+                message_sid = f"MM{run + 1:032x}"
+                sender = f"+62812000000{run:02d}"
+                url = fake.twilio_media(message_sid, 0, note, "audio/ogg")
+                started = time.monotonic()
+                assert post_twilio(client, twilio_form(message_sid, media=[(url, "audio/ogg")], sender=sender)).status_code == 200
+                while True:
+                    with sessions() as session:
+                        draft = session.scalars(select(Complaint).where(Complaint.reporter_phone.is_not(None))
+                                                .order_by(Complaint.id.desc())).first()
+                        if draft is not None and draft.call.caller_number == sender and draft.call.transcript is not None:
+                            topic = draft.topic.key if draft.topic else None
+                            text = draft.call.transcript.text
+                            break
+                    if time.monotonic() - started > 120:
+                        raise SystemExit("no draft within 120 s")
+                    time.sleep(0.05)
+                elapsed = time.monotonic() - started
+                if run:
+                    times.append(elapsed)
+                print(f"{'warm-up' if not run else f'run {run}'}: {elapsed:.2f} s, topic {topic}: {text[:80]}…", flush=True)
+        finally:
+            consumer.stop(graceful=True)
+            engine.dispose()
+    print(f"voice note {seconds:.1f} s -> visible draft: median {statistics.median(times):.2f} s over {len(times)} runs "
+          f"(min {min(times):.2f}, max {max(times):.2f}); load average {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
