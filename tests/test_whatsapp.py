@@ -332,3 +332,32 @@ def test_recovery_drives_a_download_whose_job_was_lost(app, session, fake) -> No
     session.commit()  # ... and no job enqueued: the worker died right here
     app.extensions["suara"].jobs.recover()
     wait_for(lambda: (session.expire_all(), session.scalar(select(func.count(Attachment.id))))[1] == 1)
+
+
+# -- the channel everywhere, and the sender's number as identity ---------------------------------
+
+def test_whatsapp_is_listed_and_named_like_the_other_channels(client, session, settings, users) -> None:  # noqa: ANN001
+    from models.analytics import names
+    from tests.console_data import make_complaint
+
+    complaint = make_complaint(session, settings, "terdisposisi", title="Sampah menumpuk di pasar")
+    complaint.channel = complaint.call.channel = Channel.WHATSAPP.value
+    other = make_complaint(session, settings, "terdisposisi", title="Jalan berlubang di Dander")
+    session.commit()
+    assert names(session, "channel")["whatsapp"] == "WhatsApp"
+    login(client, "operator")
+    page = client.get("/konsol/pengaduan?channel=whatsapp").text
+    assert "Sampah menumpuk" in page and other.title not in page and '<option value="whatsapp" selected>WhatsApp</option>' in page
+
+
+def test_sender_number_of_an_anonymous_complaint_is_hidden_from_the_liaison(client, session, settings, users) -> None:  # noqa: ANN001
+    from tests.console_data import make_complaint
+
+    complaint = make_complaint(session, settings, "terdisposisi", anonymous=True, phone=SENDER)
+    complaint.channel = complaint.call.channel = Channel.WHATSAPP.value
+    complaint.call.caller_number = SENDER
+    session.commit()
+    login(client, "liaison_pu")
+    page = client.get(f"/konsol/pengaduan/{complaint.id}")
+    assert page.status_code == 200
+    assert "1234567890" not in page.text and "+62812" not in page.text

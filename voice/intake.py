@@ -45,7 +45,12 @@ def store_audio(settings: Settings, data: bytes, suffix: str) -> tuple[str, str]
     digest = hashlib.sha256(data).hexdigest()
     now = utcnow()
     relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{suffix}")
-    target = settings.audio_dir / relative
+    write_once(settings.audio_dir / relative, data)
+    return relative.as_posix(), digest
+
+
+def write_once(target: Path, data: bytes) -> None:
+    """Write a content-named file durably (fsynced, then renamed into place); an existing one is kept."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
@@ -54,7 +59,6 @@ def store_audio(settings: Settings, data: bytes, suffix: str) -> tuple[str, str]
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    return relative.as_posix(), digest
 
 
 def _suffix(filename: str | None) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 import tempfile
 from dataclasses import dataclass, replace
@@ -44,6 +43,7 @@ from models.errors import SuaraError
 from models.refs import find_by_reference, format_reference
 from models.visibility import PUBLIC
 from models.whatsapp import (
+    ATTACHMENT_TYPES,
     MAX_ATTACHMENT_BYTES,
     Attachment,
     MessageKind,
@@ -60,7 +60,7 @@ from models.whatsapp import (
     queue_reply,
     sniff_type,
 )
-from voice.intake import store_audio
+from voice.intake import store_audio, write_once
 from voice.prompts import PROMPTS
 from voice.twilio_client import Backoff
 
@@ -572,20 +572,10 @@ def attachments_dir(settings: Settings) -> Path:
 
 def store_attachment(settings: Settings, data: bytes, content_type: str) -> tuple[str, str]:
     """Write a checked attachment durably, named by content (never by the sender's file name)."""
-    from models.whatsapp import ATTACHMENT_TYPES
-
     digest = hashlib.sha256(data).hexdigest()
     now = utcnow()
     relative = Path(f"{now:%Y}/{now:%m}/{digest[:32]}{ATTACHMENT_TYPES[content_type]}")
-    target = attachments_dir(settings) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+    write_once(attachments_dir(settings) / relative, data)
     return relative.as_posix(), digest
 
 
@@ -619,17 +609,14 @@ REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency",
 
 def conversation_text(session: Session, call: Call) -> str:
     """What the sender said and wrote: the voice notes' transcript first, then the texts and captions in order."""
+    from transcribe.pipeline import has_speech
+
     parts = []
-    if call.transcript is not None:
+    if call.transcript is not None and has_speech(call.transcript):
         parts.append((call.transcript.edited_text or call.transcript.text).strip())
     parts += [m.body.strip() for m in conversation_messages(session, call)
               if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value) and m.body.strip()]
     return "\n".join(p for p in parts if p)
-
-
-def has_written_text(session: Session, call: Call) -> bool:
-    return any(m.body.strip() for m in conversation_messages(session, call)
-               if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value))
 
 
 def draft_conversation(session: Session, settings: Settings, call: Call) -> Complaint | None:
@@ -638,8 +625,9 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
     from transcribe.drafting_job import build_draft
 
     text = conversation_text(session, call)
-    if not text:
-        return call.draft
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    if not text or (call.draft is not None and (call.meta or {}).get("drafted_from") == digest):
+        return call.draft  # nothing new since the last drafting
     voice_only = call.transcript is not None and text == (call.transcript.edited_text or call.transcript.text).strip()
     source = call.transcript if voice_only else Transcript(text=text, edited_text=text, words=[], alternatives=[])
     existing = call.draft
@@ -667,6 +655,7 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
                 setattr(existing, name, getattr(fresh, name))
         complaint = existing
     call.status, call.error = CallStatus.DRAFTED.value, None
+    call.meta = dict(call.meta or {}, drafted_from=digest)
     return complaint
 
 

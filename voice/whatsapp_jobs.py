@@ -53,16 +53,16 @@ def register_whatsapp_jobs(jobs: JobQueue) -> None:
     jobs.whatsapp_notify_task = jobs.huey.task(name="whatsapp_notify")(notify_job)  # type: ignore[attr-defined]
 
     def after_transcription(event: str, call_id: int) -> None:
-        """A conversation's voice notes were drafted (or failed, or held no speech): join its texts to the draft."""
+        """A conversation's voice notes were drafted (or failed, or held no speech): its draft takes in all it holds
+        (texts and captions, and a voice note joined after the draft was made)."""
         if event not in ("drafted", "failed"):
             return
         with jobs.sessions() as session:
             call = session.get(Call, call_id)
             if call is None or call.channel != Channel.WHATSAPP.value:
                 return
-            if whatsapp.has_written_text(session, call):
-                whatsapp.draft_conversation(session, jobs.settings, call)
-                session.commit()
+            whatsapp.draft_conversation(session, jobs.settings, call)
+            session.commit()
 
     jobs.hooks.append(after_transcription)
 
