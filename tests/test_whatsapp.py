@@ -361,3 +361,18 @@ def test_sender_number_of_an_anonymous_complaint_is_hidden_from_the_liaison(clie
     page = client.get(f"/konsol/pengaduan/{complaint.id}")
     assert page.status_code == 200
     assert "1234567890" not in page.text and "+62812" not in page.text
+
+
+@pytest.mark.parametrize(("confidential", "asker", "told"), [
+    (False, SENDER, True), (False, "+6285700000003", True),  # an ordinary complaint's status is public (/lacak)
+    (True, SENDER, True), (True, "+6285700000003", False),   # a confidential one only to its reporter
+])
+def test_status_of_a_confidential_complaint_only_to_its_reporter(session, settings, users, confidential: bool, asker: str,
+                                                                 told: bool) -> None:  # noqa: ANN001
+    from tests.console_data import make_complaint
+    from voice.whatsapp import answer_status
+
+    complaint = make_complaint(session, settings, "terdisposisi", confidential=confidential, phone=SENDER)
+    session.commit()
+    answer = answer_status(session, asker, complaint.reference)
+    assert ("diteruskan ke perangkat daerah" in answer) is told and ("tidak ditemukan" in answer) is not told
