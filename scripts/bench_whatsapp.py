@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -22,8 +23,7 @@ sys.path.insert(0, str(REPO))
 
 # About 20 s at espeak-ng's 150 words per minute.
 SPOKEN = ("Selamat pagi, saya mau melaporkan jalan di desa Sumberrejo kecamatan Trucuk rusak parah dan berlubang. "
-          "Setiap hujan jalannya tergenang air dan banyak pengendara motor yang jatuh, terutama anak sekolah pada pagi "
-          "hari. Sudah hampir satu tahun tidak ada perbaikan. Mohon segera diperbaiki oleh dinas pekerjaan umum.")
+          "Setiap hujan jalannya tergenang air dan banyak pengendara motor yang jatuh. Sudah hampir satu tahun tidak ada perbaikan. Mohon segera diperbaiki oleh dinas pekerjaan umum.")
 
 
 def main() -> None:
@@ -59,13 +59,13 @@ def main() -> None:
         consumer = app.extensions["suara"].jobs.start_inprocess(workers=2)
         client = app.test_client()
         sessions = session_factory(engine)
-        times = []
+        times, cpus, whisper_s = [], [], []
         try:
             for run in range(args.runs + 1):
                 message_sid = f"MM{run + 1:032x}"
                 sender = f"+62812000000{run:02d}"
                 url = fake.twilio_media(message_sid, 0, note, "audio/ogg")
-                started = time.monotonic()
+                started, cpu_started = time.monotonic(), _cpu_s()
                 assert post_twilio(client, twilio_form(message_sid, media=[(url, "audio/ogg")], sender=sender)).status_code == 200
                 while True:
                     with sessions() as session:
@@ -74,19 +74,30 @@ def main() -> None:
                         if draft is not None and draft.call.caller_number == sender and draft.call.transcript is not None:
                             topic = draft.topic.key if draft.topic else None
                             text = draft.call.transcript.text
+                            processing_s = draft.call.transcript.processing_s or 0.0
                             break
                     if time.monotonic() - started > 120:
                         raise SystemExit("no draft within 120 s")
                     time.sleep(0.05)
-                elapsed = time.monotonic() - started
+                elapsed, cpu = time.monotonic() - started, _cpu_s() - cpu_started
                 if run:
                     times.append(elapsed)
-                print(f"{'warm-up' if not run else f'run {run}'}: {elapsed:.2f} s, topic {topic}: {text[:80]}…", flush=True)
+                    cpus.append(cpu)
+                    whisper_s.append(processing_s)
+                print(f"{'warm-up' if not run else f'run {run}'}: {elapsed:.2f} s (CPU {cpu:.2f} s, Whisper {processing_s:.2f} s), "
+                      f"topic {topic}: {text[:70]}…", flush=True)
         finally:
             consumer.stop(graceful=True)
             engine.dispose()
     print(f"voice note {seconds:.1f} s -> visible draft: median {statistics.median(times):.2f} s over {len(times)} runs "
-          f"(min {min(times):.2f}, max {max(times):.2f}); load average {os.getloadavg()[0]:.2f}")
+          f"(min {min(times):.2f}, max {max(times):.2f}); CPU per note: median {statistics.median(cpus):.2f} s, of which "
+          f"Whisper's wall time {statistics.median(whisper_s):.2f} s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+def _cpu_s() -> float:
+    """CPU seconds used by this process so far (all threads): what the note costs whatever else the machine runs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
