@@ -196,12 +196,17 @@ def test_a_message_after_the_window_starts_a_new_draft(app, session) -> None:  #
     assert calls[0] == calls[1] != calls[2]
 
 
-def test_a_file_that_is_not_an_image_or_pdf_is_refused_and_told(client, session, fake) -> None:  # noqa: ANN001
-    url = fake.twilio_media(sid("MM", 7), 0, b"MZ\x90\x00 this is an exe", "image/jpeg")
+@pytest.mark.parametrize(("data", "error"), [
+    (b"MZ\x90\x00 this is an exe", "jenis berkas"),  # claimed to be a JPEG: the bytes decide
+    (png_image() + b"\0" * (11 * 1024 * 1024), "melebihi batas"),  # over the attachment limit
+    (png_image() + b"\0" * (17 * 1024 * 1024), "terlalu besar"),  # over WhatsApp's own limit: refused from its length
+])
+def test_a_file_that_is_not_an_image_or_pdf_or_too_large_is_refused_and_told(client, session, fake, data: bytes, error: str) -> None:  # noqa: ANN001
+    url = fake.twilio_media(sid("MM", 7), 0, data, "image/jpeg")
     post_twilio(client, twilio_form(sid("MM", 7), media=[(url, "image/jpeg")]))
     message = wait_for(lambda: session.scalars(select(WhatsAppMessage).where(WhatsAppMessage.status == "failed")).first()
                        or (session.expire_all() and None))
-    assert "jenis berkas" in message.error and session.scalar(select(func.count(Attachment.id))) == 0
+    assert error in message.error and session.scalar(select(func.count(Attachment.id))) == 0
     assert any("tidak dapat kami terima" in t for t in wait_for(lambda: len(fake.texts_to(SENDER)) >= 2 and fake.texts_to(SENDER)))
 
 

@@ -211,13 +211,23 @@ class _HttpProvider:
             raise WhatsAppError(f"penyedia menolak: HTTP {response.status_code} {_explain(response)}".strip())
         return response
 
-    def _media(self, response: requests.Response) -> Media:
-        length = int(response.headers.get("Content-Length") or 0)
-        if length > MAX_MEDIA_BYTES or len(response.content) > MAX_MEDIA_BYTES:
-            raise WhatsAppError(f"berkas terlalu besar ({max(length, len(response.content)) // 1024} KB)")
-        if not response.content:
+    def _download(self, url: str) -> Media:
+        """A media file, read in blocks and refused past MAX_MEDIA_BYTES (never held whole before the check)."""
+        response = self._request("GET", url, stream=True)
+        with response:
+            if int(response.headers.get("Content-Length") or 0) > MAX_MEDIA_BYTES:
+                raise WhatsAppError(f"berkas terlalu besar ({int(response.headers['Content-Length']) // 1024} KB)")
+            data = bytearray()
+            try:
+                for block in response.iter_content(64 * 1024):
+                    data += block
+                    if len(data) > MAX_MEDIA_BYTES:
+                        raise WhatsAppError(f"berkas lebih dari {MAX_MEDIA_BYTES // (1024 * 1024)} MB")
+            except requests.RequestException as exc:
+                raise WhatsAppNotReady(f"unduhan terputus ({type(exc).__name__})") from exc
+        if not data:
             raise WhatsAppNotReady("berkas kosong")
-        return Media(response.content, (response.headers.get("Content-Type") or "").split(";")[0].strip().lower())
+        return Media(bytes(data), (response.headers.get("Content-Type") or "").split(";")[0].strip().lower())
 
 
 def _explain(response: requests.Response) -> str:
@@ -254,7 +264,7 @@ class TwilioWhatsApp(_HttpProvider):
         return self.base + path
 
     def fetch_media(self, media_ref: str) -> Media:
-        return self._media(self._request("GET", self.media_url(media_ref)))
+        return self._download(self.media_url(media_ref))
 
     def send_text(self, to: str, body: str) -> str:
         sender = (self.settings.whatsapp_from or "").removeprefix("whatsapp:")
@@ -285,11 +295,12 @@ class MetaWhatsApp(_HttpProvider):
             raise WhatsAppError("id media Meta tidak sah")
         info = self._request("GET", f"{self.base}/{media_ref}").json()
         url = info.get("url") if isinstance(info, dict) else None
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("https", "http"):
-            raise WhatsAppError("Meta tidak memberi alamat media")
+        # the token goes with the download, so only to an https URL (or to the configured Graph host itself)
+        if not isinstance(url, str) or not (urlsplit(url).scheme == "https" or urlsplit(url).netloc == urlsplit(self.base).netloc):
+            raise WhatsAppError("Meta tidak memberi alamat media https")
         if int(info.get("file_size") or 0) > MAX_MEDIA_BYTES:
             raise WhatsAppError("berkas terlalu besar")
-        media = self._media(self._request("GET", url))
+        media = self._download(url)
         return replace(media, content_type=media.content_type or str(info.get("mime_type") or ""))
 
     def send_text(self, to: str, body: str) -> str:
