@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from models.entities import Complaint, Role
 from models.whatsapp import Attachment, attachments_of, conversation_messages, replies_of
 from voice import whatsapp
+from voice.whatsapp_providers import IncomingMessage, meta_signature_valid, parse_meta, parse_twilio
 from web.auth import role_required
 from web.state import db, state
 
@@ -32,7 +33,7 @@ def _on_register(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSet
         csrf.exempt(bp)
 
 
-def _accept(incoming: list[whatsapp.IncomingMessage]) -> None:
+def _accept(incoming: list[IncomingMessage]) -> None:
     """Store first, then enqueue: the message jobs, and the replies (receipt, answers) at once."""
     settings = state().settings
     session = db()
@@ -62,7 +63,7 @@ def twilio_incoming() -> Response:
     if not _twilio_signed():
         log.warning("forged or unsigned WhatsApp webhook from %s", request.remote_addr)
         abort(403)
-    _accept(whatsapp.parse_twilio(request.form.to_dict()))
+    _accept(parse_twilio(request.form.to_dict()))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
@@ -84,13 +85,13 @@ def meta_incoming() -> Response:
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
         abort(413)
     body = request.get_data(cache=True)
-    if not whatsapp.meta_signature_valid(state().settings.meta_app_secret, body, request.headers.get("X-Hub-Signature-256")):
+    if not meta_signature_valid(state().settings.meta_app_secret, body, request.headers.get("X-Hub-Signature-256")):
         log.warning("forged or unsigned Meta webhook from %s", request.remote_addr)
         abort(403)
     payload = request.get_json(silent=True)
     if payload is None:
         abort(400)
-    _accept(whatsapp.parse_meta(payload))
+    _accept(parse_meta(payload))
     return Response("", status=200)
 
 
