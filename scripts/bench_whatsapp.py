@@ -4,7 +4,10 @@ is what the inbox shows. The media is served by the loopback fake of Twilio's AP
 in-process job consumer runs the download, Whisper and drafting as under `suara serve`. One warm-up note first
 (the model and drafter loaded), then N timed notes one after the other; the median is printed.
 
-    SUARA_TEST_CACHE=/work/main/.cache .venv/bin/python scripts/bench_whatsapp.py [--runs 5]
+    SUARA_TEST_CACHE=/work/main/.cache .venv/bin/python scripts/bench_whatsapp.py [--runs 5] [--quality 8]
+
+`--quality N` also recognizes the first N sentences of the shared speech set twice, as the 16 kHz WAV an upload
+would bring and as the OGG Opus voice note WhatsApp makes of it, and prints both word error rates.
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ SPOKEN = ("Selamat pagi, saya mau melaporkan jalan di desa Sumberrejo kecamatan 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quality", type=int, default=0, help="sentences to compare WAV and voice note on")
     args = parser.parse_args()
+    if args.quality:
+        quality(args.quality)
+    if args.runs < 1:
+        return
 
     from sqlalchemy import select
 
@@ -92,6 +100,33 @@ def main() -> None:
     print(f"voice note {seconds:.1f} s -> visible draft: median {statistics.median(times):.2f} s over {len(times)} runs "
           f"(min {min(times):.2f}, max {max(times):.2f}); CPU per note: median {statistics.median(cpus):.2f} s, of which "
           f"Whisper's wall time {statistics.median(whisper_s):.2f} s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+def quality(sentences: int) -> None:
+    """Word error rate of the same sentences as a WAV upload and as an OGG Opus voice note."""
+    import jiwer
+
+    from models.config import Settings
+    from tests.speech import speech_dev_rows, synth
+    from tests.whatsapp_fakes import voice_note
+    from transcribe.audio import decode_bytes, decode_file
+    from transcribe.engines import load_engine
+    from transcribe.whisper_model import ensure_bundled_whisper
+
+    cache = Path(os.environ.get("SUARA_TEST_CACHE", REPO / ".cache"))
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(env={}, data_dir=Path(tmp), secret_key="bench",
+                                     whisper_model=ensure_bundled_whisper(cache / "models"))
+        engine = load_engine(settings)
+        clean = lambda text: " ".join(text.lower().replace(".", " ").replace(",", " ").replace("?", " ").split())  # noqa: E731
+        refs, wav_texts, ogg_texts = [], [], []
+        for row in speech_dev_rows(sentences):
+            wav = synth(row, "radio16k", cache / "speech")
+            refs.append(clean(row.text))
+            wav_texts.append(clean(engine.transcribe(decode_file(wav)).text))
+            ogg_texts.append(clean(engine.transcribe(decode_bytes(voice_note(row.text, cache / "speech"))).text))
+        print(f"{sentences} sentences: WER as WAV upload {jiwer.wer(refs, wav_texts):.3f}, "
+              f"as OGG Opus voice note (24 kbit/s) {jiwer.wer(refs, ogg_texts):.3f}", flush=True)
 
 
 def _cpu_s() -> float:
