@@ -1,3 +1,3 @@
 """Import every module that defines tables, so Base.metadata is complete (migrations, tests)."""
 
-from models import analytics, attachments, audit, calendar, desk, entities, issues, lifecycle, radio, satisfaction, search  # noqa: F401
+from models import analytics, attachments, audit, calendar, desk, entities, issues, lifecycle, radio, satisfaction, search, whatsapp  # noqa: F401

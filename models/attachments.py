@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -57,20 +57,26 @@ class IncomingFile:
 
 
 class Attachment(Base):
-    """A file of a complaint."""
+    """A file of a complaint: uploaded at the desk, or sent on WhatsApp (then it belongs to the conversation's call
+    from the start and to its complaint once there is a draft)."""
 
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
-    complaint: Mapped[Complaint] = relationship()
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    complaint: Mapped[Complaint | None] = relationship()
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    """The name it was uploaded with (shown; never used as a path)."""
+    """The name it was uploaded or sent with (shown escaped; never used as a path)."""
     content_type: Mapped[str] = mapped_column(String(40))
     """As sniffed from the content."""
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(400))
     """Relative to the data directory's attachments folder."""
+    caption: Mapped[str | None] = mapped_column(Text)
+    """What the sender wrote with it (WhatsApp)."""
+    source: Mapped[str] = mapped_column(String(20), default="desk")
+    """Where it came from: "desk" or a channel ("whatsapp")."""
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_by: Mapped[User | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -129,4 +135,8 @@ def store_attachments(session: Session, settings: Settings, complaint: Complaint
 
 
 def attachments_of(session: Session, complaint: Complaint) -> list[Attachment]:
-    return list(session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id).order_by(Attachment.id)))
+    """The complaint's attachments, and those of its conversation (which may predate the draft)."""
+    clause = Attachment.complaint_id == complaint.id
+    if complaint.call_id is not None:
+        clause = clause | (Attachment.call_id == complaint.call_id)
+    return list(session.scalars(select(Attachment).where(clause).order_by(Attachment.id)))

@@ -15,6 +15,7 @@ LABELS: dict[str, str] = {
     Channel.EMAIL.value: "E-mail",
     Channel.SAMBANG_DESA.value: "Sambang Desa",
     Channel.OTHER.value: "Lainnya",
+    Channel.WHATSAPP.value: "WhatsApp",
 }
 """Every Channel value has a label (tests/test_desk_intake.py checks it)."""
 

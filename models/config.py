@@ -79,6 +79,20 @@ class Settings:
     twilio_recording_deadline_s: float = 600.0
     """How long after a call ends a recording the provider never announced is waited for; then the
     stream's audio is used, or the call is closed as abandoned."""
+    whatsapp_provider: str | None = None
+    """"twilio" or "meta" (WhatsApp Cloud API); unset: no WhatsApp."""
+    whatsapp_from: str | None = None
+    """Twilio: the WhatsApp sender number (E.164, sent as `whatsapp:+62…`)."""
+    whatsapp_join_minutes: float = 10.0
+    """Messages from one sender this close together, before confirmation, make one draft."""
+    whatsapp_reply_attempts: int = 12
+    """Tries to send a reply: 30 s, 1, 2, 4, 8 minutes … up to 15 minutes apart (about 2 hours in all)."""
+    whatsapp_reply_first_s: float = 30.0
+    meta_access_token: str | None = None
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    meta_phone_number_id: str | None = None
+    meta_graph_base: str = "https://graph.facebook.com/v21.0"
 
     @property
     def audio_dir(self) -> Path:
@@ -147,6 +161,16 @@ class Settings:
             twilio_fetch_first_s=float(env.get("SUARA_TWILIO_FETCH_FIRST_S", 2.0)),
             twilio_fetch_stall_s=float(env.get("SUARA_TWILIO_FETCH_STALL_S", 60.0)),
             twilio_recording_deadline_s=float(env.get("SUARA_TWILIO_RECORDING_DEADLINE_S", 600.0)),
+            whatsapp_provider=(env.get("SUARA_WHATSAPP_PROVIDER") or "").strip().lower() or None,
+            whatsapp_from=env.get("SUARA_WHATSAPP_FROM") or None,
+            whatsapp_join_minutes=float(env.get("SUARA_WHATSAPP_JOIN_MINUTES") or 10),
+            whatsapp_reply_attempts=int(env.get("SUARA_WHATSAPP_REPLY_ATTEMPTS") or 12),
+            whatsapp_reply_first_s=float(env.get("SUARA_WHATSAPP_REPLY_FIRST_S") or 30),
+            meta_access_token=env.get("SUARA_META_ACCESS_TOKEN") or None,
+            meta_app_secret=env.get("SUARA_META_APP_SECRET") or None,
+            meta_verify_token=env.get("SUARA_META_VERIFY_TOKEN") or None,
+            meta_phone_number_id=env.get("SUARA_META_PHONE_NUMBER_ID") or None,
+            meta_graph_base=(env.get("SUARA_META_GRAPH_BASE") or "https://graph.facebook.com/v21.0").rstrip("/"),
         )
         values.update(overrides)
         if "engine" not in overrides:

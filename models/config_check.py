@@ -92,9 +92,48 @@ def public_url_check(settings: Settings) -> list[Check]:
     return [Check("SUARA_PUBLIC_URL", problem is None, problem or settings.public_url)]
 
 
+WHATSAPP_PROVIDERS = ("twilio", "meta")
+META_PHONE_NUMBER_ID = re.compile(r"^[0-9]{5,20}$")
+
+
+def whatsapp_checks(settings: Settings) -> list[Check]:
+    """WhatsApp through Twilio or Meta's Cloud API, when SUARA_WHATSAPP_PROVIDER is set."""
+    provider = settings.whatsapp_provider
+    if provider is None:
+        return [Check("WhatsApp", True, "tidak dipakai (SUARA_WHATSAPP_PROVIDER tidak diisi)", fatal=False)]
+    if provider not in WHATSAPP_PROVIDERS:
+        return [Check("SUARA_WHATSAPP_PROVIDER", False, f"{provider!r}: harus 'twilio' atau 'meta'")]
+    checks = [Check("SUARA_WHATSAPP_PROVIDER", True, provider)]
+    if settings.whatsapp_join_minutes <= 0:
+        checks.append(Check("SUARA_WHATSAPP_JOIN_MINUTES", False, "harus lebih dari 0 menit"))
+    if provider == "twilio":
+        if not (settings.twilio_account_sid and settings.twilio_auth_token):
+            checks.append(Check("SUARA_TWILIO_ACCOUNT_SID", False,
+                                "WhatsApp lewat Twilio memerlukan SUARA_TWILIO_ACCOUNT_SID dan SUARA_TWILIO_AUTH_TOKEN"))
+        sender = (settings.whatsapp_from or "").removeprefix("whatsapp:")
+        checks.append(Check("SUARA_WHATSAPP_FROM", is_e164(sender),
+                            sender if is_e164(sender) else "harus nomor WhatsApp pengirim E.164 (mis. +6281234567890)"))
+        return checks
+    for name, value in (("SUARA_META_ACCESS_TOKEN", settings.meta_access_token),
+                        ("SUARA_META_APP_SECRET", settings.meta_app_secret),
+                        ("SUARA_META_VERIFY_TOKEN", settings.meta_verify_token)):
+        if not value:
+            checks.append(Check(name, False, "belum diisi (lihat Meta for Developers > WhatsApp > Konfigurasi)"))
+        elif re.search(r"\s", value):
+            checks.append(Check(name, False, "berisi spasi (spasi atau tanda kutip ikut tersalin?)"))
+        else:
+            checks.append(Check(name, True, "terisi"))
+    number_id = settings.meta_phone_number_id or ""
+    checks.append(Check("SUARA_META_PHONE_NUMBER_ID", bool(META_PHONE_NUMBER_ID.match(number_id)),
+                        number_id if META_PHONE_NUMBER_ID.match(number_id) else "harus ID nomor telepon (angka) dari Meta"))
+    problem = _url_problem(settings.meta_graph_base, allow_path=True)
+    checks.append(Check("SUARA_META_GRAPH_BASE", problem is None, problem or settings.meta_graph_base))
+    return checks
+
+
 def config_checks(settings: Settings) -> list[Check]:
     """Every check of the settings' shape, in the order `suara doctor` prints them."""
-    return twilio_checks(settings) + public_url_check(settings)
+    return twilio_checks(settings) + public_url_check(settings) + whatsapp_checks(settings)
 
 
 def fatal_problems(settings: Settings) -> list[Check]:

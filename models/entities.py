@@ -39,6 +39,8 @@ class Channel(str, enum.Enum):
     EMAIL = "email"
     SAMBANG_DESA = "sambang_desa"
     OTHER = "other"
+    WHATSAPP = "whatsapp"
+    """Voice notes, texts and photos from WhatsApp (Twilio or Meta's Cloud API): voice/whatsapp.py."""
 
 
 class CallStatus(str, enum.Enum):

@@ -34,6 +34,8 @@ class RatingSource(enum.StrEnum):
     """The public tracking page."""
     CALLBACK = "callback"
     """Entered by an operator after calling the reporter back."""
+    WHATSAPP = "whatsapp"
+    """The reporter's answer to the rating question sent on WhatsApp (voice/whatsapp.py)."""
 
 
 class SatisfactionRating(Base):

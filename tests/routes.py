@@ -47,6 +47,8 @@ COMPLAINT = Access("whoever may see the complaint (operators; the agency's liais
 RECORDING = Access("operators; the agency's liaison unless the reporter is anonymous",
                    frozenset({"operator", "admin", "liaison_own"}), per_complaint=True)
 TWILIO = Access("Twilio-signed", frozenset({"twilio"}))
+META = Access("Meta-signed (X-Hub-Signature-256 with the app secret, or the verify token): none of the probed roles",
+              frozenset())
 AGENCY_PAGE = Access("any signed-in user, but a liaison only their own agency's page",
                      SIGNED_IN_ROLES - {"liaison_other"})
 """Routes named by an agency key; the matrices fill in the key of the test complaints' agency."""
@@ -154,6 +156,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/twilio/status-lookup", "POST"): Route("post", TWILIO),
     ("/twilio/stream", "GET"): Route("stream", TWILIO),
     ("/twilio/voice", "POST"): Route("post", TWILIO),
+    ("/twilio/whatsapp", "POST"): Route("post", TWILIO),
+    ("/whatsapp/meta", "GET"): Route("page", META),
+    ("/whatsapp/meta", "POST"): Route("post", META),
 }
 
 

@@ -72,6 +72,36 @@ def test_doctor_prints_every_check(tmp_path) -> None:  # noqa: ANN001
     names = [line.split("]")[1].split(":")[0].strip() for line in lines]
     expected = len(config_checks(_settings(tmp_path, SUARA_TWILIO_AUTH_TOKEN="kurang")))
     assert names[:expected] == ["SUARA_TWILIO_ACCOUNT_SID", "SUARA_TWILIO_AUTH_TOKEN", "SUARA_TWILIO_API_BASE",
-                                "SUARA_PUBLIC_URL", "SUARA_TWILIO_SMS_FROM"]
+                                "SUARA_PUBLIC_URL", "SUARA_TWILIO_SMS_FROM", "WhatsApp"]
     assert {"SUARA_DATA_DIR", "SUARA_DATABASE_URL", "SUARA_WHISPER_MODEL"} <= set(names)
     assert "[GAGAL] SUARA_TWILIO_AUTH_TOKEN" in result.stdout and result.returncode == 1
+
+
+WHATSAPP_TWILIO = {"SUARA_WHATSAPP_PROVIDER": "twilio", "SUARA_WHATSAPP_FROM": "+6281234567890"}
+WHATSAPP_META = {"SUARA_WHATSAPP_PROVIDER": "meta", "SUARA_META_ACCESS_TOKEN": "EAAGtoken", "SUARA_META_APP_SECRET": "abc123",
+                 "SUARA_META_VERIFY_TOKEN": "verif", "SUARA_META_PHONE_NUMBER_ID": "109876543210"}
+
+
+@pytest.mark.parametrize("env", [WHATSAPP_TWILIO, WHATSAPP_META])
+def test_whatsapp_settings_that_are_complete_pass(tmp_path: Path, env: dict[str, str]) -> None:
+    assert fatal_problems(_settings(tmp_path, **env)) == []
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"SUARA_WHATSAPP_PROVIDER": "wa"}, "SUARA_WHATSAPP_PROVIDER"),
+    ({**WHATSAPP_TWILIO, "SUARA_WHATSAPP_FROM": "0812345"}, "SUARA_WHATSAPP_FROM"),
+    ({"SUARA_WHATSAPP_PROVIDER": "twilio"}, "SUARA_WHATSAPP_FROM"),
+    ({**WHATSAPP_META, "SUARA_META_APP_SECRET": ""}, "SUARA_META_APP_SECRET"),
+    ({**WHATSAPP_META, "SUARA_META_ACCESS_TOKEN": "EAAG token"}, "SUARA_META_ACCESS_TOKEN"),
+    ({**WHATSAPP_META, "SUARA_META_PHONE_NUMBER_ID": "+62812"}, "SUARA_META_PHONE_NUMBER_ID"),
+    ({**WHATSAPP_TWILIO, "SUARA_WHATSAPP_JOIN_MINUTES": "0"}, "SUARA_WHATSAPP_JOIN_MINUTES"),
+])
+def test_malformed_whatsapp_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    problems = fatal_problems(_settings(tmp_path, **env))
+    assert named in [p.name for p in problems], [p.line() for p in config_checks(_settings(tmp_path, **env))]
+
+
+def test_serve_refuses_a_whatsapp_provider_without_its_settings(tmp_path) -> None:  # noqa: ANN001
+    result = _run(tmp_path, "serve", "--port", str(free_port()), **{**GOOD, "SUARA_WHATSAPP_PROVIDER": "meta"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "SUARA_META_APP_SECRET" in result.stderr and "berjalan di" not in result.stdout

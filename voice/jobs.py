@@ -132,6 +132,10 @@ def register_voice_jobs(jobs: JobQueue) -> VoiceJobs:
             session.commit()
 
     registry.task(VoiceJob.SMS_REFERENCE, sms_reference_job)
+
+    from voice.whatsapp_jobs import register_whatsapp_jobs
+
+    register_whatsapp_jobs(jobs)
     return voice_jobs(jobs)
 
 

@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import (
         agency_view, api, auth, calls, console, dashboard, desk_intake, errors, filters, handover, limits, live, open311, places,
-        prompts, public, radio, security, twilio,
+        prompts, public, radio, security, twilio, whatsapp,
     )
 
     limits.init_app(app, settings)
@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                    prompts):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio.bp)
+    app.register_blueprint(whatsapp.bp)
     app.teardown_appcontext(_close_session)
     return app
 

@@ -44,6 +44,7 @@ from web.review_page import FormValues, Refusal
 from web import sse
 from web.sse import attach_broker, broker
 from voice.jobs import voice_jobs
+from voice.whatsapp_jobs import whatsapp_jobs
 from web.state import db, state
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def review_submit(complaint_id: int):
             db().commit()
             broker().publish("confirmed", complaint_id=complaint.id)
             voice_jobs(state().jobs).sms_reference(complaint.id)
+            whatsapp_jobs(state().jobs).notify(complaint.id)  # the reference, when it came by WhatsApp
             flash(f"Pengaduan dikonfirmasi dengan nomor {_reference(complaint.reference)}.", "info")
             return _back_to_complaint(complaint)
         db().commit()
@@ -261,6 +263,8 @@ def act(complaint_id: int, action: str):
         refused = Refusal(action, spec.operation, FormValues(request.form), exc.message_id, field)
         return _complaint_page(complaint_id, refused), 422
     broker().publish("changed", complaint_id=c.id, status=c.status)
+    if c.status == lc.Status.SELESAI:
+        whatsapp_jobs(state().jobs).notify(c.id)  # the rating question, when it came by WhatsApp
     flash(f"{spec.label}: status sekarang {STATUS_LABELS.get(c.status, c.status)}.", "info")
     return _back_to_complaint(c)
 

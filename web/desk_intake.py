@@ -231,7 +231,8 @@ def attachment(complaint_id: int, attachment_id: int) -> Response:
 
     complaint = load_complaint(complaint_id)
     row = db().get(Attachment, attachment_id)
-    if row is None or row.complaint_id != complaint.id or not audience().may_hear(complaint):
+    mine = row is not None and (row.complaint_id == complaint.id or (row.call_id is not None and row.call_id == complaint.call_id))
+    if not mine or not audience().may_hear(complaint):
         abort(404)
     path = attachments_dir(state().settings) / row.path
     if not path.is_file():
@@ -239,14 +240,19 @@ def attachment(complaint_id: int, attachment_id: int) -> Response:
     response = send_file(path, mimetype=row.content_type, conditional=True, download_name=row.filename,
                          as_attachment=not row.is_image)
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"  # a PDF or image runs nothing
     return response
 
 
-def desk_source(complaint: Complaint) -> dict[str, Any]:
-    """What the review and complaint pages show of a complaint's desk intake and attachments, for the logged-in user."""
+def desk_source(complaint: Complaint, conversation_panel: bool = False) -> dict[str, Any]:
+    """What the review and complaint pages show of a complaint's desk intake and attachments, for the logged-in user
+    (without the files of a WhatsApp conversation when the page shows them with its messages)."""
     who = audience()
     intake = intake_of(db(), complaint)
     files = attachments_of(db(), complaint) if who.may_hear(complaint) else []
+    if conversation_panel:
+        files = [f for f in files if f.call_id is None]
     if intake is None:
         return dict(intake=None, attachments=files)
     return dict(intake=intake, text=who.text(complaint, intake.text), source=source_label(complaint.channel, intake.source_detail),

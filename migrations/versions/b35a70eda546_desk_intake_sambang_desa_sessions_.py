@@ -42,20 +42,25 @@ def upgrade() -> None:
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=True),
+    sa.Column('call_id', sa.Integer(), nullable=True),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('path', sa.String(length=400), nullable=False),
+    sa.Column('caption', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_attachment_complaint_id_complaint'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_attachment_call_id_call'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_attachment_uploaded_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))
     )
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_complaint_id'), ['complaint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_call_id'), ['call_id'], unique=False)
 
     op.create_table('desk_intake',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -91,6 +96,7 @@ def downgrade() -> None:
 
     op.drop_table('desk_intake')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachment_call_id'))
         batch_op.drop_index(batch_op.f('ix_attachment_complaint_id'))
 
     op.drop_table('attachment')
