@@ -93,6 +93,7 @@ http {{
   fastcgi_temp_path {tmp}/nginx-fastcgi;
   uwsgi_temp_path {tmp}/nginx-uwsgi;
   scgi_temp_path {tmp}/nginx-scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
   upstream suara {{ server 127.0.0.1:{upstream}; keepalive 32; keepalive_timeout 60s; }}
   server {{
     listen 127.0.0.1:{port};
@@ -100,7 +101,8 @@ http {{
     location / {{
       proxy_pass http://suara;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Upgrade $http_upgrade;       # Twilio media streams (websocket)
+      proxy_set_header Connection $connection_upgrade;  # else empty: upstream connections kept alive
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
