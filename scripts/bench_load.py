@@ -97,6 +97,8 @@ http {{
   upstream suara {{ server 127.0.0.1:{upstream}; keepalive 32; keepalive_timeout 60s; }}
   server {{
     listen 127.0.0.1:{port};
+    set_real_ip_from 127.0.0.1;  # the load generator plays many citizens: each one's address in X-Forwarded-For
+    real_ip_header X-Forwarded-For;
     client_max_body_size 60m;
     location / {{
       proxy_pass http://suara;
@@ -165,7 +167,7 @@ def main() -> None:
         plan = prepare(tmp, args.complaints, base)
         env = dict(os.environ, SUARA_DATA_DIR=str(tmp / "data"), SUARA_DATABASE_URL=f"sqlite:///{tmp}/suara.sqlite3",
                    SUARA_SECRET_KEY="beban", SUARA_PUBLIC_URL=base, SUARA_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-                   SUARA_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SUARA_LOAD_PLAN=str(plan))
+                   SUARA_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SUARA_LOAD_PLAN=str(plan), SUARA_TRUSTED_PROXIES="1")
         try:
             gunicorn = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
