@@ -161,10 +161,11 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         while (victim := self.transcribing_worker()) is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        mid_job = victim is not None
         victim = victim or "worker1"
         self.procs[victim].send_signal(signal.SIGKILL)
         self.procs[victim].wait()
-        log(f"kill -9 {victim}" + (" mid-transcription" if self.transcribing_worker() == victim else ""))
+        log(f"kill -9 {victim}" + (" mid-transcription" if mid_job else " (no transcription seen running)"))
         time.sleep(1.0)
         self.start_worker(int(victim[-1]))
         return victim
