@@ -204,7 +204,7 @@ class Complaint(Base):
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_phone: Mapped[str | None] = mapped_column(String(40), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # public figures leave these out
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(12), default=Channel.UPLOAD.value)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), index=True)
