@@ -18,6 +18,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.status import Status
 from models.entities import Call, Channel, Complaint
 
 AUDIO_TYPES = ("audio/",)
@@ -167,7 +168,7 @@ def open_conversation(session: Session, sender: str, now: datetime, window: time
     ).scalars().all()
     for call in rows:
         draft = call.draft
-        if draft is None or draft.status == "draft":
+        if draft is None or draft.status == Status.DRAFT:
             return call
     return None
 

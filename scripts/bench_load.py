@@ -94,14 +94,18 @@ http {{
   fastcgi_temp_path {tmp}/nginx-fastcgi;
   uwsgi_temp_path {tmp}/nginx-uwsgi;
   scgi_temp_path {tmp}/nginx-scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
   upstream suara {{ server 127.0.0.1:{upstream}; keepalive 32; keepalive_timeout 60s; }}
   server {{
     listen 127.0.0.1:{port};
+    set_real_ip_from 127.0.0.1;  # the load generator plays many citizens: each one's address in X-Forwarded-For
+    real_ip_header X-Forwarded-For;
     client_max_body_size 60m;
     location / {{
       proxy_pass http://suara;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Upgrade $http_upgrade;       # Twilio media streams (websocket)
+      proxy_set_header Connection $connection_upgrade;  # else empty: upstream connections kept alive
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
@@ -164,7 +168,7 @@ def main() -> None:
         plan = prepare(tmp, args.complaints, base)
         env = dict(os.environ, SUARA_DATA_DIR=str(tmp / "data"), SUARA_DATABASE_URL=f"sqlite:///{tmp}/suara.sqlite3",
                    SUARA_SECRET_KEY="beban", SUARA_PUBLIC_URL=base, SUARA_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-                   SUARA_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SUARA_LOAD_PLAN=str(plan))
+                   SUARA_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SUARA_LOAD_PLAN=str(plan), SUARA_TRUSTED_PROXIES="1")
         try:
             gunicorn = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),

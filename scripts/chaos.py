@@ -38,6 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 BIN = Path(sys.executable).parent
 RECOVERY_LIMIT_S = 60.0
 SETTLE_S = 150.0
@@ -49,39 +50,12 @@ SENTENCES = (
 )
 FAULTS = ("none", "worker_kill", "redis_restart", "postgres_restart", "audiosocket_cut",
           "recording_404_404_500", "gunicorn_restart_stream", "disk_full", "all")
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-{user}
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/nginx-body;
-  proxy_temp_path {tmp}/nginx-proxy;
-  fastcgi_temp_path {tmp}/nginx-fastcgi;
-  uwsgi_temp_path {tmp}/nginx-uwsgi;
-  scgi_temp_path {tmp}/nginx-scgi;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
-  upstream suara {{ server 127.0.0.1:{upstream}; keepalive 16; keepalive_timeout 60s; }}
-  server {{
-    listen 127.0.0.1:{port};
-    client_max_body_size 60m;
-    location / {{
-      proxy_pass http://suara;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_buffering off;
-      proxy_read_timeout 300s;
-    }}
-  }}
-}}
-"""
+
+
+def _wait_port(port: int, timeout_s: float) -> None:
+    from tests.services import _wait_port as wait
+
+    wait(port, timeout_s)
 
 
 def log(message: str) -> None:
@@ -139,6 +113,8 @@ class Stack:
     def start(self) -> None:
         self.start_web()
         conf = self.tmp / "nginx.conf"
+        from bench_load import NGINX_CONF
+
         conf.write_text(NGINX_CONF.format(tmp=self.tmp, upstream=self.upstream, port=self.port,
                                           user="user root;" if os.geteuid() == 0 else ""))
         self._start("nginx", ["/usr/sbin/nginx", "-p", str(self.tmp), "-c", str(conf)])
@@ -185,10 +161,11 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         while (victim := self.transcribing_worker()) is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        mid_job = victim is not None
         victim = victim or "worker1"
         self.procs[victim].send_signal(signal.SIGKILL)
         self.procs[victim].wait()
-        log(f"kill -9 {victim}" + (" mid-transcription" if self.transcribing_worker() == victim else ""))
+        log(f"kill -9 {victim}" + (" mid-transcription" if mid_job else " (no transcription seen running)"))
         time.sleep(1.0)
         self.start_worker(int(victim[-1]))
         return victim
@@ -240,16 +217,6 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
         return False
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)], capture_output=True)
     return done.returncode == 0
-
-
-def _wait_port(port: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def _wait_log(path: Path, text: str, timeout_s: float) -> None:

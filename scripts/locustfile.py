@@ -99,6 +99,10 @@ class Public(HttpUser):
     weight = 6
     wait_time = between(1, 4)
 
+    def on_start(self) -> None:
+        # one citizen each, from their own address (the per-address limits of /lacak count per citizen)
+        self.client.headers["X-Forwarded-For"] = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
     @task(4)
     def track(self) -> None:
         self.client.get("/lacak", params={"nomor": random.choice(PLAN["references"])}, name="/lacak?nomor")

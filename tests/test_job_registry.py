@@ -8,6 +8,7 @@ import pytest
 
 from transcribe.jobs import JobName, JobQueue, UnknownJob
 from voice.jobs import VoiceJob, register_voice_jobs, voice_jobs
+from voice.whatsapp_jobs import WhatsAppJob
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +17,7 @@ def test_every_job_is_registered_by_name(settings, db_engine):
     queue = JobQueue(settings, engine=db_engine, immediate=True)
     assert queue.registry.names() == sorted(JobName)
     jobs = register_voice_jobs(queue)
-    assert queue.registry.names() == sorted([*JobName, *VoiceJob])
+    assert queue.registry.names() == sorted([*JobName, *VoiceJob, *WhatsAppJob])
     assert jobs.sms_reference is queue.registry[VoiceJob.SMS_REFERENCE] and jobs == voice_jobs(queue)
     assert jobs.fetch_recording.name == "fetch_recording"  # the huey task name, as queued work names it
 

@@ -51,8 +51,10 @@ def _result(seconds: float = 2.0) -> SessionResult:
 def test_twilio_webhook_during_a_database_restart_is_answered_once_it_is_back(app, client, session, pg) -> None:  # noqa: ANN001
     assert post(client, "/twilio/voice", voice_params()).status_code == 200  # the pool holds a connection now
     timer = _restart_later(pg, 2.0)
-    response = post(client, "/twilio/menu", voice_params(Digits="1"))
-    timer.join()
+    try:
+        response = post(client, "/twilio/menu", voice_params(Digits="1"))
+    finally:
+        timer.join()  # the server is up again before the fixture stops it
     assert response.status_code == 200 and b"<Record" in response.data
     session.expire_all()
     assert session.scalars(select(Call.external_id)).all() == [CALL]
@@ -62,9 +64,11 @@ def test_audiosocket_call_ending_while_the_database_restarts_is_stored(settings,
     sessions = session_factory(db_engine)
     queued: list[int] = []
     timer = _restart_later(pg, 2.0)
-    call_id = store_call(sessions, settings, _result(), "1b4e28ba-2fa1-4d2b-0006-281234567890", None, None,
-                         enqueue=queued.append)
-    timer.join()
+    try:
+        call_id = store_call(sessions, settings, _result(), "1b4e28ba-2fa1-4d2b-0006-281234567890", None, None,
+                             enqueue=queued.append)
+    finally:
+        timer.join()
     assert queued == [call_id]
     with sessions() as session:
         call = session.get(Call, call_id)

@@ -78,3 +78,14 @@ def test_restart_with_an_open_media_stream_is_quick_and_keeps_its_audio(tmp_path
         assert call.meta["stream_audio"], call.meta
         assert (tmp_path / "data" / "audio" / call.meta["stream_audio"]).stat().st_size > 40_000
     engine.dispose()
+
+
+def test_serve_compiles_every_template_while_booting(app) -> None:  # noqa: ANN001
+    from web.cli import _compile_templates
+
+    app.jinja_env.cache.clear()
+    _compile_templates(app)
+    names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
+    assert len(names) > 30
+    compiled = {key[1] for key in app.jinja_env.cache}  # (loader ref, name)
+    assert set(names) <= compiled

@@ -32,7 +32,7 @@ from models.audit import AuditEntry
 from models.base import utcnow
 from models.call_state import caller_status
 from models.config import Settings
-from models.entities import Call, CallStatus, Channel, Complaint, StatusChange, Transcript
+from models.entities import Call, CallStatus, Channel, Complaint, Transcript
 from models.refs import find_by_reference, format_reference
 from models.visibility import PUBLIC
 from models.whatsapp import (
@@ -49,6 +49,9 @@ from models.whatsapp import (
     pending_rating_question,
     queue_reply,
 )
+from models import lifecycle
+from models.status import Status
+from models.analytics import RATING_LABELS
 from models.attachments import KINDS, MAX_ATTACHMENT_BYTES, Attachment, attachments_dir, sniff
 from models.datadir import store_by_content
 from voice.intake import store_audio
@@ -165,7 +168,7 @@ def answer_status(session: Session, sender: str, argument: str) -> str:
 def is_reporter(sender: str, complaint: Complaint) -> bool:
     """The phone menu's rule: only the reporter's own number (the network's caller id, here WhatsApp's
     verified sender) may rate, and sees an anonymous or confidential complaint's status."""
-    return phone.may_rate(sender, {complaint.reporter_phone, complaint.call.caller_number if complaint.call else None})
+    return any(phone.same_number(sender, number) for number in phone.reporter_numbers(complaint))
 
 
 def answer_rating(session: Session, sender: str, digit: str, now: datetime) -> str:
@@ -183,7 +186,7 @@ def answer_rating(session: Session, sender: str, digit: str, now: datetime) -> s
     except satisfaction.NotRateable:
         return PROMPTS["belum_selesai"]
     log.info("complaint %s rated %s on WhatsApp", complaint.id, rating)
-    return RATED.format(label=satisfaction.rating_label(rating), reference=format_reference(complaint.reference or ""))
+    return RATED.format(label=RATING_LABELS[rating], reference=format_reference(complaint.reference or ""))
 
 
 # -- processing a message (the job) --------------------------------------------------------------
@@ -381,14 +384,12 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
             call.complaints.remove(fresh) if fresh in call.complaints else None
     if existing is None:
         fresh.title = fresh.title if fresh.title != "Panggilan tanpa ucapan" else "Pesan WhatsApp"
-        session.add(fresh)
-        session.flush()
-        session.add(StatusChange(complaint=fresh, from_status=None, to_status="draft", note=f"dari WhatsApp #{call.id}"))
+        lifecycle.open_draft(session, fresh, note=f"dari WhatsApp #{call.id}")
         for attachment in session.scalars(select(Attachment).where(Attachment.call_id == call.id)):
             attachment.complaint_id = fresh.id
         complaint = fresh
     else:
-        if existing.status != "draft":
+        if existing.status != Status.DRAFT:
             return existing
         if _edited_by_operator(session, existing):
             if text not in existing.description:
@@ -426,7 +427,7 @@ def notify(session: Session, complaint: Complaint) -> list[int]:
     reference = format_reference(complaint.reference)
     queued = [queue_reply(session, f"reference:{complaint.id}", to, REFERENCE.format(reference=reference), "reference",
                           complaint=complaint)]
-    if complaint.status == "selesai" and complaint.rating is None and is_reporter(to, complaint):
+    if complaint.status == Status.SELESAI and complaint.rating is None and is_reporter(to, complaint):
         queued.append(queue_reply(session, f"rating:{complaint.id}", to, RATING_QUESTION.format(reference=reference),
                                   "rating", complaint=complaint))
     return [reply.id for reply in queued if reply is not None]

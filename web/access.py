@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -18,8 +18,18 @@ COORDINATORS = (Role.ADMIN, Role.OPERATOR)
 
 
 def audience(user: Any = None) -> Audience:
-    """The audience of `user`, by default the logged-in user (the public when nobody is)."""
-    return Audience.of(user if user is not None else current_user)
+    """The audience of `user`, by default the logged-in user (the public when nobody is).
+
+    The logged-in user's is worked out once per request: a list page asks for every row, and each look through
+    `current_user`'s proxy costs more than the rule itself."""
+    if user is not None or not has_request_context():
+        return Audience.of(user if user is not None else current_user)
+    who = current_user._get_current_object()
+    cached = g.get("_suara_audience")
+    if cached is None or cached[0] is not who:  # logging in or out mid-request changes the user object
+        cached = (who, Audience.of(who))
+        g._suara_audience = cached
+    return cached[1]
 
 
 def is_coordinator(user: Any = None) -> bool:

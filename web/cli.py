@@ -96,6 +96,7 @@ def serve(host: str, port: int, threads: int) -> None:
             from web import create_app
 
             app = create_app({"SETTINGS": settings})
+            _compile_templates(app)
             _recover_radio_shows(app)
             if not settings.uses_redis:
                 app.extensions["suara"].jobs.recover()  # drive on what a restart interrupted, now
@@ -113,6 +114,14 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"Suara Warga berjalan di http://{host}:{port}/ (data: {settings.data_dir})")
     _Server().run()
+
+
+def _compile_templates(app) -> None:  # noqa: ANN001 - a Flask app
+    """Compile every template while the worker boots (about 0.4 s of CPU): else the first visitor of each page
+    after a restart waits for it (the review page's first request took 200 ms instead of 10 ms)."""
+    env = app.jinja_env
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".txt", ".xml"))):
+        env.get_template(name)
 
 
 def _end_streams_on_stop(worker) -> None:  # noqa: ANN001 - a gunicorn worker

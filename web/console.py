@@ -50,6 +50,8 @@ from web.state import db, state
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+LIAISON_PAGE_SIZE = 100
+"""Rows of the liaison's queue per page (earliest due first): 500 took 80 ms of CPU to render."""
 KEEPALIVE_S = 15.0
 
 REJECT_REASONS = {reason.value: reason.label for reason in lc.RejectReason}
@@ -295,14 +297,16 @@ def liaison():
     query = scoped_complaints().where(Complaint.status.in_(sorted(lc.Status.WITH_AGENCY)))
     if current_user.has_role(Role.ADMIN) and current_user.agency_id is None:
         query = query.where(Complaint.agency_id.is_not(None))
+    page = min(max(request.args.get("halaman", 1, type=int), 1), 10_000)
     rows = db().scalars(
         query.options(joinedload(Complaint.topic), joinedload(Complaint.place))
-        .order_by(Complaint.due_at.is_(None), Complaint.due_at, Complaint.id).limit(500)
+        .order_by(Complaint.due_at.is_(None), Complaint.due_at, Complaint.id)
+        .offset((page - 1) * LIAISON_PAGE_SIZE).limit(LIAISON_PAGE_SIZE + 1)
     ).unique().all()
     agency = db().get(Agency, current_user.agency_id) if current_user.agency_id else None
-    summary = agency_summary(agency, Period.last_days(30), now) if agency else None
-    return render_template("console/liaison.html", complaints=rows, agency=agency, now=now, reporter_of=reporter_of,
-                           s=summary)  # fmt: skip
+    summary = agency_summary(agency, Period.last_days(30), now) if agency and page == 1 else None
+    return render_template("console/liaison.html", complaints=rows[:LIAISON_PAGE_SIZE], agency=agency, now=now,
+                           reporter_of=reporter_of, s=summary, page=page, more=len(rows) > LIAISON_PAGE_SIZE)  # fmt: skip
 
 
 # the admin pages (users, agencies, holidays) are views of this blueprint too
