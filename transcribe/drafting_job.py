@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.config import Settings
 from models.entities import Agency, Call, Channel, Complaint, Place, Topic, Transcript
-from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
+from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates, learning
+from transcribe.drafting.gazetteer import Gazetteer
 from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
 from transcribe.drafting.suggestions import DuplicateSuggestion
 
@@ -18,15 +20,24 @@ DUPLICATE_WINDOW_DAYS = 30
 CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
 
 _drafter: Drafter | None = None
+_drafter_key: tuple[str, float] | None = None
 _drafter_lock = threading.Lock()
 
 
-def shared_drafter() -> Drafter:
-    """One drafter per process: its router and gazetteer are loaded once, on first use."""
-    global _drafter
+def shared_drafter(data_dir: Path | None = None) -> Drafter:
+    """One drafter per process: its router and gazetteer are loaded once, on first use. With the data directory,
+    the router is the one active there (`suara learn`, or the admin's switch) and the gazetteer knows the
+    regency's learned misheard place names; both are reloaded when another router version becomes active."""
+    global _drafter, _drafter_key
+    key = (str(data_dir), learning.ModelStore(data_dir).stamp()) if data_dir is not None else None
     with _drafter_lock:
-        if _drafter is None:
-            _drafter = Drafter()
+        if _drafter is None or key != _drafter_key:
+            if data_dir is None:
+                _drafter = Drafter()
+            else:
+                _drafter = Drafter(router=learning.active_router(data_dir),
+                                   gazetteer=Gazetteer.load().with_aliases(learning.load_aliases(data_dir)))
+            _drafter_key = key
         return _drafter
 
 
@@ -36,7 +47,7 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
     # the operator's edit is what was said: the recognizer's words and other readings no longer apply
     words = None if transcript.edited_text else transcript.words
     alternatives = [] if transcript.edited_text else (transcript.alternatives or [])
-    draft = shared_drafter().draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at,
+    draft = shared_drafter(settings.data_dir).draft(text, caller_number=call.caller_number, words=words, received_at=call.received_at,
                                    alternatives=alternatives)
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()

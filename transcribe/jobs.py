@@ -53,6 +53,8 @@ class JobQueue:
         self.recluster_task = self.huey.periodic_task(crontab(hour="19", minute="15"), name="recluster_issues")(
             self.recluster
         )
+        # 20:30 UTC is 03:30 WIB, after the issues are regrouped
+        self.learn_task = self.huey.periodic_task(crontab(hour="20", minute="30"), name="learn_router")(self.learn)
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
         self.recoverers: list[Callable[[datetime], list[int]]] = []
@@ -160,6 +162,15 @@ class JobQueue:
             result = recluster(session)
             session.commit()
         log.info("priority issues regrouped: %s", result)
+
+    def learn(self) -> None:
+        """Retrain the router on the confirmed complaints, switching only when not worse (nightly; `suara learn`)."""
+        from transcribe.learn_job import run_learn
+
+        with self.sessions() as session:
+            result = run_learn(session, self.settings.data_dir)
+        log.info("learning: %d confirmed complaints, %s, %d new misheard place names", result.complaints,
+                 result.outcome.reason if result.outcome else "not retrained", len(result.aliases))
 
     # -- consumers --------------------------------------------------------------------------
     def start_inprocess(self, workers: int | None = None, periodic: bool = True) -> InProcessConsumer:

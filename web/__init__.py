@@ -74,14 +74,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from voice import twilio_routes
     from web import (
         agency_view, api, auth, calls, console, dashboard, errors, filters, handover, limits, live, open311, places, prompts,
-        public, radio, security,
+        public, radio, router_admin, security,
     )
 
     limits.init_app(app, settings)
     security.init_app(app, settings)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, calls, console, places, live, radio, dashboard, agency_view, handover, public, api, open311, prompts):
+    for module in (auth, calls, console, places, live, radio, dashboard, agency_view, handover, public, api, open311, prompts,
+                   router_admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio_routes.bp)
     app.teardown_appcontext(_close_session)

@@ -194,7 +194,16 @@ def learn_asr_noise(path: Path | None = None) -> AsrNoise | None:
 
 
 def read_reports(path: Path) -> list[dict]:
-    """Rows of routing_dev.jsonl (id, title, text, accept)."""
+    """Rows of routing_dev.jsonl (id, title, text, accept) that training and tuning may see: every one but
+    the held-out reports (`heldout.heldout_ids`)."""
+    from transcribe.drafting.heldout import heldout_ids
+
+    held = heldout_ids()
+    return [r for r in read_all_reports(path) if str(r["id"]) not in held]
+
+
+def read_all_reports(path: Path) -> list[dict]:
+    """Every row of routing_dev.jsonl, the held-out reports too: for making and measuring the held-out set only."""
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
