@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test bench fuzz load install install-test clean
+.PHONY: run test bench fuzz load install install-test clean router
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -49,6 +49,12 @@ fuzz: install-test
 load: install-test
 	$(BIN)/pip install -q -e '.[test,load]'
 	$(BIN)/python scripts/bench_load.py $(LOAD_ARGS)
+
+# `make router`: rebuild the shipped topic router from the repository's training data (and the shared
+# routing_dev.jsonl, training split only); `make router HELDOUT_SPEECH=1` first (re)makes the Whisper transcripts.
+router: install
+	$(if $(HELDOUT_SPEECH),nice $(BIN)/python scripts/make_heldout_speech.py && nice $(BIN)/python scripts/make_heldout_speech.py --set train,)
+	nice $(BIN)/python scripts/train_router.py
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
