@@ -20,16 +20,17 @@ DUPLICATE_WINDOW_DAYS = 30
 CLOSED_STATUSES = ("selesai", "ditolak", "arsip")
 
 _drafter: Drafter | None = None
-_drafter_key: tuple[str, float] | None = None
+_drafter_key: tuple[str, float, float] | None = None
 _drafter_lock = threading.Lock()
 
 
 def shared_drafter(data_dir: Path | None = None) -> Drafter:
     """One drafter per process: its router and gazetteer are loaded once, on first use. With the data directory,
     the router is the one active there (`suara learn`, or the admin's switch) and the gazetteer knows the
-    regency's learned misheard place names; both are reloaded when another router version becomes active."""
+    regency's learned misheard place names; both are reloaded when another router version becomes active or
+    new misheard names are learned."""
     global _drafter, _drafter_key
-    key = (str(data_dir), learning.ModelStore(data_dir).stamp()) if data_dir is not None else None
+    key = (str(data_dir), learning.ModelStore(data_dir).stamp(), learning.aliases_stamp(data_dir)) if data_dir is not None else None
     with _drafter_lock:
         if _drafter is None or key != _drafter_key:
             if data_dir is None:

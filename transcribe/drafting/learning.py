@@ -393,6 +393,14 @@ def load_aliases(data_dir: Path) -> dict[str, str]:
     return {k: v["key"] for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
 
 
+def aliases_stamp(data_dir: Path) -> float:
+    """Changes whenever misheard place names are learned."""
+    try:
+        return (Path(data_dir) / "models" / ALIASES_FILE).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0.0
+
+
 def learn_aliases(data_dir: Path, corrections: Sequence[tuple[str, str, str]]) -> dict[str, str]:
     """Record misheard forms from (transcript, confirmed place name, place code) where the drafter missed the place.
 
