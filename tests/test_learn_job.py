@@ -57,3 +57,13 @@ def test_confirmed_complaints_teach_the_router_and_the_gazetteer(session, settin
     # the drafting job now places "gedung adam" in Kedungadem
     again = drafted(session, settings, "jembatan di gedung adam ambrol mohon segera diperbaiki")
     assert again.place is not None and again.place.name == "Kedungadem"
+
+
+def test_the_nightly_job_learns_and_leaves_too_few_complaints_alone(settings, db_engine) -> None:  # noqa: ANN001
+    from transcribe.jobs import JobQueue
+
+    queue = JobQueue(settings, db_engine, immediate=True)
+    assert "learn_router" in {t.name for t in queue.huey._registry.periodic_tasks}
+    queue.learn()  # no confirmed complaint yet: nothing trained, nothing switched
+    assert learning.ModelStore(settings.data_dir).versions() == []
+    assert learning.ModelStore(settings.data_dir).active() == learning.SHIPPED
