@@ -161,31 +161,44 @@ def _fit_layer(texts: list[str], labels: list[str], weights: list[float]) -> Lay
 
 
 def fit(base: Router, examples: Sequence[Example], version: str = "") -> LearnedRouter:
-    """A candidate: `base` plus a layer fitted on `examples`, weighted by what serves their newest fifth best."""
+    """A candidate: `base` plus a layer fitted on `examples`, with the weight that routes held-back ones best."""
     base = LearnedRouter.on(base)
     examples = sorted(examples, key=lambda e: (e.confirmed_at, e.key))
     texts, labels, weights = training_rows(examples)
     if len(set(labels)) < 2:
         return LearnedRouter.on(base, version=version)
-    # the newest fifth of the complaints chooses the weight of a layer fitted on the older ones
-    split = int(len(examples) * (1 - EVAL_SHARE))
-    older, newer = examples[:split], examples[split:]
-    weight = 1.0
-    inner = _fit_layer(*training_rows(older)) if older and newer else None
-    if inner is not None:
-        val = [(e.heard or e.corrected, e.topic) for e in newer]
-        val_texts = [normalize(t).text for t, _ in val]
-        truth = np.asarray([t for _, t in val])
-        base_d = base.decision(val_texts)
-        scores = inner.scores(val_texts, base.topics)
-        topics = np.asarray(base.topics)
-
-        def accuracy(w: float) -> float:
-            return float(np.mean(topics[np.argmax(base_d + w * scores, axis=1)] == truth))
-
-        weight = max(LAYER_WEIGHTS, key=lambda w: (accuracy(w), -w))
+    weight = _choose_weight(base, examples)
     layer = _fit_layer(texts, labels, weights) if weight else None
     return LearnedRouter.on(base, layer, weight if layer is not None else 0.0, version)
+
+
+WEIGHT_FOLDS = 5
+
+
+def _choose_weight(base: LearnedRouter, examples: list[Example]) -> float:
+    """The layer weight that routes held-back complaints best (ties: the smaller). Below `MANY_COMPLAINTS` every
+    complaint is held back once (`WEIGHT_FOLDS`-fold, so a few dozen complaints do not decide on a handful);
+    above, the newest fifth is held back from a layer fitted on the older ones."""
+    n = len(examples)
+    if n < MANY_COMPLAINTS:
+        folds = [[i for i in range(n) if i % WEIGHT_FOLDS == k] for k in range(WEIGHT_FOLDS)]
+    else:
+        folds = [list(range(int(n * (1 - EVAL_SHARE)), n))]
+    base_d, scores, truth = [], [], []
+    for held in folds:
+        held_set = set(held)
+        inner = _fit_layer(*training_rows([e for i, e in enumerate(examples) if i not in held_set]))
+        if inner is None or not held:
+            continue
+        val = [normalize(examples[i].heard or examples[i].corrected).text for i in held]
+        base_d.append(base.decision(val))
+        scores.append(inner.scores(val, base.topics))
+        truth += [examples[i].topic for i in held]
+    if not truth:
+        return 1.0
+    d, s, t = np.vstack(base_d), np.vstack(scores), np.asarray(truth)
+    topics = np.asarray(base.topics)
+    return max(LAYER_WEIGHTS, key=lambda w: (float(np.mean(topics[np.argmax(d + w * s, axis=1)] == t)), -w))
 
 
 @dataclass(frozen=True)
