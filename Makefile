@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export SUARA_DATA_DIR ?= $(CURDIR)/instance
 
-.PHONY: run test check bench fuzz load chaos install install-test clean
+.PHONY: run test check bench fuzz load chaos router install install-test clean
 
 $(BIN)/python:
 	bash scripts/install-system.sh run
@@ -59,6 +59,12 @@ load: install-test
 # loopback Twilio API, with faults injected; one table; exits 1 if a call is lost or drafted twice.
 chaos: install-test
 	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
+
+# `make router`: rebuild the shipped topic router from the repository's training data (and the shared
+# routing_dev.jsonl, training split only); `make router HELDOUT_SPEECH=1` first (re)makes the Whisper transcripts.
+router: install
+	$(if $(HELDOUT_SPEECH),nice $(BIN)/python scripts/make_heldout_speech.py && nice $(BIN)/python scripts/make_heldout_speech.py --set train,)
+	nice $(BIN)/python scripts/train_router.py
 
 bench: install-test
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

@@ -1,11 +1,10 @@
-"""Rebuild transcribe/drafting/data/router.joblib from routing_dev.jsonl and the labelled phrases.
+"""Rebuild transcribe/drafting/data/router.joblib from routing_dev.jsonl and the repository's training data.
 
-Usage: python scripts/train_router.py [PATH_TO_routing_dev.jsonl] [--cv]
-The Whisper transcripts of the phrases (data/asr_phrases.jsonl, from scripts/make_asr_training.py) are
-used when present: as training rows, and as the source of recognizer-like copies of the reports; so are
-the Whisper transcripts of the reports themselves (--heard-reports, default .cache/asr_reports.jsonl and
-.cache/asr_reports_whole.jsonl, made by `scripts/make_asr_training.py --reports [--whole]`), which stay
-outside the repository.
+Usage: python scripts/train_router.py [PATH_TO_routing_dev.jsonl] [--cv]   (or `make router`)
+Trains on the training split only (the held-out ids of data/heldout_ids.txt are never read) with
+training.SHIPPED_RECIPE: the reports, the labelled phrases, Whisper's transcripts of the phrases
+(data/asr_phrases.jsonl) and of training reports (data/train_speech.jsonl.gz, made by
+`scripts/make_heldout_speech.py --set train`), and recognizer-like copies of the reports as callers say them.
 """
 
 from __future__ import annotations
@@ -27,17 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("reports", nargs="?", default=str(ROOT.parent / "shared" / "eval" / "routing_dev.jsonl"))
     parser.add_argument("--cv", action="store_true", help="also print 5-fold cross-validation accuracy")
     parser.add_argument("--out", default=str(data_path(ARTEFACT)))
-    parser.add_argument("--heard-reports", nargs="*", default=[str(ROOT / ".cache" / "asr_reports.jsonl"),
-                                                               str(ROOT / ".cache" / "asr_reports_whole.jsonl")])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     reports = training.read_reports(Path(args.reports))
-    heard = training.read_heard_reports(*(Path(p) for p in args.heard_reports))
-    print(f"{len(heard)} reports have Whisper transcripts ({', '.join(args.heard_reports)})")
+    kwargs = training.recipe_args(training.SHIPPED_RECIPE, reports)
+    print(f"{len(reports)} training reports, {len(kwargs.get('heard_reports', {}))} with Whisper transcripts")
     if args.cv:
-        result = training.cross_validate(reports, heard_reports=heard)
-        print(f"5-fold CV on {result.n} reports: top-1 {result.top1:.1%}, top-3 {result.top3:.1%}")
-    router = training.train(reports, heard_reports=heard)
+        result = training.cross_validate(reports, **{k: v for k, v in kwargs.items() if k != "heard_reports"})
+        print(f"5-fold CV on {result.n} reports (without report transcripts): top-1 {result.top1:.1%}, top-3 {result.top3:.1%}")
+    router = training.train(reports, **kwargs)
     router.save(Path(args.out))
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out} ({size / 1e6:.1f} MB, {len(router.topics)} topics)")

@@ -99,6 +99,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/konsol/admin/suara-telepon/", "GET"): Route("page", ADMIN),
     ("/konsol/admin/suara-telepon/<name>", "POST"): Route("post", ADMIN),
     ("/konsol/admin/suara-telepon/<name>.wav", "GET"): Route("page", ADMIN),
+    ("/konsol/admin/router/", "GET"): Route("page", ADMIN),
+    ("/konsol/admin/router/aktifkan", "POST"): Route("post", ADMIN),
     ("/konsol/draf/<int:complaint_id>", "GET"): Route("page", OPERATOR),
     ("/konsol/draf/<int:complaint_id>", "POST"): Route("post", OPERATOR),
     ("/konsol/draf/<int:complaint_id>/tolak", "POST"): Route("post", OPERATOR),

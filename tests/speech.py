@@ -122,3 +122,42 @@ QUALITIES = {"phone8k": synth_phone8k, "radio16k": synth_radio16k}
 def synth(row: SpeechRow, quality: str, cache_dir: Path) -> Path:
     """The cached audio file of one speech_dev row at one quality ("phone8k" or "radio16k")."""
     return QUALITIES[quality](row.text, Path(cache_dir) / f"{row.id}_{quality}.wav")
+
+
+VOICE_SPEEDS = {"mb-id1": (140, 175), "id": (150, 185)}
+"""Words per minute of each synthesis voice: its usual pace and a hurried caller's."""
+CHANNELS = ("phone8k", "phone8k-15db", "radio16k", "radio16k-20db")
+"""Telephone (noise at 25 or 15 dB SNR, 300-3400 Hz, 8 kHz mu-law) and radio (clean 16 kHz, or noise at 20 dB
+SNR and a broadcast band of 100-7000 Hz)."""
+
+
+def synth_form(text: str, path: Path, voice: str = "mb-id1", speed: int = 140, channel: str = "phone8k") -> Path:
+    """`text` said by `voice` ("mb-id1" MBROLA or "id" espeak-ng) at `speed` words a minute, through `channel`
+    (one of `CHANNELS`), as 16-bit WAV at the channel's rate; cached at `path`."""
+    path = Path(path)
+    if path.exists():
+        return path
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(_seed_for(f"{voice}:{speed}:{channel}:{text}"))
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        t = Path(tmp)
+        _run("espeak-ng", "-v", voice, "-s", str(speed), "-w", t / "raw.wav", "--", text)
+        _run("sox", t / "raw.wav", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", t / "m16.wav")
+        x = _read_wav(t / "m16.wav")
+        snr = {"phone8k": NOISE_SNR_DB, "phone8k-15db": 15.0, "radio16k-20db": 20.0}.get(channel)
+        if snr is not None:
+            active = x[np.abs(x) > 0.02 * np.abs(x).max()]
+            x = x + rng.normal(0, np.sqrt(np.mean(active**2) / 10 ** (snr / 10)), len(x))
+        _write_wav(t / "noisy.wav", x, 16000)
+        if channel.startswith("phone"):
+            _run("sox", t / "noisy.wav", "-r", "8000", "-e", "mu-law", "-b", "8", t / "ulaw.wav",
+                 "gain", "-3", "sinc", "300-3400", "rate", "8000")
+            _run("sox", t / "ulaw.wav", "-e", "signed-integer", "-b", "16", t / "out.wav")
+        elif snr is not None:
+            _run("sox", t / "noisy.wav", t / "out.wav", "gain", "-3", "sinc", "100-7000")
+        else:
+            os.replace(t / "noisy.wav", t / "out.wav")
+        os.replace(t / "out.wav", path)
+    return path

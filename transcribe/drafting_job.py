@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -12,22 +13,33 @@ from sqlalchemy.orm import Session, joinedload
 from models.config import Settings
 from models.entities import Agency, Call, Complaint, Place, Topic, Transcript
 from models.lifecycle import Status
-from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates
+from transcribe.drafting import Draft, Drafter, DuplicateCandidate, find_duplicates, learning
+from transcribe.drafting.gazetteer import Gazetteer
 from transcribe.drafting.duplicates import SAME_SHOW_THRESHOLD, text_similarity
 from transcribe.drafting.suggestions import DuplicateSuggestion
 
 DUPLICATE_WINDOW_DAYS = 30
 
 _drafter: Drafter | None = None
+_drafter_key: tuple[str, float, float] | None = None
 _drafter_lock = threading.Lock()
 
 
-def shared_drafter() -> Drafter:
-    """One drafter per process: its router and gazetteer are loaded once, on first use."""
-    global _drafter
+def shared_drafter(data_dir: Path | None = None) -> Drafter:
+    """One drafter per process: its router and gazetteer are loaded once, on first use. With the data directory,
+    the router is the one active there (`suara learn`, or the admin's switch) and the gazetteer knows the
+    regency's learned misheard place names; both are reloaded when another router version becomes active or
+    new misheard names are learned."""
+    global _drafter, _drafter_key
+    key = (str(data_dir), learning.ModelStore(data_dir).stamp(), learning.aliases_stamp(data_dir)) if data_dir is not None else None
     with _drafter_lock:
-        if _drafter is None:
-            _drafter = Drafter()
+        if _drafter is None or key != _drafter_key:
+            if data_dir is None:
+                _drafter = Drafter()
+            else:
+                _drafter = Drafter(router=learning.active_router(data_dir),
+                                   gazetteer=Gazetteer.load().with_aliases(learning.load_aliases(data_dir)))
+            _drafter_key = key
         return _drafter
 
 
@@ -42,20 +54,22 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
     complaint = draft_complaint(session, text, channel=call.channel, received_at=call.received_at,
                                 caller_number=call.caller_number, words=words, alternatives=alternatives,
                                 exclude_call_id=call.id, peers=peers_of_call(session, call),
-                                default_place=default_place_for_call(session, call))
+                                default_place=default_place_for_call(session, call), data_dir=settings.data_dir)
     complaint.call = call
     return complaint
 
 
 def draft_complaint(session: Session, text: str, *, channel: str, received_at: datetime, caller_number: str | None = None,
                     words: list | None = None, alternatives: list[str] | None = None, exclude_call_id: int | None = None,
-                    peers: Sequence[Complaint] = (), default_place: Place | None = None) -> Complaint:
+                    peers: Sequence[Complaint] = (), default_place: Place | None = None,
+                    data_dir: Path | None = None) -> Complaint:
     """A draft complaint drafted from `text` (a transcript, or what an operator typed at the desk), not yet added.
 
     `peers` are the other complaints of the same gathering (a radio show, a Sambang Desa session): those saying the
-    same thing are suggested as duplicates. `default_place` fills the place when the text names none.
+    same thing are suggested as duplicates. `default_place` fills the place when the text names none. With the
+    data directory, the regency's active router and learned place names draft it (`shared_drafter`).
     """
-    draft = shared_drafter().draft(text, caller_number=caller_number, words=words, received_at=received_at,
+    draft = shared_drafter(data_dir).draft(text, caller_number=caller_number, words=words, received_at=received_at,
                                    alternatives=alternatives or [])
     topic = session.scalars(select(Topic).where(Topic.key == draft.topic)).first()
     agency = session.scalars(select(Agency).where(Agency.key == draft.agency)).first()

@@ -53,6 +53,7 @@ class JobName(enum.StrEnum):
     RECOVER_CALLS = "recover_calls"
     AUTO_CLOSE = "auto_close"
     RECLUSTER_ISSUES = "recluster_issues"
+    LEARN_ROUTER = "learn_router"
 
 
 class UnknownJob(LookupError):
@@ -134,6 +135,8 @@ class JobQueue:
         jobs.periodic(JobName.AUTO_CLOSE, crontab(minute="7"), self.auto_close)
         # 19:15 UTC is 02:15 WIB, when nobody is confirming drafts.
         jobs.periodic(JobName.RECLUSTER_ISSUES, crontab(hour="19", minute="15"), self.recluster)
+        # 20:30 UTC is 03:30 WIB, after the issues are regrouped
+        jobs.periodic(JobName.LEARN_ROUTER, crontab(hour="20", minute="30"), self.learn)
         self.hooks: list[Callable[[str, int], None]] = []
         """Called with (event, call_id) after a step finishes: 'transcribed', 'drafted', 'failed'."""
         self.recoverers: list[Callable[[datetime], list[int]]] = []
@@ -275,6 +278,15 @@ class JobQueue:
             result = recluster(session)
             session.commit()
         log.info("priority issues regrouped: %s", result)
+
+    def learn(self) -> None:
+        """Retrain the router on the confirmed complaints, switching only when not worse (nightly; `suara learn`)."""
+        from transcribe.learn_job import run_learn
+
+        with self.sessions() as session:
+            result = run_learn(session, self.settings.data_dir)
+        log.info("learning: %d confirmed complaints, %s, %d new misheard place names", result.complaints,
+                 result.outcome.reason if result.outcome else "not retrained", len(result.aliases))
 
     # -- consumers --------------------------------------------------------------------------
     def start_inprocess(self, workers: int | None = None, periodic: bool = True) -> InProcessConsumer:

@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import (
         agency_view, api, auth, calls, console, dashboard, desk_intake, errors, filters, handover, limits, live, open311, places,
-        prompts, public, radio, security, twilio, whatsapp,
+        prompts, public, radio, router_admin, security, twilio, whatsapp,
     )
 
     limits.init_app(app, settings)
@@ -81,7 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, calls, console, desk_intake, places, live, radio, dashboard, agency_view, handover, public, api, open311,
-                   prompts):
+                   prompts, router_admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(twilio.bp)
     app.register_blueprint(whatsapp.bp)

@@ -256,6 +256,30 @@ def recluster() -> None:
     click.echo(str(result))
 
 
+@main.command()
+@click.option("--min-complaints", default=10, show_default=True, type=int,
+              help="Retrain the router only with at least this many confirmed complaints.")
+def learn(min_complaints: int) -> None:
+    """Retrain the router on confirmed complaints (switches only when not worse) and learn misheard place names."""
+    from transcribe.learn_job import run_learn
+
+    settings = _settings()
+    with _sessions(settings)() as session:
+        result = run_learn(session, settings.data_dir, min_complaints)
+    click.echo(f"{result.complaints} aduan terkonfirmasi; {len(result.aliases)} ejaan salah dengar nama tempat baru.")
+    if result.outcome is None:
+        click.echo(f"Router tidak dilatih ulang: kurang dari {min_complaints} aduan terkonfirmasi.")
+        return
+    info = result.outcome.info
+    for key, label in (("recent", "aduan terbaru"), ("heldout", "set uji")):
+        for who in ("candidate", "active"):
+            f = info.get(f"{key}_{who}")
+            if f:
+                click.echo(f"  {label:<14} {who:<9} n={f['n']:<4} didengar top-1 {f['heard_top1']:.1%}  diketik top-1 {f['typed_top1']:.1%}")
+    verb = "dipakai" if result.outcome.switched else "disimpan, tidak dipakai"
+    click.echo(f"Versi {result.outcome.version} {verb}: {result.outcome.reason}.")
+
+
 @main.command("rebuild-stats")
 def rebuild_stats() -> None:
     """Recount the dashboard's figures from the complaints (after a bulk import)."""

@@ -165,7 +165,7 @@ def create_typed_complaint(typed: TypedComplaint, files: list[IncomingFile], by:
     session = db()
     place = session.get(Place, typed.place_id) if typed.place_id else None
     complaint = draft_complaint(session, typed.text, channel=typed.channel.value, received_at=typed.received_at,
-                                caller_number=typed.reporter_phone, default_place=place,
+                                caller_number=typed.reporter_phone, default_place=place, data_dir=state().settings.data_dir,
                                 peers=session_complaints(session, sambang) if sambang else ())
     if typed.reporter_name:  # typed by the operator: certain, whatever the drafter found in the text
         complaint.reporter_name = typed.reporter_name

@@ -108,8 +108,10 @@ def explicit_kec_desa_conflict(options: list, kec_code: str) -> bool:
 class Gazetteer:
     """The kecamatan and desa of Bojonegoro with fuzzy lookup that survives recognizer splits and misspellings."""
 
-    def __init__(self, desas: list[Desa]):
+    def __init__(self, desas: list[Desa], aliases: dict[str, str] | None = None):
         self.desas = desas
+        self.aliases = dict(aliases or {})
+        """Misheard form's key → the name's key, learned from operators' place corrections (learning.learn_aliases)."""
         self.by_code = {d.code: d for d in desas}
         self.kecamatan: dict[str, tuple[str, str]] = {}
         for d in desas:
@@ -128,6 +130,11 @@ class Gazetteer:
             rows = list(csv.DictReader(fh))
         return cls([Desa(r["kode_desa"], r["desa_kelurahan"], r["kode_kecamatan"], r["kecamatan"], r["jenis"]) for r in rows])
 
+    def with_aliases(self, aliases: dict[str, str]) -> Gazetteer:
+        """This gazetteer also knowing these misheard forms (key → name key); unknown targets are ignored."""
+        known = {k: v for k, v in aliases.items() if v in self.kecamatan or v in self.desa_by_key}
+        return Gazetteer(self.desas, {**self.aliases, **known})
+
     def mentions(self, tokens: list[str], raw_tokens: list[str] | None = None) -> list[Mention]:
         """Gazetteer names in a token list, joining up to 3 tokens ("kali tidu" → kalitidu)."""
         raw_tokens = raw_tokens or tokens
@@ -142,7 +149,7 @@ class Gazetteer:
                 if not keys[j] or (j > i and (keys[j] in KECAMATAN_CUES or keys[j] in DESA_CUES)):
                     break
                 joined += keys[j]
-                windows.append((i, j + 1, joined))
+                windows.append((i, j + 1, self.aliases.get(joined, joined)))
         fuzzy_queries = []
         for i, j, joined in windows:
             cue = self._cue(keys, i)

@@ -194,7 +194,16 @@ def learn_asr_noise(path: Path | None = None) -> AsrNoise | None:
 
 
 def read_reports(path: Path) -> list[dict]:
-    """Rows of routing_dev.jsonl (id, title, text, accept)."""
+    """Rows of routing_dev.jsonl (id, title, text, accept) that training and tuning may see: every one but
+    the held-out reports (`heldout.heldout_ids`)."""
+    from transcribe.drafting.heldout import heldout_ids
+
+    held = heldout_ids()
+    return [r for r in read_all_reports(path) if str(r["id"]) not in held]
+
+
+def read_all_reports(path: Path) -> list[dict]:
+    """Every row of routing_dev.jsonl, the held-out reports too: for making and measuring the held-out set only."""
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -277,9 +286,19 @@ def last_rows(path: Path | None) -> dict[str, dict]:
 def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_copies: int = 1,
                  asr_weight: float = 0.5, noise_rate: float = 0.12, heard_copies: int = 2,
                  heard_weight: float = 0.5, heard_reports: Mapping[str, list[str]] | None = None,
-                 heard_report_weight: float = 1.0, seed: int = 3) -> tuple[list[str], list[str], list[float]]:
+                 heard_report_weight: float = 1.0, spoken_copies: int = 0, spoken_weight: float = 0.5,
+                 seed: int = 3) -> tuple[list[str], list[str], list[float]]:
     """Texts, labels, weights: reports (first accepted key), labelled examples, noisy copies of both, the
-    recognizer's transcripts of the labelled phrases, and of these reports where `heard_reports` has them."""
+    recognizer's transcripts of the labelled phrases, and of these reports where `heard_reports` has them.
+
+    `spoken_copies`: copies of each report as a caller would say it (its first sentence, or the whole report up
+    to 60 words, in turn, short forms said in full) passed through the recognizer confusions learned from our
+    own phrases: what the router hears on a call, made without any transcript of the reports."""
+    from transcribe.drafting.heldout import heldout_ids
+
+    leaked = sorted(({str(r["id"]) for r in reports} | set(heard_reports or {})) & heldout_ids())
+    if leaked:
+        raise ValueError(f"held-out reports must never be trained on: {', '.join(leaked[:5])}")
     rng = random.Random(seed)
     texts: list[str] = []
     labels: list[str] = []
@@ -297,6 +316,11 @@ def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_co
             texts.append(transcript)
             labels.append(row["accept"][0])
             weights.append(heard_report_weight)
+        for k in range(spoken_copies if heard else 0):
+            said = speakable(whole_report(row["text"]) if k % 2 == 0 else first_sentence(row["text"]))
+            texts.append(heard.apply(said, rng))  # type: ignore[union-attr]
+            labels.append(row["accept"][0])
+            weights.append(spoken_weight)
         for _ in range(noise_copies):
             texts.append(corrupt(report_text(row), rng, noise_rate))
             labels.append(row["accept"][0])
@@ -315,6 +339,28 @@ def training_set(reports: list[dict], *, synthetic_weight: float = 0.5, noise_co
             labels.append(ex.label)
             weights.append(asr_weight)
     return texts, labels, weights
+
+
+TODAY_RECIPE: dict[str, Any] = {}
+"""The router's training before issue 22 (without the reports' own transcripts, which it also used)."""
+SHIPPED_RECIPE: dict[str, Any] = {"spoken_copies": 2, "spoken_weight": 0.7, "train_speech": True}
+"""What scripts/train_router.py ships: the reports also as said and misheard (`spoken_copies`), and Whisper's
+transcripts of the training reports (data/train_speech.jsonl.gz, none of them held out)."""
+
+
+def recipe_args(recipe: Mapping[str, Any], reports: list[dict]) -> dict[str, Any]:
+    """`train` keywords of a recipe for these reports (`train_speech`: their transcripts, with two other readings)."""
+    args = {k: v for k, v in recipe.items() if k != "train_speech"}
+    if recipe.get("train_speech"):
+        from transcribe.drafting.heldout import train_speech
+
+        ids = {str(r["id"]) for r in reports}
+        heard: dict[str, list[str]] = {}
+        for r in train_speech():
+            if r.id in ids:
+                heard.setdefault(r.id, []).extend([r.heard, *r.alternatives[:2]])
+        args["heard_reports"] = heard
+    return args
 
 
 def topic_keys() -> list[str]:
