@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.entities import Complaint, StatusChange
+from models.status import Status
 from transcribe.drafting import learning
 from transcribe.drafting.normalize import normalize
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 def confirmed_examples(session: Session) -> list[learning.Example]:
     """Every confirmed complaint with a topic, as a learning example (its transcript when it came by voice)."""
     confirmed_at = dict(session.execute(
-        select(StatusChange.complaint_id, StatusChange.at).where(StatusChange.from_status == "draft")
+        select(StatusChange.complaint_id, StatusChange.at).where(StatusChange.from_status == Status.DRAFT)
     ).all())
     complaints = session.scalars(
         select(Complaint).where(Complaint.reference.is_not(None), Complaint.topic_id.is_not(None),
