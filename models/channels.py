@@ -34,9 +34,12 @@ def label(channel: str | None) -> str:
     return LABELS.get(channel or "", channel or "–")
 
 
-def source_label(channel: str | None, detail: str | None) -> str:
-    """The channel with its sub-source, e.g. "Media sosial (Facebook)" or "Surat (No. 005/12/2026)"."""
+def source_label(channel: str | None, detail: str | None, *, free_text: bool = True) -> str:
+    """The channel with its sub-source, e.g. "Media sosial (Facebook)" or "Lainnya (kotak saran)".
+
+    A social-media platform is a fixed word; "lainnya"'s detail is what an operator typed and may name the sender
+    ("WA pribadi Pak Slamet"), so it is left out with `free_text=False` (for whoever may not know the reporter)."""
     name = label(channel)
-    if not detail:
-        return name
-    return f"{name} ({SOCIAL_PLATFORMS.get(detail, detail)})"
+    if detail in SOCIAL_PLATFORMS:
+        return f"{name} ({SOCIAL_PLATFORMS[detail]})"
+    return f"{name} ({detail})" if detail and free_text else name

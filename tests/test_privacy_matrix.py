@@ -36,6 +36,8 @@ class Person:
     phone_digits: str
     nik: str
     email: str
+    handle: str
+    """Their social-media account: the reference of a complaint typed from a post names them, no filter can tell."""
 
     def text(self, what: str) -> str:
         """A text naming the reporter in every form the filter must catch."""
@@ -56,16 +58,16 @@ class Person:
         found = [part for part in self.name.split() if re.search(rf"\b{part}\b", body, re.IGNORECASE)]
         digits = re.sub(r"\D", "", body)
         found += [s for s in (self.phone_digits[1:], self.nik) if s in digits]
-        found += [s for s in (self.email, self.email.split("@")[0]) if s.lower() in body.lower()]
+        found += [s for s in (self.email, self.email.split("@")[0], self.handle) if s.lower() in body.lower()]
         spoken_tail = self.spoken(self.phone_digits[-5:])
         if spoken_tail in body.lower():
             found.append(spoken_tail)
         return found
 
 
-ORDINARY = Person("Ahmad Fauzi", "081234567001", "3522011203850001", "ahmad.fauzi@gmail.com")
-ANONYMOUS = Person("Siti Wulandari", "081234567002", "3522014405900002", "siti.wulandari@yahoo.com")
-CONFIDENTIAL = Person("Budi Santoso", "081234567003", "3522010101800003", "budi.santoso@gmail.com")
+ORDINARY = Person("Ahmad Fauzi", "081234567001", "3522011203850001", "ahmad.fauzi@gmail.com", "ozi_kedungadem")
+ANONYMOUS = Person("Siti Wulandari", "081234567002", "3522014405900002", "siti.wulandari@yahoo.com", "wulan_bjn88")
+CONFIDENTIAL = Person("Budi Santoso", "081234567003", "3522010101800003", "budi.santoso@gmail.com", "bsan_tosoo")
 
 
 @pytest.fixture
@@ -91,7 +93,8 @@ def matrix(session, settings, users):  # noqa: ANN001, ANN201
         lc.record_follow_up(session, c, f"Sudah kami hubungi {person.name} di {person.phone_digits}.",
                             by=user(session, "liaison_pu"), settings=settings)
         # what was typed at the desk and a scanned letter: identity in the text, the reference and the file
-        typed_intake(session, c, person.text(problem), source_ref=person.email, sambang=sambang)
+        typed_intake(session, c, f"{person.text(problem)} Hormat saya, {person.handle}",
+                     source_ref=f"https://x.com/{person.handle}/status/1733", sambang=sambang)
         c.test_attachment_id = attach(session, settings, c, letter_pdf(person.text(problem)), f"surat-{kind}.pdf").id
         complaints[kind] = c
     tokens = {name: issue_api_token(session, session.get(User, uid)) for name, uid in users.items()}

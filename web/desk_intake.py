@@ -255,8 +255,13 @@ def desk_source(complaint: Complaint, conversation_panel: bool = False) -> dict[
         files = [f for f in files if f.call_id is None]
     if intake is None:
         return dict(intake=None, attachments=files)
-    return dict(intake=intake, text=who.text(complaint, intake.text), source=source_label(complaint.channel, intake.source_detail),
-                source_ref=who.text(complaint, intake.source_ref) if intake.source_ref else None,
+    # The typed text, the sender's reference (an e-mail, a handle, a post link) and "lainnya"'s note are raw
+    # material like a recording: a signed letter or a link names its sender where no filter can tell. Whoever may
+    # not hear the recording reads the (identity-filtered) description instead.
+    raw = who.may_hear(complaint)
+    return dict(intake=intake, text=intake.text if raw else None,
+                source=source_label(complaint.channel, intake.source_detail, free_text=raw),
+                source_ref=intake.source_ref if raw else None,
                 sambang=intake.sambang_session if who.coordinator else None, attachments=files)
 
 

@@ -100,7 +100,7 @@ def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool 
         "judul": text(complaint.title),
         "isi": text(complaint.description),
         "tanggal": (received + WIB).strftime("%Y-%m-%d %H:%M") if received else "",
-        "saluran": source_label(complaint.channel, source_detail),
+        "saluran": source_label(complaint.channel, source_detail, free_text=identity),
         "lokasi": location,
         "kecamatan": kecamatan,
         "desa": desa,
