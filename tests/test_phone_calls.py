@@ -110,6 +110,17 @@ def test_status_lookup_takes_the_code_and_refuses_a_call_id(client, session) -> 
     assert "tidak_ditemukan" in refused and not any(name.startswith("status_") for name in refused)
 
 
+def test_a_call_code_is_only_good_from_the_number_that_called(client, session) -> None:  # noqa: ANN001
+    """Six digits can be guessed, and calls from before the codes have their id as code: a code answers only the
+    caller's own phone; from another number it takes the complaint's 12-digit reference."""
+    call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 33), caller_number=CALLER, status="failed", code="7")
+    session.add(call)
+    session.commit()
+    stranger = _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits="7#", From="+6285799990000"))))
+    assert "tidak_ditemukan" in stranger and not any(name.startswith("status_") for name in stranger)
+    assert "status_gagal" in _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits="7#"))))
+
+
 def test_rating_lookup_refuses_a_call_id_too(client, session) -> None:  # noqa: ANN001
     call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 32), caller_number=CALLER, status="drafted",
                 code="771204")

@@ -122,13 +122,15 @@ def call_ended(session: Session, call_sid: str, provider_status: str | None, dur
 
 # -- what the caller types ---------------------------------------------------------------------------
 
-def find_by_digits(session: Session, digits: str) -> tuple[Call | None, Complaint | None]:
-    """The call and complaint a caller means: a call code (what they heard) or a complaint's reference number."""
+def find_by_digits(session: Session, digits: str, caller: str | None) -> tuple[Call | None, Complaint | None]:
+    """The call and complaint a caller means: a call code (what they heard), from the number that made that call
+    (six digits can be guessed, and calls from before the codes have their id as code), or a complaint's reference
+    number from any phone."""
     digits = re.sub(r"\D", "", digits)
     if not digits:
         return None, None
     call = session.scalars(select(Call).where(Call.code == digits, Call.channel == Channel.PHONE.value)).first()
-    if call is not None:
+    if call is not None and phone.same_number(call.caller_number, caller):
         return call, call.draft
     candidates = session.scalars(select(Complaint).where(Complaint.reference.like(f"%{digits[-4:]}"))).all()
     for complaint in candidates:

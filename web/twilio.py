@@ -356,7 +356,7 @@ def _ask_number_again(response: VoiceResponse, endpoint: str) -> Response:
 def status_lookup() -> Response:
     response = VoiceResponse()
     with _db() as session:
-        call, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
+        call, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""), _caller())
         if call is None and complaint is None:
             return _ask_number_again(response, "twilio.status_lookup")
         name = f"status_{caller_status(call, complaint)}"
@@ -373,7 +373,7 @@ RATING_PROMPTS = ("nilai_1", "nilai_2", "nilai_3", "nilai_4")
 def rate_lookup() -> Response:
     response = VoiceResponse()
     with _db() as session:
-        _, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""))
+        _, complaint = phone_calls.find_by_digits(session, request.form.get("Digits", ""), _caller())
         refusal = phone_calls.rating_refusal(complaint, _caller())
         if refusal == "tidak_ditemukan":
             return _ask_number_again(response, "twilio.rate_lookup")
