@@ -111,6 +111,15 @@ def may_rate(reporter: Iterable[str | None], *, caller: str | None = None, last_
     return len(digits) == LAST_DIGITS and any(re.sub(r"\D", "", n).endswith(digits) for n in numbers)
 
 
+_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d .-]{6,}\d")
+
+
+def mask_numbers(text: str) -> str:
+    """A provider's message as it may go to logs and the audit: every phone-like run of digits masked (Twilio's
+    refusals name the number: "The 'To' number +6281234567001 is not a valid phone number")."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask(m.group()) if to_e164(m.group()) else "*" * len(m.group()), text)
+
+
 def mask(number: str | None) -> str:
     """A number as it may be shown in logs and to staff who need to recognise, not dial, it: +62812****7001."""
     e164 = to_e164(number)

@@ -90,3 +90,22 @@ def test_no_other_module_juggles_phone_numbers() -> None:
             if NUMBER_JUGGLING.search(path.read_text(encoding="utf-8")):
                 offenders.append(path.relative_to(REPO).as_posix())
     assert offenders == []
+
+
+def test_provider_messages_reach_logs_with_numbers_masked() -> None:
+    """Twilio's refusals name the number; the message goes to the log, the call's error and the audit."""
+    from voice.twilio_client import provider_message
+
+    class Refusal:
+        def __init__(self, body: object) -> None:
+            self.body = body
+
+        def json(self) -> object:
+            return self.body
+
+    twilio = provider_message(Refusal({"code": 21211, "message": "The 'To' number +6281234567001 is not a valid phone number"}))
+    meta = provider_message(Refusal({"error": {"code": 131026, "message": "Recipient 6281234567001 (0812-3456-7001) unreachable"}}))
+    for text in (twilio, meta):
+        assert "4567001" not in text.replace("*", "") and "7001" in text, text
+    assert twilio.startswith("(kode 21211:") and meta.startswith("(kode 131026:")
+    assert phone.mask_numbers("RT 02 RW 05, tahun 2026, Rp 150.000") == "RT 02 RW 05, tahun 2026, Rp 150.000"

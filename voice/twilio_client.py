@@ -16,7 +16,7 @@ import requests
 from models.config import Settings
 from models.config_check import ACCOUNT_SID
 from models.errors import SuaraError
-from models.phone import mask, to_e164
+from models.phone import mask, mask_numbers, to_e164
 from models.refs import format_reference
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class TwilioClient:
         log.info("GET %s: HTTP %s", url, response.status_code)
         if response.status_code in RETRY_STATUSES or response.status_code == 200:
             raise TwilioNotReady(f"penyedia menjawab HTTP {response.status_code}")
-        raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {_provider_message(response)}".strip())
+        raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {provider_message(response)}".strip())
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a one-way SMS from `twilio_sms_from` to a number in any usual spelling; returns the message SID."""
@@ -125,17 +125,21 @@ class TwilioClient:
         if response.status_code in RETRY_STATUSES:
             raise TwilioNotReady(f"penyedia sedang sibuk (HTTP {response.status_code})")
         if response.status_code not in (200, 201):
-            raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {_provider_message(response)}".strip())
+            raise TwilioError(f"penyedia menolak: HTTP {response.status_code} {provider_message(response)}".strip())
         return str(response.json().get("sid", ""))
 
 
-def _provider_message(response: requests.Response) -> str:
-    """Twilio's own explanation of a refusal (`{"code": 21211, "message": "Invalid 'To' Phone Number"}`)."""
+def provider_message(response: requests.Response) -> str:
+    """The provider's own explanation of a refusal, phone numbers masked: Twilio's `{"code": 21211, "message": …}`
+    or Meta's `{"error": {"code": 131047, "message": …}}`."""
     try:
         body = response.json()
     except ValueError:
         return ""
-    return f"(kode {body.get('code')}: {body.get('message')})" if isinstance(body, dict) and body.get("code") else ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error") if isinstance(body.get("error"), dict) else body
+    return mask_numbers(f"(kode {error.get('code')}: {error.get('message')})") if error.get("code") else ""
 
 
 def sms_configured(settings: Settings) -> bool:

@@ -23,6 +23,7 @@ import requests
 from models import phone
 from models.config import Settings
 from models.errors import SuaraError
+from voice.twilio_client import provider_message
 
 RETRY_STATUSES = {404, 408, 425, 429, 500, 502, 503, 504}
 """404: Twilio answers it until a media file is ready; the others are temporary."""
@@ -166,7 +167,7 @@ class _HttpProvider:
         if response.status_code in RETRY_STATUSES:
             raise WhatsAppNotReady(f"penyedia menjawab HTTP {response.status_code}")
         if response.status_code not in (200, 201):
-            raise WhatsAppError(f"penyedia menolak: HTTP {response.status_code} {_explain(response)}".strip())
+            raise WhatsAppError(f"penyedia menolak: HTTP {response.status_code} {provider_message(response)}".strip())
         return response
 
     def _download(self, url: str) -> Media:
@@ -188,15 +189,6 @@ class _HttpProvider:
         return Media(bytes(data), (response.headers.get("Content-Type") or "").split(";")[0].strip().lower())
 
 
-def _explain(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
-    error = body.get("error") if isinstance(body.get("error"), dict) else body
-    return f"(kode {error.get('code')}: {error.get('message')})" if error.get("code") else ""
 
 
 class TwilioWhatsApp(_HttpProvider):
