@@ -199,6 +199,28 @@ def test_a_message_after_the_window_starts_a_new_draft(app, session) -> None:  #
     assert calls[0] == calls[1] != calls[2]
 
 
+def test_a_later_message_adds_to_an_operators_description_without_undoing_their_edit(app, session) -> None:  # noqa: ANN001
+    """The operator took a self-introduction out of an anonymous draft; the next message must not bring it back."""
+    from models.audit import audit
+    from voice.whatsapp import IncomingMessage, draft_conversation, receive
+
+    settings = app.extensions["suara"].settings
+    t0 = datetime(2026, 12, 1, 8, 0)
+    first = "Saya Budi Santoso dari RT 3, lampu jalan di desa Kalitidu mati sejak seminggu."
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 60), SENDER, first)], t0)
+    session.commit()
+    call = session.scalars(select(Call).where(Call.channel == Channel.WHATSAPP.value)).one()
+    draft = draft_conversation(session, settings, call)
+    draft.description, draft.anonymous = "Lampu jalan di desa Kalitidu mati sejak seminggu.", True
+    audit(session, None, "complaint.edit", draft)
+    session.commit()
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 61), SENDER, "Tiangnya juga miring.")], t0 + timedelta(minutes=2))
+    session.commit()
+    draft = draft_conversation(session, settings, call)
+    assert draft.description == "Lampu jalan di desa Kalitidu mati sejak seminggu.\nTiangnya juga miring."
+    assert "Budi" not in draft.description
+
+
 @pytest.mark.parametrize(("data", "error"), [
     (b"MZ\x90\x00 this is an exe", "jenis berkas"),  # claimed to be a JPEG: the bytes decide
     (png_image() + b"\0" * (11 * 1024 * 1024), "melebihi batas"),  # over the attachment limit

@@ -353,7 +353,7 @@ REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency",
                     "reporter_name", "reporter_phone", "urgent", "suggestions")
 
 
-def conversation_text(session: Session, call: Call) -> str:
+def conversation_parts(session: Session, call: Call) -> list[str]:
     """What the sender said and wrote: the voice notes' transcript first, then the texts and captions in order."""
     from transcribe.pipeline import has_speech
 
@@ -362,15 +362,24 @@ def conversation_text(session: Session, call: Call) -> str:
         parts.append((call.transcript.edited_text or call.transcript.text).strip())
     parts += [m.body.strip() for m in conversation_messages(session, call)
               if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value) and m.body.strip()]
-    return "\n".join(p for p in parts if p)
+    return [p for p in parts if p]
+
+
+def conversation_text(session: Session, call: Call) -> str:
+    return "\n".join(conversation_parts(session, call))
+
+
+def _part_key(part: str) -> str:
+    return hashlib.sha256(part.encode()).hexdigest()[:12]
 
 
 def draft_conversation(session: Session, settings: Settings, call: Call) -> Complaint | None:
     """Make or update the conversation's draft from everything it holds so far. A draft an operator already
-    edited keeps their fields; only its description gains the new text."""
+    edited keeps their fields; its description gains only what was said or written since it was last drafted."""
     from transcribe.drafting_job import build_draft
 
-    text = conversation_text(session, call)
+    parts = conversation_parts(session, call)
+    text = "\n".join(parts)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     if not text or (call.draft is not None and (call.meta or {}).get("drafted_from") == digest):
         return call.draft  # nothing new since the last drafting
@@ -392,14 +401,15 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
         if existing.status != Status.DRAFT:
             return existing
         if _edited_by_operator(session, existing):
-            if text not in existing.description:
-                existing.description = text
+            drafted = set((call.meta or {}).get("drafted_parts", []))
+            new = [p for p in parts if _part_key(p) not in drafted]
+            existing.description = "\n".join([existing.description, *new]) if existing.description else "\n".join(new)
         else:
             for name in REDRAFTED_FIELDS:
                 setattr(existing, name, getattr(fresh, name))
         complaint = existing
     call.status, call.error = CallStatus.DRAFTED.value, None
-    call.meta = dict(call.meta or {}, drafted_from=digest)
+    call.meta = dict(call.meta or {}, drafted_from=digest, drafted_parts=[_part_key(p) for p in parts])
     return complaint
 
 
