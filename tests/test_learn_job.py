@@ -67,3 +67,19 @@ def test_the_nightly_job_learns_and_leaves_too_few_complaints_alone(settings, db
     queue.learn()  # no confirmed complaint yet: nothing trained, nothing switched
     assert learning.ModelStore(settings.data_dir).versions() == []
     assert learning.ModelStore(settings.data_dir).active() == learning.SHIPPED
+
+
+def test_what_a_caller_says_of_themselves_is_not_learned(session, settings, users) -> None:  # noqa: ANN001
+    """Router versions stay in the data directory (and its backups) for ever: names and numbers said in an
+    anonymous call must not be in their training text."""
+    heard = "selamat pagi nama saya sutrisnowati dari dusun krajan nomor saya 081234567001 jalan di desa rusak berlubang"
+    c = drafted(session, settings, heard)
+    c.anonymous = True
+    c.call.transcript.alternatives = [heard.replace("jalan", "jalen")]
+    c.topic = session.scalars(select(Topic).where(Topic.key == "jalan")).one()
+    confirm_draft(session, c, None, settings)
+    session.commit()
+    (example,) = confirmed_examples(session)
+    for text in (example.heard, example.corrected, *example.alternatives):
+        assert "sutrisno" not in text and "4567001" not in text and "[" not in text, text
+        assert "jalan" in text or "jalen" in text

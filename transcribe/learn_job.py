@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.entities import Complaint, StatusChange
+from models.identity import filter_for, strip_placeholders
 from models.status import Status
 from transcribe.drafting import learning
 from transcribe.drafting.normalize import normalize
@@ -30,12 +31,18 @@ def confirmed_examples(session: Session) -> list[learning.Example]:
     out = []
     for c in complaints:
         t = c.call.transcript if c.call is not None else None
-        heard = t.text if t is not None else ""
-        corrected = (t.edited_text or t.text) if t is not None else f"{c.title}. {c.description}"
+        # Router versions are kept in the data directory and its backups: no caller's name or number goes in.
+        identity = filter_for(c)
+
+        def clean(text: str) -> str:
+            return strip_placeholders(identity.redact(text))
+
+        heard = clean(t.text) if t is not None else ""
+        corrected = clean(t.edited_text or t.text) if t is not None else clean(f"{c.title}. {c.description}")
         if not (heard.strip() or corrected.strip()):
             continue
         out.append(learning.Example(str(c.id), confirmed_at.get(c.id, c.created_at), heard,
-                                    tuple(t.alternatives or ()) if t is not None else (), corrected,
+                                    tuple(clean(a) for a in t.alternatives or ()) if t is not None else (), corrected,
                                     c.topic.key, c.agency.key if c.agency is not None else None))
     return out
 
