@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable
 
+from models.entities import Channel
+
 if TYPE_CHECKING:
     from models.entities import Complaint
 
@@ -87,7 +89,10 @@ def reporter_numbers(complaint: "Complaint") -> list[str]:
 
 
 def sms_number(complaint: "Complaint") -> str | None:
-    """Where a complaint's reporter can get an SMS: the first of `reporter_numbers` that is a phone number, E.164."""
+    """Where a complaint's reporter can get an SMS: the first of `reporter_numbers` that is a phone number, E.164.
+    None for a WhatsApp conversation: its replies (the reference too) go back on WhatsApp."""
+    if complaint.call is not None and complaint.call.channel == Channel.WHATSAPP.value:
+        return None
     return next((e164 for e164 in map(to_e164, reporter_numbers(complaint)) if e164), None)
 
 

@@ -256,6 +256,8 @@ def test_reference_when_confirmed_and_status_on_request(client, session, fake, u
     post_twilio(client, twilio_form(sid("SM", 10), "STATUS 1234-5678-9012"))
     wait_for(lambda: any("tidak ditemukan" in t for t in fake.texts_to(SENDER)))
     assert len(drafts(session)) == 1  # commands are answered, not drafted
+    # the reference went by WhatsApp; an SMS as well would tell them twice (and to press 2 on a phone line)
+    assert {m["To"] for m in fake.sent if m.get("To", "").endswith(SENDER)} == {f"whatsapp:{SENDER}"}
 
 
 def test_rating_question_after_closure_and_the_answer(app, client, session, fake, users) -> None:  # noqa: ANN001

@@ -186,6 +186,7 @@ def whatsapp_settings(settings, fake: FakeWhatsApp, provider: str = "twilio"):  
     """Settings pointing both providers at the fake, with short retry schedules for tests."""
     return settings.with_(
         public_url=PUBLIC_URL, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_api_base=fake.base,
+        twilio_sms_from="+6235388100",  # the regency also sends SMS (to callers of the phone line)
         whatsapp_provider=provider, whatsapp_from=WA_FROM, twilio_fetch_first_s=0.01, twilio_fetch_attempts=5,
         whatsapp_reply_first_s=0.01, whatsapp_reply_attempts=4, meta_access_token=META_TOKEN, meta_app_secret=META_SECRET,
         meta_verify_token=META_VERIFY, meta_phone_number_id=META_PHONE_ID, meta_graph_base=fake.base + "/v21.0",
