@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, request
-from twilio.request_validator import RequestValidator
 
 from models.entities import Complaint
 from models.attachments import attachments_of
@@ -18,6 +17,7 @@ from voice import whatsapp
 from voice.whatsapp_jobs import whatsapp_jobs
 from voice.whatsapp_providers import IncomingMessage, meta_signature_valid, parse_meta, parse_twilio
 from web.state import db, state
+from web.twilio import twilio_signed
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ def _on_register(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSet
 def _accept(incoming: list[IncomingMessage]) -> None:
     """Store first, then enqueue: the message jobs, and the replies (receipt, answers) at once."""
     settings = state().settings
-    session = db()
-    received = whatsapp.receive(session, settings, incoming)
-    session.commit()
+    with state().sessions() as session:  # its own session: a retried webhook starts on a clean one
+        received = whatsapp.receive(session, settings, incoming)
+        session.commit()
     jobs = whatsapp_jobs(state().jobs)
     for message_id in received.messages:
         jobs.message(message_id)
@@ -49,21 +49,11 @@ def _accept(incoming: list[IncomingMessage]) -> None:
 
 # -- Twilio --------------------------------------------------------------------------------------
 
-def _twilio_signed() -> bool:
-    settings = state().settings
-    token = settings.twilio_auth_token
-    query = request.query_string.decode("latin-1")
-    url = (settings.public_url or request.host_url).rstrip("/") + request.path + (f"?{query}" if query else "")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    return bool(token and signature) and RequestValidator(token).validate(url, request.form.to_dict(), signature)
-
-
 @bp.post("/twilio/whatsapp")
+@twilio_signed
 def twilio_incoming() -> Response:
-    """Twilio's incoming-message webhook for the WhatsApp sender; idempotent on MessageSid."""
-    if not _twilio_signed():
-        log.warning("forged or unsigned WhatsApp webhook from %s", request.remote_addr)
-        abort(403)
+    """Twilio's incoming-message webhook for the WhatsApp sender; idempotent on MessageSid (so the signed-webhook
+    wrapper may run it again through a database restart)."""
     _accept(parse_twilio(request.form.to_dict()))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
