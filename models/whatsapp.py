@@ -125,7 +125,6 @@ def kind_of(media_type: str | None) -> MessageKind:
 # -- commands ------------------------------------------------------------------------------------
 
 STATUS_COMMAND = re.compile(r"^\s*(?:cek\s+)?status\b[\s:#.-]*(?P<number>[0-9oOiIlL\s.\-/]*)\s*$", re.IGNORECASE)
-RATING_ANSWERS = {"1": "sangat_puas", "2": "puas", "3": "cukup_puas", "4": "tidak_puas"}
 _RATING_ANSWER = re.compile(r"^\s*([1-4])\s*[.)]?\s*$")
 RATING_QUESTION_DAYS = 30
 """A digit 1-4 answers the rating question for this long after it was asked."""

@@ -107,9 +107,6 @@ class JobRegistry:
             raise UnknownJob(f"no job {name!r} on this queue (registered: {', '.join(sorted(self._jobs))}); "
                              "voice jobs need voice.jobs.register_voice_jobs") from None
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._jobs
-
     def names(self) -> list[str]:
         return sorted(self._jobs)
 

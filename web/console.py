@@ -32,9 +32,9 @@ from models.entities import Agency, Complaint, Role
 from models.errors import SuaraError
 from models.visibility import Kind
 from web.agency_view import agency_summary
-from web.access import Reporter, audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown  # noqa: F401
+from web.access import audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown
 from web.auth import role_required
-from web.console_common import ROLE_LABELS, _fail_message, acting_user, bp, record_audit  # noqa: F401 (others import them from here)
+from web.console_common import ROLE_LABELS, _fail_message, acting_user, bp, record_audit
 from web.actions import ACTIONS
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript

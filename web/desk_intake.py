@@ -30,6 +30,7 @@ from models.phone import to_national
 from transcribe.drafting.suggestions import DraftSuggestions
 from web.access import audience, load_complaint
 from web.auth import role_required
+from web.console_common import acting_user
 from web.places import directory
 from web.review_page import FormValues
 from web.state import db, get_or_404, state
@@ -147,15 +148,6 @@ def _uploaded_files(name: str = "attachments") -> list[IncomingFile]:
     return [IncomingFile(f.filename or "", f.read()) for f in request.files.getlist(name) if f and (f.filename or "")]
 
 
-def _acting_user() -> User:
-    from flask_login import current_user
-
-    user = db().get(User, current_user.id)
-    if user is None:
-        abort(403)
-    return user
-
-
 def create_typed_complaint(typed: TypedComplaint, files: list[IncomingFile], by: User,
                            sambang: SambangSession | None = None) -> Complaint:
     """Draft the typed text, record the draft with its intake and attachments, and commit."""
@@ -213,7 +205,7 @@ def new_submit() -> Response | tuple[str, int]:
     """Draft the typed complaint and open it on the review page; a refused form comes back with everything typed."""
     try:
         typed = TypedComplaint.from_form(request.form, utcnow())
-        complaint = create_typed_complaint(typed, _uploaded_files(), _acting_user())
+        complaint = create_typed_complaint(typed, _uploaded_files(), acting_user())
     except (DeskInputError, AttachmentError) as exc:
         db().rollback()
         return render_template("console/desk_new.html", **_form_context(FormValues(request.form), _field_error(exc))), 422
@@ -322,7 +314,7 @@ def sambang_create() -> Response | tuple[str, int]:
             raise DeskInputError("no desa", "Pilih desa/kelurahan yang dikunjungi.", "place_id")
     except DeskInputError as exc:
         return _sessions_page(FormValues(form), exc), 422
-    by = _acting_user()
+    by = acting_user()
     sambang = SambangSession(held_on=held_on, place_id=place.id, officials=(form.get("officials") or "").strip()[:2000],
                              note=(form.get("note") or "").strip()[:2000] or None, created_by=by)
     db().add(sambang)
@@ -356,7 +348,7 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
         typed = TypedComplaint.from_form(request.form, utcnow(), channel=Channel.SAMBANG_DESA)
         if not (request.form.get("received_date") or "").strip():  # heard at the session, not when typed in
             typed = _heard_at_session(typed, sambang)
-        complaint = create_typed_complaint(typed, _uploaded_files(), _acting_user(), sambang)
+        complaint = create_typed_complaint(typed, _uploaded_files(), acting_user(), sambang)
     except (DeskInputError, AttachmentError) as exc:
         db().rollback()
         return _session_page(get_or_404(SambangSession, sambang_id), FormValues(request.form), _field_error(exc)), 422
@@ -392,7 +384,7 @@ def sambang_recording(sambang_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("desk.sambang_session", sambang_id=sambang.id))
     try:
         done = segment_recording(db(), state().settings, sambang, upload.read(), upload.filename or "rekaman")
-        audit(db(), _acting_user(), "sambang.recording", sambang, show=sambang.show_id, segments=len(done.created))
+        audit(db(), acting_user(), "sambang.recording", sambang, show=sambang.show_id, segments=len(done.created))
         db().commit()
     except (SuaraError, ResegmentError) as exc:
         db().rollback()

@@ -32,7 +32,8 @@ from models.identity import filter_for
 from models.lifecycle import InvalidTrackingId, Status, record_lapor_tracking, status_label
 from models.refs import format_reference, normalise_reference
 from web.auth import role_required
-from web.console import CLASSIFICATIONS, acting_user
+from web.console_common import acting_user
+from web.draft_review import CLASSIFICATIONS
 from web.csv_export import csv_response, csv_text
 from web.params import date_arg
 from web.state import db, get_or_404

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from transcribe.errors import AudioError
 from voice.prompts import PROMPTS, custom_prompt_dir, is_custom, prompt_path, remove_custom_prompt, store_custom_prompt
 from web.auth import role_required
-from web.console import record_audit
+from web.console_common import record_audit
 from web.state import db, state
 
 bp = Blueprint("prompts", __name__, url_prefix="/konsol/admin/suara-telepon")

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from transcribe.drafting.learning import SHIPPED, ModelStore
 from web.auth import role_required
-from web.console import record_audit
+from web.console_common import record_audit
 from web.state import db, state
 
 bp = Blueprint("router_admin", __name__, url_prefix="/konsol/admin/router")
