@@ -127,3 +127,22 @@ def test_a_call_is_never_queued_twice(redis_settings, db_engine, session, tmp_pa
     assert len(web.huey) == 1
     _drafted_once(session, worker, call_id)
     assert worker.recover() == []  # drafted: nothing left to do
+
+
+def test_a_restarted_redis_does_not_let_a_second_worker_start_a_call_still_running(redis_url) -> None:  # noqa: ANN001
+    """Redis forgot the running marker while the call was being transcribed: the heartbeat puts it back (also over
+    a `queued` that recovery set meanwhile), so the duplicate task recovery enqueued does nothing."""
+    from redis import Redis
+
+    from transcribe.leases import RedisLeases
+
+    conn = Redis.from_url(redis_url)
+    conn.flushall()
+    first, second = RedisLeases(conn), RedisLeases(conn)
+    with first.hold(7) as mine:
+        assert mine
+        conn.flushall()  # the restart
+        assert second.try_queue(7)  # recovery sees nothing and enqueues it again
+        first.renew()  # the next heartbeat
+        with second.hold(7) as theirs:
+            assert not theirs  # the duplicate task finds it running on the first worker

@@ -32,6 +32,16 @@ HEARTBEAT_S = 4.0
 QUEUED_TTL_S = 6 * 3600
 """A queued marker outlives any real backlog; if its task vanished some other way the call is enqueued again then."""
 
+_CLAIM = """
+local v = redis.call('get', KEYS[1])
+if (not v) or v == ARGV[1] or string.sub(v, 1, 8) ~= 'running:' then
+  redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0
+"""
+"""Mark the call running here unless another worker runs it, in one step (a get then a set could let two in)."""
+
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   if ARGV[2] == '' then return redis.call('del', KEYS[1]) end
@@ -78,6 +88,7 @@ class RedisLeases(NoLeases):
         self._lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._release = conn.register_script(_RELEASE)
+        self._claim = conn.register_script(_CLAIM)
 
     def _key(self, call_id: int) -> str:
         return f"{self.prefix}{call_id}"
@@ -100,13 +111,12 @@ class RedisLeases(NoLeases):
         On leaving, the marker is removed; `requeue_held` inside the block turns it into `queued` instead
         (the next step was enqueued, or huey will retry)."""
         key, mine = self._key(call_id), self._running()
-        current = self.conn.get(key)
-        current = current.decode() if isinstance(current, bytes) else current
-        if current and current.startswith("running:") and current != mine:
+        if not self._claim(keys=[key], args=[mine, RUNNING_TTL_S]):
+            current = self.conn.get(key)
+            current = current.decode() if isinstance(current, bytes) else str(current)
             log.info("call %s is being processed by %s; this duplicate task does nothing", call_id, current[8:])
             yield False
             return
-        self.conn.set(key, mine, ex=RUNNING_TTL_S)
         with self._lock:
             self._held.add(call_id)
         self.start_heartbeat()
@@ -141,13 +151,18 @@ class RedisLeases(NoLeases):
     def _beat(self) -> None:
         stop = threading.Event()
         while not stop.wait(HEARTBEAT_S):
-            with self._lock:
-                held = list(self._held)
-            for call_id in held:
-                try:
-                    self.conn.set(self._key(call_id), self._running(), ex=RUNNING_TTL_S, xx=True)
-                except Exception:  # Redis restarting: try again at the next beat
-                    log.debug("lease heartbeat failed", exc_info=True)
+            self.renew()
+
+    def renew(self) -> None:
+        """Keep the held calls marked running here. A marker a restarted Redis forgot (or that `recover` meanwhile
+        turned into `queued`) is put back, so no other worker starts the same call while this one still runs it."""
+        with self._lock:
+            held = list(self._held)
+        for call_id in held:
+            try:
+                self._claim(keys=[self._key(call_id)], args=[self._running(), RUNNING_TTL_S])
+            except Exception:  # Redis restarting: try again at the next beat
+                log.debug("lease heartbeat failed", exc_info=True)
 
     def active(self, call_ids: list[int]) -> set[int]:
         """Of these calls, those queued or running somewhere."""
