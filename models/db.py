@@ -47,7 +47,8 @@ def passing_outage(exc: BaseException) -> bool:
     """True for a failure that goes away by itself: the database unreachable (restarting, connections
     dropped) or a full disk."""
     if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
+        # SQLite reports a schema mismatch (a migration not run) as an OperationalError too: that never passes
+        return not any(word in str(exc.orig) for word in ("no such table", "no such column", "syntax error"))
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 

@@ -142,3 +142,15 @@ def test_recording_webhook_with_the_queue_down_succeeds_and_the_download_is_driv
     session.expire_all()
     call = session.scalars(select(Call)).one()
     assert call.status == "awaiting" and call.meta["fetch"]["recording_sid"] == REC  # the recovery drives it
+
+
+def test_a_missing_migration_is_not_waited_out_like_an_outage() -> None:
+    """Every Twilio webhook would wait 10 s (and each stream 30 s) before failing on a schema error."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import passing_outage
+
+    assert not passing_outage(OperationalError("SELECT code FROM call", {}, sqlite3.OperationalError("no such column: call.code")))
+    assert passing_outage(OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")))
