@@ -13,6 +13,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.calendar import WIB
 from models.entities import Call, Channel, Complaint, Place, User
 from models.radio import RadioShow
 
@@ -114,3 +115,12 @@ def session_complaints(session: Session, sambang: SambangSession) -> list[Compla
     recorded = _show_complaints(session, Channel.SAMBANG_DESA.value, sambang.show_id, sambang.show.started_at, None) \
         if sambang.show is not None else []
     return sorted(typed_complaints(session, sambang) + recorded, key=lambda c: c.id)
+
+
+def heard_at(sambang: SambangSession, now: datetime | None = None) -> datetime:
+    """When what was said at a session was heard (UTC): now when entered on its own day (WIB), else noon WIB of its
+    day. The verification limit runs from then, for complaints typed in and for a recording cut into speakers."""
+    now = now or utcnow()
+    if (now + WIB).date() == sambang.held_on:
+        return now
+    return min(now, datetime.combine(sambang.held_on, datetime.min.time()) + timedelta(hours=12) - WIB)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -212,7 +212,7 @@ def test_a_session_recording_is_cut_into_speakers_like_a_radio_show(client, sess
     from tests.test_radio_resegment import two_callers
     from transcribe.drafting_job import build_draft
 
-    sambang = sambang_session(session, "Mlaten")
+    sambang = sambang_session(session, "Mlaten", held_on=date(2026, 11, 28))  # uploaded some days later
     session.commit()
     login(client, "operator")
     path = f"/konsol/sambang-desa/{sambang.id}"
@@ -230,6 +230,8 @@ def test_a_session_recording_is_cut_into_speakers_like_a_radio_show(client, sess
     calls = session.scalars(select(Call).order_by(Call.id)).all()
     assert [c.channel for c in calls] == ["sambang_desa", "sambang_desa"]
     assert [round(s.start_s) for s in show.segments] == [1, 6]
+    # heard at the session (noon WIB of its day), not at the upload: the verification limit runs from then
+    assert [c.received_at.date() for c in calls] == [date(2026, 11, 28)] * 2
     # a speaker who names no place gets the session's desa
     session.add(Transcript(call=calls[0], engine="whisper", model="base", text=LAMP))
     session.flush()

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.config import Settings
-from models.desk import SambangSession
-from models.entities import Channel
+from models.desk import SambangSession, heard_at
+from models.entities import Call, Channel
 from models.radio import RadioShow, ShowStatus
 from transcribe.audio import decode_bytes, duration_s, write_wav
 from voice.radio.show import Resegmentation, ResegmentError, resegment_show
@@ -23,7 +23,7 @@ def segment_recording(session: Session, settings: Settings, sambang: SambangSess
     enqueues the created calls. Raises AudioError for a file that is not audio, ResegmentError when nobody speaks."""
     samples = decode_bytes(data, max_s=settings.max_audio_s)
     show = RadioShow(name=sambang.title, source=f"unggahan: {filename}"[:500], engine="-", auto_segment=True,
-                     channel=Channel.SAMBANG_DESA.value, status=ShowStatus.FINISHED.value, gaps=[], started_at=utcnow())
+                     channel=Channel.SAMBANG_DESA.value, status=ShowStatus.FINISHED.value, gaps=[], started_at=heard_at(sambang))
     session.add(show)
     session.flush()
     show.archive_path = f"radio/show-{show.id}.wav"
@@ -38,5 +38,8 @@ def segment_recording(session: Session, settings: Settings, sambang: SambangSess
         if exc.detail == "no spans":
             raise ResegmentError("no speech in the recording", "Tidak ada ucapan yang ditemukan dalam rekaman ini.") from None
         raise
+    for segment in done.created:  # heard at the session, not when the file was uploaded: the time limit runs from then
+        call = session.get(Call, segment.call_id)
+        call.received_at = call.started_at
     log.info("sambang session %s: recording of %.0f s cut into %d speakers", sambang.id, show.duration_s, len(done.created))
     return done

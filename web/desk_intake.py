@@ -23,7 +23,7 @@ from models.audit import audit
 from models.base import utcnow
 from models.calendar import WIB
 from models.channels import DESK_CHANNELS, SOCIAL_PLATFORMS, source_label
-from models.desk import DeskIntake, SambangSession, intake_of, session_complaints, typed_complaints
+from models.desk import DeskIntake, SambangSession, heard_at, intake_of, session_complaints, typed_complaints
 from models.entities import Channel, Complaint, Place, Role, User
 from models.errors import SuaraError
 from models.phone import to_national
@@ -361,10 +361,7 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
 
 def _heard_at_session(typed: TypedComplaint, sambang: SambangSession) -> TypedComplaint:
     """A session typed in on its own day was heard now; one typed in later was heard on its day (noon WIB)."""
-    now = utcnow()
-    if (now + WIB).date() == sambang.held_on:
-        return typed
-    return replace(typed, received_at=min(now, datetime.combine(sambang.held_on, datetime.min.time()) + timedelta(hours=12) - WIB))
+    return typed if (utcnow() + WIB).date() == sambang.held_on else replace(typed, received_at=heard_at(sambang))
 
 
 @bp.post("/konsol/sambang-desa/<int:sambang_id>/rekaman")
