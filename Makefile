@@ -34,7 +34,7 @@ test: install-test
 # The developers' fast lane: the tests that need no recognition model, browser, sound server, database
 # server or `suara` process (marked `slow` in tests/conftest.py). `make test` stays the complete suite.
 check: install-test
-	$(BIN)/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -q -n auto $(PYTEST_ARGS)
 
 # `make fuzz FUZZ_S=60`: the hypothesis fuzz tests with thousands of examples each, then every atheris target
 # for FUZZ_S seconds (a short run of the same properties is part of `make test`).

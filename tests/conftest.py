@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,40 @@ def settings(tmp_path: Path, bundled_whisper_dir: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def db_engine(settings: Settings):  # noqa: ANN201
-    engine = make_engine(settings.database_url)
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashes() -> None:
+    """A cheap password hash for the whole run: the suite creates and logs in thousands of users, and
+    scrypt's 60 ms each added minutes. Every hash still goes through `web.accounts.hash_password`."""
+    import web.accounts
+
+    web.accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+def _create_and_seed(url: str):  # noqa: ANN202
+    engine = make_engine(url)
     Base.metadata.create_all(engine)
     with session_factory(engine)() as session:
         seed_reference_data(session)
         session.commit()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:  # noqa: ANN001
+    """The schema and reference data built once; every test's SQLite database starts as a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "suara.sqlite3"
+    _create_and_seed(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def db_engine(settings: Settings, seeded_sqlite: Path):  # noqa: ANN201
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    if settings.database_url.startswith("sqlite:///") and not database.exists():
+        shutil.copyfile(seeded_sqlite, database)
+        engine = make_engine(settings.database_url)
+    else:
+        engine = _create_and_seed(settings.database_url)
     yield engine
     engine.dispose()
 

@@ -21,6 +21,9 @@ from models.errors import SuaraError
 
 MIN_PASSWORD_LENGTH = 10
 MIN_DISTINCT_CHARACTERS = 5
+# Werkzeug's scrypt (n=32768): about 60 ms a hash on this machine. The test suite lowers it once for the
+# whole run (tests/conftest.py), since it creates and logs in thousands of users.
+PASSWORD_METHOD = "scrypt"
 
 
 class WeakPassword(SuaraError):
@@ -53,9 +56,14 @@ def check_password_strength(password: str, username: str = "") -> None:
         raise WeakPassword("password contains username", "Kata sandi tidak boleh memuat nama pengguna.")
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password (the method and its parameters are stored with it)."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+    return hash_password(secrets.token_hex(16))
 
 
 def verify_login(session: Session, username: str, password: str) -> User | None:
@@ -74,7 +82,7 @@ def end_sessions(user: User) -> None:
 def set_password(user: User, password: str, *, must_change: bool = False) -> None:
     """Give the user a new (checked) password and end their other sessions."""
     check_password_strength(password, user.username)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.must_change_password = must_change
     end_sessions(user)
 

@@ -17,14 +17,13 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from models.entities import Agency, Role, User
 from models.errors import SuaraError
 from web import login_manager
-from web.accounts import change_own_password, check_password_strength, end_sessions, verify_login
+from web.accounts import change_own_password, check_password_strength, end_sessions, hash_password, verify_login
 from web.limits import (
     LOGIN_ATTEMPTS_PER_ADDRESS,
     LOGIN_FAILURES_PER_ADDRESS,
@@ -107,7 +106,7 @@ def create_user(
             raise SuaraError(f"unknown agency {agency_key}", f"OPD '{agency_key}' tidak dikenal.")
     if role == Role.LIAISON and agency is None:
         raise SuaraError("liaison needs an agency", "Admin penghubung harus terkait dengan satu OPD.")
-    user = User(username=username, name=name or username, password_hash=generate_password_hash(password), role=role.value, agency=agency)
+    user = User(username=username, name=name or username, password_hash=hash_password(password), role=role.value, agency=agency)
     session.add(user)
     session.flush()
     return user
