@@ -346,6 +346,40 @@ def test_whisper_partials_only_for_audio_in_real_time(whisper: WhisperEngine, sp
     assert all(r.final for r in results)
 
 
+def test_whisper_finals_go_out_before_their_drawn_readings(whisper: WhisperEngine, speech_cache: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawn readings cost a second decode: a final is sent with the beam's readings, and the draws
+    are made in the speaker's next pause (or at the end), so they never delay a final."""
+    _, first = sentence(speech_cache, 1, "radio16k")
+    _, second = sentence(speech_cache, 2, "radio16k")
+    pause = np.zeros(2 * RATE, np.int16)
+    samples = np.concatenate([first, pause, second, np.zeros(RATE // 2, np.int16)])
+    events: list[str] = []
+    segment = whisper.recognize_segment
+
+    def noting(audio, offset_s):  # noqa: ANN001, ANN202
+        text, words, alternatives, draw = segment(audio, offset_s)
+        n = sum(e.startswith("read") for e in events)
+        events.append(f"read {n}")
+        return text, words, alternatives, (lambda: events.append(f"draw {n}") or draw()) if draw else None
+
+    monkeypatch.setattr(whisper, "recognize_segment", noting)
+    stream, now = real_time(whisper.stream())
+    finals = []
+    for i in range(0, len(samples), RATE // 10):
+        now[0] = (i + RATE // 10) / RATE
+        for result in stream.feed(AudioChunk(samples[i : i + RATE // 10], start_s=i / RATE)):
+            if result.final:
+                events.append(f"final {len(finals)}")
+                finals.append((result, list(result.alternatives)))
+    finals += [(r, list(r.alternatives)) for r in stream.finish() if r.final]
+    assert events[:3] == ["read 0", "final 0", "draw 0"], events  # the first final before its draws
+    assert events.index("draw 0") < events.index("read 1")  # drawn in the pause, not before the next final
+    assert events[-1] == f"draw {len(finals) - 1}"  # the last one at the end of the stream
+    for result, sent in finals:  # drawn readings added to the beam's, on the result the listeners hold
+        assert result.alternatives[: len(sent)] == sent and len(result.alternatives) > len(sent), (sent, result.alternatives)
+
+
 def test_whisper_stream_offsets_by_first_chunk(whisper: WhisperEngine, speech_cache: Path) -> None:
     _, samples = sentence(speech_cache, 1, "radio16k")
     stream = whisper.stream()

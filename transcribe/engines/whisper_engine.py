@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -171,9 +171,16 @@ class _SamplingWatch:
             draw = {**kwargs, "beam_size": 1, "num_hypotheses": self.samples, "sampling_topk": 0,
                     "sampling_temperature": self.temperature}
             draw.pop("patience", None)
-            self.sampled = True
-            self.readings.drawn = self.model.generate(*args, **draw)[0]
+            if self.readings.defer:
+                # the encoder output stays held by the closure until the stream has time to draw
+                self.readings.drawn = _Later(lambda: self._draw(args, draw))
+            else:
+                self.readings.drawn = self._draw(args, draw)
         return results
+
+    def _draw(self, args: tuple, draw: dict[str, Any]) -> Any:
+        self.sampled = True
+        return self.model.generate(*args, **draw)[0]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
@@ -186,7 +193,19 @@ class _Readings(threading.local):
 
     windows: list[tuple[list[str], list[str]]] | None = None
     drawn: Any = None
-    """The samples drawn beside the last beam search, until its window is noted."""
+    """The samples drawn beside the last beam search (or a `_Later` that draws them), until its window is noted."""
+    defer: bool = False
+    """Live segments: the draws are not made during the decode but noted in `later`, to be made once the
+    final is out (`WhisperEngine.recognize_segment`)."""
+    later: list[tuple[int, _Later, Any]] | None = None
+    """(window index, the draw, its tokenizer) of each draw left for later."""
+
+
+@dataclass
+class _Later:
+    """A draw of other readings left for later: it keeps the window's encoder output until then."""
+
+    draw: Callable[[], Any]
 
 
 def _keep_hypotheses(model: Any, readings: _Readings) -> None:
@@ -200,9 +219,11 @@ def _keep_hypotheses(model: Any, readings: _Readings) -> None:
         if readings.windows is not None:
             result, _, temperature, _ = decoded
             # samples drawn beside a beam search that the fallback then rejected are not of the kept decode
-            drawn = readings.drawn.sequences_ids if readings.drawn is not None and temperature == 0 else []
-            readings.windows.append(([tokenizer.decode(ids).strip() for ids in result.sequences_ids],
-                                     [tokenizer.decode(ids).strip() for ids in drawn]))
+            drawn = readings.drawn if temperature == 0 else None
+            if isinstance(drawn, _Later) and readings.later is not None:
+                readings.later.append((len(readings.windows), drawn, tokenizer))
+            texts = [tokenizer.decode(ids).strip() for ids in drawn.sequences_ids] if drawn is not None and not isinstance(drawn, _Later) else []
+            readings.windows.append(([tokenizer.decode(ids).strip() for ids in result.sequences_ids], texts))
         readings.drawn = None
         return decoded
 
@@ -395,18 +416,13 @@ class WhisperEngine:
             processing_s=time.perf_counter() - started,
         )
 
-    def recognize(
-        self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True, fallback: bool = True
-    ) -> tuple[str, list[Word], list[str]]:
+    def recognize(self, samples: np.ndarray, offset_s: float = 0.0, vad: bool = True) -> tuple[str, list[Word], list[str]]:
         """Text, words and other readings (`other_readings`) of 16 kHz int16 audio; word times shifted by
-        `offset_s`. `fallback=False` decodes at temperature 0 only on the live model (live segments: the
-        fallback costs 4x on poor audio), deterministic without the lock."""
+        `offset_s`. Live segments use `recognize_segment` instead."""
         if len(samples) == 0:
             return "", [], []
         opts = self.options
         audio = condition_audio(samples, opts)
-        if not fallback:
-            return self._decode(self.live_model(), audio, offset_s, vad, opts.temperature[:1])
         model = self.load()
         with self._decode_lock:
             self._reset_sampler()
@@ -449,19 +465,52 @@ class WhisperEngine:
             watch.sampled = False
             self.sampler_resets += 1
 
+    def recognize_segment(self, samples: np.ndarray, offset_s: float) -> tuple[str, list[Word], list[str], Callable[[], list[str]] | None]:
+        """A live segment, on the live model at temperature 0 only (the fallback costs 4x on poor audio;
+        deterministic without the lock), without waiting for the drawn readings: text, words, the beam's
+        other readings, and a function that makes the draws (from the encoder output kept until then) and
+        returns every other reading, None when there is nothing to draw. The final goes out a decode sooner
+        (scripts/bench_phone.py measures it); the caller draws when it has time."""
+        if len(samples) == 0:
+            return "", [], [], None
+        later: list[tuple[int, _Later, Any]] = []
+        text, words, windows = self._decode_windows(self.live_model(), condition_audio(samples, self.options),
+                                                    offset_s, False, self.options.temperature[:1], later)
+        if not later:
+            return text, words, other_readings(windows, text), None
+        repair = load_lexicon().repair if self.options.repair_spelling else (lambda text: text)
+
+        def draw() -> list[str]:
+            for index, pending, tokenizer in later:
+                drawn = pending.draw()
+                windows[index] = (windows[index][0], [repair(tokenizer.decode(ids).strip()) for ids in drawn.sequences_ids])
+            later.clear()
+            return other_readings(windows, text)
+
+        return text, words, other_readings(windows, text), draw
+
     def _decode(
         self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...]
     ) -> tuple[str, list[Word], list[str]]:
+        text, words, windows = self._decode_windows(model, audio, offset_s, vad, temperature)
+        return text, words, other_readings(windows, text)
+
+    def _decode_windows(
+        self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...],
+        later: list[tuple[int, _Later, Any]] | None = None,
+    ) -> tuple[str, list[Word], list[tuple[list[str], list[str]]]]:
+        """Text, words and each window's (hypotheses, drawn readings), spelling repaired; with `later`, the
+        draws are not made but noted there."""
         opts = self.options
-        self._readings.windows = []
+        readings = self._readings
+        readings.windows, readings.defer, readings.later = [], later is not None, later
         try:
             text, words = self._segments(model, audio, offset_s, vad, temperature)
-            windows = self._readings.windows
+            windows = readings.windows
         finally:
-            self._readings.windows = None
+            readings.windows, readings.defer, readings.later = None, False, None
         repair = load_lexicon().repair if opts.repair_spelling else (lambda text: text)
-        windows = [([repair(h) for h in hypotheses], [repair(d) for d in drawn]) for hypotheses, drawn in windows]
-        return text, words, other_readings(windows, text)
+        return text, words, [([repair(h) for h in hypotheses], [repair(d) for d in drawn]) for hypotheses, drawn in windows]
 
     def _segments(
         self, model: Any, audio: np.ndarray, offset_s: float, vad: bool, temperature: tuple[float, ...]
@@ -579,6 +628,8 @@ class WhisperStream:
         """Wall clock (seconds); partials are re-read only for audio that comes in real time."""
         self._wall_zero: float | None = None
         self._first_chunk_s = 0.0
+        self._undrawn: list[tuple[StreamResult, Callable[[], list[str]]]] = []
+        """Finals sent out before their drawn readings: drawn when the speaker pauses, or at the end."""
 
     def feed(self, chunk: AudioChunk) -> list[StreamResult]:
         """Accept 16 kHz mono int16 audio; a final for every segment that ended in it."""
@@ -603,9 +654,17 @@ class WhisperStream:
         self._analysed += n_windows * self.WINDOW
         if self._speech_start is None:
             self._drop_before(self._analysed - self._pad)
+            if not results and self._behind_s() <= self.partial_max_lag_s:
+                self._draw(1)  # the speaker pauses: one final's drawn readings, never before a final goes out
         elif not results:
             self._partial(results)
         return results
+
+    def _draw(self, count: int | None = None) -> None:
+        """Make the drawn readings of the oldest `count` (None: all) finals sent without them."""
+        for result, draw in self._undrawn[:count]:
+            result.alternatives[:] = draw()
+        del self._undrawn[:count]
 
     def _partial(self, results: list[StreamResult]) -> None:
         """Re-read the open segment when it has grown by `partial_every_s`, if the process has a slot free."""
@@ -648,6 +707,7 @@ class WhisperStream:
             end = self._buffer_start + len(self._buffer)
             self._emit(self._speech_start, end, results)
         self._buffer = np.zeros(0, dtype=np.int16)
+        self._draw()
         return results
 
     def _step(self, prob: float, position: int, results: list[StreamResult]) -> None:
@@ -672,21 +732,15 @@ class WhisperStream:
         hi = min(speech_end + self._pad, self._buffer_start + len(self._buffer))
         audio = self._buffer[lo - self._buffer_start : hi - self._buffer_start]
         zero = self._offset_s or 0.0
-        text, words, alternatives = self._engine.recognize(
-            audio, offset_s=zero + lo / TARGET_RATE_HZ, vad=False, fallback=False)
+        text, words, alternatives, draw = self._engine.recognize_segment(audio, offset_s=zero + lo / TARGET_RATE_HZ)
         if text:
             # The segment's times are the speech the VAD heard, not the padding around it: a final's
             # delay counts from when the speaker stopped.
-            results.append(
-                StreamResult(
-                    text=text,
-                    final=True,
-                    words=words,
-                    alternatives=alternatives,
-                    start_s=zero + speech_start / TARGET_RATE_HZ,
-                    end_s=zero + speech_end / TARGET_RATE_HZ,
-                )
-            )
+            final = StreamResult(text=text, final=True, words=words, alternatives=alternatives,
+                                 start_s=zero + speech_start / TARGET_RATE_HZ, end_s=zero + speech_end / TARGET_RATE_HZ)
+            results.append(final)
+            if draw is not None:
+                self._undrawn.append((final, draw))
         self._drop_before(speech_end)
 
     def _drop_before(self, position: int) -> None:
