@@ -48,10 +48,14 @@ STOPWORDS = frozenset(
     secepatnya mohonnya infonya informasinya penjelasannya solusinya mas mbak admin saja maaf melakukan meminta
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
-    kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl""".split()
+    kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl mengakibatkan
+    menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
-GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi umum".split())
+GLUE = frozenset(
+    """yang sangat sangatlah sekali banget parah sudah telah masih sering selalu makin semakin sekarang lagi umum
+    malah tambah bertambah mengalami""".split()
+)
 """Stop words dropped without breaking a phrase: "jalan sangat rusak" reads "jalan rusak"."""
 NEGATIONS = frozenset({"tidak", "belum", "tak"})
 """Kept inside a phrase ("air tidak mengalir") but never at its end."""
@@ -70,9 +74,13 @@ PROBLEM_WORDS = frozenset(
     pungli liar ilegal sembarangan hilang salah kosong terlambat telat tutup sulit susah ditolak denda tagihan
     tunggakan ugal kurang sasaran gelap rawan copet kecelakaan galak kasar tidak belum selesai cair pencairan
     klaim sesak gatal demam diare langka error eror calo ugal-ugalan bermasalah mengecewakan meresahkan
-    membahayakan berbahaya""".split()
+    membahayakan berbahaya tersumbat meluap""".split()
 )
 """Words that say what is wrong: a phrase with one of them names the problem, not only the thing."""
+NAMED_PROBLEMS = frozenset(
+    "banjir longsor macet kemacetan genangan sampah limbah asap pungli calo kebakaran kecelakaan".split()
+)
+"""What is wrong said in one word that names the problem alone ("Longsor"); other words need a subject."""
 PROBLEM_BONUS = 2.0
 SUBJECTS = frozenset(
     """jalan jembatan trotoar gang lampu pju listrik tiang kabel air pipa saluran drainase selokan got gorong-gorong
@@ -101,31 +109,103 @@ RARE_PENALTY = 0.4
 """A rare word that is no known subject (a street, a housing estate, a typo: "jimbaran", "gajahmada") weakens a
 phrase: it names where, not what."""
 PLAIN_WORD_ZIPF = 3.5
-REQUESTS = frozenset("perbaikan penanganan pembangunan penertiban informasi pengecekan penambahan pendaftaran".split())
+REQUESTS = frozenset(
+    "perbaikan penanganan pembangunan penertiban informasi pengecekan penambahan pendaftaran pembersihan".split()
+)
 """What a title asks for, kept before a bare subject ("Perbaikan tiang listrik"); stop words everywhere else."""
 _VERB = re.compile(r"^(?:me[mngy]?|di|ber|ter)[a-z]{3,}$")
 _GREETING = re.compile(r"^(?:w?as+a?l+a?m\w*|wa?alaikum\w*|salam\w*|wr|wb)$")
-_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)?|[.,;:!?()\n]")
-_PLACEHOLDER = re.compile(r"\[[a-zA-Z]+\]")
+_TOKEN = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?|[.,;:!?()\n]")
+_BRACKETED = re.compile(r"\[[^\]\n]{1,40}\]")
+"""Placeholders ([nama]) and region tags ("[Musi Banyuasin] Raskin ...")."""
 PHRASE_BONUS = {1: 1.0, 2: 1.5, 3: 1.7}
 """Longer phrases read better: a bigram must be two thirds as characteristic as a unigram to win."""
 EMPTY_LABEL = "(tanpa kata kunci)"
 
 
 PHRASE_FORMS = (
-    (re.compile(r"\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
-    (re.compile(r"\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
-    (re.compile(r"\bsalah\s+satu(nya)?\b"), "."),
+    (re.compile(r"(?i)\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
+    (re.compile(r"(?i)\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
+    (re.compile(r"(?i)\bsalah\s+satu(nya)?\b"), "."),
 )
-"""Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju"."""
+"""Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju" (in any
+case: capitals are read before the words are lowered, to find names)."""
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case words with short forms spelled out, and punctuation; placeholders ([nama]) and digits dropped."""
-    clean = _PLACEHOLDER.sub(" . ", text).lower()
+ADDRESS_MARKERS = frozenset(
+    """jl jln gg perum perumahan kompleks komplek griya desa dusun kel kelurahan kec kecamatan kab kabupaten kota
+    provinsi""".split()
+)
+"""Written before a street's, an estate's or a village's name: the words after it name where, not what."""
+ROAD_WORDS = frozenset(
+    """utama raya desa kampung lingkungan poros penghubung provinsi kabupaten nasional umum tol protokol setapak
+    menuju masuk keluar licin becek sempit bergelombang ke di yang""".split()
+)
+"""Words after "jalan" that describe a road ("jalan poros", "jalan licin"); any other word starts its name."""
+NAME_WORDS = 3
+"""A street or place name is taken to run at most this many words ("Jalan Bukit Sungai Ruyung")."""
+REQUEST_VERBS = {
+    "perbaiki": "perbaikan", "tertibkan": "penertiban", "bersihkan": "pembersihan", "tambahkan": "penambahan",
+    "buatkan": "pembuatan", "cek": "pengecekan", "tangani": "penanganan",
+}  # fmt: skip
+"""A request said as a verb ("Tertibkan PKL") is named by its noun ("penertiban PKL")."""
+
+
+def tokens(text: str, keep_names: bool = False) -> list[str]:
+    """Lower-case words with short forms spelled out, and punctuation; placeholders ([nama]), region tags, digits
+    and (unless `keep_names`) the names of streets and places dropped."""
+    clean = _BRACKETED.sub(" . ", text)
     for pattern, replacement in PHRASE_FORMS:
         clean = pattern.sub(replacement, clean)
-    return [SHORT_FORMS.get(t, t) for t in _TOKEN.findall(clean)]
+    raw = _TOKEN.findall(clean)
+    found = [REQUEST_VERBS.get(t, t) for t in (SHORT_FORMS.get(w.lower(), w.lower()) for w in raw)]
+    return found if keep_names else _without_names(raw, found)
+
+
+def _without_names(raw: list[str], lower: list[str]) -> list[str]:
+    """Drop the words that name a place: after an address marker ("Jl. Gajahmada", "Kecamatan Sungai Keruh") or
+    after "jalan" when no road word follows ("jalan Semarang"), up to NAME_WORDS capitalised or unknown words (no
+    stop word or word for what is wrong); and, in a sentence written in sentence case, a capitalised word inside it
+    that no list knows ("didepan stasiun Poncol")."""
+    kept: list[str] = []
+    naming, sentence_case = 0, False
+    for i, (word, low) in enumerate(zip(raw, lower)):
+        alpha = word[0].isalpha()
+        if word == "." and i > 0 and raw[i - 1].lower() in ADDRESS_MARKERS:
+            continue  # "Jl. Gajahmada": the abbreviation's dot ends no sentence
+        if not alpha or i == 0:
+            naming = 0 if not alpha else naming
+            sentence_case = _sentence_case(raw[i + (not alpha):]) if word in ".!?\n" or i == 0 else sentence_case
+        known = not alpha or _known(low) or low in NEGATIONS or low in STOPWORDS or low in GLUE
+        plain = low in STOPWORDS or low in NEGATIONS or low in GLUE or low in PROBLEM_WORDS
+        capital = word[0].isupper()
+        if naming and alpha and ((sentence_case and capital) or (not plain and (capital or not known))):
+            naming -= 1
+            continue
+        naming = 0
+        inside = i > 0 and raw[i - 1] not in ".!?\n"
+        if sentence_case and inside and word[0].isupper() and not word.isupper() and not known:
+            continue
+        following = lower[i + 1] if i + 1 < len(lower) else "."
+        if word.lower() in ADDRESS_MARKERS or (low == "jalan" and following not in ROAD_WORDS and following.isalpha()
+                                                and not _known(following) and following not in NEGATIONS
+                                                and following not in STOPWORDS):
+            naming = NAME_WORDS
+            if low != "jalan" or not kept or kept[-1] not in REQUESTS:
+                continue  # "di jalan Sumbing" says where: neither word names the problem ("perbaikan jalan" does)
+        kept.append(low)
+    return kept
+
+
+def _sentence_case(raw: list[str]) -> bool:
+    """Whether the sentence that `raw` starts is written in sentence case (few capitals), so capitals mark names."""
+    words = []
+    for word in raw:
+        if word in ".!?\n":
+            break
+        if word[0].isalpha():
+            words.append(word)
+    return len(words) >= 6 and sum(w[0].isupper() for w in words[1:]) * 3 < len(words)
 
 
 def runs(text: str) -> list[list[str]]:
@@ -266,7 +346,7 @@ def problem_phrase(
                       and not set(p.split()) & set(best.split()) and _follows(texts, best, p)), None)  # fmt: skip
         best = f"{best} {found}" if found else _requested(best, titles)
     subject, problem = _parts(best)
-    if not subject and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
+    if not subject and best not in NAMED_PROBLEMS and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
         return fallback or best  # "kurang", "masyarakat", "ogah meresahkan": say the topic rather
     words = best.split()
     for score, other in ranked[1:12]:
@@ -304,7 +384,7 @@ def _requested(phrase: str, titles: Sequence[str]) -> str:
     first, asked = phrase.split()[0], Counter()
     for title in titles:
         words = tokens(title)
-        asked.update({words[i] for i in range(len(words) - 1) if words[i] in REQUESTS and first in words[i + 1 : i + 4]})
+        asked.update({words[i] for i in range(len(words) - 1) if words[i] in REQUESTS and first in words[i + 1 : i + 5]})
     common = [(n, w) for w, n in asked.items() if n * 2 >= len(titles)]
     return f"{max(common)[1]} {phrase}" if common else phrase
 
