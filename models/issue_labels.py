@@ -7,7 +7,9 @@ how many of the cluster's complaints use them, weighted against the other cluste
 phrases preferred. A second phrase joins the first when it describes the same thing ("jalan rusak" + "jalan
 berlubang" -> "jalan rusak dan berlubang") or names a facility ("... di puskesmas").
 
-Privacy: texts must be anonymised first (`issues.issue_text`), and every word must pass `issues.label_word`. In a
+Privacy: texts must be anonymised first (`issues.issue_text`), and every word must pass `issues.label_word` or be
+in one of the curated lists below (public-service words such as "pju", never a name). Street and place names are
+dropped before phrases are formed (`tokens`): the place a label shows is the complaints' kecamatan. In a
 cluster of two or more complaints a phrase must also be used by at least two of them, so a word only one reporter
 said (a nickname, a house number, a neighbour's name) never labels an issue.
 """
@@ -49,12 +51,13 @@ STOPWORDS = frozenset(
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
     kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl mengakibatkan
-    menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang""".split()
+    menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang utara
+    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
 GLUE = frozenset(
     """yang sangat sangatlah sekali banget parah sudah telah masih sering selalu makin semakin sekarang lagi umum
-    malah tambah bertambah mengalami""".split()
+    malah tambah bertambah mengalami terjadi terlalu""".split()
 )
 """Stop words dropped without breaking a phrase: "jalan sangat rusak" reads "jalan rusak"."""
 NEGATIONS = frozenset({"tidak", "belum", "tak"})
@@ -127,9 +130,12 @@ PHRASE_FORMS = (
     (re.compile(r"(?i)\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
     (re.compile(r"(?i)\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
     (re.compile(r"(?i)\bsalah\s+satu(nya)?\b"), "."),
+    (re.compile(r"(?i)\b(?:belum|blm|belom)\s+jadi\b"
+                r"|\b(?:sudah|udah|sdh)\s+jadi(?:\s*(?:apa|atau)?\s*(?:belum|blm|belom)\b|\s*\.*\?)"), "belum selesai ."),
 )
 """Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju" (in any
-case: capitals are read before the words are lowered, to find names)."""
+case: capitals are read before the words are lowered, to find names). Asking whether a document is done ("e-ktp sudah
+jadi belum?") says it is not done yet: "belum selesai"."""
 
 
 ADDRESS_MARKERS = frozenset(
@@ -228,10 +234,24 @@ def phrases(text: str, longest: int = 3) -> set[str]:
         for n in range(1, min(longest, len(words)) + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i : i + n]
-                if gram[-1] in NEGATIONS or len(set(gram)) < n:
+                if gram[-1] in NEGATIONS or len(set(gram)) < n or _cuts_compound(words, i, i + n):
                     continue
                 found.add(" ".join(gram))
     return found
+
+
+COMPOUNDS = frozenset(
+    {("lalu", "lintas"), ("rumah", "sakit"), ("rumah", "makan"), ("rawat", "inap"), ("rawat", "jalan"),
+     ("kereta", "api"), ("lampu", "merah"), ("kaki", "lima"), ("air", "bersih"), ("kartu", "keluarga"), ("tepat", "sasaran"),
+     ("golongan", "darah"), ("badan", "jalan"), ("tempat", "sampah"), ("orang", "gila"), ("anak", "sekolah")}
+)
+"""Two words that name one thing: a phrase never keeps one and cuts off the other ("arus lalu" of "lalu lintas")."""
+
+
+def _cuts_compound(words: list[str], start: int, end: int) -> bool:
+    """Whether words[start:end] cuts a compound at either end."""
+    return (start > 0 and (words[start - 1], words[start]) in COMPOUNDS) or (
+        end < len(words) and (words[end - 1], words[end]) in COMPOUNDS)
 
 
 @dataclass(frozen=True)
@@ -315,7 +335,7 @@ def ranked_phrases(
             continue
         words = [w for w in phrase.split() if w not in NEGATIONS]
         used = lambda w: max(n, stats.complaints_using.get(w, 0) if stats else 0)  # noqa: E731
-        if any(w in rules.excluded or not rules.allowed(w, used(w)) for w in words):
+        if any(w in rules.excluded or not (_known(w) or rules.allowed(w, used(w))) for w in words):  # curated: no name
             continue
         title_share = min(in_titles.get(phrase, 0) / size, 1.0) if titles else 0.0
         scored.append((_score(phrase, n, size, stats) * (1 + TITLE_WEIGHT * title_share), phrase))
@@ -398,13 +418,15 @@ def _parts(phrase: str) -> tuple[bool, bool]:
 
 
 def _at_facility(phrase: str, texts: Sequence[str], rules: LabelRules) -> str:
-    """"antrean panjang" + "puskesmas" in most texts -> "antrean panjang di puskesmas"."""
+    """"antrean panjang" + "puskesmas" said near it in most texts -> "antrean panjang di puskesmas"."""
     words = phrase.split()
     if any(w in FACILITIES for w in words):
         return phrase
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update({t for t in tokens(text) if t in FACILITIES and t not in rules.excluded})
+        found = tokens(text)
+        near = {j for i, t in enumerate(found) if t in words for j in range(i - SAID_TOGETHER, i + SAID_TOGETHER + 1)}
+        counts.update({t for j, t in enumerate(found) if t in FACILITIES and t not in rules.excluded and j in near})
     common = [(n, w) for w, n in counts.items() if n * 2 >= len(texts) and (len(texts) == 1 or n >= 2)]
     return f"{phrase} di {max(common)[1]}" if common else phrase
 

@@ -66,6 +66,13 @@ def test_labels_name_a_subject_and_what_is_wrong(texts: list[str], titles: list[
         (["Rumah saya di Jl. Borobudur Timur telah mengalami longsor"], [], "rumah longsor"),  # no "telah mengalami"
         (["Jl Pemuda dibuat satu arah kenapa malah tambah macet"], [], "macet"),
         (["Pengamen dan pengemis sepanjang Jalan Majapahit mengganggu"], [], "pengamen"),
+        (["Kebijakan arus lalu lintas di Semarang"], ["Kebijakan arus lalu lintas di Semarang"],
+         "arus lalu lintas"),  # "lalu lintas" is one thing
+        (["Banjir kanal timur membludak"], [], "banjir kanal"),  # a direction says where
+        (["Lampu jalan mati sejak minggu lalu, kami mohon segera diperbaiki karena anak-anak lewat ke masjid"], [],
+         "pju mati"),  # a facility is named only when said near the problem
+        (["mau tanya e-ktp saya udah jadi belom ya?", "Apakah e-ktp atas nama [nama] sudah jadi?"], [],
+         "e-ktp belum selesai"),  # asking whether it is done: it is not done yet
     ],
 )
 def test_places_and_clause_words_never_label(texts: list[str], titles: list[str], expected: str) -> None:
