@@ -79,6 +79,20 @@ def test_places_and_clause_words_never_label(texts: list[str], titles: list[str]
     assert labels.problem_phrase(texts, None, RULES, titles, "Topik") == expected
 
 
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [  # a bare thing gains what is wrong with it, when most reports say it (each in their own words)
+        (["air pdam mati tiga hari", "aliran air pdam tidak mengalir berhari hari", "pdam tidak keluar airnya"],
+         "air pdam tidak mengalir"),
+        (["Belum mendapat bantuan PKH", "PKH belum diterima sampai sekarang"], "pkh belum diterima"),
+        (["PKH tidak tepat sasaran di desa kami", "penerima PKH salah sasaran"], "pkh salah sasaran"),
+        (["Kriteria PKH apa saja", "PKH belum diterima sampai sekarang", "PKH untuk lansia"], "pkh"),  # one of three
+    ],
+)
+def test_a_bare_thing_gains_what_most_reports_say_is_wrong(texts: list[str], expected: str) -> None:
+    assert labels.problem_phrase(texts, None, RULES) == expected
+
+
 def test_a_title_in_title_case_keeps_its_capitalised_words() -> None:
     # Capitals mark names only in a sentence written in sentence case: "Cara Mendapatkan KKS" keeps every word.
     assert labels.tokens("Cara Mendapatkan KKS. Bagaimana cara mendapatkan kartu sejahtera bagi keluarga baru?")[:3] == [
