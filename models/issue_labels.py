@@ -139,6 +139,9 @@ case: capitals are read before the words are lowered, to find names). Asking whe
 jadi belum?") says it is not done yet: "belum selesai"."""
 
 
+_KNOWN_OR_STOP = SUBJECTS | ACRONYMS | PROBLEM_WORDS | FACILITIES | NEGATIONS | STOPWORDS | GLUE
+_PLAIN = STOPWORDS | NEGATIONS | GLUE | PROBLEM_WORDS
+"""Words that never end a name: stop words, negations and what is wrong ("Jl. Pemuda rusak")."""
 ADDRESS_MARKERS = frozenset(
     """jl jln gg perum perumahan kompleks komplek griya desa dusun kel kelurahan kec kecamatan kab kabupaten kota
     provinsi""".split()
@@ -157,6 +160,7 @@ REQUEST_VERBS = {
 }  # fmt: skip
 """A request said as a verb ("Tertibkan PKL") is named by its noun ("penertiban PKL"); a few more short forms (for
 labels only: clustering keeps SHORT_FORMS)."""
+_LABEL_FORMS = {**SHORT_FORMS, **REQUEST_VERBS}
 
 
 def tokens(text: str, keep_names: bool = False) -> list[str]:
@@ -166,7 +170,7 @@ def tokens(text: str, keep_names: bool = False) -> list[str]:
     for pattern, replacement in PHRASE_FORMS:
         clean = pattern.sub(replacement, clean)
     raw = _TOKEN.findall(clean)
-    found = [REQUEST_VERBS.get(t, t) for t in (SHORT_FORMS.get(w.lower(), w.lower()) for w in raw)]
+    found = [_LABEL_FORMS.get(w, w) for w in map(str.lower, raw)]
     return found if keep_names else _without_names(raw, found)
 
 
@@ -176,28 +180,26 @@ def _without_names(raw: list[str], lower: list[str]) -> list[str]:
     stop word or word for what is wrong); and, in a sentence written in sentence case, a capitalised word inside it
     that no list knows ("didepan stasiun Poncol")."""
     kept: list[str] = []
-    naming, sentence_case = 0, False
+    naming = 0
+    sentence_case = _sentence_cases(raw)
     for i, (word, low) in enumerate(zip(raw, lower)):
-        alpha = word[0].isalpha()
-        if word == "." and i > 0 and raw[i - 1].lower() in ADDRESS_MARKERS:
-            continue  # "Jl. Gajahmada": the abbreviation's dot ends no sentence
-        if not alpha or i == 0:
-            naming = 0 if not alpha else naming
-            sentence_case = _sentence_case(raw[i + (not alpha):]) if word in ".!?\n" or i == 0 else sentence_case
-        known = not alpha or _known(low) or low in NEGATIONS or low in STOPWORDS or low in GLUE
-        plain = low in STOPWORDS or low in NEGATIONS or low in GLUE or low in PROBLEM_WORDS
+        if not word[0].isalpha():
+            if not (word == "." and i > 0 and raw[i - 1].lower() in ADDRESS_MARKERS):  # "Jl. Gajahmada"
+                naming = 0
+                kept.append(low)
+            continue
+        known = low in _KNOWN_OR_STOP
         capital = word[0].isupper()
-        if naming and alpha and ((sentence_case and capital) or (not plain and (capital or not known))):
+        if naming and ((sentence_case[i] and capital) or (low not in _PLAIN and (capital or not known))):
             naming -= 1
             continue
         naming = 0
         inside = i > 0 and raw[i - 1] not in ".!?\n"
-        if sentence_case and inside and word[0].isupper() and not word.isupper() and not known:
+        if sentence_case[i] and inside and capital and not known and not word.isupper():
             continue
         following = lower[i + 1] if i + 1 < len(lower) else "."
-        if word.lower() in ADDRESS_MARKERS or (low == "jalan" and following not in ROAD_WORDS and following.isalpha()
-                                                and not _known(following) and following not in NEGATIONS
-                                                and following not in STOPWORDS):
+        if word.lower() in ADDRESS_MARKERS or (low == "jalan" and following.isalpha()
+                                                and following not in ROAD_WORDS and following not in _KNOWN_OR_STOP):
             naming = NAME_WORDS
             if low != "jalan" or not kept or kept[-1] not in REQUESTS:
                 continue  # "di jalan Sumbing" says where: neither word names the problem ("perbaikan jalan" does)
@@ -205,15 +207,17 @@ def _without_names(raw: list[str], lower: list[str]) -> list[str]:
     return kept
 
 
-def _sentence_case(raw: list[str]) -> bool:
-    """Whether the sentence that `raw` starts is written in sentence case (few capitals), so capitals mark names."""
-    words = []
-    for word in raw:
-        if word in ".!?\n":
-            break
-        if word[0].isalpha():
-            words.append(word)
-    return len(words) >= 6 and sum(w[0].isupper() for w in words[1:]) * 3 < len(words)
+def _sentence_cases(raw: list[str]) -> list[bool]:
+    """Per token: whether its sentence is written in sentence case (few capitals), so that capitals mark names."""
+    flags: list[bool] = []
+    start = 0
+    for end in range(len(raw) + 1):
+        if end < len(raw) and raw[end] not in ".!?\n":
+            continue
+        words = [w for w in raw[start:end] if w[0].isalpha()]
+        flags += [len(words) >= 6 and sum(w[0].isupper() for w in words[1:]) * 3 < len(words)] * (end - start + 1)
+        start = end + 1
+    return flags
 
 
 def runs(text: str) -> list[list[str]]:
@@ -251,10 +255,13 @@ COMPOUNDS = frozenset(
 """Two words that name one thing: a phrase never keeps one and cuts off the other ("arus lalu" of "lalu lintas")."""
 
 
+_COMPOUND_HEADS = frozenset(first for first, _ in COMPOUNDS)
+
+
 def _cuts_compound(words: list[str], start: int, end: int) -> bool:
     """Whether words[start:end] cuts a compound at either end."""
-    return (start > 0 and (words[start - 1], words[start]) in COMPOUNDS) or (
-        end < len(words) and (words[end - 1], words[end]) in COMPOUNDS)
+    return (start > 0 and words[start - 1] in _COMPOUND_HEADS and (words[start - 1], words[start]) in COMPOUNDS) or (
+        end < len(words) and words[end - 1] in _COMPOUND_HEADS and (words[end - 1], words[end]) in COMPOUNDS)
 
 
 @dataclass(frozen=True)
