@@ -102,6 +102,14 @@ def test_weekly_report_pdf_has_the_same_content(client, session, settings, users
     assert "Pengaduan per hari" in text and "Kepuasan pelapor" in text and "Isu teratas per OPD" in text
 
 
+def _log_in(page, base: str) -> None:  # noqa: ANN001 - a Playwright page
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
 PAGES = ["/dasbor/?periode=30", "/dasbor/opd/dpubmpr", "/dasbor/laporan-mingguan?periode=minggu-ini", "/transparansi"]
 
 
@@ -117,11 +125,7 @@ def test_dashboard_pages_read_at_desk_and_phone_width(live_server, browser, sess
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("input[name=username]", "operator")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        _log_in(page, live_server)
         for path in PAGES:
             page.goto(live_server + path)
             page.wait_for_load_state("networkidle")
@@ -155,11 +159,7 @@ def test_issue_and_overdue_tables_read_on_a_phone_without_sideways_scrolling(liv
     session.commit()
     page = browser.new_page(viewport={"width": 390, "height": 900})
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("input[name=username]", "operator")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        _log_in(page, live_server)
         for path, table in (("/dasbor/isu?periode=30", "table#issues"), ("/dasbor/opd/dpubmpr", ".overdue-card table")):
             page.goto(live_server + path)
             page.wait_for_load_state("networkidle")
