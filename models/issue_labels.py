@@ -7,7 +7,9 @@ how many of the cluster's complaints use them, weighted against the other cluste
 phrases preferred. A second phrase joins the first when it describes the same thing ("jalan rusak" + "jalan
 berlubang" -> "jalan rusak dan berlubang") or names a facility ("... di puskesmas").
 
-Privacy: texts must be anonymised first (`issues.issue_text`), and every word must pass `issues.label_word`. In a
+Privacy: texts must be anonymised first (`issues.issue_text`), and every word must pass `issues.label_word` or be
+in one of the curated lists below (public-service words such as "pju", never a name). Street and place names are
+dropped before phrases are formed (`tokens`): the place a label shows is the complaints' kecamatan. In a
 cluster of two or more complaints a phrase must also be used by at least two of them, so a word only one reporter
 said (a nickname, a house number, a neighbour's name) never labels an issue.
 """
@@ -48,10 +50,15 @@ STOPWORDS = frozenset(
     secepatnya mohonnya infonya informasinya penjelasannya solusinya mas mbak admin saja maaf melakukan meminta
     adanya lain sms radio assalamualaikum assallamualaikum wr wb salam januari februari maret april mei juni juli
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
-    kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl""".split()
+    kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl mengakibatkan
+    menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang utara
+    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
-GLUE = frozenset("yang sangat sekali banget parah sudah masih sering selalu makin semakin sekarang lagi umum".split())
+GLUE = frozenset(
+    """yang sangat sangatlah sekali banget parah sudah telah masih sering selalu makin semakin sekarang lagi umum
+    malah tambah bertambah mengalami terjadi terlalu""".split()
+)
 """Stop words dropped without breaking a phrase: "jalan sangat rusak" reads "jalan rusak"."""
 NEGATIONS = frozenset({"tidak", "belum", "tak"})
 """Kept inside a phrase ("air tidak mengalir") but never at its end."""
@@ -70,9 +77,13 @@ PROBLEM_WORDS = frozenset(
     pungli liar ilegal sembarangan hilang salah kosong terlambat telat tutup sulit susah ditolak denda tagihan
     tunggakan ugal kurang sasaran gelap rawan copet kecelakaan galak kasar tidak belum selesai cair pencairan
     klaim sesak gatal demam diare langka error eror calo ugal-ugalan bermasalah mengecewakan meresahkan
-    membahayakan berbahaya""".split()
+    membahayakan berbahaya tersumbat meluap""".split()
 )
 """Words that say what is wrong: a phrase with one of them names the problem, not only the thing."""
+NAMED_PROBLEMS = frozenset(
+    "banjir longsor macet kemacetan genangan sampah limbah asap pungli calo kebakaran kecelakaan".split()
+)
+"""What is wrong said in one word that names the problem alone ("Longsor"); other words need a subject."""
 PROBLEM_BONUS = 2.0
 SUBJECTS = frozenset(
     """jalan jembatan trotoar gang lampu pju listrik tiang kabel air pipa saluran drainase selokan got gorong-gorong
@@ -101,31 +112,112 @@ RARE_PENALTY = 0.4
 """A rare word that is no known subject (a street, a housing estate, a typo: "jimbaran", "gajahmada") weakens a
 phrase: it names where, not what."""
 PLAIN_WORD_ZIPF = 3.5
-REQUESTS = frozenset("perbaikan penanganan pembangunan penertiban informasi pengecekan penambahan pendaftaran".split())
+REQUESTS = frozenset(
+    "perbaikan penanganan pembangunan penertiban informasi pengecekan penambahan pendaftaran pembersihan".split()
+)
 """What a title asks for, kept before a bare subject ("Perbaikan tiang listrik"); stop words everywhere else."""
 _VERB = re.compile(r"^(?:me[mngy]?|di|ber|ter)[a-z]{3,}$")
 _GREETING = re.compile(r"^(?:w?as+a?l+a?m\w*|wa?alaikum\w*|salam\w*|wr|wb)$")
-_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)?|[.,;:!?()\n]")
-_PLACEHOLDER = re.compile(r"\[[a-zA-Z]+\]")
+_TOKEN = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?|[.,;:!?()\n]")
+_BRACKETED = re.compile(r"\[[^\]\n]{1,40}\]")
+"""Placeholders ([nama]) and region tags ("[Musi Banyuasin] Raskin ...")."""
 PHRASE_BONUS = {1: 1.0, 2: 1.5, 3: 1.7}
 """Longer phrases read better: a bigram must be two thirds as characteristic as a unigram to win."""
 EMPTY_LABEL = "(tanpa kata kunci)"
 
 
 PHRASE_FORMS = (
-    (re.compile(r"\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
-    (re.compile(r"\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
-    (re.compile(r"\bsalah\s+satu(nya)?\b"), "."),
+    (re.compile(r"(?i)\b(?:lampu\s+)?penerangan\s+jalan(?:\s+umum)?\b|\blampu\s+jalan\b|\blampu\s+pju\b"), "pju"),
+    (re.compile(r"(?i)\be[\s-]?ktp\b|\bktp\s+elektronik\b"), "e-ktp"),
+    (re.compile(r"(?i)\bsalah\s+satu(nya)?\b"), "."),
+    (re.compile(r"(?i)\b(?:belum|blm|belom)\s+jadi\b"
+                r"|\b(?:sudah|udah|sdh)\s+jadi(?:\s*(?:apa|atau)?\s*(?:belum|blm|belom)\b|\s*\.*\?)"),
+     "belum selesai ."),
 )
-"""Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju"."""
+"""Several words for one thing, written one way: "lampu penerangan jalan umum" and "lampu jalan" are "pju" (in any
+case: capitals are read before the words are lowered, to find names). Asking whether a document is done ("e-ktp sudah
+jadi belum?") says it is not done yet: "belum selesai"."""
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case words with short forms spelled out, and punctuation; placeholders ([nama]) and digits dropped."""
-    clean = _PLACEHOLDER.sub(" . ", text).lower()
+_KNOWN_OR_STOP = SUBJECTS | ACRONYMS | PROBLEM_WORDS | FACILITIES | NEGATIONS | STOPWORDS | GLUE
+_PLAIN = STOPWORDS | NEGATIONS | GLUE | PROBLEM_WORDS
+"""Words that never end a name: stop words, negations and what is wrong ("Jl. Pemuda rusak")."""
+ADDRESS_MARKERS = frozenset(
+    """jl jln gg perum perumahan kompleks komplek griya desa dusun kel kelurahan kec kecamatan kab kabupaten kota
+    provinsi""".split()
+)
+"""Written before a street's, an estate's or a village's name: the words after it name where, not what."""
+ROAD_WORDS = frozenset(
+    """utama raya desa kampung lingkungan poros penghubung provinsi kabupaten nasional umum tol protokol setapak
+    menuju masuk keluar licin becek sempit bergelombang ke di yang""".split()
+)
+"""Words after "jalan" that describe a road ("jalan poros", "jalan licin"); any other word starts its name."""
+NAME_WORDS = 3
+"""A street or place name is taken to run at most this many words ("Jalan Bukit Sungai Ruyung")."""
+REQUEST_VERBS = {
+    "perbaiki": "perbaikan", "tertibkan": "penertiban", "bersihkan": "pembersihan", "tambahkan": "penambahan",
+    "buatkan": "pembuatan", "cek": "pengecekan", "tangani": "penanganan", "dpt": "dapat", "belom": "belum",
+}  # fmt: skip
+"""A request said as a verb ("Tertibkan PKL") is named by its noun ("penertiban PKL"); a few more short forms (for
+labels only: clustering keeps SHORT_FORMS)."""
+_LABEL_FORMS = {**SHORT_FORMS, **REQUEST_VERBS}
+
+
+def tokens(text: str, keep_names: bool = False) -> list[str]:
+    """Lower-case words with short forms spelled out, and punctuation; placeholders ([nama]), region tags, digits
+    and (unless `keep_names`) the names of streets and places dropped."""
+    clean = _BRACKETED.sub(" . ", text)
     for pattern, replacement in PHRASE_FORMS:
         clean = pattern.sub(replacement, clean)
-    return [SHORT_FORMS.get(t, t) for t in _TOKEN.findall(clean)]
+    raw = _TOKEN.findall(clean)
+    found = [_LABEL_FORMS.get(w, w) for w in map(str.lower, raw)]
+    return found if keep_names else _without_names(raw, found)
+
+
+def _without_names(raw: list[str], lower: list[str]) -> list[str]:
+    """Drop the words that name a place: after an address marker ("Jl. Gajahmada", "Kecamatan Sungai Keruh") or
+    after "jalan" when no road word follows ("jalan Semarang"), up to NAME_WORDS capitalised or unknown words (no
+    stop word or word for what is wrong); and, in a sentence written in sentence case, a capitalised word inside it
+    that no list knows ("didepan stasiun Poncol")."""
+    kept: list[str] = []
+    naming = 0
+    sentence_case = _sentence_cases(raw)
+    for i, (word, low) in enumerate(zip(raw, lower)):
+        if not word[0].isalpha():
+            if not (word == "." and i > 0 and raw[i - 1].lower() in ADDRESS_MARKERS):  # "Jl. Gajahmada"
+                naming = 0
+                kept.append(low)
+            continue
+        known = low in _KNOWN_OR_STOP
+        capital = word[0].isupper()
+        if naming and ((sentence_case[i] and capital) or (low not in _PLAIN and (capital or not known))):
+            naming -= 1
+            continue
+        naming = 0
+        inside = i > 0 and raw[i - 1] not in ".!?\n"
+        if sentence_case[i] and inside and capital and not known and not word.isupper():
+            continue
+        following = lower[i + 1] if i + 1 < len(lower) else "."
+        if word.lower() in ADDRESS_MARKERS or (low == "jalan" and following.isalpha()
+                                                and following not in ROAD_WORDS and following not in _KNOWN_OR_STOP):
+            naming = NAME_WORDS
+            if low != "jalan" or not kept or kept[-1] not in REQUESTS:
+                continue  # "di jalan Sumbing" says where: neither word names the problem ("perbaikan jalan" does)
+        kept.append(low)
+    return kept
+
+
+def _sentence_cases(raw: list[str]) -> list[bool]:
+    """Per token: whether its sentence is written in sentence case (few capitals), so that capitals mark names."""
+    flags: list[bool] = []
+    start = 0
+    for end in range(len(raw) + 1):
+        if end < len(raw) and raw[end] not in ".!?\n":
+            continue
+        words = [w for w in raw[start:end] if w[0].isalpha()]
+        flags += [len(words) >= 6 and sum(w[0].isupper() for w in words[1:]) * 3 < len(words)] * (end - start + 1)
+        start = end + 1
+    return flags
 
 
 def runs(text: str) -> list[list[str]]:
@@ -148,10 +240,28 @@ def phrases(text: str, longest: int = 3) -> set[str]:
         for n in range(1, min(longest, len(words)) + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i : i + n]
-                if gram[-1] in NEGATIONS or len(set(gram)) < n:
+                if gram[-1] in NEGATIONS or len(set(gram)) < n or _cuts_compound(words, i, i + n):
                     continue
                 found.add(" ".join(gram))
     return found
+
+
+COMPOUNDS = frozenset(
+    {("lalu", "lintas"), ("rumah", "sakit"), ("rumah", "makan"), ("rawat", "inap"), ("rawat", "jalan"),
+     ("kereta", "api"), ("lampu", "merah"), ("kaki", "lima"), ("air", "bersih"), ("kartu", "keluarga"),
+     ("tepat", "sasaran"),
+     ("golongan", "darah"), ("badan", "jalan"), ("tempat", "sampah"), ("orang", "gila"), ("anak", "sekolah")}
+)
+"""Two words that name one thing: a phrase never keeps one and cuts off the other ("arus lalu" of "lalu lintas")."""
+
+
+_COMPOUND_HEADS = frozenset(first for first, _ in COMPOUNDS)
+
+
+def _cuts_compound(words: list[str], start: int, end: int) -> bool:
+    """Whether words[start:end] cuts a compound at either end."""
+    return (start > 0 and words[start - 1] in _COMPOUND_HEADS and (words[start - 1], words[start]) in COMPOUNDS) or (
+        end < len(words) and words[end - 1] in _COMPOUND_HEADS and (words[end - 1], words[end]) in COMPOUNDS)
 
 
 @dataclass(frozen=True)
@@ -235,7 +345,7 @@ def ranked_phrases(
             continue
         words = [w for w in phrase.split() if w not in NEGATIONS]
         used = lambda w: max(n, stats.complaints_using.get(w, 0) if stats else 0)  # noqa: E731
-        if any(w in rules.excluded or not rules.allowed(w, used(w)) for w in words):
+        if any(w in rules.excluded or not (_known(w) or rules.allowed(w, used(w))) for w in words):  # curated: no name
             continue
         title_share = min(in_titles.get(phrase, 0) / size, 1.0) if titles else 0.0
         scored.append((_score(phrase, n, size, stats) * (1 + TITLE_WEIGHT * title_share), phrase))
@@ -264,9 +374,9 @@ def problem_phrase(
         found = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.25 and _parts(p) == (False, True)
                       and len(p.split()) <= 2 and all(_plain(w) for w in p.split())
                       and not set(p.split()) & set(best.split()) and _follows(texts, best, p)), None)  # fmt: skip
-        best = f"{best} {found}" if found else _requested(best, titles)
+        best = f"{best} {found}" if found else _what_is_wrong(best, texts) or _requested(best, titles)
     subject, problem = _parts(best)
-    if not subject and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
+    if not subject and best not in NAMED_PROBLEMS and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
         return fallback or best  # "kurang", "masyarakat", "ogah meresahkan": say the topic rather
     words = best.split()
     for score, other in ranked[1:12]:
@@ -282,6 +392,47 @@ def problem_phrase(
 
 SAID_TOGETHER = 7
 """A subject and what is wrong join only when a text says them within this many words, in that order."""
+
+WHAT_IS_WRONG: tuple[tuple[frozenset[str], str, tuple[str, ...]], ...] = tuple(
+    (frozenset(things.split()), problem, tuple(said.split(", ")))
+    for things, problem, said in (
+        ("air pdam pipa", "tidak mengalir", "tidak mengalir, tidak keluar, mati, macet, tidak ngalir, kering"),
+        ("air pdam", "keruh", "keruh, kotor, berbau, bau, berwarna"),
+        ("lampu pju listrik", "mati", "mati, tidak menyala, tidak nyala, rusak"),
+        ("jalan jembatan trotoar saluran drainase selokan", "rusak",
+         "rusak, berlubang, lubang, ambles, retak, ambrol, roboh, putus, hancur"),
+        ("e-ktp ktp kk akta sim kartu surat ijazah sertifikat", "belum selesai",
+         "belum selesai, belum keluar, belum dicetak, belum terbit, lama"),
+        ("gaji tunjangan tpp honor dana beasiswa kip bidikmisi pencairan insentif", "belum cair",
+         "belum cair, tidak cair, belum dibayar, belum turun, belum diterima, terlambat"),
+        ("bantuan bansos pkh bpnt blt raskin beras kks", "belum diterima",
+         "belum diterima, belum menerima, tidak menerima, belum mendapat, tidak mendapat, belum dapat, tidak dapat,"
+         " belum sampai"),
+        ("bantuan bansos pkh bpnt blt raskin beras kks", "salah sasaran",
+         "tidak tepat sasaran, salah sasaran, kurang tepat"),
+        ("sampah", "menumpuk", "menumpuk, tidak diangkut, belum diangkut, menggunung, berserakan, tumpukan"),
+    )
+)
+"""What is usually wrong with a kind of thing, and the ways reporters say it: a bare thing ("PDAM") whose reports
+say one of them ("air pdam mati", "pdam tidak keluar") is labelled with it ("PDAM tidak mengalir")."""
+
+
+def _what_is_wrong(subject: str, texts: Sequence[str]) -> str:
+    """The bare `subject` and what is wrong with it, when most texts (at least two of several) say it near the
+    subject in one of the ways WHAT_IS_WRONG lists (the most said, if several); "" when none is."""
+    last = subject.split()[-1]
+    said_near: list[set[str]] = []
+    for text in texts:
+        words = tokens(text)
+        near = {j for i, w in enumerate(words) if w == last
+                for j in range(max(i - SAID_TOGETHER, 0), i + SAID_TOGETHER)}
+        said_near.append({" ".join(words[j : j + n]) for j in near for n in (1, 2, 3) if j + n <= len(words)})
+    best, best_count = "", 0
+    for things, problem, said in WHAT_IS_WRONG:
+        count = sum(any(way in grams for way in said) for grams in said_near) if last in things else 0
+        if count > best_count and count * 2 >= len(texts) and (count >= 2 or len(texts) == 1):
+            best, best_count = f"{subject} {problem}", count
+    return best
 
 
 def _follows(texts: Sequence[str], subject: str, predicate: str) -> bool:
@@ -304,7 +455,7 @@ def _requested(phrase: str, titles: Sequence[str]) -> str:
     first, asked = phrase.split()[0], Counter()
     for title in titles:
         words = tokens(title)
-        asked.update({words[i] for i in range(len(words) - 1) if words[i] in REQUESTS and first in words[i + 1 : i + 4]})
+        asked.update({words[i] for i in range(len(words) - 1) if words[i] in REQUESTS and first in words[i + 1 : i + 5]})
     common = [(n, w) for w, n in asked.items() if n * 2 >= len(titles)]
     return f"{max(common)[1]} {phrase}" if common else phrase
 
@@ -318,13 +469,15 @@ def _parts(phrase: str) -> tuple[bool, bool]:
 
 
 def _at_facility(phrase: str, texts: Sequence[str], rules: LabelRules) -> str:
-    """"antrean panjang" + "puskesmas" in most texts -> "antrean panjang di puskesmas"."""
+    """"antrean panjang" + "puskesmas" said near it in most texts -> "antrean panjang di puskesmas"."""
     words = phrase.split()
     if any(w in FACILITIES for w in words):
         return phrase
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update({t for t in tokens(text) if t in FACILITIES and t not in rules.excluded})
+        found = tokens(text)
+        near = {j for i, t in enumerate(found) if t in words for j in range(i - SAID_TOGETHER, i + SAID_TOGETHER + 1)}
+        counts.update({t for j, t in enumerate(found) if t in FACILITIES and t not in rules.excluded and j in near})
     common = [(n, w) for w, n in counts.items() if n * 2 >= len(texts) and (len(texts) == 1 or n >= 2)]
     return f"{phrase} di {max(common)[1]}" if common else phrase
 

@@ -319,7 +319,7 @@ def place_words(connection: Connection) -> frozenset[str]:
     key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
     if key not in _PLACE_WORDS:
         names = connection.execute(select(Place.name)).scalars()
-        words = {w for name in names for w in labels.tokens(name) if w.isalpha()}
+        words = {w for name in names for w in labels.tokens(name, keep_names=True) if w.isalpha()}
         _PLACE_WORDS.clear()
         _PLACE_WORDS[key] = frozenset(w for w in words if word_zipf(w) < PLACE_WORD_ZIPF)
     return _PLACE_WORDS[key]

@@ -7,7 +7,9 @@ similarity threshold is chosen on the "tune" half (highest recall at precision >
 on the "test" half, which no choice saw. Then 30 issue labels, drawn with a fixed seed, are printed with the titles
 of their reports for a blind read (tests/data/issue_pairs/blind_read.md): issues are split in two halves by the
 parity of their smallest report id; labels were tuned on the "tune" half, the read draws from the "held-out" half.
-Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out]
+A third read (`--labels third`) draws from the held-out half again, leaving out both earlier reads: every issue of
+two or more reports there, then issues of one report (seed 21) up to 30; `--blind` prints the labels alone.
+Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third [--blind]]
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eva
 PAIRS = ROOT / "tests" / "data" / "issue_pairs" / "pairs.jsonl"
 FIRST_READ = ROOT / "tests" / "data" / "issue_pairs" / "first_read_ids.json"
 """Report ids of the 30 issues of the first blind read (seed 30 over all issues of two or more reports)."""
+SECOND_READ = ROOT / "tests" / "data" / "issue_pairs" / "second_read_ids.json"
+"""Report ids of the 30 issues of the second blind read (saved before the third, whose label changes move clusters)."""
+THIRD_READ_SEED = 21
 TARGET_PRECISION, TARGET_RECALL = 0.85, 0.6
 TUNE_MARGIN = 0.05
 """The threshold must reach the target precision plus this on the tune half: 120 pairs leave about ±0.05 of sampling error."""
@@ -67,31 +72,40 @@ def label_half(cluster: list[int], rows: list[dict]) -> str:
     return "tune" if min(int(rows[i]["id"]) for i in cluster) % 2 == 0 else "held-out"
 
 
-def print_labels(rows: list[dict], half: str) -> None:
+def print_labels(rows: list[dict], half: str, blind: bool = False) -> None:
     """Tune: every label of the tune half. Held-out: 30 labels drawn (seed 20) from held-out clusters that the
-    first blind read (FIRST_READ, drawn from all clusters before the halves existed) did not show."""
+    first blind read (FIRST_READ, drawn from all clusters before the halves existed) did not show. Third: held-out
+    clusters that neither earlier read showed, those of two or more reports first."""
     _, grouping, _ = cluster_of(rows, issues.SIMILARITY_THRESHOLD)
     first_read = set(json.loads(FIRST_READ.read_text(encoding="utf-8")))
-    chosen = [k for k, c in enumerate(grouping.clusters) if label_half(c, rows) == half]
+    wanted = "tune" if half == "tune" else "held-out"
+    chosen = [k for k, c in enumerate(grouping.clusters) if label_half(c, rows) == wanted]
     if half == "held-out":
         chosen = [k for k in chosen if not first_read & {rows[i]["id"] for i in grouping.clusters[k]}]
         chosen = random.Random(20).sample(chosen, min(30, len(chosen)))
+    elif half == "third":
+        seen = first_read | set(json.loads(SECOND_READ.read_text(encoding="utf-8")))
+        fresh = [k for k in chosen if not seen & {rows[i]["id"] for i in grouping.clusters[k]}]
+        several = [k for k in fresh if len(grouping.clusters[k]) >= 2][:30]
+        single = [k for k in fresh if len(grouping.clusters[k]) == 1]
+        chosen = several + random.Random(THIRD_READ_SEED).sample(single, min(30 - len(several), len(single)))
     print(f"\n{len(grouping.clusters)} issues; {len(chosen)} labels of the {half} half:")
     for n, k in enumerate(chosen, 1):
         titles = "; ".join(rows[i]["title"][:50] for i in grouping.clusters[k][:4])
         label = issues.labels.make_label(grouping.phrases[k], None)
-        print(f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
+        print(f"{n:>2}. {label}" if blind else f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
     parser.add_argument("--quick", action="store_true", help="(same run: it takes seconds)")
-    parser.add_argument("--labels", choices=("tune", "held-out"), help="only print labels of one half")
+    parser.add_argument("--labels", choices=("tune", "held-out", "third"), help="only print labels of one half")
+    parser.add_argument("--blind", action="store_true", help="labels without their reports' titles")
     args = parser.parse_args()
     rows, pairs = load(Path(args.reports))
     if args.labels:
-        print_labels(rows, args.labels)
+        print_labels(rows, args.labels, args.blind)
         return 0
     tune = [p for p in pairs if p["split"] == "tune"]
     test = [p for p in pairs if p["split"] == "test"]

@@ -102,6 +102,14 @@ def test_weekly_report_pdf_has_the_same_content(client, session, settings, users
     assert "Pengaduan per hari" in text and "Kepuasan pelapor" in text and "Isu teratas per OPD" in text
 
 
+def _log_in(page, base: str) -> None:  # noqa: ANN001 - a Playwright page
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
 PAGES = ["/dasbor/?periode=30", "/dasbor/opd/dpubmpr", "/dasbor/laporan-mingguan?periode=minggu-ini", "/transparansi"]
 
 
@@ -117,11 +125,7 @@ def test_dashboard_pages_read_at_desk_and_phone_width(live_server, browser, sess
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("input[name=username]", "operator")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        _log_in(page, live_server)
         for path in PAGES:
             page.goto(live_server + path)
             page.wait_for_load_state("networkidle")
@@ -136,5 +140,35 @@ def test_dashboard_pages_read_at_desk_and_phone_width(live_server, browser, sess
                              ".find(c => c.key === 'kepatuhan').labels.length")
         box = page.query_selector("canvas[data-chart=kepatuhan]").bounding_box()
         assert box["height"] / rows >= 30, "each agency needs a row tall enough for its name"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium is not installed")
+def test_issue_and_overdue_tables_read_on_a_phone_without_sideways_scrolling(live_server, browser, session, settings, users) -> None:  # noqa: ANN001, E501
+    """At 390 px the priority issues and an agency's overdue complaints are one card per row, every value named:
+    neither the page nor the table scrolls sideways, and the issue's label stays on screen."""
+    from models import analytics as an
+
+    for days, title in ((20, "Jalan rusak berlubang di dekat jembatan kecamatan"), (21, "Jalan rusak berlubang parah")):
+        make_complaint(session, settings, "terdisposisi", title=title, received_at=past(days))
+    session.commit()
+    an.recluster(session)
+    session.commit()
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    try:
+        _log_in(page, live_server)
+        for path, table in (("/dasbor/isu?periode=30", "table#issues"), ("/dasbor/opd/dpubmpr", ".overdue-card table")):
+            page.goto(live_server + path)
+            page.wait_for_load_state("networkidle")
+            sideways = page.eval_on_selector(table, "t => t.scrollWidth - t.clientWidth")
+            assert sideways <= 1, f"{path}: the table scrolls {sideways} px sideways at 390 px"
+            assert page.query_selector_all(f"{table} tbody td[data-label]"), f"{path}: a row with named values"
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            for cell in page.query_selector_all(f"{table} tbody td"):
+                box = cell.bounding_box()
+                assert box is None or box["x"] + box["width"] <= 391, f"{path}: a value off the screen"
     finally:
         page.close()
