@@ -326,9 +326,9 @@ def whisper_engine(settings: Settings, no_fallback: bool):  # noqa: ANN201
     return engine
 
 
-def whisper_finals(settings: Settings, db, engine, audio_8k: np.ndarray) -> tuple[list[float], float, list[float], int]:  # noqa: ANN001
-    """Final delays, load, the lag of every live result (partials and finals) behind its audio, and the
-    number of partials, over 2 real-time calls."""
+def whisper_finals(settings: Settings, db, engine, audio_8k: np.ndarray) -> tuple[list[float], float, list[float], int, float]:  # noqa: ANN001
+    """Final delays, load, the lag of every live result (partials and finals) behind its audio, the
+    number of partials, and the seconds of speech (the finals' segments), over 2 real-time calls."""
     server = serve(settings, db, engine)
     try:
         load = load_avg()
@@ -337,7 +337,9 @@ def whisper_finals(settings: Settings, db, engine, audio_8k: np.ndarray) -> tupl
         server.shutdown()
         server.server_close()
     partials = sum(len(r.partial_latencies_s) - len(r.finals) for r in results)
-    return [v for r in results for v in r.final_delays_s], load, [v for r in results for v in r.partial_latencies_s], partials
+    speech_s = sum(f.end_s - f.start_s for r in results for f in r.finals if f.end_s is not None and f.start_s is not None)
+    return ([v for r in results for v in r.final_delays_s], load, [v for r in results for v in r.partial_latencies_s],
+            partials, speech_s)
 
 
 def hangup_to_draft(settings: Settings, db, engine, audio_8k: np.ndarray, runs: int) -> list[tuple[float, float, float, bool]]:  # noqa: ANN001
@@ -402,12 +404,13 @@ def main() -> None:
 
             WhisperStream.partial_every_s = 1e6  # never
         label = "Whisper" + (" (no temperature fallback)" if args.whisper_no_fallback else "")
-        delays, load, lags, partials = whisper_finals(whisper, db, engine, audio)
+        delays, load, lags, partials, speech_s = whisper_finals(whisper, db, engine, audio)
         rows.append((f"{label} final after segment end, 2 real-time calls, p50 / p95 / max",
                      f"{np.median(delays):.2f} / {np.percentile(delays, 95):.2f} / {max(delays):.2f} s of {len(delays)} finals"
                      f" (load {load:.1f})" if delays else "no finals", "p95 <= 1.5 s"))
-        rows.append((f"{label} partials, 2 real-time calls: count, per call-second; result lag p95",
-                     f"{partials}, {partials / (2 * seconds):.2f}/s; {np.percentile(lags, 95):.2f} s" if lags else "none",
+        rows.append((f"{label} partials, 2 real-time calls: count, per call-second, per second of speech; result lag p95",
+                     f"{partials}, {partials / (2 * seconds):.2f}/s, {partials / max(speech_s, 1e-9):.2f}/s; "
+                     f"{np.percentile(lags, 95):.2f} s" if lags else "none",
                      "a partial every ~1 s of speech, lag < 1 s"))
         waits = hangup_to_draft(whisper, db, engine, call_audio(60, tmp / "speech"), draft_runs)
         median = statistics.median(w for w, _, _, _ in waits)

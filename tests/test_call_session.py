@@ -29,6 +29,9 @@ class RecordingStream:
     def finish(self) -> list[StreamResult]:
         return [StreamResult(text="selesai", final=True, start_s=0.0, end_s=1.0)]
 
+    def settle(self) -> None:
+        pass
+
 
 class RecordingEngine:
     name = "fake"

@@ -104,6 +104,10 @@ class RecognizerStream(Protocol):
         """End of audio: flush and return the remaining final results."""
         ...
 
+    def settle(self) -> None:
+        """After `finish`'s results went out: complete what was left for later (the finals' other readings)."""
+        ...
+
 
 class Engine(Protocol):
     """A recognizer engine with a loaded model; shared by all streams of a process."""

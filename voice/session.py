@@ -175,6 +175,7 @@ class CallSession:
             started = time.perf_counter()
             try:
                 self._report(self._stream.finish(), started)
+                self._stream.settle()  # the finals' other readings, once the last final is out
             except Exception as exc:  # a recognizer crash must not lose the audio
                 self._fail(exc)
             self._processing_s += time.perf_counter() - started

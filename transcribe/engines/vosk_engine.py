@@ -190,6 +190,9 @@ class VoskStream:
             results.append(final)
         return results
 
+    def settle(self) -> None:
+        """Nothing is left for later: Vosk's finals carry their readings when they go out."""
+
     def _accept(self, block: np.ndarray, results: list[StreamResult]) -> None:
         if not len(block):
             return

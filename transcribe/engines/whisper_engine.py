@@ -138,6 +138,10 @@ def _speech_rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(loud)))
 
 
+DRAW_LENGTH_FACTOR = 1.5
+"""A live segment's drawn readings stop at this many times its best reading's tokens."""
+
+
 class _SamplingWatch:
     """Stands in for the CTranslate2 Whisper model inside `WhisperModel`; notes when a decode samples.
 
@@ -172,7 +176,12 @@ class _SamplingWatch:
                     "sampling_temperature": self.temperature}
             draw.pop("patience", None)
             if self.readings.defer:
-                # the encoder output stays held by the closure until the stream has time to draw
+                # The encoder output stays held by the closure until the stream has time to draw. A sample
+                # may loop to Whisper's 448 tokens (seconds of decoding, measured: a live call's next final
+                # 6 s late): a reading is not let run much longer than the beam's.
+                longest = max((len(ids) for ids in results[0].sequences_ids), default=0)
+                limit = len(args[1][0]) + int(DRAW_LENGTH_FACTOR * longest) + 8
+                draw["max_length"] = min(draw.get("max_length", limit), limit)
                 self.readings.drawn = _Later(lambda: self._draw(args, draw))
             else:
                 self.readings.drawn = self._draw(args, draw)
@@ -596,6 +605,8 @@ class WhisperStream:
     """Longer open segments get no more partials: each re-read costs more, and the final is near."""
     partial_max_lag_s = 0.5
     """No re-read while recognition is this far behind the audio: finals first."""
+    partial_share = 0.25
+    """At most this share of a stream's time goes to re-reading it."""
     _partial_slot = threading.BoundedSemaphore(1)
     """One partial re-read at a time in the process, skipped when busy: partials never queue up behind
     each other or delay finals, whatever the number of calls (the budget)."""
@@ -629,7 +640,7 @@ class WhisperStream:
         self._wall_zero: float | None = None
         self._first_chunk_s = 0.0
         self._undrawn: list[tuple[StreamResult, Callable[[], list[str]]]] = []
-        """Finals sent out before their drawn readings: drawn when the speaker pauses, or at the end."""
+        """Finals sent out before their drawn readings: drawn when the speaker pauses, or by `settle`."""
 
     def feed(self, chunk: AudioChunk) -> list[StreamResult]:
         """Accept 16 kHz mono int16 audio; a final for every segment that ended in it."""
@@ -686,8 +697,8 @@ class WhisperStream:
         finally:
             self._partial_slot.release()
         self._partial_at = self._analysed
-        # a slow machine reads less often: at most a quarter of the stream's time goes to re-reading
-        self._partial_gap = max(int(self.partial_every_s * TARGET_RATE_HZ), int(4 * cost * TARGET_RATE_HZ))
+        # a slow machine reads less often: at most `partial_share` of the stream's time goes to re-reading
+        self._partial_gap = max(int(self.partial_every_s * TARGET_RATE_HZ), int(cost / self.partial_share * TARGET_RATE_HZ))
         if text:
             results.append(StreamResult(text=text, final=False))
 
@@ -707,8 +718,11 @@ class WhisperStream:
             end = self._buffer_start + len(self._buffer)
             self._emit(self._speech_start, end, results)
         self._buffer = np.zeros(0, dtype=np.int16)
-        self._draw()
         return results
+
+    def settle(self) -> None:
+        """Make the drawn readings still left for later, after the last final went out."""
+        self._draw()
 
     def _step(self, prob: float, position: int, results: list[StreamResult]) -> None:
         if self._speech_start is None:
