@@ -191,6 +191,7 @@ SLOW_FIXTURES = frozenset({
     "vosk_settings", "vosk_app", "speech_cache", "spoken_wav", "spoken_8k", "spoken_show", "speech_wav",
     "speech_samples", "show_mp3", "show_cache", "phone_call", "phone_call_8k", "fake_twilio", "ws_url",
     "audiosocket_server", "server", "loopback_server", "proxied_app", "engine_settings",
+    "pg", "full_disk", "note", "fake",  # a PostgreSQL restart, a tmpfs mount, a spoken voice note, the WhatsApp providers' server
 })
 
 
