@@ -50,7 +50,13 @@ def _quick_password_hashes() -> None:
     scrypt's 60 ms each added minutes. Every hash still goes through `web.accounts.hash_password`."""
     import web.accounts
 
+    global SERVED_PASSWORD_METHOD
+    SERVED_PASSWORD_METHOD = web.accounts.PASSWORD_METHOD
     web.accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+SERVED_PASSWORD_METHOD = ""
+"""The method the product hashes passwords with (before the suite lowered it)."""
 
 
 def _create_and_seed(url: str):  # noqa: ANN202

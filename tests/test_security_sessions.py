@@ -161,3 +161,14 @@ def test_limited_forms_send_anonymous_visitors_to_login(client, users) -> None: 
     for url in ("/akun/kata-sandi", "/calls/upload"):
         answer = client.post(url, data={"csrf_token": token})
         assert answer.status_code == 302 and "/login" in answer.headers["Location"], url
+
+
+def test_the_product_hashes_passwords_with_scrypt() -> None:
+    """The suite hashes with a cheap method (tests/conftest.py); what the product serves stays scrypt."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from tests import conftest
+
+    assert conftest.SERVED_PASSWORD_METHOD == "scrypt"
+    stored = generate_password_hash("kata-sandi-panjang", method=conftest.SERVED_PASSWORD_METHOD)
+    assert stored.startswith("scrypt:32768:") and check_password_hash(stored, "kata-sandi-panjang")
