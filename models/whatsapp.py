@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.retry import Schedule
 from models.status import Status
 from models.entities import Call, Channel, Complaint
 
@@ -47,27 +48,6 @@ class ReplyStatus(str, enum.Enum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Where retrying one download or one reply stands; kept as JSON on its row."""
-
-    attempts: int = 0
-    next_at: str | None = None
-    """ISO time (UTC) of the next try; a try in progress sets it to when it will have timed out."""
-    last_error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "Schedule":
-        data = data or {}
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-    def overdue(self, now: datetime, grace_s: float) -> bool:
-        return self.next_at is None or datetime.fromisoformat(self.next_at) + timedelta(seconds=grace_s) < now
 
 
 class WhatsAppMessage(Base):

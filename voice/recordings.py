@@ -10,7 +10,7 @@ the stream's audio is used; when the recording arrives after that, it replaces t
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.base import utcnow
 from models.config import Settings
 from models.entities import Call, CallStatus, Channel
+from models.retry import Schedule
 from voice.intake import store_audio
 from voice.twilio_client import Backoff, TwilioClient, TwilioError, TwilioNotReady
 
@@ -35,31 +36,20 @@ LEFT_AT_MENU = "ditutup di menu, sebelum merekam"
 
 
 @dataclass(frozen=True)
-class FetchState:
+class FetchState(Schedule):
     """Where the download of one recording stands; kept in the call's `meta["fetch"]`."""
 
-    recording_sid: str
-    attempts: int = 0
-    """Tries made so far."""
-    next_at: str | None = None
-    """ISO time (UTC) of the next try; a try in progress sets it to when it will have timed out."""
-    duration_s: float | None = None
-    last_error: str | None = None
-    done: bool = False
+    recording_sid: str = field(default="", kw_only=True)
+    duration_s: float | None = field(default=None, kw_only=True)
+    done: bool = field(default=False, kw_only=True)
     """True once the recording is stored, or the schedule was used up."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> "FetchState | None":
-        if not data or not data.get("recording_sid"):
-            return None
-        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**fields)
+        return super().from_json(data) if data and data.get("recording_sid") else None
 
     def overdue(self, now: datetime, grace_s: float) -> bool:
-        return not self.done and (self.next_at is None or datetime.fromisoformat(self.next_at) + timedelta(seconds=grace_s) < now)
+        return not self.done and super().overdue(now, grace_s)
 
 
 def fetch_state(call: Call) -> FetchState | None:
@@ -100,7 +90,7 @@ def announce(session: Session, settings: Settings, call: Call, recording_sid: st
         # stalled: continue the schedule; given up (e.g. a configuration since fixed): start it again
         state = replace(state, attempts=0 if state.done else state.attempts, done=False, next_at=now.isoformat())
     else:
-        state = FetchState(recording_sid, duration_s=duration_s, next_at=now.isoformat())
+        state = FetchState(recording_sid=recording_sid, duration_s=duration_s, next_at=now.isoformat())
     _set_fetch(call, state)
     if not call.audio_path:
         call.status, call.error = S.AWAITING.value, None
@@ -133,8 +123,7 @@ def fetch_once(settings: Settings, sessions: sessionmaker[Session], call_sid: st
             return Attempt()  # stored already, or superseded by a newer recording, or given up
         # while this try runs the recovery job leaves the call alone, for twice the stall time (longer than
         # the request's timeout with the default 60 s)
-        in_progress = replace(state, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat())
-        _set_fetch(call, in_progress)
+        _set_fetch(call, state.trying(now(), settings.twilio_fetch_stall_s))
         session.commit()
     try:
         with (client_factory or (lambda: TwilioClient(settings)))() as client:
@@ -148,20 +137,19 @@ def fetch_once(settings: Settings, sessions: sessionmaker[Session], call_sid: st
 
 def _failed_try(settings: Settings, sessions: sessionmaker[Session], call_sid: str, state: FetchState, reason: str,
                 retry_in_s: float | None, now: datetime) -> Attempt:
-    attempts = state.attempts + 1
+    after = state.failed(reason, retry_in_s, now)
     with sessions() as session:
         call = call_by_sid(session, call_sid)
         if call is None:
             return Attempt()
         if retry_in_s is not None:
-            log.info("recording %s not available (%s); try %d again in %.1f s", state.recording_sid, reason, attempts + 1, retry_in_s)
-            _set_fetch(call, replace(state, attempts=attempts, last_error=reason[:500],
-                                     next_at=(now + timedelta(seconds=retry_in_s)).isoformat()))
+            log.info("recording %s not available (%s); try %d again in %.1f s", state.recording_sid, reason, after.attempts + 1, retry_in_s)
+            _set_fetch(call, after)
             session.commit()
             return Attempt(retry_in_s=retry_in_s)
-        log.warning("recording %s given up after %d tries: %s", state.recording_sid, attempts, reason)
-        _set_fetch(call, replace(state, attempts=attempts, last_error=reason[:500], done=True, next_at=None))
-        reason_id = f"rekaman {state.recording_sid} gagal diunduh setelah {attempts} percobaan: {reason}"
+        log.warning("recording %s given up after %d tries: %s", state.recording_sid, after.attempts, reason)
+        _set_fetch(call, replace(after, done=True))
+        reason_id = f"rekaman {state.recording_sid} gagal diunduh setelah {after.attempts} percobaan: {reason}"
         call_id = fall_back_to_stream(session, call, reason_id, S.FAILED)
         session.commit()
         return Attempt(call_id=call_id)
@@ -184,7 +172,7 @@ def _store_recording(settings: Settings, sessions: sessionmaker[Session], call_s
             session.rollback()
             return Attempt()
         session.refresh(call)
-        _set_fetch(call, replace(state, attempts=state.attempts + 1, done=True, next_at=None, last_error=None))
+        _set_fetch(call, replace(state.succeeded(), done=True))
         call.meta = dict(call.meta, audio_from=AUDIO_FROM_RECORDING, recording="stored")
         call.duration_s = state.duration_s or (call.duration_s if not from_stream else None)
         if not from_stream:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
@@ -34,12 +34,12 @@ from models.call_state import caller_status
 from models.config import Settings
 from models.entities import Call, CallStatus, Channel, Complaint, Transcript
 from models.refs import find_by_reference, format_reference
+from models.retry import Schedule
 from models.visibility import PUBLIC
 from models.whatsapp import (
     MessageKind,
     MessageStatus,
     ReplyStatus,
-    Schedule,
     WhatsAppMessage,
     WhatsAppReply,
     conversation_messages,
@@ -218,8 +218,7 @@ def process(settings: Settings, sessions: sessionmaker[Session], message_id: int
             session.commit()
             return Step(drafted=call.id)
         schedule = Schedule.from_json(message.fetch)
-        in_progress = replace(schedule, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat())
-        message.status, message.fetch = MessageStatus.FETCHING.value, in_progress.to_json()
+        message.status, message.fetch = MessageStatus.FETCHING.value, schedule.trying(now(), settings.twilio_fetch_stall_s).to_json()
         provider_name, media_ref = message.provider, message.media_ref or ""
         session.commit()
     backoff = Backoff.for_recordings(settings)
@@ -239,19 +238,18 @@ def process(settings: Settings, sessions: sessionmaker[Session], message_id: int
 
 def _failed_try(settings: Settings, sessions: sessionmaker[Session], message_id: int, schedule: Schedule, reason: str,
                 retry_in_s: float | None, now: datetime) -> Step:
-    attempts = schedule.attempts + 1
+    after = schedule.failed(reason, retry_in_s, now)
     with sessions() as session:
         message = session.get(WhatsAppMessage, message_id)
         if message is None:
             return Step()
+        message.fetch = after.to_json()
         if retry_in_s is not None:
-            log.info("WhatsApp media of message %s not available (%s); try %d in %.1f s", message_id, reason, attempts + 1, retry_in_s)
-            message.fetch = Schedule(attempts, (now + timedelta(seconds=retry_in_s)).isoformat(), reason[:500]).to_json()
+            log.info("WhatsApp media of message %s not available (%s); try %d in %.1f s", message_id, reason, after.attempts + 1, retry_in_s)
             session.commit()
             return Step(retry_in_s=retry_in_s)
-        log.warning("WhatsApp media of message %s given up after %d tries: %s", message_id, attempts, reason)
-        message.fetch = Schedule(attempts, None, reason[:500]).to_json()
-        return _refuse(settings, session, message, f"gagal diunduh setelah {attempts} percobaan: {reason}", "berkas tidak dapat diunduh")
+        log.warning("WhatsApp media of message %s given up after %d tries: %s", message_id, after.attempts, reason)
+        return _refuse(settings, session, message, f"gagal diunduh setelah {after.attempts} percobaan: {reason}", "berkas tidak dapat diunduh")
 
 
 def _refuse(settings: Settings, session: Session, message: WhatsAppMessage, error: str, told: str) -> Step:
@@ -282,7 +280,7 @@ def _store_media(settings: Settings, sessions: sessionmaker[Session], message_id
         message = session.get(WhatsAppMessage, message_id)
         if message is None or message.status != MessageStatus.FETCHING.value:
             return Step()  # another try stored it first
-        message.fetch = Schedule(schedule.attempts + 1, None, None).to_json()
+        message.fetch = schedule.succeeded().to_json()
         call = message.call
         if message.kind == MessageKind.AUDIO.value:
             relative, _ = store_audio(settings, media.data, _audio_suffix(media.content_type or message.media_type))
@@ -465,7 +463,7 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int
         if reply is None or reply.status != ReplyStatus.PENDING.value:
             return None
         schedule = Schedule.from_json(reply.schedule)
-        reply.schedule = replace(schedule, next_at=(now() + timedelta(seconds=settings.twilio_fetch_stall_s)).isoformat()).to_json()
+        reply.schedule = schedule.trying(now(), settings.twilio_fetch_stall_s).to_json()
         to, body = reply.to, reply.body
         session.commit()
     error: str | None = None
@@ -484,17 +482,15 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int
         error = str(exc)
     with sessions() as session:
         reply = session.get(WhatsAppReply, reply_id)
-        attempts = schedule.attempts + 1
+        after = schedule.succeeded() if error is None else schedule.failed(error, retry_in_s, now())
+        reply.schedule = after.to_json()
         if error is None:
             reply.status, reply.sent_at, reply.provider_id = ReplyStatus.SENT.value, now(), provider_id
-            reply.schedule = Schedule(attempts, None, None).to_json()
         elif retry_in_s is not None:
-            reply.schedule = Schedule(attempts, (now() + timedelta(seconds=retry_in_s)).isoformat(), error[:500]).to_json()
-            log.info("WhatsApp reply %s not sent (%s); try %d in %.0f s", reply_id, error, attempts + 1, retry_in_s)
+            log.info("WhatsApp reply %s not sent (%s); try %d in %.0f s", reply_id, error, after.attempts + 1, retry_in_s)
         else:
             reply.status = ReplyStatus.FAILED.value
-            reply.schedule = Schedule(attempts, None, error[:500]).to_json()
-            log.warning("WhatsApp reply %s to %s refused after %d tries: %s", reply_id, phone.mask(to), attempts, error)
+            log.warning("WhatsApp reply %s to %s refused after %d tries: %s", reply_id, phone.mask(to), after.attempts, error)
         session.commit()
     return retry_in_s
 
