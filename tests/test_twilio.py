@@ -333,7 +333,7 @@ def test_call_status_callback_notes_the_end(client, session) -> None:  # noqa: A
 @pytest.fixture
 def finished(session) -> Complaint:  # noqa: ANN001
     call = Call(channel=Channel.PHONE.value, external_id=sid("CA", 7), caller_number=CALLER, status="drafted", code="640512")
-    complaint = Complaint(call=call, status="selesai", reference="BJN-2025-000123", reporter_phone="081234567890")
+    complaint = Complaint(call=call, status="selesai", reference="261201001235", reporter_phone="081234567890")
     session.add_all([call, complaint])
     session.commit()
     return complaint
@@ -343,7 +343,7 @@ def _said(root: ElementTree.Element) -> list[str]:
     return [re.search(r"/prompts/(\w+)\.wav", p.text).group(1) for p in root.iter("Play")]
 
 
-@pytest.mark.parametrize("digits", ["2025000123", "640512"])
+@pytest.mark.parametrize("digits", ["261201001235", "261201001235#", "640512"])
 def test_status_by_reference_or_call_code(client, finished, digits: str) -> None:  # noqa: ANN001
     assert "status_selesai" in _said(twiml(post(client, "/twilio/status-lookup", voice_params(Digits=digits))))
 
@@ -354,7 +354,7 @@ def test_status_of_unknown_number(client) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("digit,rating", [("1", "sangat_puas"), ("2", "puas"), ("3", "cukup_puas"), ("4", "tidak_puas")])
 def test_rating_by_dtmf_is_stored(client, session, finished, digit: str, rating: str) -> None:  # noqa: ANN001
-    root = twiml(post(client, "/twilio/rate", voice_params(Digits="2025000123")))
+    root = twiml(post(client, "/twilio/rate", voice_params(Digits="261201001235")))
     action = root.find("Gather").get("action")
     assert action == f"{PUBLIC_URL}/twilio/rate/{finished.id}"
     assert "nilai_diterima" in _said(twiml(post(client, action.removeprefix(PUBLIC_URL), voice_params(Digits=digit))))

@@ -26,6 +26,7 @@ from models.config import Settings
 from models.db import retrying
 from models.entities import Call, CallStatus, Channel, Complaint
 from models.lifecycle import Status
+from models.refs import find_by_reference
 from transcribe.errors import ModelError
 from transcribe.types import Engine
 from voice import recordings
@@ -132,11 +133,8 @@ def find_by_digits(session: Session, digits: str, caller: str | None) -> tuple[C
     call = session.scalars(select(Call).where(Call.code == digits, Call.channel == Channel.PHONE.value)).first()
     if call is not None and phone.same_number(call.caller_number, caller):
         return call, call.draft
-    candidates = session.scalars(select(Complaint).where(Complaint.reference.like(f"%{digits[-4:]}"))).all()
-    for complaint in candidates:
-        if re.sub(r"\D", "", complaint.reference or "") == digits:
-            return complaint.call, complaint
-    return None, None
+    complaint = find_by_reference(session, digits)
+    return (complaint.call, complaint) if complaint is not None else (None, None)
 
 
 def rating_refusal(complaint: Complaint | None, caller: str | None) -> str | None:

@@ -189,8 +189,6 @@ class _HttpProvider:
         return Media(bytes(data), (response.headers.get("Content-Type") or "").split(";")[0].strip().lower())
 
 
-
-
 class TwilioWhatsApp(_HttpProvider):
     """Twilio's Messages API with the account SID and auth token (HTTP Basic)."""
 

@@ -347,7 +347,7 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
     try:
         typed = TypedComplaint.from_form(request.form, utcnow(), channel=Channel.SAMBANG_DESA)
         if not (request.form.get("received_date") or "").strip():  # heard at the session, not when typed in
-            typed = _heard_at_session(typed, sambang)
+            typed = replace(typed, received_at=heard_at(sambang))
         complaint = create_typed_complaint(typed, _uploaded_files(), acting_user(), sambang)
     except (DeskInputError, AttachmentError) as exc:
         db().rollback()
@@ -357,11 +357,6 @@ def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
     number = len(typed_complaints(db(), sambang))
     flash(f"Pengaduan ke-{number} sesi ini disimpan sebagai draf #{complaint.id}: {complaint.title}", "info")
     return redirect(url_for("desk.sambang_session", sambang_id=sambang.id) + "#pengaduan-baru")
-
-
-def _heard_at_session(typed: TypedComplaint, sambang: SambangSession) -> TypedComplaint:
-    """A session typed in on its own day was heard now; one typed in later was heard on its day (noon WIB)."""
-    return typed if (utcnow() + WIB).date() == sambang.held_on else replace(typed, received_at=heard_at(sambang))
 
 
 @bp.post("/konsol/sambang-desa/<int:sambang_id>/rekaman")

@@ -229,10 +229,11 @@ def _keep_hypotheses(model: Any, readings: _Readings) -> None:
             result, _, temperature, _ = decoded
             # samples drawn beside a beam search that the fallback then rejected are not of the kept decode
             drawn = readings.drawn if temperature == 0 else None
-            if isinstance(drawn, _Later) and readings.later is not None:
+            if isinstance(drawn, _Later):  # drawn once the final is out (`recognize_segment`)
                 readings.later.append((len(readings.windows), drawn, tokenizer))
-            texts = [tokenizer.decode(ids).strip() for ids in drawn.sequences_ids] if drawn is not None and not isinstance(drawn, _Later) else []
-            readings.windows.append(([tokenizer.decode(ids).strip() for ids in result.sequences_ids], texts))
+                drawn = None
+            readings.windows.append(([tokenizer.decode(ids).strip() for ids in result.sequences_ids],
+                                     [tokenizer.decode(ids).strip() for ids in drawn.sequences_ids] if drawn is not None else []))
         readings.drawn = None
         return decoded
 
