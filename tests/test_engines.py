@@ -321,6 +321,17 @@ def test_whisper_partials_read_the_speech_so_far(whisper: WhisperEngine, speech_
     assert all(len(t.split()) <= 8 * 25 for _, t in partials)  # no runaway loop
 
 
+def test_whisper_partials_of_speech_cut_mid_sentence_are_never_dropped_as_silence(whisper: WhisperEngine,
+                                                                                 speech_cache: Path) -> None:
+    """A re-read only runs while the VAD hears speech, so Whisper's own no-speech gate must not drop it: a
+    sentence's first second or two over the telephone scores as "no speech" with a low log-probability, and
+    half of all partials came out empty (sentences 1 and 5 at every cut below)."""
+    for index in (1, 5):
+        _, samples = sentence(speech_cache, index, "phone8k")
+        for cut_s in (1.0, 1.5, 2.0):
+            assert whisper.partial(samples[: int(cut_s * RATE)]).strip(), (index, cut_s)
+
+
 def test_whisper_partials_wait_their_turn_and_never_block(whisper: WhisperEngine, speech_cache: Path) -> None:
     from transcribe.engines.whisper_engine import WhisperStream
 

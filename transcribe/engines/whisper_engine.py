@@ -445,12 +445,15 @@ class WhisperEngine:
             return ""
         # Greedy decoding of a cut-off sentence loops easily ("untuk menarik. untuk menarik. …"), and a loop
         # runs to Whisper's 448 tokens: no repeated trigrams, and no more tokens than speech could hold.
+        # No no-speech gate: the VAD heard speech, and the opening of a sentence cut off mid-word often
+        # scores as "no speech" with a low log-probability, which dropped half of all partials.
         seconds = len(samples) / TARGET_RATE_HZ
         segments, _info = self.live_model().transcribe(
             condition_audio(samples, self.options), language=LANGUAGE, beam_size=1, best_of=1, temperature=[0.0],
             condition_on_previous_text=False, initial_prompt=self._prompt, suppress_tokens=self._suppress,
             without_timestamps=True, word_timestamps=False, vad_filter=False,
             no_repeat_ngram_size=3, max_new_tokens=int(PARTIAL_TOKENS_PER_S * seconds) + 8,
+            no_speech_threshold=None,
         )
         text = " ".join(segment.text.strip() for segment in segments if segment.text.strip())
         return load_lexicon().repair(text) if self.options.repair_spelling else text
