@@ -294,7 +294,7 @@ def _partials_before_first_final(stream, samples: np.ndarray) -> list[tuple[floa
     raise AssertionError(f"no final; partials {out}")
 
 
-def test_whisper_stream_rereads_the_open_segment_every_second(whisper: WhisperEngine, speech_cache: Path,
+def test_whisper_stream_rereads_the_open_segment_at_its_pace(whisper: WhisperEngine, speech_cache: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from transcribe.engines.whisper_engine import WhisperStream
 
@@ -303,8 +303,8 @@ def test_whisper_stream_rereads_the_open_segment_every_second(whisper: WhisperEn
     reads: list[float] = []
     monkeypatch.setattr(whisper, "partial", lambda audio: reads.append(len(audio) / RATE) or f"{len(reads)} kata")
     partials = _partials_before_first_final(whisper.stream(), samples)
-    speech_s = len(first) / RATE
-    assert int(speech_s) - 2 <= len(partials) <= int(speech_s) + 1, (speech_s, partials)  # one a second of speech
+    reads_due = len(first) / RATE / WhisperStream.partial_every_s
+    assert int(reads_due) - 2 <= len(partials) <= int(reads_due) + 1, (reads_due, partials)  # at the set pace
     assert all(b - a >= WhisperStream.partial_every_s - 0.11 for (a, _), (b, _) in zip(partials, partials[1:]))
     assert partials[0][0] < 0.5 + 1.8 and reads == sorted(reads)  # from the start of the segment, growing
 
@@ -313,7 +313,7 @@ def test_whisper_partials_read_the_speech_so_far(whisper: WhisperEngine, speech_
     text, first = sentence(speech_cache, 1, "radio16k")
     partials = _partials_before_first_final(whisper.stream(), np.concatenate([first, np.zeros(RATE, np.int16)]))
     assert partials, partials  # every second on a quiet machine; fewer on a busy one (a re-read gets half the time)
-    # A reading of this speech (where each re-read starts is test_whisper_stream_rereads_the_open_segment_every_second's
+    # A reading of this speech (where each re-read starts is test_whisper_stream_rereads_the_open_segment_at_its_pace's
     # business): a re-read cut mid-word can come out half garbled ("2,2,5,5% JKN, KISPJSKSH" at 4.4 s), and on a busy
     # machine that may be the only partial, so one word of the sentence is enough.
     words = set(normalise(text).split())
