@@ -80,6 +80,21 @@ def test_a_poisoned_batch_never_replaces_the_better_model(world, tmp_path) -> No
     assert [v["version"] for v in store.versions()] == [bad.version, good.version]
 
 
+def test_old_versions_are_pruned_but_never_the_active_one(world, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A nightly retrain keeps a version (about 4 MB: the base router is kept with its layer) every night: a
+    year of them would fill the data disk. The newest few are kept for switching back, and the active one."""
+    base, heldout, complaints = world
+    monkeypatch.setattr(learning, "KEEP_VERSIONS", 2)
+    store = learning.ModelStore(tmp_path)
+    good = learning.learn(store, complaints, base=base, heldout=heldout)
+    assert good.switched
+    later = [learning.learn(store, complaints[:3], base=base, heldout=heldout).version for _ in range(3)]
+    kept = [v["version"] for v in store.versions()]
+    assert store.active() in kept
+    assert kept == [later[2], later[1], *([] if store.active() in later[1:] else [store.active()])]
+    assert sorted(d.name for d in store.versions_dir.iterdir()) == sorted(kept)
+
+
 def test_switching_back_restores_the_earlier_router_in_a_running_drafter(world, tmp_path) -> None:  # noqa: ANN001
     base, heldout, complaints = world
     store = learning.ModelStore(tmp_path)

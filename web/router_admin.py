@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from transcribe.drafting.learning import SHIPPED, ModelStore
+from transcribe.drafting.learning import KEEP_VERSIONS, SHIPPED, ModelStore
 from web.auth import role_required
 from web.console_common import record_audit
 from web.state import db, state
@@ -22,7 +22,7 @@ def _store() -> ModelStore:
 def index():
     store = _store()
     return render_template("console/router_versions.html", versions=store.versions(), active=store.active(),
-                           shipped=store.shipped_figures(), SHIPPED=SHIPPED)
+                           shipped=store.shipped_figures(), SHIPPED=SHIPPED, keep=KEEP_VERSIONS)
 
 
 @bp.post("/aktifkan")

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -51,6 +52,9 @@ MANY_COMPLAINTS = 3000
 and a nightly retrain stays within minutes)."""
 SHIPPED = "bawaan"
 """The version name of the router shipped with the software."""
+KEEP_VERSIONS = 14
+"""Versions kept after a retrain (besides the active one): two weeks of nightly ones to switch back to. Each
+is about 4 MB (the base router is kept with its layer); a year of them would fill the data disk."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +313,17 @@ class ModelStore:
         os.replace(tmp, d / "router.joblib")
         _write_json(d / "figures.json", info)
 
+    def prune(self, keep: int) -> list[str]:
+        """Remove all versions but the newest `keep` and the active one; returns the names removed."""
+        if not self.versions_dir.exists():
+            return []
+        names = sorted((d.name for d in self.versions_dir.iterdir() if re.fullmatch(r"v\d+", d.name)), reverse=True)
+        active = self.active()
+        removed = [name for name in names[keep:] if name != active]
+        for name in removed:
+            shutil.rmtree(self.versions_dir / name)
+        return removed
+
     def activate(self, version: str, by: str | None = None) -> None:
         """Make `version` (or `SHIPPED`) the active router."""
         if version != SHIPPED and not (self.versions_dir / version / "router.joblib").exists():
@@ -368,6 +383,7 @@ def learn(store: ModelStore, examples: Sequence[Example], *, base: Router | None
     store.save(candidate, info)
     if switched:
         store.activate(name, by="suara learn")
+    store.prune(KEEP_VERSIONS)
     log.info("router %s: %s (%s)", name, "switched to" if switched else "kept " + active_name, reason)
     return Outcome(name, switched, reason, info)
 
