@@ -221,6 +221,30 @@ def test_a_later_message_adds_to_an_operators_description_without_undoing_their_
     assert "Budi" not in draft.description
 
 
+def test_a_later_message_does_not_bring_back_a_transcript_the_operator_corrected(app, session) -> None:  # noqa: ANN001
+    """The operator corrected the voice note's transcript and the draft; a later text must add only itself,
+    not the corrected transcript a second time (its key changed with the correction)."""
+    from models.audit import audit
+    from models.entities import Transcript
+    from voice.whatsapp import IncomingMessage, draft_conversation, receive
+
+    settings = app.extensions["suara"].settings
+    t0 = datetime(2026, 12, 1, 8, 0)
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 70), SENDER, "Ini suaranya pak.")], t0)
+    session.commit()
+    call = session.scalars(select(Call).where(Call.channel == Channel.WHATSAPP.value)).one()
+    call.transcripts.append(Transcript(engine="whisper", model="base", text="lampu jalan di desa kali tidu mati sejak seminggu"))
+    draft = draft_conversation(session, settings, call)
+    call.transcript.edited_text = "Lampu jalan di desa Kalitidu mati sejak seminggu."
+    draft.description = "Lampu jalan di desa Kalitidu mati sejak seminggu."
+    audit(session, None, "complaint.edit", draft)
+    session.commit()
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 71), SENDER, "Tiangnya juga miring.")], t0 + timedelta(minutes=2))
+    session.commit()
+    draft = draft_conversation(session, settings, call)
+    assert draft.description == "Lampu jalan di desa Kalitidu mati sejak seminggu.\nTiangnya juga miring."
+
+
 @pytest.mark.parametrize(("data", "error"), [
     (b"MZ\x90\x00 this is an exe", "jenis berkas"),  # claimed to be a JPEG: the bytes decide
     (png_image() + b"\0" * (11 * 1024 * 1024), "melebihi batas"),  # over the attachment limit

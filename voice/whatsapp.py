@@ -351,20 +351,23 @@ REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency",
                     "reporter_name", "reporter_phone", "urgent", "suggestions")
 
 
-def conversation_parts(session: Session, call: Call) -> list[str]:
-    """What the sender said and wrote: the voice notes' transcript first, then the texts and captions in order."""
+def conversation_parts(session: Session, call: Call) -> list[tuple[str, str]]:
+    """What the sender said and wrote, as (key, text): the voice notes' transcript first (as corrected by an
+    operator), then the texts and captions in order. A part's key is the same before and after an operator's
+    correction of the transcript, so a draft knows which parts it already holds."""
     from transcribe.pipeline import has_speech
 
     parts = []
-    if call.transcript is not None and has_speech(call.transcript):
-        parts.append((call.transcript.edited_text or call.transcript.text).strip())
-    parts += [m.body.strip() for m in conversation_messages(session, call)
+    transcript = call.transcript
+    if transcript is not None and has_speech(transcript):
+        parts.append((_part_key(transcript.text.strip()), (transcript.edited_text or transcript.text).strip()))
+    parts += [(_part_key(m.body.strip()), m.body.strip()) for m in conversation_messages(session, call)
               if m.kind in (MessageKind.TEXT.value, MessageKind.FILE.value) and m.body.strip()]
-    return [p for p in parts if p]
+    return [(key, text) for key, text in parts if text]
 
 
 def conversation_text(session: Session, call: Call) -> str:
-    return "\n".join(conversation_parts(session, call))
+    return "\n".join(text for _, text in conversation_parts(session, call))
 
 
 def _part_key(part: str) -> str:
@@ -377,7 +380,7 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
     from transcribe.drafting_job import build_draft
 
     parts = conversation_parts(session, call)
-    text = "\n".join(parts)
+    text = "\n".join(part for _, part in parts)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     if not text or (call.draft is not None and (call.meta or {}).get("drafted_from") == digest):
         return call.draft  # nothing new since the last drafting
@@ -400,14 +403,14 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
             return existing
         if _edited_by_operator(session, existing):
             drafted = set((call.meta or {}).get("drafted_parts", []))
-            new = [p for p in parts if _part_key(p) not in drafted]
+            new = [part for key, part in parts if key not in drafted]
             existing.description = "\n".join([existing.description, *new]) if existing.description else "\n".join(new)
         else:
             for name in REDRAFTED_FIELDS:
                 setattr(existing, name, getattr(fresh, name))
         complaint = existing
     call.status, call.error = CallStatus.DRAFTED.value, None
-    call.meta = dict(call.meta or {}, drafted_from=digest, drafted_parts=[_part_key(p) for p in parts])
+    call.meta = dict(call.meta or {}, drafted_from=digest, drafted_parts=[key for key, _ in parts])
     return complaint
 
 
