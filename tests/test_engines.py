@@ -357,6 +357,24 @@ def test_whisper_partials_only_for_audio_in_real_time(whisper: WhisperEngine, sp
     assert all(r.final for r in results)
 
 
+def test_a_whisper_stream_without_readings_never_draws(whisper: WhisperEngine, speech_cache: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, first = sentence(speech_cache, 1, "radio16k")
+    _, second = sentence(speech_cache, 2, "radio16k")
+    draws: list[int] = []
+    segment = whisper.recognize_segment
+
+    def noting(audio, offset_s):  # noqa: ANN001, ANN202
+        text, words, alternatives, draw = segment(audio, offset_s)
+        return text, words, alternatives, (lambda: draws.append(1) or draw()) if draw else None
+
+    monkeypatch.setattr(whisper, "recognize_segment", noting)
+    stream = whisper.stream(readings=False)
+    results = feed_in_chunks(stream, np.concatenate([first, np.zeros(2 * RATE, np.int16), second]))
+    stream.settle()
+    assert sum(r.final for r in results) >= 2 and draws == []
+
+
 def test_whisper_finals_go_out_before_their_drawn_readings(whisper: WhisperEngine, speech_cache: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The drawn readings cost a second decode: a final is sent with the beam's readings, and the draws

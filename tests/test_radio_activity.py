@@ -138,8 +138,22 @@ class DeafEngine:
     model_name = "deaf"
     language = "id"
 
-    def stream(self) -> DeafStream:
+    def __init__(self) -> None:
+        self.readings: list[bool] = []
+
+    def stream(self, readings: bool = True) -> DeafStream:
+        self.readings.append(readings)
         return DeafStream()
+
+
+def test_a_show_asks_its_live_stream_for_no_other_readings(settings, db_engine) -> None:  # noqa: ANN001
+    """A show's live text is never routed (each caller is transcribed again from their own audio), so the
+    stream must not spend a second decode per sentence on drawn readings."""
+    engine = DeafEngine()
+    live = LiveShow(settings, session_factory(db_engine), ArraySource(concat(speechlike(1.0), silence(1.0))), "Uji", engine)  # type: ignore[arg-type]
+    live.start()
+    assert live.wait(30)
+    assert engine.readings and not any(engine.readings)  # the warm-up's throwaway stream too
 
 
 @pytest.mark.parametrize("auto_segment", [False, True], ids=["suggested", "auto"])

@@ -390,7 +390,7 @@ class SlowBrokenEngine:
     def __init__(self, load_s: float) -> None:
         self.load_s = load_s
 
-    def stream(self) -> None:
+    def stream(self, readings: bool = True) -> None:
         time.sleep(self.load_s)
         raise FileNotFoundError("model/am/final.mdl")
 

@@ -116,8 +116,9 @@ class Engine(Protocol):
     model_name: str
     language: str | None
 
-    def stream(self) -> RecognizerStream:
-        """A new stream for one call."""
+    def stream(self, readings: bool = True) -> RecognizerStream:
+        """A new stream for one call. `readings=False`: finals without other readings, where nothing routes
+        the live text (a radio show's callers are transcribed again from their own audio)."""
         ...
 
     def transcribe(self, samples: np.ndarray) -> Transcript:

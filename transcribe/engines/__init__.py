@@ -81,7 +81,7 @@ def warm_up(engine: Engine, streams: int = 1, seconds: float = 1.5) -> None:
     phase = 2 * np.pi * np.cumsum(pitch) / TARGET_RATE_HZ
     voice = sum(np.sin(k * phase) / k for k in range(1, 12)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2
     samples = (voice / np.abs(voice).max() * 8000).astype(np.int16)
-    opened = [engine.stream() for _ in range(streams)]  # all open at once: each has a recognizer of its own
+    opened = [engine.stream(readings=False) for _ in range(streams)]  # all open at once: each has a recognizer of its own
     for stream in opened:
         for i in range(0, len(samples), TARGET_RATE_HZ // 4):
             stream.feed(AudioChunk(samples[i : i + TARGET_RATE_HZ // 4], start_s=i / TARGET_RATE_HZ))

@@ -88,8 +88,9 @@ class VoskEngine:
                 logger.info("Vosk model %s loaded in %.1f s", self.model_dir, self.load_s)
         return self._model
 
-    def stream(self) -> VoskStream:
-        """A new recognizer stream for one call."""
+    def stream(self, readings: bool = True) -> VoskStream:
+        """A new recognizer stream for one call (Vosk's other readings cost nothing extra: `readings` is
+        not used)."""
         return VoskStream(self)
 
     def _new_recognizer(self) -> Any:

@@ -406,9 +406,10 @@ class WhisperEngine:
         """Token ids Whisper may not emit (-1: its default set of symbols), once loaded."""
         return list(self._suppress)
 
-    def stream(self) -> WhisperStream:
-        """A new stream: finals per speech segment."""
-        return WhisperStream(self)
+    def stream(self, readings: bool = True) -> WhisperStream:
+        """A new stream: finals per speech segment; `readings=False`: without the drawn readings (a second
+        decode of each sentence)."""
+        return WhisperStream(self, readings)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         """Recognise a whole recording (16 kHz mono int16)."""
@@ -617,10 +618,11 @@ class WhisperStream:
     """One partial re-read at a time in the process, skipped when busy: partials never queue up behind
     each other or delay finals, whatever the number of calls (the budget)."""
 
-    def __init__(self, engine: WhisperEngine) -> None:
+    def __init__(self, engine: WhisperEngine, readings: bool = True) -> None:
         from faster_whisper.vad import get_vad_model
 
         self._engine = engine
+        self._readings = readings
         engine.live_model()  # loaded when the call starts, not when its first sentence ends
         self._vad = StreamingVad(get_vad_model())
         opts = engine.options
@@ -759,7 +761,7 @@ class WhisperStream:
             final = StreamResult(text=text, final=True, words=words, alternatives=alternatives,
                                  start_s=zero + speech_start / TARGET_RATE_HZ, end_s=zero + speech_end / TARGET_RATE_HZ)
             results.append(final)
-            if draw is not None:
+            if draw is not None and self._readings:
                 self._undrawn.append((final, draw))
         self._drop_before(speech_end)
 

@@ -204,7 +204,9 @@ class LiveShow:
     def _begin(self) -> None:
         """Load the recognizer, start the threads and the source."""
         try:
-            self._stream = self.engine.stream()  # loads the model now, not while audio piles up
+            # loads the model now, not while audio piles up; no other readings: a show's live text is never
+            # routed (each caller is transcribed again from their own audio)
+            self._stream = self.engine.stream(readings=False)
             warm_up(self.engine)
         except Exception as exc:  # a model directory that is missing or not a model
             log.exception("show %s: the recognizer could not be loaded", self.show_id)
