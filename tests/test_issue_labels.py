@@ -195,6 +195,10 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         (["TPP bulan oktober belum cair", "gaji berkala belum dibayarkan", "tunjangan kinerja belum dibayar"], [],
          "Gaji atau tunjangan belum dibayar"),  # different things: the generic name
         (["KJMU belum cair sampai saat ini"], ["KJMU belum cair sampai saat ini"], "Beasiswa KJMU belum cair"),
+        (["asap pembakaran sekam mengganggu pernapasan", "pembakaran sekam padi asapnya sesak"], [],
+         "Asap pembakaran mengganggu warga"),
+        (["Saluran irigasi jebol, sawah tidak dapat air", "irigasi tersier rusak parah"], [], "Saluran irigasi rusak"),
+        (["Pekerjaan betonisasi jalan bikin macet total"], [], "Proyek jalan mengganggu"),  # no "Jalan belum diaspal"
         (["Pelayanan di lubuk begalung, saya berobat ke klinik mana"], [], ""),  # "begalung" is no "begal"
         (["Kriteria PKH apa saja", "PKH belum cair sampai sekarang", "PKH untuk lansia"], [], ""),  # one of three
     ],
