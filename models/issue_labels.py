@@ -1,7 +1,10 @@
 """Readable issue labels: the problem in a short Indonesian phrase, then the place ("Jalan rusak dan berlubang ·
 Kec. Kedungadem").
 
-A label is built from the cluster's most characteristic phrases: word 1-3-grams over normalised text (short
+A label names the canonical problem most of the issue's complaints raise (`canonical_problem`: a curated table of
+problems and the words that signal them, `models/problem_vocabulary.py`), so that "PKH ... belum cair" and "dana
+PKH belum turun" both read "Bantuan PKH belum cair". Only when no problem of the table matches, the label is
+built from the cluster's most characteristic phrases: word 1-3-grams over normalised text (short
 forms written out, stop words dropped but negations kept, so "air tidak mengalir" stays what it says), scored by
 how many of the cluster's complaints use them, weighted against the other clusters (class-based TF-IDF), longer
 phrases preferred. A second phrase joins the first when it describes the same thing ("jalan rusak" + "jalan
@@ -22,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from models import problem_vocabulary
 from models.identity import word_zipf
 
 SHORT_FORMS = {
@@ -353,6 +357,66 @@ def ranked_phrases(
     return scored
 
 
+def canonical_problem(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
+    """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
+    does. One complaint: the problem it says (the one its title says, when several). Several: the problem most of
+    them say, said by at least two and by a third of them at least (ties: the one more titles say, then the more
+    specific); with the thing most of those name and the facility half of them name."""
+    vocabulary = problem_vocabulary.vocabulary()
+    said = [vocabulary.match(vocabulary.words(tokens(text, keep_names=True))) for text in texts]
+    in_titles = Counter(m.problem for title in titles
+                        for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
+    counts = Counter(k for matches in said for k in {m.problem for m in matches})
+    enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
+    candidates = [k for k, n in counts.items() if n >= enough]
+    if not candidates:
+        return ""
+    best = max(candidates, key=lambda k: (counts[k], in_titles[k], -k))
+    matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
+    thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
+    place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)
+    generic = vocabulary.problems[best].generic
+    if generic and named * 3 < len(matches) * 2:
+        return generic  # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
+    return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else ""))
+
+
+def issue_name(
+    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = ""
+) -> str:
+    """The problem half of an issue's label: the canonical problem its complaints raise, else its most
+    characteristic phrase (`problem_phrase`)."""
+    found = canonical_problem(texts, titles)
+    if found:
+        return found
+    phrase = problem_phrase(texts, stats, rules, titles, topic)
+    if not topic or not is_fragment(phrase):
+        return phrase
+    best = ranked_phrases(texts, stats, rules, titles)[:1]
+    return next((p for score, p in ranked_phrases(texts, stats, rules, titles)[1:12]
+                 if score >= best[0][0] * 0.3 and not is_fragment(p)), f"masalah {topic[:1].lower()}{topic[1:]}")
+
+
+NUMBER_WORDS = frozenset(
+    "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu juta seribu".split()
+)
+CLAUSE_OPENERS = frozenset("benar guna untuk agar apa bila jika kalau karena bahwa besok yaitu ialah adalah".split())
+CLAUSE_ENDS = frozenset("memiliki mempunyai memberi memberikan punya ada bisa dapat mau jadi".split())
+"""Words a name never opens or ends with: "Benar besok bus", "Mobil tidak memiliki" are pieces of a clause."""
+
+
+def is_fragment(phrase: str) -> bool:
+    """Whether a phrase is a piece of a clause rather than a name: it names neither a thing nor what is wrong
+    ("bayarnya ribu"), opens on a number, a negation, a verb or a clause word, or ends on a clause word."""
+    words = phrase.split()
+    if not words:
+        return True
+    subject, problem = _parts(phrase)
+    opens_on_verb = _VERB.match(words[0]) is not None and not _known(words[0]) and words[0] not in REQUESTS
+    return (not (subject or problem or phrase in NAMED_PROBLEMS) or words[0] in NUMBER_WORDS | CLAUSE_OPENERS | NEGATIONS
+            or opens_on_verb or words[-1] in CLAUSE_ENDS | NUMBER_WORDS)
+
+
 def problem_phrase(
     texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = ""
 ) -> str:
@@ -483,10 +547,11 @@ def _at_facility(phrase: str, texts: Sequence[str], rules: LabelRules) -> str:
 
 
 def display(phrase: str) -> str:
-    """Capitalised, acronyms in capitals: "air pdam keruh" -> "Air PDAM keruh"."""
+    """Capitalised, acronyms in capitals: "air pdam keruh" -> "Air PDAM keruh", "e-KTP belum jadi" -> "E-KTP belum
+    jadi"."""
     words = [w.upper() if w in ACRONYMS else w for w in phrase.split()]
-    if words and not words[0].isupper():
-        words[0] = words[0].capitalize()
+    if words:
+        words[0] = words[0][:1].upper() + words[0][1:]
     return " ".join(words)
 
 

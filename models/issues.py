@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -233,15 +233,15 @@ def group_clusters(
             groups.append(key)
     rules = labels.LabelRules(label_word, excluded)
 
-    def name_all(topics: Mapping[int, str]) -> list[str]:
+    def name_all(name: Callable[..., str], topics: Mapping[int, str]) -> list[str]:
         stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-        return [labels.problem_phrase([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
-                                      topics.get(key[0], ""))
+        return [name([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (), topics.get(key[0], ""))
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
-    # Merging by phrase: only phrases found in the texts ("masalah <topic>" says nothing about sameness).
-    clusters, groups = _merge_near_identical(clusters, groups, name_all({}), x, merge_similarity)
-    return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
+    # Merging by phrase: only phrases found in the texts ("masalah <topic>" says nothing about sameness, and two
+    # issues of one canonical problem, "Jalan rusak", may be two roads).
+    clusters, groups = _merge_near_identical(clusters, groups, name_all(labels.problem_phrase, {}), x, merge_similarity)
+    return Grouping(clusters, groups, name_all(labels.issue_name, topic_names or {}), x, idf, word_df)
 
 
 def _merge_near_identical(
@@ -466,7 +466,7 @@ def assign(
     words = keywords([text])
     place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
     rules = labels.LabelRules(label_word, place_words(connection))
-    label = labels.make_label(labels.problem_phrase([text], None, rules, topic=_topic_names(connection).get(topic_id, "")), place)
+    label = labels.make_label(labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, "")), place)
     issue_id = connection.execute(
         insert(Issue).values(
             topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency_id, label=label,

@@ -28,7 +28,9 @@ def _data(session, settings):  # noqa: ANN001, ANN202
     done.description = "jalan rusak dan berlubang"
     hidden = make_complaint(session, settings, "terdisposisi", title="Pungutan liar proyek", confidential=True,
                             received_at=past(2))
-    make_complaint(session, settings, "terdisposisi", agency_key="dinkes", title="Antrean puskesmas", received_at=past(2))
+    queue = make_complaint(session, settings, "terdisposisi", agency_key="dinkes", title="Antrean puskesmas",
+                           received_at=past(2))
+    queue.description = "antrean di puskesmas lama sekali"  # not the default road text: the label names the queue
     session.flush()
     sat.rate(session, done, "puas", sat.RatingSource.CALLBACK)
     session.execute(update(Complaint).where(Complaint.id == late.id).values(due_at=utcnow() - timedelta(days=5)))

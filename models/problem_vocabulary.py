@@ -1,0 +1,223 @@
+"""Canonical problems: a curated table of the problems complaints raise ("Jalan rusak", "Bantuan PKH belum cair"),
+each with the words that signal it, and a matcher that says which of them a complaint text raises.
+
+The table is `models/data/problems.json`, written to be read and extended by the regency (its "about" says how).
+A problem matches a text when every one of its groups of alternatives is said within WINDOW words of the others,
+in any order ("jalan di depan sekolah sudah lama rusak" and "rusaknya jalan" both say "Jalan rusak"). An
+alternative is one word or several said in that order with at most MAX_GAP words between them ("belum juga
+cair"); "*" at its end or start allows any ending or beginning ("antri*": antri, antrian, ngantri needs "*antri*").
+A problem's name may say which thing ("{thing} belum jadi": "e-KTP belum jadi", "KK belum jadi") and where ("di
+RSUD") when the text says one of the listed things or facilities near the problem. Names are curated, never taken
+from the text: a label from this table cannot carry a name or a single reporter's words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+WINDOW = 10
+"""The groups of a problem must all be said within this many words (a sentence or two)."""
+MAX_GAP = 2
+"""Words an alternative of several words may have between its words ("belum juga cair", "tidak ada air")."""
+THING = "{thing}"
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of an alternative: the whole word, or its start or end ("antri*", "*lubang")."""
+
+    text: str
+    how: str = "whole"
+    """"whole", "start" (the word starts with text) or "end"."""
+
+    @classmethod
+    def of(cls, written: str) -> "Word":
+        if written.endswith("*"):
+            return cls(written[:-1], "start")
+        if written.startswith("*"):
+            return cls(written[1:], "end")
+        return cls(written)
+
+    def fits(self, token: str) -> bool:
+        if self.how == "start":
+            return token.startswith(self.text)
+        if self.how == "end":
+            return token.endswith(self.text)
+        return token == self.text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One canonical problem: its name and the groups of alternatives that must all be said near each other."""
+
+    name: str
+    groups: tuple[tuple[tuple[Word, ...], ...], ...]
+    things: tuple[tuple[tuple[Word, ...], str], ...] = ()
+    """Alternatives naming the thing, each with how the name writes it ({thing} in `name`)."""
+    otherwise: str = ""
+    """The name when no thing is said (the thing is then optional)."""
+    places: tuple[tuple[tuple[Word, ...], str], ...] = ()
+    """Facilities where it happens: "di <place>" joins the name when said near the problem."""
+    generic: str = ""
+    """The name for an issue whose complaints name different things (most name none of them alone)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A problem said in a text, with the thing and the facility said with it ("" when none)."""
+
+    problem: int
+    """Index in the vocabulary (earlier problems are more specific: they win ties)."""
+    thing: str = ""
+    place: str = ""
+
+
+Slot = tuple[int, str, int]
+"""Where an alternative belongs: (problem index, "group" | "thing" | "place", index of the group or of the named
+alternative)."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The canonical problems, and the joined words that are one thing ("lampu merah" is no "lampu")."""
+
+    problems: tuple[Problem, ...]
+    joined: frozenset[tuple[str, ...]]
+    starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]]
+    """Every alternative under its first word (how, text), so that a text is read once, not once per problem."""
+    lengths: dict[str, frozenset[int]]
+    """Per "start" and "end": the lengths of the first words written that way (the only slices worth looking up)."""
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Vocabulary":
+        joined = frozenset(tuple(words.split()) for words in data.get("joined", []))
+
+        def alternative(written: str) -> tuple[Word, ...]:
+            return tuple(Word.of(w) for w in _join(written.lower().split(), joined))
+
+        def named(table: dict[str, str]) -> tuple[tuple[tuple[Word, ...], str], ...]:
+            return tuple((alternative(said), name) for said, name in table.items())
+
+        problems = tuple(
+            Problem(entry["name"], tuple(tuple(alternative(a) for a in group) for group in entry["all"]),
+                    named(entry.get("thing", {})), entry.get("otherwise", ""), named(entry.get("at", {})),
+                    entry.get("generic", ""))
+            for entry in data["problems"]
+        )  # fmt: skip
+        starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]] = {}
+        for k, problem in enumerate(problems):
+            slots = [((k, "group", g), a) for g, group in enumerate(problem.groups) for a in group]
+            slots += [((k, "thing", j), a) for j, (a, _) in enumerate(problem.things)]
+            slots += [((k, "place", j), a) for j, (a, _) in enumerate(problem.places)]
+            for slot, words in slots:
+                starting.setdefault((words[0].how, words[0].text), []).append((slot, words))
+        lengths = {how: frozenset(len(text) for h, text in starting if h == how) for how in ("start", "end")}
+        return cls(problems, joined, starting, lengths)
+
+    def words(self, tokens: Sequence[str]) -> list[str]:
+        """Lower-case words of a text as the vocabulary reads them: joined pairs as one ("lampu_merah")."""
+        return _join([t for t in tokens if t[:1].isalpha()], self.joined)
+
+    def match(self, words: Sequence[str]) -> list[Match]:
+        """The problems these words (from `words`) say, in the vocabulary's order."""
+        said = self._said(words)
+        found = []
+        for k in sorted({k for k, role, _ in said if role == "group"}):
+            problem = self.problems[k]
+            spans = [said.get((k, "group", g)) for g in range(len(problem.groups))]
+            if not all(spans):
+                continue
+            near = _near(spans)  # type: ignore[arg-type]
+            if near is None:
+                continue
+            thing = _said_near(said, k, "thing", problem.things, near)
+            if THING in problem.name and not thing and not problem.otherwise:
+                continue
+            found.append(Match(k, thing, _said_near(said, k, "place", problem.places, near)))
+        return found
+
+    def _said(self, words: Sequence[str]) -> dict[Slot, list[tuple[int, int]]]:
+        """Per slot, (first, last) word index of every place one of its alternatives is said."""
+        said: dict[Slot, list[tuple[int, int]]] = {}
+        for i, token in enumerate(words):
+            heads = [("whole", token)]
+            heads += [("start", token[:n]) for n in self.lengths["start"] if n <= len(token)]
+            heads += [("end", token[-n:]) for n in self.lengths["end"] if n <= len(token)]
+            for head in heads:
+                for slot, alternative in self.starting.get(head, ()):
+                    end = _rest(words, i, alternative[1:])
+                    if end is not None:
+                        said.setdefault(slot, []).append((i, end))
+        return said
+
+    def name(self, match: Match) -> str:
+        """The problem's name, with its thing and place: "e-KTP belum jadi", "Antrean lama di RSUD"."""
+        problem = self.problems[match.problem]
+        name = problem.name.replace(THING, match.thing) if match.thing or not problem.otherwise else problem.otherwise
+        return f"{name} di {match.place}" if match.place else name
+
+
+def _join(words: Sequence[str], joined: frozenset[tuple[str, ...]]) -> list[str]:
+    """Words with every joined pair written as one word ("lampu merah" -> "lampu_merah")."""
+    out: list[str] = []
+    for word in words:
+        if out and (out[-1], word) in joined:
+            out[-1] = f"{out[-1]}_{word}"
+        else:
+            out.append(word)
+    return out
+
+
+GAP_WORDS = frozenset(
+    "juga pernah sama sekali lagi sudah masih di yang ada pun kunjung bisa dapat sangat terlalu begitu kok koq".split()
+)
+"""Only these may stand between the words of an alternative ("belum juga cair"; "belum cair sampai" is no "belum
+sampai")."""
+
+
+def _rest(words: Sequence[str], at: int, rest: Sequence[Word]) -> int | None:
+    """Where the rest of an alternative ends when said after words[at] (MAX_GAP of GAP_WORDS between at most)."""
+    for word in rest:
+        end = min(at + 2 + MAX_GAP, len(words))
+        j = at + 1
+        while j < end and not word.fits(words[j]) and words[j] in GAP_WORDS:
+            j += 1
+        if j >= end or not word.fits(words[j]):
+            return None
+        at = j
+    return at
+
+
+def _near(spans: list[list[tuple[int, int]]]) -> tuple[int, int] | None:
+    """A (first, last) word index covering one span of every group within WINDOW words, or None."""
+    for first, last in spans[0]:
+        lo, hi = first, last
+        for group in spans[1:]:
+            best = min(group, key=lambda s: max(hi, s[1]) - min(lo, s[0]))
+            lo, hi = min(lo, best[0]), max(hi, best[1])
+        if hi - lo <= WINDOW:
+            return lo, hi
+    return None
+
+
+def _said_near(said: dict[Slot, list[tuple[int, int]]], k: int, role: str,
+               named: Sequence[tuple[tuple[Word, ...], str]], near: tuple[int, int]) -> str:
+    """The name of the alternative said nearest to `near` (2 × WINDOW words at most; ties: the first listed), or ""."""
+    best, best_distance = "", 2 * WINDOW + 1
+    for j, (_, name) in enumerate(named):
+        for first, last in said.get((k, role, j), ()):
+            distance = max(near[0] - last, first - near[1], 0)
+            if distance < best_distance:
+                best, best_distance = name, distance
+    return best
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The regency's canonical problems (models/data/problems.json), read once."""
+    text = resources.files("models.data").joinpath("problems.json").read_text(encoding="utf-8")
+    return Vocabulary.from_json(json.loads(text))
