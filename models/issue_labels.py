@@ -357,21 +357,28 @@ def ranked_phrases(
     return scored
 
 
+OPENING_WORDS = 40
+"""A problem said within this many words of a text's start (its title and first sentence) is the report's point; one
+said later ("banjir" deep in a permit complaint) is a detail."""
+
+
 def canonical_problem(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
     """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
-    does. One complaint: the problem it says (the one its title says, when several). Several: the problem most of
-    them say, said by at least two and by a third of them at least (ties: the one more titles say, then the more
-    specific); with the thing most of those name and the facility half of them name."""
+    does. One complaint: the problem it says (the one its title says, when several, then the one said in its
+    opening). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
+    the one more titles say, then more openings, then the more specific); with the thing most of those name and
+    the facility half of them name."""
     vocabulary = problem_vocabulary.vocabulary()
     said = [vocabulary.match(vocabulary.words(tokens(text, keep_names=True))) for text in texts]
     in_titles = Counter(m.problem for title in titles
                         for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
     counts = Counter(k for matches in said for k in {m.problem for m in matches})
+    opening = Counter(k for matches in said for k in {m.problem for m in matches if m.start < OPENING_WORDS})
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
     candidates = [k for k, n in counts.items() if n >= enough]
     if not candidates:
         return ""
-    best = max(candidates, key=lambda k: (counts[k], in_titles[k], -k))
+    best = max(candidates, key=lambda k: (counts[k], in_titles[k], opening[k], -k))
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
     place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)

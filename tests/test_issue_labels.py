@@ -241,3 +241,44 @@ def test_the_vocabulary_file_reads_and_names_only_curated_words() -> None:
         "Pak Sukarjono melapor jalan rusak di dusun Krajan", keep_names=True)))}  # fmt: skip
     assert names == {"Jalan rusak"}
     assert labels.display("e-KTP belum jadi") == "E-KTP belum jadi"  # capitalised, not "E-ktp"
+
+
+FILLER = " ".join(["saya sudah menunggu dan bertanya kepada petugas di kantor"] * 4)
+"""Forty words that say no problem: what follows is no longer the opening of the report."""
+
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # the fourth blind read's misses, in small: what people complain about beyond the first table
+        (["Alamat e-KTP masih alamat lama, padahal saya sudah pindah alamat"], [], "Perubahan alamat di e-KTP"),
+        (["Pelayanan dokter keluarga yang kurang memuaskan"], [], "Pelayanan buruk"),  # no shortage of doctors
+        (["Apakah saya bisa mendapatkan KIP, sementara saya tidak memiliki KIS atau KKS"], [],
+         "Syarat menjadi penerima KIP"),  # the thing asked about, not another one named
+        (["Ada bantuan beras dan uang untuk warga. " + FILLER + ". Penerimanya tidak tepat sasaran"], [],
+         "bantuan beras salah sasaran"),  # the aid named anywhere in the report
+        (["BLSM tak sesuai sasaran, janda tua tidak mendapatkan"], [], "BLSM salah sasaran"),
+        (["Saya naik BRT, AC tidak dingin"], [], "AC bus tidak dingin"),
+        (["Form 5 tidak dapat didownload, link tidak bisa dibuka"], [], "Formulir tidak bisa diunduh atau dibuka"),
+        (["Pengurusan izin perumahan memakan waktu hingga berbulan-bulan"], [], "Pengurusan izin sulit"),
+        (["Dana KIP yang diterima murid berbeda-beda, ada 200 ribu ada 800 ribu"], [], "Dana KIP tidak sesuai"),
+        (["Koreksi data KPJ. Mohon perubahan data saya di BPJS Ketenagakerjaan"], ["Koreksi data KPJ"],
+         "Data BPJS Ketenagakerjaan salah"),
+        (["Kesediaan blangko KTP, bolehkah dicetak di kota"], [], "Ketersediaan blangko e-KTP"),  # no delay
+        (["Jangan hapuskan LPG 3 kg, biar harganya naik"], ["Jangan hapuskan LPG 3 kg"],
+         "Keberatan penghapusan elpiji 3 kg"),
+        (["Warga baru bangun rumah tapi bongkar material di jalan"], [], "Material bangunan menutup jalan"),
+        (["Belum mendapatkan bantuan KIP sama sekali"], [], "Belum menerima KIP"),  # KIP, not "bantuan sosial"
+        (["Lampu rambu-rambu lalu lintas mengalami kerusakan di simpang"], [], "Lampu lalu lintas rusak"),
+        (["Apa saja persyaratan membuat SKCK?"], [], "Syarat mengurus SKCK"),
+    ],
+)
+def test_the_vocabulary_covers_what_people_complain_about(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.canonical_problem(texts, titles) == expected
+
+
+def test_a_problem_said_in_the_opening_wins_over_one_said_later() -> None:
+    # "banjir" deep in a permit complaint is a detail: the problem the report opens with is its point
+    text = "Lampu jalan di gang kami mati. " + FILLER + ". Jalan di depan rumah juga rusak"
+    assert labels.canonical_problem([text]) == "Lampu jalan mati"
+    assert labels.canonical_problem(["Jalan rusak di gang kami. " + FILLER + ". Lampu jalan juga mati"]) == "Jalan rusak"
+
