@@ -238,13 +238,16 @@ def runs(text: str) -> list[list[str]]:
 
 
 def phrases(text: str, longest: int = 3) -> set[str]:
-    """Every 1..`longest`-gram inside a run that neither starts nor ends with a negation (a lone one neither)."""
+    """Every 1..`longest`-gram inside a run that neither ends with a negation nor drops one said just before it (a
+    lone negation neither)."""
     found = set()
     for words in runs(text):
         for n in range(1, min(longest, len(words)) + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i : i + n]
                 if gram[-1] in NEGATIONS or len(set(gram)) < n or _cuts_compound(words, i, i + n):
+                    continue
+                if i > 0 and words[i - 1] in NEGATIONS:  # "tepat sasaran" of "tidak tepat sasaran" says the opposite
                     continue
                 found.add(" ".join(gram))
     return found

@@ -282,3 +282,9 @@ def test_a_problem_said_in_the_opening_wins_over_one_said_later() -> None:
     assert labels.canonical_problem([text]) == "Lampu jalan mati"
     assert labels.canonical_problem(["Jalan rusak di gang kami. " + FILLER + ". Lampu jalan juga mati"]) == "Jalan rusak"
 
+def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:
+    assert "tepat sasaran" not in labels.phrases("Penerima manfaat tidak tepat sasaran")
+    assert "tidak tepat sasaran" in labels.phrases("Penerima manfaat tidak tepat sasaran")
+    name = labels.issue_name(["Penerima manfaat tidak tepat sasaran"], None, RULES, topic="Topik")
+    assert not name.startswith(("tepat", "sesuai")), name  # never the opposite of the text
+
