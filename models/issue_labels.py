@@ -101,7 +101,7 @@ SUBJECTS = frozenset(
     nip sk kenaikan jadwal rekaman pendaftaran pencairan pembayaran penggantian pembuatan bangunan dana kantor
     kebakaran kelahiran kematian lansia pegawai perangkat sambungan sanitasi pencemaran pembakaran gabah hama pangan
     imb pbg ppdb pppk dtks phk rtlh bumdes kis bpjs asn pln pdam puskesmas rsud disabilitas tenaga status ujian
-    program rute kereta bis rawat inap karyawan berkas saldo kode""".split()
+    program rute kereta bis rawat inap karyawan berkas saldo kode pilkades pilkada pemilu""".split()
 )
 """Things a public service is asked about (the heads of problem phrases: "jalan rusak", "antrean panjang"): a
 phrase with one of them says what the complaint is about. Curated from the topics' descriptions in the taxonomy
@@ -400,6 +400,9 @@ def issue_name(
     if found:
         return found
     phrase = problem_phrase(texts, stats, rules, titles, topic)
+    reads_badly = is_fragment(phrase) or (" " not in phrase and phrase not in NAMED_PROBLEMS)
+    if reads_badly and (asked := asked_about(texts, titles)):
+        return asked  # "Pertanyaan tentang KIP" says what is asked; "KIP" or "Dana KIP selesai hadiri" does not
     if not topic or not is_fragment(phrase):
         return phrase
     best = ranked_phrases(texts, stats, rules, titles)[:1]
@@ -407,10 +410,59 @@ def issue_name(
                  if score >= best[0][0] * 0.3 and not is_fragment(p)), f"masalah {topic[:1].lower()}{topic[1:]}")
 
 
+QUESTION_WORDS = frozenset(
+    """tanya bertanya menanyakan pertanyaan informasi info informasinya apakah apa bagaimana bagaimanakah gimana
+    kapan berapa bolehkah bisakah dapatkah dimana kemana mengapa kenapa syarat persyaratan prosedur cara mekanisme
+    ?""".split()
+)
+"""Words that make a report a question or a request for information ("Bolehkah saldo KKS dihabiskan?")."""
+ASKING_FOR = frozenset("informasi info informasinya".split())
+"""Weaker: "informasi" with what is wrong ("Akses informasi sangat sulit") is a complaint."""
+REQUIREMENT_WORDS = frozenset("syarat persyaratan prosedur mekanisme kriteria".split())
+OPENING_TOKENS = 25
+"""A report asks when its title or first words do (the text after them may ask anything in passing)."""
+
+
+def asked_about(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
+    """For an issue whose reports mostly ask rather than complain, the thing asked about as a label ("pertanyaan
+    tentang kip", "permintaan informasi syarat kks"); "" when they complain or name no curated thing."""
+    asked, requirements, things = 0, 0, Counter()
+    for n, text in enumerate(texts):
+        title = tokens(titles[n]) if n < len(titles) else []
+        opening = tokens(text)[:OPENING_TOKENS]
+        said = set(title) | set(opening)
+        if not said & (QUESTION_WORDS - ASKING_FOR) and not (said & ASKING_FOR and not said & PROBLEM_WORDS):
+            continue
+        asked += 1
+        requirements += bool(said & REQUIREMENT_WORDS)
+        thing = _thing_asked(title) or _thing_asked(opening)
+        if thing:
+            things[thing] += 1
+    if not things or asked * 2 <= len(texts):
+        return ""
+    thing, count = things.most_common(1)[0]
+    if len(texts) > 1 and count < 2:
+        return ""
+    return f"permintaan informasi syarat {thing}" if requirements * 2 > asked else f"pertanyaan tentang {thing}"
+
+
+def _thing_asked(words: Sequence[str]) -> str:
+    """The first curated thing of these words: an acronym (with the subject said just before it: "saldo kks"), else
+    a subject ("beasiswa"); "" when there is none."""
+    for i, word in enumerate(words):
+        if word in ACRONYMS:
+            before = words[i - 1] if i else ""
+            return f"{before} {word}" if before in SUBJECTS and before not in ACRONYMS and before not in REQUESTS else word
+    return next((w for w in words if w in SUBJECTS and w not in REQUESTS and w not in PROBLEM_WORDS), "")
+
+
 NUMBER_WORDS = frozenset(
     "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu juta seribu".split()
 )
-CLAUSE_OPENERS = frozenset("benar guna untuk agar apa bila jika kalau karena bahwa besok yaitu ialah adalah".split())
+CLAUSE_OPENERS = frozenset(
+    """benar guna untuk agar apa bila jika kalau karena bahwa besok yaitu ialah adalah bolehkah bisakah dapatkah
+    bagaimanakah gimana kemana""".split()
+)
 CLAUSE_ENDS = frozenset("memiliki mempunyai memberi memberikan punya ada bisa dapat mau jadi".split())
 """Words a name never opens or ends with: "Benar besok bus", "Mobil tidak memiliki" are pieces of a clause."""
 

@@ -282,9 +282,24 @@ def test_a_problem_said_in_the_opening_wins_over_one_said_later() -> None:
     assert labels.canonical_problem([text]) == "Lampu jalan mati"
     assert labels.canonical_problem(["Jalan rusak di gang kami. " + FILLER + ". Lampu jalan juga mati"]) == "Jalan rusak"
 
+
 def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:
     assert "tepat sasaran" not in labels.phrases("Penerima manfaat tidak tepat sasaran")
     assert "tidak tepat sasaran" in labels.phrases("Penerima manfaat tidak tepat sasaran")
     name = labels.issue_name(["Penerima manfaat tidak tepat sasaran"], None, RULES, topic="Topik")
     assert not name.startswith(("tepat", "sesuai")), name  # never the opposite of the text
 
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # nothing of the vocabulary and no phrase that reads: what is asked, rather than a fragment
+        (["Bolehkah KKS dipakai? Mohon informasinya"], ["KKS"], "pertanyaan tentang kks"),  # no "bolehkah kks dipakai"
+        (["Mau tanya soal KIP dong, kapan ya?"], ["Tanya KIP"], "pertanyaan tentang kip"),
+        (["Apa persyaratan untuk ikut PPPK? mohon informasinya"], ["PPPK"], "permintaan informasi syarat pppk"),
+        (["Akses untuk informasi sangat sulit di sekolah ini"], ["Akses untuk informasi sangat sulit"], ""),  # a complaint
+    ],
+)
+def test_a_question_is_labelled_by_the_thing_asked_about(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.asked_about(texts, titles) == expected
+    if expected:
+        assert labels.issue_name(texts, None, RULES, titles, "Topik") == expected
