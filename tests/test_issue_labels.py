@@ -270,6 +270,17 @@ FILLER = " ".join(["saya sudah menunggu dan bertanya kepada petugas di kantor"] 
         (["Belum mendapatkan bantuan KIP sama sekali"], [], "Belum menerima KIP"),  # KIP, not "bantuan sosial"
         (["Lampu rambu-rambu lalu lintas mengalami kerusakan di simpang"], [], "Lampu lalu lintas rusak"),
         (["Apa saja persyaratan membuat SKCK?"], [], "Syarat mengurus SKCK"),
+        (["Eskalator di terminal jarang aktif, sudah rusak berbulan-bulan"], [], "Eskalator rusak di terminal"),
+        (["Dana Taspen ayah saya belum cair sejak pensiun"], [], "Dana Taspen belum dibayar"),
+        (["PBB tahun ini naik tidak wajar"], [], "Tagihan pajak tidak sesuai"),
+        (["Hajatan warga menutup jalan kampung dua hari"], [], "Jalan ditutup untuk acara"),
+        (["Jalan berdebu karena tanah tercecer dari truk"], [], "Jalan berdebu atau kotor"),
+        (["Kali di kampung kami dangkal, mohon dinormalisasi"], [], "Sungai dangkal perlu normalisasi"),
+        (["Kartu tani saya tidak bisa dipakai menebus pupuk"], [], "Kartu tani bermasalah"),
+        (["Kapan ada pelatihan kerja di BLK untuk pemuda?"], [], "Lowongan atau pelatihan kerja"),
+        (["Data Dapodik sekolah kami tidak sinkron, NUPTK guru hilang"], [], "Dapodik atau Info GTK bermasalah"),
+        (["Kartu KIS saya belum jadi padahal sudah 3 bulan"], [], "Kartu KIS belum jadi"),
+        (["Trotoar dilewati sepeda motor, pejalan kaki terganggu"], [], "Trotoar rusak atau dipakai"),
     ],
 )
 def test_the_vocabulary_covers_what_people_complain_about(texts: list[str], titles: list[str], expected: str) -> None:
