@@ -403,6 +403,8 @@ def issue_name(
     reads_badly = is_fragment(phrase) or (" " not in phrase and phrase not in NAMED_PROBLEMS)
     if reads_badly and (asked := asked_about(texts, titles)):
         return asked  # "Pertanyaan tentang KIP" says what is asked; "KIP" or "Dana KIP selesai hadiri" does not
+    if not reads_badly and not _parts(phrase)[1] and asked_about(texts, titles):
+        return f"pertanyaan tentang {_topic_of(phrase)}"  # "Jaminan pelayanan" asked about, not complained of
     if not topic or not is_fragment(phrase):
         return phrase
     best = ranked_phrases(texts, stats, rules, titles)[:1]
@@ -444,6 +446,16 @@ def asked_about(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
     if len(texts) > 1 and count < 2:
         return ""
     return f"permintaan informasi syarat {thing}" if requirements * 2 > asked else f"pertanyaan tentang {thing}"
+
+
+def _topic_of(phrase: str) -> str:
+    """The phrase as what a question is about: no leading "informasi", no trailing verb ("pilkades dilaksanakan")."""
+    words = phrase.split()
+    if len(words) > 1 and words[0] in ASKING_FOR:
+        words = words[1:]
+    while len(words) > 1 and _VERB.match(words[-1]) and not _known(words[-1]):
+        words = words[:-1]
+    return " ".join(words)
 
 
 def _thing_asked(words: Sequence[str]) -> str:

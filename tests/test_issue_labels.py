@@ -314,3 +314,16 @@ def test_a_question_is_labelled_by_the_thing_asked_about(texts: list[str], title
     assert labels.asked_about(texts, titles) == expected
     if expected:
         assert labels.issue_name(texts, None, RULES, titles, "Topik") == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # a phrase that names only a thing, in a report that asks: said as a question about it
+        (["Rawat inap Jamkesda apa ada batasnya? Mohon informasinya"], ["Rawat inap Jamkesda apa ada batasnya?"],
+         "pertanyaan tentang rawat inap"),
+        (["Tahun berapa Pilkades dilaksanakan? Tahun berapa Pilkades dilaksanakan"], ["Tahun berapa Pilkades dilaksanakan?"],
+         "pertanyaan tentang pilkades"),  # no trailing verb
+    ],
+)
+def test_a_thing_asked_about_reads_as_a_question(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.issue_name(texts, None, RULES, titles, "Topik") == expected
