@@ -281,6 +281,7 @@ FILLER = " ".join(["saya sudah menunggu dan bertanya kepada petugas di kantor"] 
         (["Data Dapodik sekolah kami tidak sinkron, NUPTK guru hilang"], [], "Dapodik atau Info GTK bermasalah"),
         (["Kartu KIS saya belum jadi padahal sudah 3 bulan"], [], "Kartu KIS belum jadi"),
         (["Trotoar dilewati sepeda motor, pejalan kaki terganggu"], [], "Trotoar rusak atau dipakai"),
+        (["Separo jalan tak bisa dilewati sejak musim hujan"], [], "Jalan rusak"),
     ],
 )
 def test_the_vocabulary_covers_what_people_complain_about(texts: list[str], titles: list[str], expected: str) -> None:
