@@ -101,7 +101,7 @@ SUBJECTS = frozenset(
     nip sk kenaikan jadwal rekaman pendaftaran pencairan pembayaran penggantian pembuatan bangunan dana kantor
     kebakaran kelahiran kematian lansia pegawai perangkat sambungan sanitasi pencemaran pembakaran gabah hama pangan
     imb pbg ppdb pppk dtks phk rtlh bumdes kis bpjs asn pln pdam puskesmas rsud disabilitas tenaga status ujian
-    program rute kereta bis rawat inap karyawan berkas saldo kode""".split()
+    program rute kereta bis rawat inap karyawan berkas saldo kode pilkades pilkada pemilu""".split()
 )
 """Things a public service is asked about (the heads of problem phrases: "jalan rusak", "antrean panjang"): a
 phrase with one of them says what the complaint is about. Curated from the topics' descriptions in the taxonomy
@@ -238,13 +238,16 @@ def runs(text: str) -> list[list[str]]:
 
 
 def phrases(text: str, longest: int = 3) -> set[str]:
-    """Every 1..`longest`-gram inside a run that neither starts nor ends with a negation (a lone one neither)."""
+    """Every 1..`longest`-gram inside a run that neither ends with a negation nor drops one said just before it (a
+    lone negation neither)."""
     found = set()
     for words in runs(text):
         for n in range(1, min(longest, len(words)) + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i : i + n]
                 if gram[-1] in NEGATIONS or len(set(gram)) < n or _cuts_compound(words, i, i + n):
+                    continue
+                if i > 0 and words[i - 1] in NEGATIONS:  # "tepat sasaran" of "tidak tepat sasaran" says the opposite
                     continue
                 found.add(" ".join(gram))
     return found
@@ -357,21 +360,28 @@ def ranked_phrases(
     return scored
 
 
+OPENING_WORDS = 40
+"""A problem said within this many words of a text's start (its title and first sentence) is the report's point; one
+said later ("banjir" deep in a permit complaint) is a detail."""
+
+
 def canonical_problem(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
     """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
-    does. One complaint: the problem it says (the one its title says, when several). Several: the problem most of
-    them say, said by at least two and by a third of them at least (ties: the one more titles say, then the more
-    specific); with the thing most of those name and the facility half of them name."""
+    does. One complaint: the problem it says (the one its title says, when several, then the one said in its
+    opening). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
+    the one more titles say, then more openings, then the more specific); with the thing most of those name and
+    the facility half of them name."""
     vocabulary = problem_vocabulary.vocabulary()
     said = [vocabulary.match(vocabulary.words(tokens(text, keep_names=True))) for text in texts]
     in_titles = Counter(m.problem for title in titles
                         for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
     counts = Counter(k for matches in said for k in {m.problem for m in matches})
+    opening = Counter(k for matches in said for k in {m.problem for m in matches if m.start < OPENING_WORDS})
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
     candidates = [k for k, n in counts.items() if n >= enough]
     if not candidates:
         return ""
-    best = max(candidates, key=lambda k: (counts[k], in_titles[k], -k))
+    best = max(candidates, key=lambda k: (counts[k], in_titles[k], opening[k], -k))
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
     place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)
@@ -390,6 +400,11 @@ def issue_name(
     if found:
         return found
     phrase = problem_phrase(texts, stats, rules, titles, topic)
+    reads_badly = is_fragment(phrase) or (" " not in phrase and phrase not in NAMED_PROBLEMS)
+    if reads_badly and (asked := asked_about(texts, titles)):
+        return asked  # "Pertanyaan tentang KIP" says what is asked; "KIP" or "Dana KIP selesai hadiri" does not
+    if not reads_badly and not _parts(phrase)[1] and asked_about(texts, titles):
+        return f"pertanyaan tentang {_topic_of(phrase)}"  # "Jaminan pelayanan" asked about, not complained of
     if not topic or not is_fragment(phrase):
         return phrase
     best = ranked_phrases(texts, stats, rules, titles)[:1]
@@ -397,10 +412,69 @@ def issue_name(
                  if score >= best[0][0] * 0.3 and not is_fragment(p)), f"masalah {topic[:1].lower()}{topic[1:]}")
 
 
+QUESTION_WORDS = frozenset(
+    """tanya bertanya menanyakan pertanyaan informasi info informasinya apakah apa bagaimana bagaimanakah gimana
+    kapan berapa bolehkah bisakah dapatkah dimana kemana mengapa kenapa syarat persyaratan prosedur cara mekanisme
+    ?""".split()
+)
+"""Words that make a report a question or a request for information ("Bolehkah saldo KKS dihabiskan?")."""
+ASKING_FOR = frozenset("informasi info informasinya".split())
+"""Weaker: "informasi" with what is wrong ("Akses informasi sangat sulit") is a complaint."""
+REQUIREMENT_WORDS = frozenset("syarat persyaratan prosedur mekanisme kriteria".split())
+OPENING_TOKENS = 25
+"""A report asks when its title or first words do (the text after them may ask anything in passing)."""
+
+
+def asked_about(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
+    """For an issue whose reports mostly ask rather than complain, the thing asked about as a label ("pertanyaan
+    tentang kip", "permintaan informasi syarat kks"); "" when they complain or name no curated thing."""
+    asked, requirements, things = 0, 0, Counter()
+    for n, text in enumerate(texts):
+        title = tokens(titles[n]) if n < len(titles) else []
+        opening = tokens(text)[:OPENING_TOKENS]
+        said = set(title) | set(opening)
+        if not said & (QUESTION_WORDS - ASKING_FOR) and not (said & ASKING_FOR and not said & PROBLEM_WORDS):
+            continue
+        asked += 1
+        requirements += bool(said & REQUIREMENT_WORDS)
+        thing = _thing_asked(title) or _thing_asked(opening)
+        if thing:
+            things[thing] += 1
+    if not things or asked * 2 <= len(texts):
+        return ""
+    thing, count = things.most_common(1)[0]
+    if len(texts) > 1 and count < 2:
+        return ""
+    return f"permintaan informasi syarat {thing}" if requirements * 2 > asked else f"pertanyaan tentang {thing}"
+
+
+def _topic_of(phrase: str) -> str:
+    """The phrase as what a question is about: no leading "informasi", no trailing verb ("pilkades dilaksanakan")."""
+    words = phrase.split()
+    if len(words) > 1 and words[0] in ASKING_FOR:
+        words = words[1:]
+    while len(words) > 1 and _VERB.match(words[-1]) and not _known(words[-1]):
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _thing_asked(words: Sequence[str]) -> str:
+    """The first curated thing of these words: an acronym (with the subject said just before it: "saldo kks"), else
+    a subject ("beasiswa"); "" when there is none."""
+    for i, word in enumerate(words):
+        if word in ACRONYMS:
+            before = words[i - 1] if i else ""
+            return f"{before} {word}" if before in SUBJECTS and before not in ACRONYMS and before not in REQUESTS else word
+    return next((w for w in words if w in SUBJECTS and w not in REQUESTS and w not in PROBLEM_WORDS), "")
+
+
 NUMBER_WORDS = frozenset(
     "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu juta seribu".split()
 )
-CLAUSE_OPENERS = frozenset("benar guna untuk agar apa bila jika kalau karena bahwa besok yaitu ialah adalah".split())
+CLAUSE_OPENERS = frozenset(
+    """benar guna untuk agar apa bila jika kalau karena bahwa besok yaitu ialah adalah bolehkah bisakah dapatkah
+    bagaimanakah gimana kemana""".split()
+)
 CLAUSE_ENDS = frozenset("memiliki mempunyai memberi memberikan punya ada bisa dapat mau jadi".split())
 """Words a name never opens or ends with: "Benar besok bus", "Mobil tidak memiliki" are pieces of a clause."""
 

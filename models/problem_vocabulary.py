@@ -64,6 +64,8 @@ class Problem:
     """Facilities where it happens: "di <place>" joins the name when said near the problem."""
     generic: str = ""
     """The name for an issue whose complaints name different things (most name none of them alone)."""
+    anywhere: bool = False
+    """The thing may be said anywhere in the text ("bantuan beras ... tidak tepat sasaran" far apart in one report)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Match:
     """Index in the vocabulary (earlier problems are more specific: they win ties)."""
     thing: str = ""
     place: str = ""
+    start: int = 0
+    """Index of the first word of the match (problems said first, in the opening, tell the report's point)."""
 
 
 Slot = tuple[int, str, int]
@@ -105,7 +109,7 @@ class Vocabulary:
         problems = tuple(
             Problem(entry["name"], tuple(tuple(alternative(a) for a in group) for group in entry["all"]),
                     named(entry.get("thing", {})), entry.get("otherwise", ""), named(entry.get("at", {})),
-                    entry.get("generic", ""))
+                    entry.get("generic", ""), entry.get("anywhere", False))
             for entry in data["problems"]
         )  # fmt: skip
         starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]] = {}
@@ -134,10 +138,11 @@ class Vocabulary:
             near = _near(spans)  # type: ignore[arg-type]
             if near is None:
                 continue
-            thing = _said_near(said, k, "thing", problem.things, near)
+            reach = len(words) if problem.anywhere else 2 * WINDOW
+            thing = _said_near(said, k, "thing", problem.things, near, reach)
             if THING in problem.name and not thing and not problem.otherwise:
                 continue
-            found.append(Match(k, thing, _said_near(said, k, "place", problem.places, near)))
+            found.append(Match(k, thing, _said_near(said, k, "place", problem.places, near), near[0]))
         return found
 
     def _said(self, words: Sequence[str]) -> dict[Slot, list[tuple[int, int]]]:
@@ -205,9 +210,9 @@ def _near(spans: list[list[tuple[int, int]]]) -> tuple[int, int] | None:
 
 
 def _said_near(said: dict[Slot, list[tuple[int, int]]], k: int, role: str,
-               named: Sequence[tuple[tuple[Word, ...], str]], near: tuple[int, int]) -> str:
-    """The name of the alternative said nearest to `near` (2 × WINDOW words at most; ties: the first listed), or ""."""
-    best, best_distance = "", 2 * WINDOW + 1
+               named: Sequence[tuple[tuple[Word, ...], str]], near: tuple[int, int], reach: int = 2 * WINDOW) -> str:
+    """The name of the alternative said nearest to `near` (`reach` words at most; ties: the first listed), or ""."""
+    best, best_distance = "", reach + 1
     for j, (_, name) in enumerate(named):
         for first, last in said.get((k, role, j), ()):
             distance = max(near[0] - last, first - near[1], 0)

@@ -9,8 +9,9 @@ of their reports for a blind read (tests/data/issue_pairs/blind_read.md): issues
 parity of their smallest report id; labels were tuned on the "tune" half, the read draws from the "held-out" half.
 A third read (`--labels third`) draws from the held-out half again, leaving out both earlier reads: every issue of
 two or more reports there, then issues of one report (seed 21) up to 30; `--blind` prints the labels alone. A fourth
-read (`--labels fourth`) draws the same way (seed 40), leaving out all three earlier reads.
-Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third|fourth [--blind]]
+read (`--labels fourth`) draws the same way (seed 40), leaving out all three earlier reads; a fifth (`--labels
+fifth`, seed 50) leaves out all four.
+Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third|fourth|fifth [--blind]]
 """
 
 from __future__ import annotations
@@ -35,8 +36,15 @@ SECOND_READ = ROOT / "tests" / "data" / "issue_pairs" / "second_read_ids.json"
 """Report ids of the 30 issues of the second blind read (saved before the third, whose label changes move clusters)."""
 THIRD_READ = ROOT / "tests" / "data" / "issue_pairs" / "third_read_ids.json"
 """Report ids of the 30 issues of the third blind read (saved before the fourth, from a run at the third's labels)."""
+FOURTH_READ = ROOT / "tests" / "data" / "issue_pairs" / "fourth_read_ids.json"
+"""Report ids of the 30 issues of the fourth blind read."""
 THIRD_READ_SEED = 21
 FOURTH_READ_SEED = 40
+FIFTH_READ_SEED = 50
+EARLIER_READS = {"third": (SECOND_READ,), "fourth": (SECOND_READ, THIRD_READ),
+                 "fifth": (SECOND_READ, THIRD_READ, FOURTH_READ)}
+"""Per read drawn from the held-out half, the reads (besides the first) whose issues it leaves out."""
+READ_SEEDS = {"third": THIRD_READ_SEED, "fourth": FOURTH_READ_SEED, "fifth": FIFTH_READ_SEED}
 TARGET_PRECISION, TARGET_RECALL = 0.85, 0.6
 TUNE_MARGIN = 0.05
 """The threshold must reach the target precision plus this on the tune half: 120 pairs leave about ±0.05 of sampling error."""
@@ -78,8 +86,8 @@ def label_half(cluster: list[int], rows: list[dict]) -> str:
 
 def print_labels(rows: list[dict], half: str, blind: bool = False) -> None:
     """Tune: every label of the tune half. Held-out: 30 labels drawn (seed 20) from held-out clusters that the
-    first blind read (FIRST_READ, drawn from all clusters before the halves existed) did not show. Third (fourth):
-    held-out clusters that no earlier read showed, those of two or more reports first."""
+    first blind read (FIRST_READ, drawn from all clusters before the halves existed) did not show. Third, fourth,
+    fifth: held-out clusters that no earlier read showed, those of two or more reports first."""
     _, grouping, _ = cluster_of(rows, issues.SIMILARITY_THRESHOLD)
     first_read = set(json.loads(FIRST_READ.read_text(encoding="utf-8")))
     wanted = "tune" if half == "tune" else "held-out"
@@ -87,14 +95,12 @@ def print_labels(rows: list[dict], half: str, blind: bool = False) -> None:
     if half == "held-out":
         chosen = [k for k in chosen if not first_read & {rows[i]["id"] for i in grouping.clusters[k]}]
         chosen = random.Random(20).sample(chosen, min(30, len(chosen)))
-    elif half in ("third", "fourth"):
-        earlier = (SECOND_READ,) if half == "third" else (SECOND_READ, THIRD_READ)
-        seen = first_read.union(*(json.loads(path.read_text(encoding="utf-8")) for path in earlier))
+    elif half in EARLIER_READS:
+        seen = first_read.union(*(json.loads(path.read_text(encoding="utf-8")) for path in EARLIER_READS[half]))
         fresh = [k for k in chosen if not seen & {rows[i]["id"] for i in grouping.clusters[k]}]
         several = [k for k in fresh if len(grouping.clusters[k]) >= 2][:30]
         single = [k for k in fresh if len(grouping.clusters[k]) == 1]
-        seed = THIRD_READ_SEED if half == "third" else FOURTH_READ_SEED
-        chosen = several + random.Random(seed).sample(single, min(30 - len(several), len(single)))
+        chosen = several + random.Random(READ_SEEDS[half]).sample(single, min(30 - len(several), len(single)))
     print(f"\n{len(grouping.clusters)} issues; {len(chosen)} labels of the {half} half:")
     for n, k in enumerate(chosen, 1):
         titles = "; ".join(rows[i]["title"][:50] for i in grouping.clusters[k][:4])
@@ -106,7 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
     parser.add_argument("--quick", action="store_true", help="(same run: it takes seconds)")
-    parser.add_argument("--labels", choices=("tune", "held-out", "third", "fourth"), help="only print labels of one half")
+    parser.add_argument("--labels", choices=("tune", "held-out", *READ_SEEDS), help="only print labels of one half")
     parser.add_argument("--blind", action="store_true", help="labels without their reports' titles")
     args = parser.parse_args()
     rows, pairs = load(Path(args.reports))

@@ -241,3 +241,90 @@ def test_the_vocabulary_file_reads_and_names_only_curated_words() -> None:
         "Pak Sukarjono melapor jalan rusak di dusun Krajan", keep_names=True)))}  # fmt: skip
     assert names == {"Jalan rusak"}
     assert labels.display("e-KTP belum jadi") == "E-KTP belum jadi"  # capitalised, not "E-ktp"
+
+
+FILLER = " ".join(["saya sudah menunggu dan bertanya kepada petugas di kantor"] * 4)
+"""Forty words that say no problem: what follows is no longer the opening of the report."""
+
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # the fourth blind read's misses, in small: what people complain about beyond the first table
+        (["Alamat e-KTP masih alamat lama, padahal saya sudah pindah alamat"], [], "Perubahan alamat di e-KTP"),
+        (["Pelayanan dokter keluarga yang kurang memuaskan"], [], "Pelayanan buruk"),  # no shortage of doctors
+        (["Apakah saya bisa mendapatkan KIP, sementara saya tidak memiliki KIS atau KKS"], [],
+         "Syarat menjadi penerima KIP"),  # the thing asked about, not another one named
+        (["Ada bantuan beras dan uang untuk warga. " + FILLER + ". Penerimanya tidak tepat sasaran"], [],
+         "bantuan beras salah sasaran"),  # the aid named anywhere in the report
+        (["BLSM tak sesuai sasaran, janda tua tidak mendapatkan"], [], "BLSM salah sasaran"),
+        (["Saya naik BRT, AC tidak dingin"], [], "AC bus tidak dingin"),
+        (["Form 5 tidak dapat didownload, link tidak bisa dibuka"], [], "Formulir tidak bisa diunduh atau dibuka"),
+        (["Pengurusan izin perumahan memakan waktu hingga berbulan-bulan"], [], "Pengurusan izin sulit"),
+        (["Dana KIP yang diterima murid berbeda-beda, ada 200 ribu ada 800 ribu"], [], "Dana KIP tidak sesuai"),
+        (["Koreksi data KPJ. Mohon perubahan data saya di BPJS Ketenagakerjaan"], ["Koreksi data KPJ"],
+         "Data BPJS Ketenagakerjaan salah"),
+        (["Kesediaan blangko KTP, bolehkah dicetak di kota"], [], "Ketersediaan blangko e-KTP"),  # no delay
+        (["Jangan hapuskan LPG 3 kg, biar harganya naik"], ["Jangan hapuskan LPG 3 kg"],
+         "Keberatan penghapusan elpiji 3 kg"),
+        (["Warga baru bangun rumah tapi bongkar material di jalan"], [], "Material bangunan menutup jalan"),
+        (["Belum mendapatkan bantuan KIP sama sekali"], [], "Belum menerima KIP"),  # KIP, not "bantuan sosial"
+        (["Lampu rambu-rambu lalu lintas mengalami kerusakan di simpang"], [], "Lampu lalu lintas rusak"),
+        (["Apa saja persyaratan membuat SKCK?"], [], "Syarat mengurus SKCK"),
+        (["Eskalator di terminal jarang aktif, sudah rusak berbulan-bulan"], [], "Eskalator rusak di terminal"),
+        (["Dana Taspen ayah saya belum cair sejak pensiun"], [], "Dana Taspen belum dibayar"),
+        (["PBB tahun ini naik tidak wajar"], [], "Tagihan pajak tidak sesuai"),
+        (["Hajatan warga menutup jalan kampung dua hari"], [], "Jalan ditutup untuk acara"),
+        (["Jalan berdebu karena tanah tercecer dari truk"], [], "Jalan berdebu atau kotor"),
+        (["Kali di kampung kami dangkal, mohon dinormalisasi"], [], "Sungai dangkal perlu normalisasi"),
+        (["Kartu tani saya tidak bisa dipakai menebus pupuk"], [], "Kartu tani bermasalah"),
+        (["Kapan ada pelatihan kerja di BLK untuk pemuda?"], [], "Lowongan atau pelatihan kerja"),
+        (["Data Dapodik sekolah kami tidak sinkron, NUPTK guru hilang"], [], "Dapodik atau Info GTK bermasalah"),
+        (["Kartu KIS saya belum jadi padahal sudah 3 bulan"], [], "Kartu KIS belum jadi"),
+        (["Trotoar dilewati sepeda motor, pejalan kaki terganggu"], [], "Trotoar rusak atau dipakai"),
+        (["Separo jalan tak bisa dilewati sejak musim hujan"], [], "Jalan rusak"),
+    ],
+)
+def test_the_vocabulary_covers_what_people_complain_about(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.canonical_problem(texts, titles) == expected
+
+
+def test_a_problem_said_in_the_opening_wins_over_one_said_later() -> None:
+    # "banjir" deep in a permit complaint is a detail: the problem the report opens with is its point
+    text = "Lampu jalan di gang kami mati. " + FILLER + ". Jalan di depan rumah juga rusak"
+    assert labels.canonical_problem([text]) == "Lampu jalan mati"
+    assert labels.canonical_problem(["Jalan rusak di gang kami. " + FILLER + ". Lampu jalan juga mati"]) == "Jalan rusak"
+
+
+def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:
+    assert "tepat sasaran" not in labels.phrases("Penerima manfaat tidak tepat sasaran")
+    assert "tidak tepat sasaran" in labels.phrases("Penerima manfaat tidak tepat sasaran")
+    name = labels.issue_name(["Penerima manfaat tidak tepat sasaran"], None, RULES, topic="Topik")
+    assert not name.startswith(("tepat", "sesuai")), name  # never the opposite of the text
+
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # nothing of the vocabulary and no phrase that reads: what is asked, rather than a fragment
+        (["Bolehkah KKS dipakai? Mohon informasinya"], ["KKS"], "pertanyaan tentang kks"),  # no "bolehkah kks dipakai"
+        (["Mau tanya soal KIP dong, kapan ya?"], ["Tanya KIP"], "pertanyaan tentang kip"),
+        (["Apa persyaratan untuk ikut PPPK? mohon informasinya"], ["PPPK"], "permintaan informasi syarat pppk"),
+        (["Akses untuk informasi sangat sulit di sekolah ini"], ["Akses untuk informasi sangat sulit"], ""),  # a complaint
+    ],
+)
+def test_a_question_is_labelled_by_the_thing_asked_about(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.asked_about(texts, titles) == expected
+    if expected:
+        assert labels.issue_name(texts, None, RULES, titles, "Topik") == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "titles", "expected"),
+    [  # a phrase that names only a thing, in a report that asks: said as a question about it
+        (["Rawat inap Jamkesda apa ada batasnya? Mohon informasinya"], ["Rawat inap Jamkesda apa ada batasnya?"],
+         "pertanyaan tentang rawat inap"),
+        (["Tahun berapa Pilkades dilaksanakan? Tahun berapa Pilkades dilaksanakan"], ["Tahun berapa Pilkades dilaksanakan?"],
+         "pertanyaan tentang pilkades"),  # no trailing verb
+    ],
+)
+def test_a_thing_asked_about_reads_as_a_question(texts: list[str], titles: list[str], expected: str) -> None:
+    assert labels.issue_name(texts, None, RULES, titles, "Topik") == expected
