@@ -88,6 +88,14 @@ class Settings:
     whatsapp_reply_attempts: int = 12
     """Tries to send a reply: 30 s, 1, 2, 4, 8 minutes … up to 15 minutes apart (about 2 hours in all)."""
     whatsapp_reply_first_s: float = 30.0
+    whatsapp_template_reference: str | None = None
+    """The approved message template that tells the reference number ({{1}}) when the reporter last wrote more
+    than 24 hours ago (WhatsApp delivers free text only within 24 hours of the sender's last message): Twilio: its
+    Content SID (HX…); Meta: its name."""
+    whatsapp_template_rating: str | None = None
+    """The approved template of the rating question after closure ({{1}}: the reference number)."""
+    whatsapp_template_language: str = "id"
+    """Meta: the language code the templates were approved in."""
     meta_access_token: str | None = None
     meta_app_secret: str | None = None
     meta_verify_token: str | None = None
@@ -166,6 +174,9 @@ class Settings:
             whatsapp_join_minutes=float(env.get("SUARA_WHATSAPP_JOIN_MINUTES") or 10),
             whatsapp_reply_attempts=int(env.get("SUARA_WHATSAPP_REPLY_ATTEMPTS") or 12),
             whatsapp_reply_first_s=float(env.get("SUARA_WHATSAPP_REPLY_FIRST_S") or 30),
+            whatsapp_template_reference=(env.get("SUARA_WHATSAPP_TEMPLATE_REFERENCE") or "").strip() or None,
+            whatsapp_template_rating=(env.get("SUARA_WHATSAPP_TEMPLATE_RATING") or "").strip() or None,
+            whatsapp_template_language=(env.get("SUARA_WHATSAPP_TEMPLATE_LANGUAGE") or "id").strip(),
             meta_access_token=env.get("SUARA_META_ACCESS_TOKEN") or None,
             meta_app_secret=env.get("SUARA_META_APP_SECRET") or None,
             meta_verify_token=env.get("SUARA_META_VERIFY_TOKEN") or None,

@@ -94,6 +94,25 @@ def public_url_check(settings: Settings) -> list[Check]:
 
 WHATSAPP_PROVIDERS = ("twilio", "meta")
 META_PHONE_NUMBER_ID = re.compile(r"^[0-9]{5,20}$")
+TEMPLATE_FORMS = {"twilio": (re.compile(r"^HX[0-9a-fA-F]{32}$"), "Content SID Twilio: 'HX' diikuti 32 digit heksadesimal"),
+                  "meta": (re.compile(r"^[a-z0-9_]{1,512}$"), "nama template Meta: huruf kecil, angka dan garis bawah")}
+TEMPLATES = {"SUARA_WHATSAPP_TEMPLATE_REFERENCE": ("whatsapp_template_reference", "nomor pengaduan"),
+             "SUARA_WHATSAPP_TEMPLATE_RATING": ("whatsapp_template_rating", "pertanyaan kepuasan")}
+
+
+def template_checks(settings: Settings, provider: str) -> list[Check]:
+    """The approved templates of the replies sent long after the reporter last wrote: malformed stops the
+    server; missing is a warning (those replies cannot reach a reporter who wrote more than 24 hours before)."""
+    form, expected = TEMPLATE_FORMS[provider]
+    checks = []
+    for name, (field, what) in TEMPLATES.items():
+        value = getattr(settings, field)
+        if value is None:
+            checks.append(Check(name, False, f"belum diisi: {what} tidak terkirim bila pelapor terakhir mengirim pesan "
+                                             "lebih dari 24 jam sebelumnya (WhatsApp hanya mengantar template)", fatal=False))
+        else:
+            checks.append(Check(name, bool(form.match(value)), value if form.match(value) else f"harus {expected}"))
+    return checks
 
 
 def whatsapp_checks(settings: Settings) -> list[Check]:
@@ -113,7 +132,7 @@ def whatsapp_checks(settings: Settings) -> list[Check]:
         sender = (settings.whatsapp_from or "").removeprefix("whatsapp:")
         checks.append(Check("SUARA_WHATSAPP_FROM", is_e164(sender),
                             sender if is_e164(sender) else "harus nomor WhatsApp pengirim E.164 (mis. +6281234567890)"))
-        return checks
+        return checks + template_checks(settings, provider)
     for name, value in (("SUARA_META_ACCESS_TOKEN", settings.meta_access_token),
                         ("SUARA_META_APP_SECRET", settings.meta_app_secret),
                         ("SUARA_META_VERIFY_TOKEN", settings.meta_verify_token)):
@@ -128,7 +147,7 @@ def whatsapp_checks(settings: Settings) -> list[Check]:
                         number_id if META_PHONE_NUMBER_ID.match(number_id) else "harus ID nomor telepon (angka) dari Meta"))
     problem = _url_problem(settings.meta_graph_base, allow_path=True)
     checks.append(Check("SUARA_META_GRAPH_BASE", problem is None, problem or settings.meta_graph_base))
-    return checks
+    return checks + template_checks(settings, provider)
 
 
 def config_checks(settings: Settings) -> list[Check]:

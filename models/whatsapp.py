@@ -91,7 +91,9 @@ class WhatsAppReply(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=ReplyStatus.PENDING.value, index=True)
     schedule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    provider_id: Mapped[str | None] = mapped_column(String(120))
+    provider_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    template: Mapped[str | None] = mapped_column(String(200))
+    """The approved template it went as (outside WhatsApp's 24-hour window), None for free text."""
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -180,6 +182,23 @@ def queue_reply(session: Session, key: str, to: str, body: str, kind: str, *, co
     session.add(reply)
     session.flush()
     return reply
+
+
+SERVICE_WINDOW = timedelta(hours=24)
+"""WhatsApp delivers a business's free text only this long after the person's last message to it."""
+WINDOW_MARGIN = timedelta(minutes=30)
+"""Sent this close to the window's end, free text may arrive after it closed: a template then."""
+
+
+def last_heard_from(session: Session, sender: str) -> datetime | None:
+    """When the sender last wrote to the regency's WhatsApp number (any message, commands too)."""
+    return session.scalar(select(func.max(WhatsAppMessage.received_at)).where(WhatsAppMessage.sender == sender))
+
+
+def in_service_window(session: Session, sender: str, now: datetime) -> bool:
+    """Whether free text to the sender is still delivered (their last message is recent enough)."""
+    last = last_heard_from(session, sender)
+    return last is not None and now - last < SERVICE_WINDOW - WINDOW_MARGIN
 
 
 def replies_of(session: Session, call_id: int | None, complaint_id: int | None) -> list[WhatsAppReply]:

@@ -159,6 +159,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/twilio/stream", "GET"): Route("stream", TWILIO),
     ("/twilio/voice", "POST"): Route("post", TWILIO),
     ("/twilio/whatsapp", "POST"): Route("post", TWILIO),
+    ("/twilio/whatsapp/status", "POST"): Route("post", TWILIO),
     ("/whatsapp/meta", "GET"): Route("page", META),
     ("/whatsapp/meta", "POST"): Route("post", META),
 }

@@ -95,10 +95,20 @@ def test_whatsapp_settings_that_are_complete_pass(tmp_path: Path, env: dict[str,
     ({**WHATSAPP_META, "SUARA_META_ACCESS_TOKEN": "EAAG token"}, "SUARA_META_ACCESS_TOKEN"),
     ({**WHATSAPP_META, "SUARA_META_PHONE_NUMBER_ID": "+62812"}, "SUARA_META_PHONE_NUMBER_ID"),
     ({**WHATSAPP_TWILIO, "SUARA_WHATSAPP_JOIN_MINUTES": "0"}, "SUARA_WHATSAPP_JOIN_MINUTES"),
+    ({**WHATSAPP_TWILIO, "SUARA_WHATSAPP_TEMPLATE_RATING": "penilaian"}, "SUARA_WHATSAPP_TEMPLATE_RATING"),  # not a Content SID
+    ({**WHATSAPP_META, "SUARA_WHATSAPP_TEMPLATE_REFERENCE": "Nomor Pengaduan"}, "SUARA_WHATSAPP_TEMPLATE_REFERENCE"),
 ])
 def test_malformed_whatsapp_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
     problems = fatal_problems(_settings(tmp_path, **env))
     assert named in [p.name for p in problems], [p.line() for p in config_checks(_settings(tmp_path, **env))]
+
+
+def test_missing_whatsapp_templates_are_a_warning_that_names_what_would_not_arrive(tmp_path: Path) -> None:
+    checks = {c.name: c for c in config_checks(_settings(tmp_path, **WHATSAPP_TWILIO))}
+    rating = checks["SUARA_WHATSAPP_TEMPLATE_RATING"]
+    assert not rating.ok and not rating.fatal and "24 jam" in rating.message
+    good = {**WHATSAPP_TWILIO, "SUARA_WHATSAPP_TEMPLATE_RATING": "HX" + "a1" * 16, "SUARA_WHATSAPP_TEMPLATE_REFERENCE": "HX" + "b2" * 16}
+    assert all(c.ok for c in config_checks(_settings(tmp_path, **good)) if c.name.startswith("SUARA_WHATSAPP_TEMPLATE"))
 
 
 def test_serve_refuses_a_whatsapp_provider_without_its_settings(tmp_path) -> None:  # noqa: ANN001

@@ -22,9 +22,11 @@ from tests.whatsapp_fakes import (
     SENDER,
     meta_payload,
     meta_signature,
+    meta_status_payload,
     png_image,
     post_meta,
     post_twilio,
+    post_twilio_status,
     running_fake,
     twilio_form,
     voice_note,
@@ -39,9 +41,18 @@ def sid(prefix: str, n: int) -> str:
     return f"{prefix}{n:032x}"
 
 
+TEMPLATES = {"twilio": {"reference": "HX" + "b2" * 16, "rating": "HX" + "a1" * 16},
+             "meta": {"reference": "suara_warga_nomor_pengaduan", "rating": "suara_warga_penilaian"}}
+"""The approved templates of the regency's WhatsApp account, per provider (Twilio Content SIDs, Meta names)."""
+
+
 @pytest.fixture
 def fake():  # noqa: ANN201
+    from voice.whatsapp import TEMPLATE_TEXTS
+
     with running_fake() as server:
+        for names in TEMPLATES.values():  # the account approved the replies' own words
+            server.templates.update({names[kind]: TEMPLATE_TEXTS[kind] for kind in names})
         yield server
 
 
@@ -52,7 +63,8 @@ def provider(request) -> str:  # noqa: ANN001
 
 @pytest.fixture
 def settings(settings, fake, provider):  # noqa: ANN001, ANN201
-    return whatsapp_settings(settings, fake, provider)
+    return whatsapp_settings(settings, fake, provider).with_(whatsapp_template_reference=TEMPLATES[provider]["reference"],
+                                                             whatsapp_template_rating=TEMPLATES[provider]["rating"])
 
 
 @pytest.fixture
@@ -285,6 +297,8 @@ def test_reference_when_confirmed_and_status_on_request(client, session, fake, u
 
 
 def test_rating_question_after_closure_and_the_answer(app, client, session, fake, users) -> None:  # noqa: ANN001
+    """Closure comes weeks after the reporter last wrote: the question goes as the regency's approved template
+    (the reply's own words)."""
     from tests.console_data import make_complaint
 
     settings = app.extensions["suara"].settings
@@ -432,3 +446,130 @@ def test_status_of_a_confidential_complaint_only_to_its_reporter(session, settin
     session.commit()
     answer = answer_status(session, asker, complaint.reference)
     assert ("diteruskan ke perangkat daerah" in answer) is told and ("tidak ditemukan" in answer) is not told
+
+
+# -- WhatsApp's 24-hour window: free text only within 24 hours of the sender's last message --------------
+
+def closed_complaint_of(session, settings, provider: str, last_message_at: datetime):  # noqa: ANN001, ANN201
+    """A closed complaint whose reporter last wrote at `last_message_at`, and its rating question in the outbox."""
+    from models.whatsapp import queue_reply
+    from tests.console_data import make_complaint
+    from voice.whatsapp import RATING_QUESTION, IncomingMessage, receive
+
+    message_id = sid("SM", 90) if provider == "twilio" else "wamid.terakhir"
+    receive(session, settings, [IncomingMessage(provider, message_id, SENDER, "lampu jalan mati")], last_message_at)
+    complaint = make_complaint(session, settings, "selesai", phone=SENDER)
+    complaint.channel = complaint.call.channel = Channel.WHATSAPP.value
+    complaint.call.caller_number = SENDER
+    reply = queue_reply(session, f"rating:{complaint.id}", SENDER, RATING_QUESTION.format(reference=complaint.reference),
+                        "rating", complaint=complaint)
+    session.commit()
+    return complaint, reply
+
+
+def send_at(session, settings, reply_id: int, when: datetime) -> WhatsAppReply:  # noqa: ANN001
+    from models.db import session_factory
+    from voice.whatsapp import send_once
+
+    while send_once(settings, session_factory(session.get_bind()), reply_id, now=lambda: when) is not None:
+        pass
+    session.expire_all()
+    return session.get(WhatsAppReply, reply_id)
+
+
+@pytest.mark.parametrize("provider", ["twilio", "meta"], indirect=True)
+def test_outside_the_24_hour_window_the_rating_question_goes_as_the_approved_template(session, settings, fake, users,
+                                                                                      provider: str) -> None:  # noqa: ANN001
+    """Weeks pass between a complaint and its closure; WhatsApp delivers free text only within 24 hours of the
+    sender's last message, so the question must go as the template the regency had approved."""
+    from models.refs import format_reference
+    from voice.whatsapp import RATING_QUESTION
+
+    t0 = datetime(2026, 12, 1, 8, 0)
+    complaint, reply = closed_complaint_of(session, settings, provider, t0)
+    row = send_at(session, settings, reply.id, t0 + timedelta(days=3))
+    sent = fake.sent[-1]
+    assert (sent.get("ContentSid") or sent.get("template")) == TEMPLATES[provider]["rating"]
+    assert (sent.get("Body") or sent.get("body")) == RATING_QUESTION.format(reference=format_reference(complaint.reference))
+    assert row.status == ReplyStatus.SENT.value and row.template == TEMPLATES[provider]["rating"]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "meta"], indirect=True)
+def test_a_reference_confirmed_days_later_goes_as_template_with_every_variable(session, settings, fake, users,
+                                                                              provider: str) -> None:  # noqa: ANN001
+    from models.refs import format_reference
+    from models.whatsapp import queue_reply
+    from voice.whatsapp import REFERENCE
+
+    t0 = datetime(2026, 12, 1, 8, 0)
+    complaint, _ = closed_complaint_of(session, settings, provider, t0)
+    reference = format_reference(complaint.reference)
+    reply = queue_reply(session, f"reference:{complaint.id}", SENDER, REFERENCE.format(reference=reference), "reference",
+                        complaint=complaint)
+    session.commit()
+    row = send_at(session, settings, reply.id, t0 + timedelta(days=2))
+    assert row.status == ReplyStatus.SENT.value and row.template == TEMPLATES[provider]["reference"]
+    assert (fake.sent[-1].get("Body") or fake.sent[-1].get("body")) == REFERENCE.format(reference=reference)
+
+
+@pytest.mark.parametrize("provider", ["twilio", "meta"], indirect=True)
+def test_within_the_window_a_reply_is_plain_text(session, settings, fake, users, provider: str) -> None:  # noqa: ANN001
+    t0 = datetime(2026, 12, 1, 8, 0)
+    _, reply = closed_complaint_of(session, settings, provider, t0)
+    row = send_at(session, settings, reply.id, t0 + timedelta(hours=23))
+    assert "ContentSid" not in fake.sent[-1] and fake.sent[-1].get("type", "text") == "text"
+    assert row.status == ReplyStatus.SENT.value and row.template is None
+
+
+def test_outside_the_window_without_a_template_the_reply_fails_with_the_reason_and_is_not_sent(app, client, session, settings,
+                                                                                               fake, users) -> None:  # noqa: ANN001
+    settings = settings.with_(whatsapp_template_rating=None)
+    t0 = datetime(2026, 12, 1, 8, 0)
+    complaint, reply = closed_complaint_of(session, settings, "twilio", t0)
+    before = len(fake.sent)
+    row = send_at(session, settings, reply.id, t0 + timedelta(days=3))
+    assert row.status == ReplyStatus.FAILED.value and len(fake.sent) == before  # sending would fail at WhatsApp anyway
+    assert "24 jam" in row.schedule["last_error"] and "SUARA_WHATSAPP_TEMPLATE_RATING" in row.schedule["last_error"]
+    # the operator sees it on the complaint's page (closed long ago, no review page any more); nobody else does
+    login(client, "operator")
+    page = client.get(f"/konsol/pengaduan/{complaint.id}").text
+    assert "Pertanyaan kepuasan" in page and "SUARA_WHATSAPP_TEMPLATE_RATING belum diatur" in page
+    liaison = client.application.test_client()
+    login(liaison, "liaison_pu")
+    shown = liaison.get(f"/konsol/pengaduan/{complaint.id}")
+    assert shown.status_code == 200 and "SUARA_WHATSAPP_TEMPLATE_RATING" not in shown.text
+
+
+def test_a_twilio_report_of_a_closed_window_resends_the_reply_as_template(app, client, session, fake, users) -> None:  # noqa: ANN001
+    """Twilio takes a free-text message and reports later that WhatsApp refused it (63016): the reply goes again as
+    the template; a report of another failure marks it failed, and reports of unknown messages change nothing."""
+    settings = app.extensions["suara"].settings
+    _, reply = closed_complaint_of(session, settings, "twilio", datetime.now().replace(tzinfo=None))
+    row = send_at(session, settings, reply.id, datetime.now().replace(tzinfo=None))
+    assert row.template is None and fake.sent[-1]["StatusCallback"] == "https://lapor.bojonegorokab.go.id/twilio/whatsapp/status"
+    assert post_twilio_status(client, row.provider_id, "sent").status_code == 204
+    assert post_twilio_status(client, "SM" + "f" * 32, "undelivered", "63016").status_code == 204
+    forged = client.post("/twilio/whatsapp/status", data={"MessageSid": row.provider_id, "MessageStatus": "failed"})
+    assert forged.status_code == 403
+    assert post_twilio_status(client, row.provider_id, "undelivered", "63016").status_code == 204
+    wait_for(lambda: fake.sent[-1].get("ContentSid") == TEMPLATES["twilio"]["rating"])
+    row = wait_for(lambda: (session.expire_all(), session.get(WhatsAppReply, reply.id))[1].status == "sent"
+                   and session.get(WhatsAppReply, reply.id))
+    assert row.template == TEMPLATES["twilio"]["rating"] and row.provider_id == fake.sent[-1]["id"]
+    assert post_twilio_status(client, row.provider_id, "failed", "63024").status_code == 204  # an invalid recipient
+    session.expire_all()
+    row = session.get(WhatsAppReply, reply.id)
+    assert row.status == ReplyStatus.FAILED.value and "63024" in row.schedule["last_error"]
+
+
+@pytest.mark.parametrize("provider", ["meta"], indirect=True)
+def test_a_meta_report_of_a_closed_window_resends_the_reply_as_template(app, client, session, fake, users, provider: str) -> None:  # noqa: ANN001
+    settings = app.extensions["suara"].settings
+    _, reply = closed_complaint_of(session, settings, "meta", datetime.now().replace(tzinfo=None))
+    row = send_at(session, settings, reply.id, datetime.now().replace(tzinfo=None))
+    assert row.template is None
+    assert post_meta(client, meta_status_payload(row.provider_id, "failed", 131047)).status_code == 200
+    wait_for(lambda: fake.sent[-1].get("template") == TEMPLATES["meta"]["rating"])
+    row = wait_for(lambda: (session.expire_all(), session.get(WhatsAppReply, reply.id))[1].status == "sent"
+                   and session.get(WhatsAppReply, reply.id))
+    assert row.template == TEMPLATES["meta"]["rating"]

@@ -66,7 +66,9 @@ class FakeWhatsApp(ThreadingHTTPServer):
     """Both providers' APIs on one loopback port: media by URL (Twilio) or by id (Meta), and the send endpoints.
 
     `fail_media[key]` answers 503 that many times before the file; `down(now)` (a clock the test controls)
-    makes every request answer 503 while it returns True; `send_status` is what the send endpoints answer."""
+    makes every request answer 503 while it returns True; `send_status` is what the send endpoints answer;
+    `templates` are the message templates the account has approved (Twilio Content SID or Meta name -> text with
+    {{1}} …): a template message is sent with its text filled in, an unknown one is refused as the providers do."""
 
     daemon_threads = True
 
@@ -76,6 +78,7 @@ class FakeWhatsApp(ThreadingHTTPServer):
         self.fail_media: dict[str, int] = {}
         self.sent: list[dict[str, str]] = []
         self.send_status = 201
+        self.templates: dict[str, str] = {}
         self.down: Callable[[], bool] = lambda: False
         self.requests: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
@@ -156,18 +159,40 @@ class _Handler(BaseHTTPRequestHandler):
         who = self._auth()
         if who == "twilio" and self.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
             message = dict(parse_qsl(body.decode()))
+            if "ContentSid" in message:
+                if message["ContentSid"] not in self.server.templates:
+                    return self._answer(400, b'{"code": 21655, "message": "The ContentSid is Invalid"}')
+                variables = json.loads(message.get("ContentVariables") or "{}")
+                message["Body"] = _filled(self.server.templates[message["ContentSid"]], [variables[k] for k in sorted(variables)])
         elif who == "meta" and self.path == f"/v21.0/{META_PHONE_ID}/messages":
             payload = json.loads(body)
-            message = {"to": payload["to"], "body": payload["text"]["body"]}
+            message = {"to": payload["to"], "type": payload["type"]}
+            if payload["type"] == "template":
+                template = payload["template"]
+                if template["name"] not in self.server.templates:
+                    return self._answer(400, b'{"error": {"code": 132001, "message": "Template name does not exist in the translation"}}')
+                values = [p["text"] for c in template.get("components", []) if c["type"] == "body" for p in c["parameters"]]
+                message.update(template=template["name"], language=template["language"]["code"],
+                               body=_filled(self.server.templates[template["name"]], values))
+            else:
+                message["body"] = payload["text"]["body"]
         else:
             return self._answer(401 if who is None else 404, b"{}")
         if self.server.send_status not in (200, 201):
             return self._answer(self.server.send_status, b'{"code": 63016, "message": "Outside the allowed window"}')
         with self.server._lock:
             self.server.sent.append(message)
+            message["id"] = f"SM{len(self.server.sent):032x}" if who == "twilio" else f"wamid.balasan.{len(self.server.sent)}"
         if who == "twilio":
-            return self._answer(201, b'{"sid": "SM' + b"1" * 32 + b'"}')
-        return self._answer(200, b'{"messages": [{"id": "wamid.balasan"}]}')
+            return self._answer(201, json.dumps({"sid": message["id"]}).encode())
+        return self._answer(200, json.dumps({"messages": [{"id": message["id"]}]}).encode())
+
+
+def _filled(text: str, values: list[str]) -> str:
+    """A template's text with {{1}}, {{2}} … filled in."""
+    for n, value in enumerate(values, 1):
+        text = text.replace("{{%d}}" % n, value)
+    return text
 
 
 @contextmanager
@@ -214,6 +239,25 @@ def meta_payload(message: dict) -> bytes:
     return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": META_PHONE_ID},
         "contacts": [{"wa_id": message["from"], "profile": {"name": "Warga"}}], "messages": [message]}}]}]}).encode()
+
+
+def meta_status_payload(message_id: str, status: str, code: int | None = None, recipient: str = SENDER) -> bytes:
+    """Meta's webhook JSON carrying one status of a message the business sent (`errors` when it failed)."""
+    update = {"id": message_id, "status": status, "timestamp": "1764576000", "recipient_id": recipient.lstrip("+")}
+    if code is not None:
+        update["errors"] = [{"code": code, "title": "Re-engagement message", "message": "Re-engagement message"}]
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": META_PHONE_ID}, "statuses": [update]}}]}]}).encode()
+
+
+def post_twilio_status(client, message_sid: str, status: str, error_code: str | None = None):  # noqa: ANN001, ANN201
+    """Twilio's status callback for a message the business sent, signed."""
+    form = {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": ACCOUNT_SID, "MessageStatus": status,
+            "To": f"whatsapp:{SENDER}", "From": f"whatsapp:{WA_FROM}"}
+    if error_code is not None:
+        form["ErrorCode"] = error_code
+    url = PUBLIC_URL + "/twilio/whatsapp/status"
+    return client.post("/twilio/whatsapp/status", data=form, headers={"X-Twilio-Signature": twilio_signature(url, form)})
 
 
 def post_meta(client, body: bytes, signature: str | None = None):  # noqa: ANN001, ANN201

@@ -43,6 +43,7 @@ from models.whatsapp import (
     WhatsAppMessage,
     WhatsAppReply,
     conversation_messages,
+    in_service_window,
     kind_of,
     open_conversation,
     parse_command,
@@ -56,6 +57,7 @@ from models.attachments import KINDS, MAX_ATTACHMENT_BYTES, Attachment, attachme
 from models.datadir import store_by_content
 from voice.intake import store_audio
 from voice.whatsapp_providers import (
+    DeliveryReport,
     IncomingMessage,
     Media,
     WhatsAppError,
@@ -77,6 +79,21 @@ REFERENCE = ("Pengaduan Anda sudah dicatat dengan nomor {reference}. Cek status 
              "STATUS {reference}")
 RATING_QUESTION = ("Pengaduan {reference} sudah selesai ditangani. Seberapa puas Anda dengan penanganannya? "
                    "Balas 1–4:\n1 Sangat Puas\n2 Puas\n3 Cukup Puas\n4 Tidak Puas")
+
+
+def _numbered(text: str) -> str:
+    """A reply's text as a template: each {reference} becomes the next variable, {{1}}, {{2}} … (WhatsApp numbers
+    a template's variables in order)."""
+    parts = text.split("{reference}")
+    return "".join(part + (f"{{{{{n}}}}}" if n < len(parts) else "") for n, part in enumerate(parts, 1))
+
+
+TEMPLATE_TEXTS = {"reference": _numbered(REFERENCE), "rating": _numbered(RATING_QUESTION)}
+"""The templates the regency has WhatsApp approve (README): the replies sent long after the sender last wrote,
+each variable the reference number."""
+TEMPLATE_SETTINGS = {"reference": "whatsapp_template_reference", "rating": "whatsapp_template_rating"}
+WINDOW_CLOSED = {"twilio": frozenset({"63016"}), "meta": frozenset({"131047"})}
+"""The providers' error codes for free text refused because the sender's 24-hour window had closed."""
 RATED = "Terima kasih atas penilaian Anda ({label}) untuk pengaduan {reference}."
 NOT_FOUND = ("Maaf, nomor pengaduan {number} tidak ditemukan. Periksa kembali nomornya, mis. STATUS 2612-0113-0026.")
 NO_COMPLAINT = "Kami belum menemukan pengaduan dari nomor ini. Tulis STATUS diikuti nomor pengaduan, mis. STATUS 2612-0113-0026."
@@ -466,6 +483,13 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int
         if reply is None or reply.status != ReplyStatus.PENDING.value:
             return None
         schedule = Schedule.from_json(reply.schedule)
+        how = delivery(session, settings, reply, now())
+        if how.refused is not None:
+            reply.status, reply.schedule = ReplyStatus.FAILED.value, schedule.failed(how.refused, None, now()).to_json()
+            log.warning("WhatsApp reply %s to %s not sent: %s", reply_id, phone.mask(reply.to), how.refused)
+            session.commit()
+            return None
+        reply.template = how.template
         reply.schedule = schedule.trying(now(), settings.twilio_fetch_stall_s).to_json()
         to, body = reply.to, reply.body
         session.commit()
@@ -476,7 +500,7 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int
         factory = provider_factory or (lambda name: provider_for(settings, name))
         provider = factory(settings.whatsapp_provider or "")
         try:
-            provider_id = provider.send_text(to, body)
+            provider_id = provider.send_template(to, how.template, list(how.values)) if how.template else provider.send_text(to, body)
         finally:
             provider.close()
     except WhatsAppNotReady as exc:
@@ -496,6 +520,59 @@ def send_once(settings: Settings, sessions: sessionmaker[Session], reply_id: int
             log.warning("WhatsApp reply %s to %s refused after %d tries: %s", reply_id, phone.mask(to), after.attempts, error)
         session.commit()
     return retry_in_s
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a reply goes: as free text, as an approved template with its values, or not at all (`refused`)."""
+
+    template: str | None = None
+    values: tuple[str, ...] = ()
+    refused: str | None = None
+
+
+def delivery(session: Session, settings: Settings, reply: WhatsAppReply, now: datetime) -> Delivery:
+    """Free text within 24 hours of the sender's last message (WhatsApp's service window). After that, the
+    reference number and the rating question go as the templates the regency had approved; without one, not at
+    all, since WhatsApp would refuse them (the reason is kept on the reply and shown to operators)."""
+    setting = TEMPLATE_SETTINGS.get(reply.kind)
+    if reply.template is None and (setting is None or in_service_window(session, reply.to, now)):
+        return Delivery()
+    template = reply.template or getattr(settings, setting or "", None)
+    complaint = session.get(Complaint, reply.complaint_id) if reply.complaint_id is not None else None
+    if not template or complaint is None or not complaint.reference:
+        variable = f"SUARA_{(setting or 'whatsapp_template').upper()}"
+        return Delivery(refused=f"pelapor terakhir mengirim pesan lebih dari 24 jam lalu: WhatsApp hanya mengantar "
+                                f"template yang sudah disetujui, dan {variable} belum diatur")
+    variables = TEMPLATE_TEXTS[reply.kind].count("{{")
+    return Delivery(template, (format_reference(complaint.reference),) * variables)
+
+
+def delivery_report(session: Session, settings: Settings, report: DeliveryReport, now: datetime) -> int | None:
+    """Apply a provider's delivery report to the reply it is about (the caller commits). Free text that WhatsApp
+    refused because the sender's window had closed goes again as its kind's template: returns the reply's id to
+    enqueue. Another failure marks the reply failed with the provider's code; reports of messages this regency
+    did not send, and reports of success, change nothing."""
+    if not report.failed:
+        return None
+    reply = session.scalars(select(WhatsAppReply).where(WhatsAppReply.provider_id == report.message_id)).first()
+    if reply is None:
+        return None
+    setting = TEMPLATE_SETTINGS.get(reply.kind)
+    template = getattr(settings, setting) if setting else None
+    window_closed = report.error_code in WINDOW_CLOSED.get(report.provider, ())
+    if window_closed and reply.template is None and template:
+        reply.template, reply.provider_id, reply.status = template, None, ReplyStatus.PENDING.value
+        reply.schedule = Schedule(next_at=now.isoformat()).to_json()
+        log.info("WhatsApp reply %s: the window had closed; sent again as template %s", reply.id, template)
+        return reply.id
+    reason = f"tidak terkirim menurut {report.provider} (kode {report.error_code or report.status})"
+    if window_closed:
+        reason += f": di luar 24 jam sejak pesan terakhir pelapor, dan SUARA_{(setting or 'whatsapp_template').upper()} belum diatur"
+    reply.status = ReplyStatus.FAILED.value
+    reply.schedule = Schedule.from_json(reply.schedule).failed(reason, None, now).to_json()
+    log.warning("WhatsApp reply %s to %s %s", reply.id, phone.mask(reply.to), reason)
+    return None
 
 
 # -- recovery ------------------------------------------------------------------------------------

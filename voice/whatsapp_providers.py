@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol
@@ -97,6 +98,49 @@ def parse_meta(payload: Any) -> list[IncomingMessage]:
     return out
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A provider's word on a message the regency sent: its id, the status, and the error code when it failed."""
+
+    provider: str
+    message_id: str
+    status: str
+    error_code: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "undelivered")
+
+
+def parse_twilio_status(form: dict[str, str]) -> DeliveryReport | None:
+    """Twilio's status callback form (MessageSid, MessageStatus, ErrorCode)."""
+    sid, status = form.get("MessageSid") or form.get("SmsSid") or "", (form.get("MessageStatus") or "").lower()
+    if not re.fullmatch(r"(SM|MM)[0-9a-fA-F]{32}", sid) or not re.fullmatch(r"[a-z_]{1,20}", status):
+        return None
+    code = form.get("ErrorCode") or None
+    return DeliveryReport("twilio", sid, status, code[:12] if code else None)
+
+
+def parse_meta_statuses(payload: Any) -> list[DeliveryReport]:
+    """The statuses in Meta's webhook JSON (`entry[].changes[].value.statuses[]`); unknown shapes give nothing."""
+    out: list[DeliveryReport] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            statuses = value.get("statuses") if isinstance(value, dict) else None
+            for update in statuses if isinstance(statuses, list) else []:
+                if not isinstance(update, dict) or not isinstance(update.get("id"), str) or not isinstance(update.get("status"), str):
+                    continue
+                errors = update.get("errors")
+                first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+                code = first.get("code")
+                out.append(DeliveryReport("meta", update["id"][:120], update["status"][:20],
+                                          str(code)[:12] if code is not None else None))
+    return out
+
+
 def _meta_message(message: Any) -> IncomingMessage | None:
     if not isinstance(message, dict):
         return None
@@ -133,13 +177,16 @@ class Media:
 
 
 class WhatsAppProvider(Protocol):
-    """What the jobs need of a provider: fetch a message's media, send a text."""
+    """What the jobs need of a provider: fetch a message's media, send a text or an approved template (outside
+    WhatsApp's 24-hour window); sending returns the provider's message id."""
 
     name: str
 
     def fetch_media(self, media_ref: str) -> Media: ...
 
     def send_text(self, to: str, body: str) -> str: ...
+
+    def send_template(self, to: str, template: str, values: list[str]) -> str: ...
 
     def close(self) -> None: ...
 
@@ -215,12 +262,23 @@ class TwilioWhatsApp(_HttpProvider):
         return self._download(self.media_url(media_ref))
 
     def send_text(self, to: str, body: str) -> str:
+        return self._send(to, {"Body": body[:1600]})
+
+    def send_template(self, to: str, template: str, values: list[str]) -> str:
+        """A Content API template by its SID, its variables {{1}} … filled in by Twilio."""
+        return self._send(to, {"ContentSid": template,
+                               "ContentVariables": json.dumps({str(n): v for n, v in enumerate(values, 1)})})
+
+    def _send(self, to: str, content: dict[str, str]) -> str:
         sender = (self.settings.whatsapp_from or "").removeprefix("whatsapp:")
         e164 = phone.to_e164(to)
         if not sender or e164 is None:
             raise WhatsAppError("SUARA_WHATSAPP_FROM atau nomor tujuan tidak sah")
+        data = {"From": f"whatsapp:{sender}", "To": f"whatsapp:{e164}", **content}
+        if self.settings.public_url:  # Twilio reports there whether WhatsApp delivered it (or refused it later)
+            data["StatusCallback"] = f"{self.settings.public_url}/twilio/whatsapp/status"
         response = self._request("POST", f"{self.base}/2010-04-01/Accounts/{self.settings.twilio_account_sid}/Messages.json",
-                                 data={"From": f"whatsapp:{sender}", "To": f"whatsapp:{e164}", "Body": body[:1600]})
+                                 data=data)
         return str(response.json().get("sid", ""))
 
 
@@ -252,12 +310,21 @@ class MetaWhatsApp(_HttpProvider):
         return replace(media, content_type=media.content_type or str(info.get("mime_type") or ""))
 
     def send_text(self, to: str, body: str) -> str:
+        return self._send(to, {"type": "text", "text": {"preview_url": False, "body": body[:4096]}})
+
+    def send_template(self, to: str, template: str, values: list[str]) -> str:
+        """An approved template by name, in the configured language, its body's {{1}} … filled in."""
+        return self._send(to, {"type": "template", "template": {
+            "name": template, "language": {"code": self.settings.whatsapp_template_language},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}],
+        }})
+
+    def _send(self, to: str, content: dict[str, Any]) -> str:
         e164 = phone.to_e164(to)
         if e164 is None:
             raise WhatsAppError("nomor tujuan tidak sah")
         response = self._request("POST", f"{self.base}/{self.settings.meta_phone_number_id}/messages", json={
-            "messaging_product": "whatsapp", "recipient_type": "individual", "to": e164.lstrip("+"),
-            "type": "text", "text": {"preview_url": False, "body": body[:4096]},
+            "messaging_product": "whatsapp", "recipient_type": "individual", "to": e164.lstrip("+"), **content,
         })
         messages = response.json().get("messages") or [{}]
         return str(messages[0].get("id", ""))

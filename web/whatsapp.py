@@ -15,7 +15,16 @@ from models.attachments import attachments_of
 from models.whatsapp import conversation_messages, replies_of
 from voice import whatsapp
 from voice.whatsapp_jobs import whatsapp_jobs
-from voice.whatsapp_providers import IncomingMessage, meta_signature_valid, parse_meta, parse_twilio
+from models.base import utcnow
+from voice.whatsapp_providers import (
+    DeliveryReport,
+    IncomingMessage,
+    meta_signature_valid,
+    parse_meta,
+    parse_meta_statuses,
+    parse_twilio,
+    parse_twilio_status,
+)
 from web.state import db, state
 from web.twilio import twilio_signed
 
@@ -47,6 +56,20 @@ def _accept(incoming: list[IncomingMessage]) -> None:
         jobs.reply(reply_id)
 
 
+def _reported(reports: list[DeliveryReport]) -> None:
+    """Apply delivery reports; a reply refused for WhatsApp's closed window is enqueued again as its template."""
+    if not reports:
+        return
+    settings = state().settings
+    with state().sessions() as session:
+        again = [reply_id for report in reports
+                 if (reply_id := whatsapp.delivery_report(session, settings, report, utcnow())) is not None]
+        session.commit()
+    jobs = whatsapp_jobs(state().jobs)
+    for reply_id in again:
+        jobs.reply(reply_id)
+
+
 # -- Twilio --------------------------------------------------------------------------------------
 
 @bp.post("/twilio/whatsapp")
@@ -56,6 +79,16 @@ def twilio_incoming() -> Response:
     wrapper may run it again through a database restart)."""
     _accept(parse_twilio(request.form.to_dict()))
     return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/twilio/whatsapp/status")
+@twilio_signed
+def twilio_status() -> Response:
+    """Twilio's status callback for the replies it took (the StatusCallback each send names): WhatsApp may refuse
+    a message after Twilio accepted it, e.g. free text outside the 24-hour window (63016)."""
+    report = parse_twilio_status(request.form.to_dict())
+    _reported([report] if report is not None else [])
+    return Response(status=204)
 
 
 # -- Meta (WhatsApp Cloud API) -------------------------------------------------------------------
@@ -83,6 +116,7 @@ def meta_incoming() -> Response:
     if payload is None:
         abort(400)
     _accept(parse_meta(payload))
+    _reported(parse_meta_statuses(payload))  # delivery reports of our replies come in the same webhook
     return Response("", status=200)
 
 
@@ -92,12 +126,22 @@ REPLY_LABELS = {"receipt": "Tanda terima", "reference": "Nomor pengaduan", "rati
                 "answer": "Jawaban", "error": "Pemberitahuan berkas ditolak"}
 
 
+@bp.record_once
+def _reply_labels(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSetupState
+    setup.app.jinja_env.globals["WHATSAPP_REPLY_LABELS"] = REPLY_LABELS
+
+
 @bp.app_template_global()
 def whatsapp_panel(complaint: Complaint) -> dict:
     """The conversation behind a WhatsApp draft (console/_whatsapp.html; the review page is for operators)."""
     call = complaint.call
     return dict(messages=conversation_messages(db(), call) if call is not None else [],
-                attachments=attachments_of(db(), complaint), replies=replies_of(db(), complaint.call_id, complaint.id),
-                reply_labels=REPLY_LABELS)
+                attachments=attachments_of(db(), complaint), replies=whatsapp_replies(complaint))
+
+
+@bp.app_template_global()
+def whatsapp_replies(complaint: Complaint) -> list:
+    """Every reply about a WhatsApp complaint and its conversation (console/_whatsapp_replies.html)."""
+    return replies_of(db(), complaint.call_id, complaint.id)
 
 
