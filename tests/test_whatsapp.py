@@ -533,7 +533,7 @@ def test_outside_the_window_without_a_template_the_reply_fails_with_the_reason_a
     # the operator sees it on the complaint's page (closed long ago, no review page any more); nobody else does
     login(client, "operator")
     page = client.get(f"/konsol/pengaduan/{complaint.id}").text
-    assert "Pertanyaan kepuasan" in page and "SUARA_WHATSAPP_TEMPLATE_RATING belum diatur" in page
+    assert "Pertanyaan kepuasan" in page and "template ini belum diatur (admin: SUARA_WHATSAPP_TEMPLATE_RATING)" in page
     liaison = client.application.test_client()
     login(liaison, "liaison_pu")
     shown = liaison.get(f"/konsol/pengaduan/{complaint.id}")

@@ -541,11 +541,15 @@ def delivery(session: Session, settings: Settings, reply: WhatsAppReply, now: da
     template = reply.template or getattr(settings, setting or "", None)
     complaint = session.get(Complaint, reply.complaint_id) if reply.complaint_id is not None else None
     if not template or complaint is None or not complaint.reference:
-        variable = f"SUARA_{(setting or 'whatsapp_template').upper()}"
         return Delivery(refused=f"pelapor terakhir mengirim pesan lebih dari 24 jam lalu: WhatsApp hanya mengantar "
-                                f"template yang sudah disetujui, dan {variable} belum diatur")
+                                f"template yang sudah disetujui, dan template ini belum diatur ({_variable(setting)})")
     variables = TEMPLATE_TEXTS[reply.kind].count("{{")
     return Delivery(template, (format_reference(complaint.reference),) * variables)
+
+
+def _variable(setting: str | None) -> str:
+    """The environment variable an admin sets for a template ("admin: SUARA_WHATSAPP_TEMPLATE_RATING")."""
+    return f"admin: SUARA_{(setting or 'whatsapp_template').upper()}"
 
 
 def delivery_report(session: Session, settings: Settings, report: DeliveryReport, now: datetime) -> int | None:
@@ -568,7 +572,7 @@ def delivery_report(session: Session, settings: Settings, report: DeliveryReport
         return reply.id
     reason = f"tidak terkirim menurut {report.provider} (kode {report.error_code or report.status})"
     if window_closed:
-        reason += f": di luar 24 jam sejak pesan terakhir pelapor, dan SUARA_{(setting or 'whatsapp_template').upper()} belum diatur"
+        reason += f": di luar 24 jam sejak pesan terakhir pelapor, dan template ini belum diatur ({_variable(setting)})"
     reply.status = ReplyStatus.FAILED.value
     reply.schedule = Schedule.from_json(reply.schedule).failed(reason, None, now).to_json()
     log.warning("WhatsApp reply %s to %s %s", reply.id, phone.mask(reply.to), reason)
