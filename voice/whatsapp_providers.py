@@ -16,7 +16,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -83,19 +83,20 @@ def parse_twilio(form: dict[str, str]) -> list[IncomingMessage]:
 META_MEDIA = {"audio": "audio", "voice": "audio", "image": "image", "document": "document", "video": "video", "sticker": "sticker"}
 
 
-def parse_meta(payload: Any) -> list[IncomingMessage]:
-    """Meta's webhook JSON (`entry[].changes[].value.messages[]`); status updates and unknown shapes give nothing."""
-    out: list[IncomingMessage] = []
+def _meta_items(payload: Any, key: str) -> Iterator[Any]:
+    """Every item of `entry[].changes[].value.<key>[]` in Meta's webhook JSON; unknown shapes give nothing."""
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
         changes = entry.get("changes") if isinstance(entry, dict) else None
         for change in changes if isinstance(changes, list) else []:
             value = change.get("value") if isinstance(change, dict) else None
-            messages = value.get("messages") if isinstance(value, dict) else None
-            for message in messages if isinstance(messages, list) else []:
-                if parsed := _meta_message(message):
-                    out.append(parsed)
-    return out
+            items = value.get(key) if isinstance(value, dict) else None
+            yield from items if isinstance(items, list) else []
+
+
+def parse_meta(payload: Any) -> list[IncomingMessage]:
+    """The messages in Meta's webhook JSON (`messages`); statuses and unknown shapes give nothing."""
+    return [parsed for message in _meta_items(payload, "messages") if (parsed := _meta_message(message))]
 
 
 @dataclass(frozen=True)
@@ -122,22 +123,15 @@ def parse_twilio_status(form: dict[str, str]) -> DeliveryReport | None:
 
 
 def parse_meta_statuses(payload: Any) -> list[DeliveryReport]:
-    """The statuses in Meta's webhook JSON (`entry[].changes[].value.statuses[]`); unknown shapes give nothing."""
+    """The delivery reports in Meta's webhook JSON (`statuses`, with `errors` when one failed)."""
     out: list[DeliveryReport] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            statuses = value.get("statuses") if isinstance(value, dict) else None
-            for update in statuses if isinstance(statuses, list) else []:
-                if not isinstance(update, dict) or not isinstance(update.get("id"), str) or not isinstance(update.get("status"), str):
-                    continue
-                errors = update.get("errors")
-                first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-                code = first.get("code")
-                out.append(DeliveryReport("meta", update["id"][:120], update["status"][:20],
-                                          str(code)[:12] if code is not None else None))
+    for update in _meta_items(payload, "statuses"):
+        if not isinstance(update, dict) or not isinstance(update.get("id"), str) or not isinstance(update.get("status"), str):
+            continue
+        errors = update.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        code = first.get("code")
+        out.append(DeliveryReport("meta", update["id"][:120], update["status"][:20], str(code)[:12] if code is not None else None))
     return out
 
 
