@@ -1,7 +1,7 @@
 """Property-based fuzzing of every edge that reads what strangers send (profiles in tests/fuzzing.py).
 
-The AudioSocket frame reader and server, the Twilio Media Streams message handler, audio decoding of uploads,
-the drafter, the identity filter and the list/API query parameters each get hostile input; the properties are
+The AudioSocket frame reader and server, the Twilio Media Streams message handler, the WhatsApp webhooks'
+parsers (messages and delivery reports), audio decoding of uploads, the drafter, the identity filter and the list/API query parameters each get hostile input; the properties are
 what the edge promises: no exception but its own named one, no server that stops, no call made of bytes that
 are not audio, no identity left in filtered text, no 500.
 """
@@ -266,6 +266,32 @@ _speechlike = st.lists(st.sampled_from(
 @example("\u278a", None)  # found by atheris: "➊" is a digit to str.isdigit() but not to int()
 def test_drafter_takes_any_unicode(text: str, caller: str | None) -> None:
     targets.draft(_drafter(), text, caller)
+
+
+# -- WhatsApp webhooks: messages and delivery reports ------------------------------------------
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                     max_leaves=30)
+_meta_shaped = st.fixed_dictionaries({"entry": st.lists(st.fixed_dictionaries({"changes": st.lists(st.fixed_dictionaries({
+    "value": st.dictionaries(st.sampled_from(["messages", "statuses", "metadata"]), _json, max_size=3)}), max_size=2)}),
+    max_size=2)})
+
+
+@given(st.one_of(_json, _meta_shaped), st.dictionaries(st.sampled_from(
+    ["MessageSid", "SmsSid", "MessageStatus", "ErrorCode", "From", "Body", "NumMedia", "MediaUrl0"]), st.text(max_size=40)))
+@example({"entry": [{"changes": [{"value": {"statuses": [{"id": "w", "status": "failed", "errors": [{"code": None}]}]}}]}]},
+         {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed"})
+def test_whatsapp_webhook_parsers_take_any_shape(payload, form: dict[str, str]) -> None:  # noqa: ANN001
+    """Meta's JSON and Twilio's forms come from strangers until the signature is checked, and a signed one may
+    still be of a shape this version does not know: the parsers return what they understood, never raise."""
+    from voice.whatsapp_providers import parse_meta, parse_meta_statuses, parse_twilio, parse_twilio_status
+
+    assert all(m.provider == "meta" for m in parse_meta(payload))
+    assert all(r.provider == "meta" and r.message_id for r in parse_meta_statuses(payload))
+    parse_twilio(form)
+    report = parse_twilio_status(form)
+    assert report is None or report.message_id.startswith(("SM", "MM"))
 
 
 # -- the identity filter -----------------------------------------------------------------------
