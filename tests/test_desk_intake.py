@@ -121,6 +121,7 @@ def test_bad_input_is_refused_in_indonesian_and_nothing_typed_is_lost(client, se
     if change.get("text") is None:
         assert ROAD in response.text
     assert 'aria-invalid="true"' in response.text
+    assert ("Lampiran tidak ikut terkirim ulang" in response.text) == bool(upload)  # said only when files were chosen
     assert _count(session, Complaint) == 0 and _count(session, DeskIntake) == 0 and _count(session, Attachment) == 0
 
 
