@@ -1,9 +1,13 @@
-"""The review desk with JavaScript off (Debian chromium through Playwright): the place field still works."""
+"""The review desk, the desk form and Sambang Desa with JavaScript off (Debian chromium through Playwright): the place
+field still works."""
 
 from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import select
+
+from models.desk import SambangSession
 from models.entities import Complaint
 from tests.conftest import PASSWORD
 from tests.desk_data import PEJOK_TIE, drafted
@@ -12,6 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _review_without_js(browser, live_server: str, session, complaint_id: int):  # noqa: ANN001, ANN202
+    return _without_js(browser, live_server, session, f"/konsol/draf/{complaint_id}")
+
+
+def _without_js(browser, live_server: str, session, path: str):  # noqa: ANN001, ANN202
     session.commit()
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -21,7 +29,7 @@ def _review_without_js(browser, live_server: str, session, complaint_id: int):  
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
-    page.goto(f"{live_server}/konsol/draf/{complaint_id}")
+    page.goto(f"{live_server}{path}")
     return page
 
 
@@ -73,4 +81,49 @@ def test_typed_place_text_never_picked_does_not_confirm(live_server, browser, se
     assert "belum dipilih" in page.inner_text("#form-error")
     assert page.get_attribute("#place-search", "aria-invalid") == "true"
     assert _saved(session, draft.id).status == "draft"
+    page.context.close()
+
+
+LAMP = "Lampu penerangan jalan di depan balai desa mati sudah dua minggu, malam gelap sekali."
+
+
+def test_a_typed_complaint_gets_its_place_without_javascript(live_server, browser, session, users) -> None:  # noqa: ANN001
+    page = _without_js(browser, live_server, session, "/konsol/pengaduan-baru")
+    page.check("input[name=channel][value=walk_in]")
+    page.fill("textarea[name=text]", LAMP)
+    page.fill("input[name=reporter_name]", "Pak Darmo")
+    page.fill("#place-search", "pejok kepohbaru")
+    page.click("button[value=cari_tempat]")
+    results = page.locator("#place-results label")
+    assert results.first.inner_text().strip() == "Desa Pejok, Kec. Kepohbaru"
+    assert page.input_value("textarea[name=text]") == LAMP and page.input_value("input[name=reporter_name]") == "Pak Darmo"
+    assert page.is_checked("input[name=channel][value=walk_in]")  # everything typed survives the search
+    results.first.locator("input").check()
+    page.click("#draft-submit")
+    page.wait_for_url("**/konsol/draf/*")
+    session.expire_all()
+    complaint = session.scalars(select(Complaint)).one()
+    assert (complaint.reporter_name, complaint.place.label) == ("Pak Darmo", "Desa Pejok, Kec. Kepohbaru")
+    page.context.close()
+
+
+def test_a_sambang_desa_session_is_started_without_javascript(live_server, browser, session, users) -> None:  # noqa: ANN001
+    page = _without_js(browser, live_server, session, "/konsol/sambang-desa")
+    page.fill("input[name=held_on]", "2026-11-30")
+    page.fill("textarea[name=officials]", "Bupati Bojonegoro")
+    page.fill("#place-search", "mlaten")
+    page.click("button[value=cari_tempat]")
+    page.locator("#place-results label", has_text="Desa Mlaten, Kec. Kalitidu").locator("input").check()
+    assert page.input_value("textarea[name=officials]") == "Bupati Bojonegoro"
+    page.click("#sambang-open")
+    page.wait_for_url("**/konsol/sambang-desa/*")
+    session.expire_all()
+    assert session.scalars(select(SambangSession)).one().place.name == "Mlaten"
+
+    assert page.input_value("#place-search") == "Desa Mlaten, Kec. Kalitidu"  # its complaints start at its desa
+    page.fill("textarea[name=text]", LAMP)
+    page.click("#save-next")
+    page.wait_for_selector("text=Pengaduan ke-1 sesi ini disimpan")
+    session.expire_all()
+    assert session.scalars(select(Complaint)).one().place.name == "Mlaten"
     page.context.close()

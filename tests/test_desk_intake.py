@@ -121,6 +121,7 @@ def test_bad_input_is_refused_in_indonesian_and_nothing_typed_is_lost(client, se
     if change.get("text") is None:
         assert ROAD in response.text
     assert 'aria-invalid="true"' in response.text
+    assert ("Lampiran tidak ikut terkirim ulang" in response.text) == bool(upload)  # said only when files were chosen
     assert _count(session, Complaint) == 0 and _count(session, DeskIntake) == 0 and _count(session, Attachment) == 0
 
 
@@ -260,3 +261,76 @@ def test_the_stylesheet_closes_every_block() -> None:
         depth += {"{": 1, "}": -1}.get(ch, 0)
         assert depth >= 0
     assert depth == 0
+
+
+# -- the place field without JavaScript: the typed text (`place_q`) is searched on the server ------------------------
+def _place(session, name: str, kecamatan: str | None = None) -> Place:  # noqa: ANN001
+    rows = session.scalars(select(Place).where(Place.name == name)).all()
+    return next(p for p in rows if (p.parent.name if p.parent else None) == kecamatan)
+
+
+def test_a_place_is_searched_and_picked_without_javascript_at_the_desk(client, session, users) -> None:  # noqa: ANN001
+    login(client, "operator")
+    data = _form(client, channel="walk_in", text=LAMP, reporter_name="Pak Darmo Wiryo", place_id="", place_q="pejok kepohbaru")
+    found = client.post("/konsol/pengaduan-baru", data={**data, "action": "cari_tempat"})
+    assert found.status_code == 200 and 'id="place-results"' in found.text and "form-error" not in found.text
+    pejok = _place(session, "Pejok", "Kepohbaru")
+    assert f'name="place_choice" value="{pejok.id}"' in found.text
+    assert LAMP in found.text and "Pak Darmo Wiryo" in found.text and 'value="pejok kepohbaru"' in found.text
+    assert _count(session, Complaint) == 0
+
+    saved = client.post("/konsol/pengaduan-baru", data={**data, "place_choice": str(pejok.id)})
+    assert saved.status_code == 302
+    assert session.scalars(select(Complaint)).one().place_id == pejok.id
+
+
+def test_a_client_sending_the_place_id_alone_still_chooses_the_place(client, session, users) -> None:  # noqa: ANN001
+    login(client, "operator")
+    pejok = _place(session, "Pejok", "Kepohbaru")
+    saved = client.post("/konsol/pengaduan-baru", data=_form(client, channel="walk_in", text=LAMP, place_id=str(pejok.id)))
+    assert saved.status_code == 302 and session.scalars(select(Complaint)).one().place_id == pejok.id
+
+
+@pytest.mark.parametrize("picked_before", [False, True])
+def test_typed_place_text_never_picked_is_refused_at_the_desk(client, session, users, picked_before) -> None:  # noqa: ANN001
+    login(client, "operator")
+    earlier = _place(session, "Mlaten", "Kalitidu")
+    data = _form(client, channel="walk_in", text=LAMP, reporter_name="Pak Darmo Wiryo", source_ref="loket 2",
+                 place_id=str(earlier.id) if picked_before else "", place_q="kedungadem")
+    response = client.post("/konsol/pengaduan-baru", data=data)
+    assert response.status_code == 422  # neither dropped nor the earlier pick silently kept
+    assert "Lokasi “kedungadem” belum dipilih" in response.text
+    assert re.search(r'id="place-search"[^>]*value="kedungadem"[^>]*aria-invalid="true"', response.text, re.S)
+    assert LAMP in response.text and "Pak Darmo Wiryo" in response.text and "loket 2" in response.text
+    assert 'name="place_choice"' in response.text and "Kec. Kedungadem" in response.text
+    assert _count(session, Complaint) == 0 and _count(session, DeskIntake) == 0
+
+
+def test_a_sambang_desa_session_is_opened_without_javascript(client, session, users) -> None:  # noqa: ANN001
+    login(client, "operator")
+    path = "/konsol/sambang-desa"
+    data = _form(client, path, held_on="2026-11-30", place_id="", place_q="kalitidu", officials="Bupati\nCamat Kalitidu")
+    found = client.post(path, data={**data, "action": "cari_tempat"})
+    assert found.status_code == 200 and "Camat Kalitidu" in found.text
+    assert "> Kec. Kalitidu</label>" not in found.text and "Desa Kalitidu, Kec. Kalitidu</label>" in found.text  # a session is held in a desa, not a kecamatan
+    assert 'value="-"' not in found.text  # nor without one
+    unpicked = client.post(path, data=data)
+    assert unpicked.status_code == 422 and "Lokasi “kalitidu” belum dipilih" in unpicked.text
+    assert _count(session, SambangSession) == 0
+
+    desa = _place(session, "Mlaten", "Kalitidu")
+    opened = client.post(path, data={**data, "place_q": "mlaten", "place_choice": str(desa.id)})
+    assert opened.status_code == 302
+    sambang = session.scalars(select(SambangSession)).one()
+    assert sambang.place_id == desa.id
+
+    # its complaints start at its desa; typed over and never picked, they are refused like at the desk
+    session_path = f"{path}/{sambang.id}"
+    page = client.get(session_path).text
+    assert re.search(r'id="place-search"[^>]*value="Desa Mlaten, Kec. Kalitidu"', page, re.S)
+    refused = client.post(f"{session_path}/pengaduan", data=_form(client, session_path, text=LAMP, place_id=str(desa.id),
+                                                                 place_q="pejok"))
+    assert refused.status_code == 422 and "Lokasi “pejok” belum dipilih" in refused.text and LAMP in refused.text
+    kept = client.post(f"{session_path}/pengaduan", data=_form(client, session_path, text=LAMP, place_id=str(desa.id),
+                                                              place_q="Desa Mlaten, Kec. Kalitidu"))
+    assert kept.status_code == 302 and session.scalars(select(Complaint)).one().place_id == desa.id

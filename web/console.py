@@ -39,7 +39,7 @@ from web.actions import ACTIONS
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript
 from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
-from web.places import PlaceEntry, directory
+from web.places import PlaceEntry, PlaceSearch, directory
 from web.review_page import FormValues, Refusal
 from web import sse
 from web.sse import attach_broker, broker
@@ -149,9 +149,9 @@ def review_submit(complaint_id: int):
     if complaint.status != lc.Status.DRAFT:
         flash("Pengaduan ini bukan draf lagi.", "error")
         return _back_to_complaint(complaint)
-    place = PlaceEntry.from_form(request.form, directory())
-    if request.form.get("action") == "cari_tempat" or place.query is not None:
-        return _place_search(complaint_id, place)
+    search = PlaceSearch.of(request.form, PlaceEntry.from_form(request.form, directory()), directory())
+    if search is not None:
+        return _place_search(complaint_id, search)
     try:
         changes = apply_draft_fields(complaint, request.form)
         transcript_changed = save_transcript(complaint, request.form.get("transcript"))
@@ -177,16 +177,12 @@ def review_submit(complaint_id: int):
     return redirect(url_for("console.review", complaint_id=complaint.id))
 
 
-def _place_search(complaint_id: int, place: PlaceEntry) -> tuple[str, int]:
-    """The place search without JavaScript, or typed place text that was never picked: the page again with every
-    edit kept and the places found to pick from; nothing is saved."""
-    query = place.query or " ".join((request.form.get("place_q") or "").split())
-    explicit = request.form.get("action") == "cari_tempat"
-    error = None if explicit else f"Lokasi “{query}” belum dipilih: pilih salah satu hasil pencarian, lalu simpan lagi."
+def _place_search(complaint_id: int, search: PlaceSearch) -> tuple[str, int]:
+    """The review page again with every edit kept and the places found to pick from; nothing is saved."""
     complaint = load_complaint(complaint_id, options=(joinedload(Complaint.call), joinedload(Complaint.topic)))
-    context = review_context(complaint, request.form, error)
-    return render_template("console/review.html", **context, place_query=query, error_field=None if explicit else "place",
-                           place_results=directory().search(query) if query else []), 200 if explicit else 422
+    context = review_context(complaint, request.form, search.error)
+    return render_template("console/review.html", **context, place_search=search,
+                           error_field=None if search.asked else "place"), search.http_status
 
 
 @bp.post("/konsol/draf/<int:complaint_id>/tolak")

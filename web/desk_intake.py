@@ -31,7 +31,7 @@ from transcribe.drafting.suggestions import DraftSuggestions
 from web.access import audience, load_complaint
 from web.auth import role_required
 from web.console_common import acting_user
-from web.places import directory
+from web.places import PlaceEntry, PlaceSearch, directory
 from web.review_page import FormValues
 from web.state import db, get_or_404, state
 
@@ -110,7 +110,7 @@ class TypedComplaint:
             source_ref=(form.get("source_ref") or "").strip()[:300] or None,
             reporter_name=(form.get("reporter_name") or "").strip()[:200] or None, reporter_phone=phone or None,
             anonymous=form.get("anonymous") in ("1", "on"), confidential=form.get("confidential") in ("1", "on"),
-            place_id=_place_id(form.get("place_id")),
+            place_id=_place_id(PlaceEntry.from_form(form, directory()).place_id),
         )
 
 
@@ -131,12 +131,17 @@ def _received_at(form: Any, now: datetime) -> datetime:
     return received
 
 
-def _place_id(raw: str | None) -> int | None:
-    if not raw:
+def _place_id(raw: int | str | None) -> int | None:
+    if raw is None or raw == "":
         return None
-    if not raw.isdigit() or directory().by_id.get(int(raw)) is None:
-        raise DeskInputError(f"place {raw!r}", "Lokasi tidak dikenal; pilih dari daftar.", "place_id")
+    if not str(raw).isdigit() or directory().by_id.get(int(raw)) is None:
+        raise DeskInputError(f"place {raw!r}", "Lokasi tidak dikenal; pilih dari daftar.", "place")
     return int(raw)
+
+
+def _place_search(form: Any, desa_only: bool = False) -> PlaceSearch | None:
+    """The place search to answer instead of saving (JavaScript off, or typed place text never picked), if any."""
+    return PlaceSearch.of(form, PlaceEntry.from_form(form, directory()), directory(), desa_only)
 
 
 def _field_error(exc: DeskInputError | AttachmentError) -> DeskInputError:
@@ -185,11 +190,18 @@ def _announce(complaint: Complaint) -> None:
         broker.publish("drafted", complaint_id=complaint.id)
 
 
-def _form_context(values: FormValues, error: DeskInputError | None = None, **extra: Any) -> dict[str, Any]:
-    place = directory().by_id.get(values.id("place_id", extra.pop("default_place_id", None)) or 0)
+def _form_context(values: FormValues, error: DeskInputError | None = None, search: PlaceSearch | None = None,
+                  default_place_id: int | None = None, **extra: Any) -> dict[str, Any]:
+    places = directory()
+    if values.form is None:
+        place = places.by_id.get(default_place_id or 0)
+    else:
+        place = PlaceEntry.from_form(values.form, places).picked(places)
+    if error is None and search is not None and search.error:
+        error = DeskInputError(f"place {search.query!r} not picked", search.error, "place")
     return dict(values=values, error=error.message_id if error else None, error_field=getattr(error, "field", None),
                 channels=[c for c in DESK_CHANNELS if c is not Channel.SAMBANG_DESA], platforms=SOCIAL_PLATFORMS,
-                chosen_place=place, **extra)
+                chosen_place=place, place_search=search, **extra)
 
 
 # -- Pengaduan baru --------------------------------------------------------------------------------
@@ -203,6 +215,9 @@ def new_form() -> str:
 @role_required(Role.OPERATOR)
 def new_submit() -> Response | tuple[str, int]:
     """Draft the typed complaint and open it on the review page; a refused form comes back with everything typed."""
+    search = _place_search(request.form)
+    if search is not None:
+        return render_template("console/desk_new.html", **_form_context(FormValues(request.form), search=search)), search.http_status
     try:
         typed = TypedComplaint.from_form(request.form, utcnow())
         complaint = create_typed_complaint(typed, _uploaded_files(), acting_user())
@@ -280,14 +295,14 @@ def _file_size(size_bytes: int) -> str:
 
 
 # -- Sambang Desa ----------------------------------------------------------------------------------
-def _sessions_page(values: FormValues, error: DeskInputError | None = None) -> str:
+def _sessions_page(values: FormValues, error: DeskInputError | None = None, search: PlaceSearch | None = None) -> str:
     sessions = db().scalars(select(SambangSession).options(joinedload(SambangSession.place).joinedload(Place.parent))
                             .order_by(SambangSession.held_on.desc(), SambangSession.id.desc()).limit(SESSIONS_LISTED)).all()
     counts = dict(db().execute(select(DeskIntake.sambang_session_id, func.count()).where(DeskIntake.sambang_session_id.is_not(None))
                                .group_by(DeskIntake.sambang_session_id)).all())
     today = (utcnow() + WIB).date()
     return render_template("console/sambang_list.html", sessions=sessions, counts=counts, today=today,
-                           **_form_context(values, error))
+                           **_form_context(values, error, search))
 
 
 @bp.get("/konsol/sambang-desa")
@@ -301,6 +316,9 @@ def sambang_list() -> str:
 def sambang_create() -> Response | tuple[str, int]:
     """Open a session: its date, the desa visited and who was present."""
     form = request.form
+    search = _place_search(form, desa_only=True)
+    if search is not None:
+        return _sessions_page(FormValues(form), search=search), search.http_status
     try:
         try:
             held_on = date.fromisoformat((form.get("held_on") or "").strip())
@@ -308,10 +326,9 @@ def sambang_create() -> Response | tuple[str, int]:
             raise DeskInputError("bad date", "Isi tanggal Sambang Desa.", "held_on") from None
         if held_on > (utcnow() + WIB).date() + timedelta(days=1):
             raise DeskInputError("future date", "Tanggal Sambang Desa tidak boleh di masa depan.", "held_on")
-        place_id = _place_id(form.get("place_id"))
-        place = directory().by_id.get(place_id or 0)
+        place = directory().by_id.get(_place_id(PlaceEntry.from_form(form, directory()).place_id) or 0)
         if place is None or place.is_kecamatan:
-            raise DeskInputError("no desa", "Pilih desa/kelurahan yang dikunjungi.", "place_id")
+            raise DeskInputError("no desa", "Pilih desa/kelurahan yang dikunjungi.", "place")
     except DeskInputError as exc:
         return _sessions_page(FormValues(form), exc), 422
     by = acting_user()
@@ -325,12 +342,13 @@ def sambang_create() -> Response | tuple[str, int]:
     return redirect(url_for("desk.sambang_session", sambang_id=sambang.id))
 
 
-def _session_page(sambang: SambangSession, values: FormValues, error: DeskInputError | None = None) -> str:
+def _session_page(sambang: SambangSession, values: FormValues, error: DeskInputError | None = None,
+                  search: PlaceSearch | None = None) -> str:
     from models.radio import STATUS_LABELS
 
     complaints = session_complaints(db(), sambang)
     return render_template("console/sambang_session.html", sambang=sambang, complaints=complaints,
-                           show_labels=STATUS_LABELS, **_form_context(values, error, default_place_id=sambang.place_id))
+                           show_labels=STATUS_LABELS, **_form_context(values, error, search, default_place_id=sambang.place_id))
 
 
 @bp.get("/konsol/sambang-desa/<int:sambang_id>")
@@ -344,6 +362,9 @@ def sambang_session(sambang_id: int) -> str:
 def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
     """One complaint heard at the session; back to the session for the next one (or to its review page)."""
     sambang = get_or_404(SambangSession, sambang_id)
+    search = _place_search(request.form)
+    if search is not None:
+        return _session_page(sambang, FormValues(request.form), search=search), search.http_status
     try:
         typed = TypedComplaint.from_form(request.form, utcnow(), channel=Channel.SAMBANG_DESA)
         if not (request.form.get("received_date") or "").strip():  # heard at the session, not when typed in

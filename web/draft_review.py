@@ -84,8 +84,7 @@ def review_context(complaint: Complaint, form: Any = None, error: str | None = N
 
 
 def chosen_place(places: PlaceDirectory, complaint: Complaint, form: Any) -> PlaceOption | None:
-    chosen = PlaceEntry.from_form(form, places).place_id if form is not None else complaint.place_id
-    return places.by_id.get(int(chosen)) if chosen is not None and str(chosen).isdigit() else None
+    return PlaceEntry.from_form(form, places).picked(places) if form is not None else places.by_id.get(complaint.place_id or 0)
 
 
 def verification_due(complaint: Complaint) -> datetime | None:

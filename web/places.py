@@ -24,6 +24,8 @@ bp = Blueprint("places", __name__)
 SEARCH_LIMIT = 12
 MIN_SCORE = 72.0
 """Weakest match (0..100) still offered."""
+FIND_ACTION = "cari_tempat"
+"""The `action` of the "Cari lokasi" button: search the typed place text on the server (JavaScript off)."""
 
 
 def search_key(text: str) -> str:
@@ -135,6 +137,43 @@ class PlaceEntry:
         if current is not None and typed == current.label:
             return cls(current.id)
         return cls(raw, typed)
+
+    def picked(self, places: PlaceDirectory) -> PlaceOption | None:
+        """The place this entry saves, when it is a known one."""
+        raw = str(self.place_id or "")
+        return places.by_id.get(int(raw)) if raw.isdigit() else None
+
+
+@dataclass(frozen=True)
+class PlaceSearch:
+    """A place form answered with a search instead of a save: asked for with "Cari lokasi" (JavaScript off), or
+    typed place text that was never picked, which is refused rather than dropped or replaced by the earlier pick."""
+
+    query: str
+    results: list[PlaceOption]
+    asked: bool
+    """The operator pressed "Cari lokasi"; otherwise the form was submitted with the text unpicked."""
+
+    @classmethod
+    def of(cls, form: Any, entry: PlaceEntry, places: PlaceDirectory, desa_only: bool = False) -> PlaceSearch | None:
+        """The search the form must show instead of being saved, or None when it can be saved."""
+        asked = form.get("action") == FIND_ACTION
+        if not asked and entry.query is None:
+            return None
+        query = entry.query or " ".join((form.get("place_q") or "").split())
+        found = places.search(query) if query else []
+        return cls(query, [p for p in found if not (desa_only and p.is_kecamatan)], asked)
+
+    @property
+    def error(self) -> str | None:
+        """Why nothing was saved (None for a search asked for)."""
+        if self.asked:
+            return None
+        return f"Lokasi “{self.query}” belum dipilih: pilih salah satu hasil pencarian di kolom Lokasi."
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.asked else 422
 
 
 def directory() -> PlaceDirectory:
