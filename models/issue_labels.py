@@ -407,9 +407,9 @@ def issue_name(
         return f"pertanyaan tentang {_topic_of(phrase)}"  # "Jaminan pelayanan" asked about, not complained of
     if not topic or not is_fragment(phrase):
         return phrase
-    best = ranked_phrases(texts, stats, rules, titles)[:1]
-    return next((p for score, p in ranked_phrases(texts, stats, rules, titles)[1:12]
-                 if score >= best[0][0] * 0.3 and not is_fragment(p)), f"masalah {topic[:1].lower()}{topic[1:]}")
+    ranked = ranked_phrases(texts, stats, rules, titles)
+    return next((p for score, p in ranked[1:12] if score >= ranked[0][0] * 0.3 and not is_fragment(p)),
+                f"masalah {topic[:1].lower()}{topic[1:]}")
 
 
 QUESTION_WORDS = frozenset(
@@ -512,7 +512,7 @@ def problem_phrase(
         found = next((p for sc, p in ranked[1:20] if sc >= best_score * 0.25 and _parts(p) == (False, True)
                       and len(p.split()) <= 2 and all(_plain(w) for w in p.split())
                       and not set(p.split()) & set(best.split()) and _follows(texts, best, p)), None)  # fmt: skip
-        best = f"{best} {found}" if found else _what_is_wrong(best, texts) or _requested(best, titles)
+        best = f"{best} {found}" if found else _requested(best, titles)
     subject, problem = _parts(best)
     if not subject and best not in NAMED_PROBLEMS and (" " not in best or (not problem and reads_as_name(best) < 1.0)):
         return fallback or best  # "kurang", "masyarakat", "ogah meresahkan": say the topic rather
@@ -530,47 +530,6 @@ def problem_phrase(
 
 SAID_TOGETHER = 7
 """A subject and what is wrong join only when a text says them within this many words, in that order."""
-
-WHAT_IS_WRONG: tuple[tuple[frozenset[str], str, tuple[str, ...]], ...] = tuple(
-    (frozenset(things.split()), problem, tuple(said.split(", ")))
-    for things, problem, said in (
-        ("air pdam pipa", "tidak mengalir", "tidak mengalir, tidak keluar, mati, macet, tidak ngalir, kering"),
-        ("air pdam", "keruh", "keruh, kotor, berbau, bau, berwarna"),
-        ("lampu pju listrik", "mati", "mati, tidak menyala, tidak nyala, rusak"),
-        ("jalan jembatan trotoar saluran drainase selokan", "rusak",
-         "rusak, berlubang, lubang, ambles, retak, ambrol, roboh, putus, hancur"),
-        ("e-ktp ktp kk akta sim kartu surat ijazah sertifikat", "belum selesai",
-         "belum selesai, belum keluar, belum dicetak, belum terbit, lama"),
-        ("gaji tunjangan tpp honor dana beasiswa kip bidikmisi pencairan insentif", "belum cair",
-         "belum cair, tidak cair, belum dibayar, belum turun, belum diterima, terlambat"),
-        ("bantuan bansos pkh bpnt blt raskin beras kks", "belum diterima",
-         "belum diterima, belum menerima, tidak menerima, belum mendapat, tidak mendapat, belum dapat, tidak dapat,"
-         " belum sampai"),
-        ("bantuan bansos pkh bpnt blt raskin beras kks", "salah sasaran",
-         "tidak tepat sasaran, salah sasaran, kurang tepat"),
-        ("sampah", "menumpuk", "menumpuk, tidak diangkut, belum diangkut, menggunung, berserakan, tumpukan"),
-    )
-)
-"""What is usually wrong with a kind of thing, and the ways reporters say it: a bare thing ("PDAM") whose reports
-say one of them ("air pdam mati", "pdam tidak keluar") is labelled with it ("PDAM tidak mengalir")."""
-
-
-def _what_is_wrong(subject: str, texts: Sequence[str]) -> str:
-    """The bare `subject` and what is wrong with it, when most texts (at least two of several) say it near the
-    subject in one of the ways WHAT_IS_WRONG lists (the most said, if several); "" when none is."""
-    last = subject.split()[-1]
-    said_near: list[set[str]] = []
-    for text in texts:
-        words = tokens(text)
-        near = {j for i, w in enumerate(words) if w == last
-                for j in range(max(i - SAID_TOGETHER, 0), i + SAID_TOGETHER)}
-        said_near.append({" ".join(words[j : j + n]) for j in near for n in (1, 2, 3) if j + n <= len(words)})
-    best, best_count = "", 0
-    for things, problem, said in WHAT_IS_WRONG:
-        count = sum(any(way in grams for way in said) for grams in said_near) if last in things else 0
-        if count > best_count and count * 2 >= len(texts) and (count >= 2 or len(texts) == 1):
-            best, best_count = f"{subject} {problem}", count
-    return best
 
 
 def _follows(texts: Sequence[str], subject: str, predicate: str) -> bool:

@@ -81,16 +81,16 @@ def test_places_and_clause_words_never_label(texts: list[str], titles: list[str]
 
 @pytest.mark.parametrize(
     ("texts", "expected"),
-    [  # a bare thing gains what is wrong with it, when most reports say it (each in their own words)
+    [  # a bare thing is labelled with what is wrong with it, when most reports say it (each in their own words)
         (["air pdam mati tiga hari", "aliran air pdam tidak mengalir berhari hari", "pdam tidak keluar airnya"],
-         "air pdam tidak mengalir"),
-        (["Belum mendapat bantuan PKH", "PKH belum diterima sampai sekarang"], "pkh belum diterima"),
-        (["PKH tidak tepat sasaran di desa kami", "penerima PKH salah sasaran"], "pkh salah sasaran"),
+         "Air PDAM tidak mengalir"),
+        (["Belum mendapat bantuan PKH", "PKH belum diterima sampai sekarang"], "Tidak mendapat bantuan sosial"),
+        (["PKH tidak tepat sasaran di desa kami", "penerima PKH salah sasaran"], "PKH salah sasaran"),
         (["Kriteria PKH apa saja", "PKH belum diterima sampai sekarang", "PKH untuk lansia"], "pkh"),  # one of three
     ],
 )
-def test_a_bare_thing_gains_what_most_reports_say_is_wrong(texts: list[str], expected: str) -> None:
-    assert labels.problem_phrase(texts, None, RULES) == expected
+def test_a_bare_thing_is_labelled_with_what_most_reports_say_is_wrong(texts: list[str], expected: str) -> None:
+    assert labels.issue_name(texts, None, RULES) == expected
 
 
 def test_a_title_in_title_case_keeps_its_capitalised_words() -> None:
