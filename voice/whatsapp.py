@@ -538,18 +538,18 @@ def delivery(session: Session, settings: Settings, reply: WhatsAppReply, now: da
     setting = TEMPLATE_SETTINGS.get(reply.kind)
     if reply.template is None and (setting is None or in_service_window(session, reply.to, now)):
         return Delivery()
-    template = reply.template or getattr(settings, setting or "", None)
-    complaint = session.get(Complaint, reply.complaint_id) if reply.complaint_id is not None else None
-    if not template or complaint is None or not complaint.reference:
+    template = reply.template or getattr(settings, str(setting))
+    if not template:
         return Delivery(refused=f"pelapor terakhir mengirim pesan lebih dari 24 jam lalu: WhatsApp hanya mengantar "
-                                f"template yang sudah disetujui, dan template ini belum diatur ({_variable(setting)})")
-    variables = TEMPLATE_TEXTS[reply.kind].count("{{")
-    return Delivery(template, (format_reference(complaint.reference),) * variables)
+                                f"template yang sudah disetujui, dan template ini belum diatur ({_variable(str(setting))})")
+    # the reference number and the rating question are queued for a confirmed complaint (`notify`)
+    reference = format_reference(session.get(Complaint, reply.complaint_id).reference)
+    return Delivery(template, (reference,) * TEMPLATE_TEXTS[reply.kind].count("{{"))
 
 
-def _variable(setting: str | None) -> str:
+def _variable(setting: str) -> str:
     """The environment variable an admin sets for a template ("admin: SUARA_WHATSAPP_TEMPLATE_RATING")."""
-    return f"admin: SUARA_{(setting or 'whatsapp_template').upper()}"
+    return f"admin: SUARA_{setting.upper()}"
 
 
 def delivery_report(session: Session, settings: Settings, report: DeliveryReport, now: datetime) -> int | None:
@@ -572,7 +572,8 @@ def delivery_report(session: Session, settings: Settings, report: DeliveryReport
         return reply.id
     reason = f"tidak terkirim menurut {report.provider} (kode {report.error_code or report.status})"
     if window_closed:
-        reason += f": di luar 24 jam sejak pesan terakhir pelapor, dan template ini belum diatur ({_variable(setting)})"
+        reason += ": di luar 24 jam sejak pesan terakhir pelapor"
+        reason += f", dan template ini belum diatur ({_variable(setting)})" if setting and not template else ""
     reply.status = ReplyStatus.FAILED.value
     reply.schedule = Schedule.from_json(reply.schedule).failed(reason, None, now).to_json()
     log.warning("WhatsApp reply %s to %s %s", reply.id, phone.mask(reply.to), reason)

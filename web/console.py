@@ -39,7 +39,7 @@ from web.actions import ACTIONS
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript
 from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
-from web.places import PlaceEntry, PlaceSearch, directory
+from web.places import PlaceSearch, directory
 from web.review_page import FormValues, Refusal
 from web import sse
 from web.sse import attach_broker, broker
@@ -149,7 +149,7 @@ def review_submit(complaint_id: int):
     if complaint.status != lc.Status.DRAFT:
         flash("Pengaduan ini bukan draf lagi.", "error")
         return _back_to_complaint(complaint)
-    search = PlaceSearch.of(request.form, PlaceEntry.from_form(request.form, directory()), directory())
+    search = PlaceSearch.of(request.form, directory())
     if search is not None:
         return _place_search(complaint_id, search)
     try:

@@ -139,11 +139,6 @@ def _place_id(raw: int | str | None) -> int | None:
     return int(raw)
 
 
-def _place_search(form: Any, desa_only: bool = False) -> PlaceSearch | None:
-    """The place search to answer instead of saving (JavaScript off, or typed place text never picked), if any."""
-    return PlaceSearch.of(form, PlaceEntry.from_form(form, directory()), directory(), desa_only)
-
-
 def _field_error(exc: DeskInputError | AttachmentError) -> DeskInputError:
     """A refused attachment is shown at the attachments field like any other input error."""
     return exc if isinstance(exc, DeskInputError) else DeskInputError(exc.detail, exc.message_id, "attachments")
@@ -215,7 +210,7 @@ def new_form() -> str:
 @role_required(Role.OPERATOR)
 def new_submit() -> Response | tuple[str, int]:
     """Draft the typed complaint and open it on the review page; a refused form comes back with everything typed."""
-    search = _place_search(request.form)
+    search = PlaceSearch.of(request.form, directory())
     if search is not None:
         return render_template("console/desk_new.html", **_form_context(FormValues(request.form), search=search)), search.http_status
     try:
@@ -316,7 +311,7 @@ def sambang_list() -> str:
 def sambang_create() -> Response | tuple[str, int]:
     """Open a session: its date, the desa visited and who was present."""
     form = request.form
-    search = _place_search(form, desa_only=True)
+    search = PlaceSearch.of(form, directory(), desa_only=True)
     if search is not None:
         return _sessions_page(FormValues(form), search=search), search.http_status
     try:
@@ -362,7 +357,7 @@ def sambang_session(sambang_id: int) -> str:
 def sambang_add(sambang_id: int) -> Response | tuple[str, int]:
     """One complaint heard at the session; back to the session for the next one (or to its review page)."""
     sambang = get_or_404(SambangSession, sambang_id)
-    search = _place_search(request.form)
+    search = PlaceSearch.of(request.form, directory())
     if search is not None:
         return _session_page(sambang, FormValues(request.form), search=search), search.http_status
     try:

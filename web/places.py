@@ -155,8 +155,9 @@ class PlaceSearch:
     """The operator pressed "Cari lokasi"; otherwise the form was submitted with the text unpicked."""
 
     @classmethod
-    def of(cls, form: Any, entry: PlaceEntry, places: PlaceDirectory, desa_only: bool = False) -> PlaceSearch | None:
+    def of(cls, form: Any, places: PlaceDirectory, desa_only: bool = False) -> PlaceSearch | None:
         """The search the form must show instead of being saved, or None when it can be saved."""
+        entry = PlaceEntry.from_form(form, places)
         asked = form.get("action") == FIND_ACTION
         if not asked and entry.query is None:
             return None

@@ -13,9 +13,9 @@ from flask import Blueprint, Response, abort, request
 from models.entities import Complaint
 from models.attachments import attachments_of
 from models.whatsapp import conversation_messages, replies_of
+from models.base import utcnow
 from voice import whatsapp
 from voice.whatsapp_jobs import whatsapp_jobs
-from models.base import utcnow
 from voice.whatsapp_providers import (
     DeliveryReport,
     IncomingMessage,
@@ -126,9 +126,7 @@ REPLY_LABELS = {"receipt": "Tanda terima", "reference": "Nomor pengaduan", "rati
                 "answer": "Jawaban", "error": "Pemberitahuan berkas ditolak"}
 
 
-@bp.record_once
-def _reply_labels(setup) -> None:  # noqa: ANN001 - flask.blueprints.BlueprintSetupState
-    setup.app.jinja_env.globals["WHATSAPP_REPLY_LABELS"] = REPLY_LABELS
+bp.add_app_template_global(REPLY_LABELS, "WHATSAPP_REPLY_LABELS")  # type: ignore[arg-type]
 
 
 @bp.app_template_global()

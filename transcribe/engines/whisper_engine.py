@@ -622,7 +622,8 @@ class WhisperStream:
         from faster_whisper.vad import get_vad_model
 
         self._engine = engine
-        self._readings = readings
+        self._draws = readings
+        """Whether finals get their drawn readings (the engine's `_readings` is what a decode collects)."""
         engine.live_model()  # loaded when the call starts, not when its first sentence ends
         self._vad = StreamingVad(get_vad_model())
         opts = engine.options
@@ -761,7 +762,7 @@ class WhisperStream:
             final = StreamResult(text=text, final=True, words=words, alternatives=alternatives,
                                  start_s=zero + speech_start / TARGET_RATE_HZ, end_s=zero + speech_end / TARGET_RATE_HZ)
             results.append(final)
-            if draw is not None and self._readings:
+            if draw is not None and self._draws:
                 self._undrawn.append((final, draw))
         self._drop_before(speech_end)
 
