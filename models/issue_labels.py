@@ -365,14 +365,22 @@ OPENING_WORDS = 40
 said later ("banjir" deep in a permit complaint) is a detail."""
 
 
-def canonical_problem(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
+def problems_said(text: str) -> list[problem_vocabulary.Match]:
+    """The canonical problems one text says (what `canonical_problem` reads of each text)."""
+    vocabulary = problem_vocabulary.vocabulary()
+    return vocabulary.match(vocabulary.words(tokens(text, keep_names=True)))
+
+
+def canonical_problem(
+    texts: Sequence[str], titles: Sequence[str] = (), said: Sequence[list[problem_vocabulary.Match]] | None = None
+) -> str:
     """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
     does. One complaint: the problem it says (the one its title says, when several, then the one said in its
     opening). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
     the one more titles say, then more openings, then the more specific); with the thing most of those name and
-    the facility half of them name."""
+    the facility half of them name. `said`: `problems_said` of each text, when the caller has it already."""
     vocabulary = problem_vocabulary.vocabulary()
-    said = [vocabulary.match(vocabulary.words(tokens(text, keep_names=True))) for text in texts]
+    said = [problems_said(text) for text in texts] if said is None else said
     in_titles = Counter(m.problem for title in titles
                         for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
     counts = Counter(k for matches in said for k in {m.problem for m in matches})
@@ -392,11 +400,12 @@ def canonical_problem(texts: Sequence[str], titles: Sequence[str] = ()) -> str:
 
 
 def issue_name(
-    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = ""
+    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = "",
+    said: Sequence[list[problem_vocabulary.Match]] | None = None,
 ) -> str:
     """The problem half of an issue's label: the canonical problem its complaints raise, else its most
     characteristic phrase (`problem_phrase`)."""
-    found = canonical_problem(texts, titles)
+    found = canonical_problem(texts, titles, said)
     if found:
         return found
     phrase = problem_phrase(texts, stats, rules, titles, topic)

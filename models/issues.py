@@ -232,20 +232,31 @@ def group_clusters(
             clusters.append([members[j] for j in np.flatnonzero(found == k)])
             groups.append(key)
     rules = labels.LabelRules(label_word, excluded)
+    said = [labels.problems_said(text) for text in texts]
 
-    def name_all(name: Callable[..., str], topics: Mapping[int, str]) -> list[str]:
+    def name_all(topics: Mapping[int, str]) -> list[str]:
         stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-        return [name([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (), topics.get(key[0], ""))
+        return [labels.issue_name([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
+                                  topics.get(key[0], ""), [said[i] for i in c])
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
-    # Merging by phrase: only phrases found in the texts ("masalah <topic>" says nothing about sameness, and two
-    # issues of one canonical problem, "Jalan rusak", may be two roads).
-    clusters, groups = _merge_near_identical(clusters, groups, name_all(labels.problem_phrase, {}), x, merge_similarity)
-    return Grouping(clusters, groups, name_all(labels.issue_name, topic_names or {}), x, idf, word_df)
+    # Issues of one group that name one problem are one issue: the problem from the table ("Banjir" said in four
+    # people's own words), else the same phrase of two or more words found in the texts ("masalah <topic>" says
+    # nothing about sameness, so the topic fallback is left out).
+    stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
+
+    def sameness(c: list[int]) -> str:
+        cluster_titles = [titles[i] for i in c] if titles else ()
+        found = labels.canonical_problem([texts[i] for i in c], cluster_titles, [said[i] for i in c])
+        phrase = found or labels.problem_phrase([texts[i] for i in c], stats, rules, cluster_titles)
+        return phrase if found or " " in phrase else ""
+
+    clusters, groups = _merge_near_identical(clusters, groups, [sameness(c) for c in clusters], x, merge_similarity)
+    return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
 def _merge_near_identical(
-    clusters: list[list[int]], groups: list[tuple[int, int]], phrases: list[str], x: sparse.csr_matrix,
+    clusters: list[list[int]], groups: list[tuple[int, int]], names: list[str], x: sparse.csr_matrix,
     merge_similarity: float,
 ) -> tuple[list[list[int]], list[tuple[int, int]]]:
     parent = list(range(len(clusters)))
@@ -266,8 +277,7 @@ def _merge_near_identical(
         similar = (centroids[ks] @ centroids[ks].T).toarray()
         for a in range(len(ks)):
             for b in range(a + 1, len(ks)):
-                same_phrase = " " in phrases[ks[a]] and phrases[ks[a]] == phrases[ks[b]]
-                if same_phrase or similar[a, b] >= merge_similarity:
+                if (names[ks[a]] and names[ks[a]] == names[ks[b]]) or similar[a, b] >= merge_similarity:
                     parent[root(ks[b])] = root(ks[a])
     merged: dict[int, list[int]] = {}
     for k, members in enumerate(clusters):
@@ -318,11 +328,15 @@ def place_words(connection: Connection) -> frozenset[str]:
 
     key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
     if key not in _PLACE_WORDS:
-        names = connection.execute(select(Place.name)).scalars()
-        words = {w for name in names for w in labels.tokens(name, keep_names=True) if w.isalpha()}
         _PLACE_WORDS.clear()
-        _PLACE_WORDS[key] = frozenset(w for w in words if word_zipf(w) < PLACE_WORD_ZIPF)
+        _PLACE_WORDS[key] = name_words(connection.execute(select(Place.name)).scalars())
     return _PLACE_WORDS[key]
+
+
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """The words of these place names that are names rather than ordinary words."""
+    words = {w for name in names for w in labels.tokens(name, keep_names=True) if w.isalpha()}
+    return frozenset(w for w in words if word_zipf(w) < PLACE_WORD_ZIPF)
 
 
 # -- priority ------------------------------------------------------------------------------------

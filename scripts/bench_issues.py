@@ -11,7 +11,14 @@ A third read (`--labels third`) draws from the held-out half again, leaving out 
 two or more reports there, then issues of one report (seed 21) up to 30; `--blind` prints the labels alone. A fourth
 read (`--labels fourth`) draws the same way (seed 40), leaving out all three earlier reads; a fifth (`--labels
 fifth`, seed 50) leaves out all four.
+
+`--set DIR` measures a set of Bojonegoro reports instead (tests/data/issue_reads/, see its README): reports with
+a kecamatan, a topic and the issue their writer meant, grouped as `issues.regroup` groups complaints (one group per
+topic and kecamatan, place names excluded from labels). It prints pair precision and recall of "same issue" over
+every pair of reports, then labels with their kecamatan: every issue, or with `--read` the 30 drawn for a blind
+read (every issue of two or more reports, then single ones drawn with seed 60), `--blind` without their reports.
 Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third|fourth|fifth [--blind]]
+       python scripts/bench_issues.py --set DIR [--read] [--blind]
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import issues  # noqa: E402
+from models.seed import load_places  # noqa: E402
 
 SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 PAIRS = ROOT / "tests" / "data" / "issue_pairs" / "pairs.jsonl"
@@ -49,6 +57,8 @@ TARGET_PRECISION, TARGET_RECALL = 0.85, 0.6
 TUNE_MARGIN = 0.05
 """The threshold must reach the target precision plus this on the tune half: 120 pairs leave about ±0.05 of sampling error."""
 GRID = [round(0.08 + 0.02 * i, 2) for i in range(14)]
+SET_READ_SEED = 60
+TAXONOMY = ROOT / "models" / "data" / "taxonomy.json"
 
 
 def load(reports: Path) -> tuple[list[dict], list[dict]]:
@@ -63,10 +73,14 @@ def cluster_of(rows: list[dict], threshold: float) -> tuple[dict[str, int], issu
     topics = sorted({r["accept"][0] for r in rows})
     keys = [(topics.index(r["accept"][0]), 0) for r in rows]
     titles = [issues.anonymised(r["title"], []) for r in rows]
-    names = {c["key"]: c["name"] for c in json.loads((ROOT / "models" / "data" / "taxonomy.json").read_text(encoding="utf-8"))["categories"]}
+    names = topic_names()
     grouping = issues.group_clusters(texts, keys, threshold, titles, topic_names={i: names[t] for i, t in enumerate(topics)})
     issue_of = {rows[i]["id"]: k for k, members in enumerate(grouping.clusters) for i in members}
     return issue_of, grouping, texts
+
+
+def topic_names() -> dict[str, str]:
+    return {c["key"]: c["name"] for c in json.loads(TAXONOMY.read_text(encoding="utf-8"))["categories"]}
 
 
 def pair_scores(pairs: list[dict], issue_of: dict[str, int]) -> tuple[float, float, int, int]:
@@ -108,13 +122,54 @@ def print_labels(rows: list[dict], half: str, blind: bool = False) -> None:
         print(f"{n:>2}. {label}" if blind else f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
 
 
+def measure_set(directory: Path, read: bool, blind: bool) -> None:
+    """Pair figures and labels of a set of Bojonegoro reports, grouped as `issues.regroup` groups complaints."""
+    rows = [json.loads(line) for line in (directory / "reports.jsonl").open(encoding="utf-8")]
+    topics, kecamatan = sorted({r["topic"] for r in rows}), sorted({r["kecamatan"] for r in rows})
+    names = topic_names()
+    texts = [issues.issue_text(r["title"], r["text"], r.get("reporter_name")) for r in rows]
+    titles = [issues.anonymised(r["title"], [r.get("reporter_name")]) for r in rows]
+    grouping = issues.group_clusters(
+        texts, [(topics.index(r["topic"]), kecamatan.index(r["kecamatan"])) for r in rows], issues.SIMILARITY_THRESHOLD,
+        titles, issues.name_words(p.kecamatan for p in load_places()) | issues.name_words(p.desa for p in load_places()),
+        topic_names={i: names[t] for i, t in enumerate(topics)},
+    )
+    issue_of = {i: k for k, members in enumerate(grouping.clusters) for i in members}
+    pairs = [{"same": rows[a]["issue"] == rows[b]["issue"], "a": a, "b": b}
+             for a in range(len(rows)) for b in range(a + 1, len(rows))]
+    p, r, n_pred, n_true = pair_scores(pairs, issue_of)
+    meant = len({r["issue"] for r in rows})
+    print(f"{len(rows)} reports, {meant} issues as written, {len(grouping.clusters)} as grouped; every pair of reports: "
+          f"precision {p:.3f}, recall {r:.3f} ({n_pred} predicted same, {n_true} same as written)")
+    chosen = sorted(range(len(grouping.clusters)), key=lambda k: (-len(grouping.clusters[k]), min(grouping.clusters[k])))
+    if read:
+        several = [k for k in chosen if len(grouping.clusters[k]) >= 2][:30]
+        single = [k for k in chosen if len(grouping.clusters[k]) == 1]
+        chosen = several + random.Random(SET_READ_SEED).sample(single, min(30 - len(several), len(single)))
+    for n, k in enumerate(chosen, 1):
+        members = grouping.clusters[k]
+        label = issues.labels.make_label(grouping.phrases[k], f"Kec. {rows[members[0]]['kecamatan']}")
+        if blind:
+            print(f"{n:>2}. {label}")
+            continue
+        written = sorted({rows[i]["issue"] for i in members})
+        print(f"{n:>2}. {label}  [{len(members)} of {'+'.join(written)}]")
+        for i in members:
+            print(f"      {rows[i]['id']}: {rows[i]['title'][:70]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
     parser.add_argument("--quick", action="store_true", help="(same run: it takes seconds)")
     parser.add_argument("--labels", choices=("tune", "held-out", *READ_SEEDS), help="only print labels of one half")
     parser.add_argument("--blind", action="store_true", help="labels without their reports' titles")
+    parser.add_argument("--set", type=Path, help="a directory of Bojonegoro reports (reports.jsonl)")
+    parser.add_argument("--read", action="store_true", help="with --set: only the 30 issues of the blind read")
     args = parser.parse_args()
+    if args.set:
+        measure_set(args.set, args.read, args.blind)
+        return 0
     rows, pairs = load(Path(args.reports))
     if args.labels:
         print_labels(rows, args.labels, args.blind)

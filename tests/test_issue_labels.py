@@ -149,14 +149,30 @@ def test_recluster_labels_name_problem_and_kecamatan(session, settings, users) -
 
 
 def test_near_identical_issues_are_merged() -> None:
-    texts = ["sampah menumpuk di pasar", "sampah menumpuk pasar bau", "tumpukan sampah pasar",
-             "sampah menumpuk di pasar", "pasar kotor sampah menumpuk"]  # fmt: skip
-    # A threshold so strict that average linkage leaves several clusters: the same phrase merges them.
+    texts = ["kios pasar kumuh dan sempit", "kios pasar kumuh sempit sekali", "pasar kumuh, kios sempit",
+             "kios pasar kumuh dan sempit", "pasar becek kios kumuh sempit"]  # fmt: skip
+    # No problem of the table: a threshold so strict that average linkage leaves several clusters, and their
+    # centroids' similarity merges them.
     merged = issues.group_clusters(texts, [(1, 1)] * len(texts), threshold=0.95)
     apart = issues.group_clusters(texts, [(1, 1)] * len(texts), threshold=0.95, merge_similarity=2.0)
     assert len(merged.clusters) < len(apart.clusters)
     assert any(len(c) >= 3 for c in merged.clusters)
 
+
+
+def test_complaints_of_one_canonical_problem_in_one_kecamatan_are_one_issue() -> None:
+    # Four people tell of one flood in their own words: the words they share are too few for the similarity, but
+    # each says the problem, and a Kepala Dinas must see one issue, not four issues all named "Banjir".
+    texts = ["Banjir luapan Bengawan Solo masuk rumah warga, mohon perahu karet",
+             "air bah sampai lutut, kami mengungsi di balai desa sejak kemarin",
+             "Desa kami kebanjiran lagi, sawah terendam semua dan jalan ke kecamatan putus",
+             "tolong posko banjir di mana, lansia belum dievakuasi",
+             "Pupuk subsidi langka di kios, petani tidak bisa memupuk padi"]  # fmt: skip
+    grouping = issues.group_clusters(texts, [(1, 1)] * len(texts))
+    assert sorted(map(len, grouping.clusters)) == [1, 4]
+    assert sorted(grouping.phrases) == ["Banjir", "Pupuk langka atau mahal"]
+    apart = issues.group_clusters(texts[:4], [(1, 1), (1, 1), (1, 2), (1, 2)])
+    assert len(apart.clusters) == 2  # never across kecamatan
 
 def test_every_issue_links_to_its_complaints(client, session, settings, users) -> None:  # noqa: ANN001
     made = _complaints(session, settings, [
