@@ -217,10 +217,40 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         (["Pekerjaan betonisasi jalan bikin macet total"], [], "Proyek jalan mengganggu"),  # no "Jalan belum diaspal"
         (["Pelayanan di lubuk begalung, saya berobat ke klinik mana"], [], ""),  # "begalung" is no "begal"
         (["Kriteria PKH apa saja", "PKH belum cair sampai sekarang", "PKH untuk lansia"], [], ""),  # one of three
+        (["jalan poros desa kapan diaspal??? tiap tahun diusulkan",
+          "itu jalan kabupaten atau jalan desa? sudah diusulkan terus, sampai sekarang tetap begitu"], [],
+         "Jalan rusak"),  # the only problem said in a small issue, by one of two
     ],
 )
 def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], expected: str) -> None:
     assert labels.canonical_problem(texts, titles) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # problems of a rural regency, said as Bojonegoro's callers and writers say them (the development set of
+       # tests/data/issue_reads/)
+        ("Sejak bus mini trayek desa kami tidak ada angkutan umum sama sekali", "Angkutan umum tidak lewat atau telat"),
+        ("Proyek rabat beton dana desa asal-asalan, baru sebulan sudah retak", "Proyek dana desa asal-asalan"),
+        ("APBDes itu wajib dipasang di baliho desa nggak sih? warga tidak tahu", "Dana desa tidak transparan"),
+        ("kalau ada kiriman, pangkalan elpiji malah jual ke pengecer, warga nggak kebagian", "Elpiji langka atau mahal"),
+        ("jalan poros desa kapan diaspal??? tiap tahun diusulkan terus", "Jalan rusak"),
+        ("kios pupuk mewajibkan beli paket dengan pestisida", "Pupuk langka atau mahal"),
+        ("Penerima PKH org mampu, yang miskin malah tidak dapat", "PKH salah sasaran"),
+        ("perlintasan kereta di dusun kami tidak ada palang pintunya", "Perlintasan kereta tanpa palang pintu"),
+        ("got depan masjid itu kalau hujan pasti meluber sampai jalan", "Saluran air tersumbat"),
+        ("PDAM ada gangguan apa ya? sudah tiga hari air cuma netes", "Air PDAM tidak mengalir"),
+        ("warga nggarap lahan perhutani di bawah tegakan jati, sekarang dilarang, jagungnya dicabuti",
+         "Konflik lahan garapan hutan"),
+        ("sy diteror debt collector pinjaman online yg gk terdaftar OJK", "Teror pinjaman online ilegal"),
+        ("sumure wis asat, kering kabeh, warga ngangsu ke kali", "Kekurangan air bersih"),
+        ("air irigasi dari waduk pacal tidak sampai ke sawah kami", "Air irigasi tidak sampai ke sawah"),
+        ("penambangan pasir pakai mesin sedot di bengawan masih jalan terus", "Penambangan pasir di sungai"),
+        ("Air bengawan sdh msk rmh 2 hari ini, mohon evakuasi", "Banjir"),
+    ],
+)
+def test_labels_name_problems_of_a_rural_regency(text: str, expected: str) -> None:
+    assert labels.canonical_problem([text]) == expected
 
 
 def test_the_title_decides_between_problems_of_one_report() -> None:
