@@ -37,6 +37,7 @@ SHORT_FORMS = {
     "padam": "mati", "byarpet": "mati", "mampet": "tersumbat", "buntu": "tersumbat", "longsoran": "longsor",
     "gk": "tidak", "ngga": "tidak", "enggak": "tidak", "org": "orang", "msk": "masuk", "dpt": "dapat", "tp": "tapi",
     "jd": "jadi", "dr": "dari", "kalo": "kalau", "krg": "kurang", "bnyk": "banyak", "skrg": "sekarang",
+    "ndak": "tidak", "nda": "tidak", "mboten": "tidak", "ora": "tidak",
 }  # fmt: skip
 """Written short forms and common variants, written one way (for labels and for clustering)."""
 
@@ -384,7 +385,8 @@ def canonical_problem(
     does. One complaint: the problem it says (the one its title says, when several, then the one said in its
     opening). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
     the one more titles say, then more openings, then the more specific); with the thing most of those name and
-    the facility half of them name; in a small issue, the only problem any of them says. `said`: `problems_said` of each text, when the caller has it already."""
+    the facility half of them name; in a small issue, the only problem any of them says, else one its titles
+    say. `said`: `problems_said` of each text, when the caller has it already."""
     vocabulary = problem_vocabulary.vocabulary()
     said = [problems_said(text) for text in texts] if said is None else said
     in_titles = Counter(m.problem for title in titles
@@ -392,9 +394,11 @@ def canonical_problem(
     counts = Counter(k for matches in said for k in {m.problem for m in matches})
     opening = Counter(k for matches in said for k in {m.problem for m in matches if m.start < OPENING_WORDS})
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
-    if len(counts) == 1 and len(texts) <= SMALL_ISSUE:
-        enough = 1  # the only problem said in a small issue ("jalan ... kapan diaspal" and a question about the road)
     candidates = [k for k, n in counts.items() if n >= enough]
+    if not candidates and len(texts) <= SMALL_ISSUE:
+        # A small issue: the only problem any complaint says ("jalan ... kapan diaspal" and a question about the
+        # road), else the ones its titles say.
+        candidates = list(counts) if len(counts) == 1 else [k for k in counts if in_titles[k]]
     if not candidates:
         return ""
     best = max(candidates, key=lambda k: (counts[k], in_titles[k], opening[k], -k))

@@ -213,13 +213,17 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         (["KJMU belum cair sampai saat ini"], ["KJMU belum cair sampai saat ini"], "Beasiswa KJMU belum cair"),
         (["asap pembakaran sekam mengganggu pernapasan", "pembakaran sekam padi asapnya sesak"], [],
          "Asap pembakaran mengganggu warga"),
-        (["Saluran irigasi jebol, sawah tidak dapat air", "irigasi tersier rusak parah"], [], "Saluran irigasi rusak"),
+        (["Saluran irigasi jebol, sawah tidak dapat air", "irigasi tersier rusak parah"], [], "Saluran irigasi rusak atau tersumbat"),
         (["Pekerjaan betonisasi jalan bikin macet total"], [], "Proyek jalan mengganggu"),  # no "Jalan belum diaspal"
         (["Pelayanan di lubuk begalung, saya berobat ke klinik mana"], [], ""),  # "begalung" is no "begal"
         (["Kriteria PKH apa saja", "PKH belum cair sampai sekarang", "PKH untuk lansia"], [], ""),  # one of three
         (["jalan poros desa kapan diaspal??? tiap tahun diusulkan",
           "itu jalan kabupaten atau jalan desa? sudah diusulkan terus, sampai sekarang tetap begitu"], [],
          "Jalan rusak"),  # the only problem said in a small issue, by one of two
+        (["Tidak menerima BPNT. Tidak pernah menerima bantuan sembako padahal buruh tani",
+          "Penerima bantuan sembako tidak tepat sasaran. Assalamualaikum. Saya ingin melaporkan penerima di desa kami"],
+         ["Tidak menerima BPNT", "Penerima bantuan sembako tidak tepat sasaran"],
+         "sembako salah sasaran"),  # two problems said by one each in a small issue: the more specific its titles say
     ],
 )
 def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], expected: str) -> None:
@@ -245,8 +249,28 @@ def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], ex
         ("sy diteror debt collector pinjaman online yg gk terdaftar OJK", "Teror pinjaman online ilegal"),
         ("sumure wis asat, kering kabeh, warga ngangsu ke kali", "Kekurangan air bersih"),
         ("air irigasi dari waduk pacal tidak sampai ke sawah kami", "Air irigasi tidak sampai ke sawah"),
-        ("penambangan pasir pakai mesin sedot di bengawan masih jalan terus", "Penambangan pasir di sungai"),
+        ("penambangan pasir pakai mesin sedot di bengawan masih jalan terus", "Penambangan pasir liar di sungai"),
         ("Air bengawan sdh msk rmh 2 hari ini, mohon evakuasi", "Banjir"),
+        # the first held-out set's misses (seen since its blind read)
+        ("Pasien BPJS disuruh beli obat sendiri di apotek luar, katanya stok kosong", "Pasien BPJS disuruh membeli obat"),
+        ("Sejak diangkat 3 bulan lalu kami guru PPPK paruh waktu belum menerima gaji", "Gaji belum dibayar"),
+        ("rumah saya dapat bantuan bedah rumah, tapi materialnya jauh dari nilai bantuan dan belum selesai",
+         "Bantuan RTLH tidak sesuai atau mangkrak"),
+        ("Anak sy cerebral palsy, kursi roda yg lama sdh patah. Apakah ada bantuan kursi roda?",
+         "Permohonan alat bantu disabilitas"),
+        ("panitia desa narik 750rb per bidang untuk PTSL sertifikat tanah", "Pungutan PTSL melebihi ketentuan"),
+        ("Dugaan penyimpangan penggunaan dana desa Sumberoto", "Dugaan penyelewengan dana desa"),
+        ("sumur sudah ndak keluar, warga terpaksa beli galon", "Kekurangan air bersih"),
+        ("kantor desa sering kosong, jam 10 pagi sudah tutup", "Kantor desa sering tutup"),
+        ("suara dari lapangan minyak itu ngguruh terus, ada baunya kayak bau gas", "Bau gas dan bising dari lapangan migas"),
+        ("Saluran irigasi penuh sedimen dan sampah, petani harus menyedot air", "Saluran irigasi rusak atau tersumbat"),
+        ("yang dapat bansos keluarganya perangkat dan orang dekat kades", "bansos salah sasaran"),
+        ("embung sudah kering, sumur bor tidak keluar airnya, kami minta pengiriman air bersih", "Kekurangan air bersih"),
+        ("sapi sapi di kampung saya banyak yang kena penyakit kulit lsd, dua yang mati", "Ternak terserang penyakit"),
+        ("dibangun tower BTS di tengah permukiman, tidak ada sosialisasi", "Pembangunan tower tanpa sosialisasi atau izin"),
+        ("oknum bisa masukkan warga jadi pekerja subkon proyek migas asal bayar 3 jt, lewat calo",
+         "Rekrutmen tenaga kerja lokal tidak transparan"),
+        ("lalat banyak sekali dari kandang ayam di belakang rumah", "Bau dari kandang atau usaha"),
     ],
 )
 def test_labels_name_problems_of_a_rural_regency(text: str, expected: str) -> None:
