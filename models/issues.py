@@ -187,9 +187,8 @@ def issue_text(title: str | None, description: str | None, reporter_name: str | 
 
 
 MERGE_SIMILARITY = 0.5
-"""Two issues of one group whose centroids are at least this similar, or that get the same problem phrase of two
-or more words, are one
-issue (average linkage leaves such near-duplicates when a few in-between complaints are missing)."""
+"""Two issues of one group whose centroids are at least this similar are one issue (average linkage leaves such
+near-duplicates when a few in-between complaints are missing); so are two that name one problem (`group_clusters`)."""
 
 
 @dataclass(frozen=True)
