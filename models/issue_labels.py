@@ -37,7 +37,7 @@ SHORT_FORMS = {
     "padam": "mati", "byarpet": "mati", "mampet": "tersumbat", "buntu": "tersumbat", "longsoran": "longsor",
     "gk": "tidak", "ngga": "tidak", "enggak": "tidak", "org": "orang", "msk": "masuk", "dpt": "dapat", "tp": "tapi",
     "jd": "jadi", "dr": "dari", "kalo": "kalau", "krg": "kurang", "bnyk": "banyak", "skrg": "sekarang",
-    "ndak": "tidak", "nda": "tidak", "mboten": "tidak", "ora": "tidak",
+    "ndak": "tidak", "nda": "tidak", "mboten": "tidak", "ora": "tidak", "nyampe": "sampai", "nyampai": "sampai",
 }  # fmt: skip
 """Written short forms and common variants, written one way (for labels and for clustering)."""
 
@@ -260,7 +260,8 @@ COMPOUNDS = frozenset(
     {("lalu", "lintas"), ("rumah", "sakit"), ("rumah", "makan"), ("rawat", "inap"), ("rawat", "jalan"),
      ("kereta", "api"), ("lampu", "merah"), ("kaki", "lima"), ("air", "bersih"), ("kartu", "keluarga"),
      ("tepat", "sasaran"),
-     ("golongan", "darah"), ("badan", "jalan"), ("tempat", "sampah"), ("orang", "gila"), ("anak", "sekolah")}
+     ("golongan", "darah"), ("badan", "jalan"), ("tempat", "sampah"), ("orang", "gila"), ("anak", "sekolah"),
+     ("dana", "desa")}
 )
 """Two words that name one thing: a phrase never keeps one and cuts off the other ("arus lalu" of "lalu lintas")."""
 

@@ -58,6 +58,7 @@ TUNE_MARGIN = 0.05
 """The threshold must reach the target precision plus this on the tune half: 120 pairs leave about ±0.05 of sampling error."""
 GRID = [round(0.08 + 0.02 * i, 2) for i in range(14)]
 SET_READ_SEED = 60
+READS = ROOT / "tests" / "data" / "issue_reads"
 TAXONOMY = ROOT / "models" / "data" / "taxonomy.json"
 
 
@@ -122,7 +123,7 @@ def print_labels(rows: list[dict], half: str, blind: bool = False) -> None:
         print(f"{n:>2}. {label}" if blind else f"{n:>2}. {label}  [{len(grouping.clusters[k])}: {titles}]")
 
 
-def measure_set(directory: Path, read: bool, blind: bool) -> None:
+def measure_set(directory: Path, read: bool = False, blind: bool = False, labels: bool = True) -> None:
     """Pair figures and labels of a set of Bojonegoro reports, grouped as `issues.regroup` groups complaints."""
     rows = [json.loads(line) for line in (directory / "reports.jsonl").open(encoding="utf-8")]
     topics, kecamatan = sorted({r["topic"] for r in rows}), sorted({r["kecamatan"] for r in rows})
@@ -139,8 +140,10 @@ def measure_set(directory: Path, read: bool, blind: bool) -> None:
              for a in range(len(rows)) for b in range(a + 1, len(rows))]
     p, r, n_pred, n_true = pair_scores(pairs, issue_of)
     meant = len({r["issue"] for r in rows})
-    print(f"{len(rows)} reports, {meant} issues as written, {len(grouping.clusters)} as grouped; every pair of reports: "
+    print(f"{directory.name}: {len(rows)} reports, {meant} issues as written, {len(grouping.clusters)} as grouped; every pair of reports: "
           f"precision {p:.3f}, recall {r:.3f} ({n_pred} predicted same, {n_true} same as written)")
+    if not labels:
+        return
     chosen = sorted(range(len(grouping.clusters)), key=lambda k: (-len(grouping.clusters[k]), min(grouping.clusters[k])))
     if read:
         several = [k for k in chosen if len(grouping.clusters[k]) >= 2][:30]
@@ -201,6 +204,9 @@ def main() -> int:
               f"{len(template)} pairs, precision {tp:.3f}, recall {tr:.3f}")
 
     print_labels(rows, "held-out")
+    print("\nBojonegoro report sets (tests/data/issue_reads), grouped per topic and kecamatan at the product threshold:")
+    for directory in sorted(p.parent for p in READS.glob("*/reports.jsonl")):
+        measure_set(directory, labels=False)
     return 0
 
 
