@@ -412,6 +412,18 @@ def canonical_problem(
     return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else ""))
 
 
+def sameness(
+    texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (),
+    said: Sequence[list[problem_vocabulary.Match]] | None = None,
+) -> str:
+    """What makes two issues of one group one issue: the problem from the table they name ("Banjir" said in four
+    people's own words), else the same phrase of two or more words found in their texts; "" when neither (the topic
+    fallback "masalah <topic>" and a bare word say nothing about sameness)."""
+    found = canonical_problem(texts, titles, said)
+    phrase = found or problem_phrase(texts, stats, rules, titles)
+    return phrase if found or " " in phrase else ""
+
+
 def issue_name(
     texts: Sequence[str], stats: PhraseStats | None, rules: LabelRules, titles: Sequence[str] = (), topic: str = "",
     said: Sequence[list[problem_vocabulary.Match]] | None = None,

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -239,18 +239,10 @@ def group_clusters(
                                   topics.get(key[0], ""), [said[i] for i in c])
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
-    # Issues of one group that name one problem are one issue: the problem from the table ("Banjir" said in four
-    # people's own words), else the same phrase of two or more words found in the texts ("masalah <topic>" says
-    # nothing about sameness, so the topic fallback is left out).
     stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-
-    def sameness(c: list[int]) -> str:
-        cluster_titles = [titles[i] for i in c] if titles else ()
-        found = labels.canonical_problem([texts[i] for i in c], cluster_titles, [said[i] for i in c])
-        phrase = found or labels.problem_phrase([texts[i] for i in c], stats, rules, cluster_titles)
-        return phrase if found or " " in phrase else ""
-
-    clusters, groups = _merge_near_identical(clusters, groups, [sameness(c) for c in clusters], x, merge_similarity)
+    names = [labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
+                             [said[i] for i in c]) for c in clusters]  # fmt: skip
+    clusters, groups = _merge_near_identical(clusters, groups, names, x, merge_similarity)
     return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
@@ -453,40 +445,41 @@ def assign(
     now: datetime | None = None,
     threshold: float = ASSIGN_THRESHOLD,
 ) -> Placement:
-    """Put one complaint into the most similar issue of its group, or open a new issue for it."""
+    """Put one complaint into the most similar issue of its group, else into the issue of its group that names the
+    same problem (as a regrouping would merge them), or open a new issue for it."""
     now = now or utcnow()
     vector = tfidf(term_frequencies([text]), load_idf(connection))
     candidates = connection.execute(
-        select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val).where(
+        select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label).where(
             Issue.topic_id == topic_id, Issue.kecamatan_id == kecamatan_id
         )
     ).all()
-    best, best_sim = None, -1.0
-    for row in candidates:
-        sim = float((vector @ _unpack(row.centroid_idx, row.centroid_val).T).toarray()[0, 0])
-        if sim > best_sim:
-            best, best_sim = row, sim
-    if best is not None and best_sim >= threshold:
-        centroid = _unpack(best.centroid_idx, best.centroid_val) * best.size + vector
-        idx, val = _pack(centroid)
-        connection.execute(
-            update(Issue)
-            .where(Issue.id == best.id)
-            .values(size=Issue.size + 1, centroid_idx=idx, centroid_val=val, updated_at=now)
-        )
-        return Placement(best.id, best_sim, False)
-    idx, val = _pack(vector)
-    words = keywords([text])
+    similarity = {row.id: float((vector @ _unpack(row.centroid_idx, row.centroid_val).T).toarray()[0, 0]) for row in candidates}
+    best = max(candidates, key=lambda row: similarity[row.id], default=None)
     place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
     rules = labels.LabelRules(label_word, place_words(connection))
     label = labels.make_label(labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, "")), place)
+    joined = best if best is not None and similarity[best.id] >= threshold else None
+    if joined is None and labels.sameness([text], None, rules):
+        joined = next((row for row in candidates if row.label == label), None)
+    if joined is not None:
+        centroid = _unpack(joined.centroid_idx, joined.centroid_val) * joined.size + vector
+        idx, val = _pack(centroid)
+        connection.execute(
+            update(Issue)
+            .where(Issue.id == joined.id)
+            .values(size=Issue.size + 1, centroid_idx=idx, centroid_val=val, updated_at=now)
+        )
+        return Placement(joined.id, similarity[joined.id], False)
+    idx, val = _pack(vector)
+    words = keywords([text])
     issue_id = connection.execute(
         insert(Issue).values(
             topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency_id, label=label,
             keywords=words, size=1, centroid_idx=idx, centroid_val=val, created_at=now, updated_at=now,
         )
     ).inserted_primary_key[0]  # fmt: skip
-    return Placement(issue_id, max(best_sim, 0.0), True)
+    return Placement(issue_id, max(similarity[best.id], 0.0) if best is not None else 0.0, True)
 
 
 def release(connection: Connection, issue_id: int) -> None:

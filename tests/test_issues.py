@@ -108,6 +108,30 @@ def test_new_complaints_join_the_nearest_issue_or_open_one(session, settings, us
     assert kept >= 6 and set(after.values()) >= set(before.values())
 
 
+def test_a_new_complaint_of_an_issue_s_problem_joins_it_in_other_words(session, settings, users) -> None:  # noqa: ANN001
+    # Between regroupings, a flood told in other words must not open a second "Banjir" issue beside the first.
+    from models import lifecycle as lc
+    from tests.console_data import user
+
+    said = [("Banjir di desa", "Banjir luapan Bengawan Solo masuk rumah warga, mohon perahu"),
+            ("Banjir lagi", "banjir sampai lutut, kami mengungsi ke balai desa")]  # fmt: skip
+    for title, description in said:
+        c = make_complaint(session, settings, "draft", received_at=past(2))
+        _set_text(c, title, description)
+        session.flush()
+        lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=past(2))
+    session.commit()
+    an.recluster(session)
+    session.commit()
+    (flood,) = session.scalars(select(issues.Issue)).all()
+    later = make_complaint(session, settings, "draft")
+    _set_text(later, "Mohon evakuasi", "air bah makin naik, lansia belum dievakuasi sejak subuh")
+    session.flush()
+    lc.confirm_draft(session, later, by=user(session, "operator"), settings=settings)
+    session.commit()
+    assert session.get(an.ComplaintFact, later.id).issue_id == flood.id
+    assert session.scalar(select(func.count()).select_from(issues.Issue)) == 1
+
 def test_priority_issue_pages(client, session, settings, users) -> None:  # noqa: ANN001
     from tests.conftest import login
 
