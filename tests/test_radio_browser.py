@@ -82,6 +82,67 @@ def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app,
     assert call.duration_s >= 1.0
 
 
+def transcript_times(page) -> list[int]:  # noqa: ANN001
+    """The seconds of every line of the live transcript, in the order the page shows them."""
+    return [int(m) * 60 + int(s) for m, s in (t.split(":") for t in page.locator("#transcript p time").all_inner_texts())]
+
+
+def test_each_caller_starts_without_a_name_and_a_reload_shows_each_line_once(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    """Caller #1 gives their name, caller #2 asks to stay unnamed: the box is empty for #2 and #2 is stored without a
+    name. A reload mid-show lists each stored segment once and the transcript in time order."""
+    script = make_show(tmp_path / "speech", caller_texts(2))
+    show_file = tmp_path / "sapa-bupati.wav"
+    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")
+
+    page = login_page(browser, live_server, "operator")
+    page.goto(f"{live_server}/radio/")
+    page.fill("input[name=show]", "SAPA BUPATI")
+    page.fill("input[name=source]", str(show_file))
+    page.select_option("select[name=engine]", "vosk")
+    page.click("text=Mulai siaran")
+    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
+    show_id = int(page.url.rstrip("/").split("/")[-1])
+    page.wait_for_function("document.getElementById('partial').textContent.trim().length > 0", timeout=45_000)
+
+    page.locator("body").press("n")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#1')")
+    page.fill("#caller-name", "Pak Bambang, Kalitidu")
+    page.click("text=Simpan nama")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('Pak Bambang')")
+    page.wait_for_timeout(1500)
+    page.locator("body").press("s")  # while the caller still talks: their sentence ends after the mark
+    page.wait_for_function("document.getElementById('open-segment').textContent === '—'")
+    assert page.input_value("#caller-name") == ""
+
+    page.locator("body").press("n")  # the next caller, nothing typed for them
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#2')")
+    assert page.input_value("#caller-name") == ""
+    assert "Pak Bambang" not in page.inner_text("#open-segment")
+    page.wait_for_timeout(1000)
+    page.locator("body").press("s")
+    page.wait_for_selector('#segments li[data-segment="2"]', timeout=45_000)
+    # the first caller's sentence was recognised after both marks, yet stands before them
+    page.wait_for_function("document.querySelectorAll('#transcript p.final').length > 0", timeout=45_000)
+    assert transcript_times(page) == sorted(transcript_times(page))
+
+    page.reload()
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Selesai #2')", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('#transcript p.final').length > 0", timeout=20_000)
+    for number in (1, 2):
+        assert page.locator(f'#segments li[data-segment="{number}"]').count() == 1
+    assert page.inner_text("#transcript").count("Selesai #1") == 1
+    assert transcript_times(page) == sorted(transcript_times(page))
+    assert page.input_value("#caller-name") == ""
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Hentikan siaran")
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Siaran selesai.')", timeout=20_000)
+    page.context.close()
+    show = session.get(RadioShow, show_id)
+    assert [(s.number, s.name) for s in show.segments] == [(1, "Pak Bambang, Kalitidu"), (2, "")]
+    assert [s.call.meta["caller"] for s in show.segments] == ["Pak Bambang, Kalitidu", ""]
+
+
 @pytest.mark.skipif(bool(PulseServer.missing()), reason=str(PulseServer.missing()))
 def test_show_from_the_sound_card_is_stopped_from_the_page_and_cut_again(pulse, live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001, F811
     """The host picks the sound card from the list, marks a caller, stops the show from the page: the caller in
