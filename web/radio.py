@@ -141,7 +141,8 @@ def start() -> Response | tuple[str, int]:
     except SuaraError as exc:
         return _start_form(exc.message_id, exc.http_status)
     live = LiveShow(app_state.settings, app_state.sessions, source, name, engine, source_label=source_spec,
-                    auto_segment=bool(request.form.get("auto_segment")), enqueue=app_state.jobs.enqueue_call)
+                    auto_segment=bool(request.form.get("auto_segment")), operator_led=True,
+                    enqueue=app_state.jobs.enqueue_call)
     show_id = live.start(wait=False)  # the page shows "menyiapkan", then "berjalan" or why it failed
     with _desk().lock:
         _desk().live[show_id] = live
