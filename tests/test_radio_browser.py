@@ -41,11 +41,12 @@ def app(settings, db_engine):  # noqa: ANN001, ANN201
     app.extensions["suara"].engine.dispose()
 
 
-def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
-    script = make_show(tmp_path / "speech", caller_texts(1))
+def start_show_from_file(browser, live_server: str, tmp_path: Path, callers: int):  # noqa: ANN001, ANN201
+    """The operator starts a synthesised show of `callers` callers (then a minute of silence, so it still runs at
+    "stop") from the recordings folder, with Vosk; returns the show's page and its id."""
+    script = make_show(tmp_path / "speech", caller_texts(callers))
     show_file = tmp_path / "sapa-bupati.wav"
-    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")  # still running at "stop"
-
+    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")
     page = login_page(browser, live_server, "operator")
     page.goto(f"{live_server}/radio/")
     page.fill("input[name=show]", "SAPA BUPATI")
@@ -53,7 +54,11 @@ def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app,
     page.select_option("select[name=engine]", "vosk")
     page.click("text=Mulai siaran")
     page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
-    show_id = int(page.url.rstrip("/").split("/")[-1])
+    return page, int(page.url.rstrip("/").split("/")[-1])
+
+
+def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 1)
 
     # Live text once the recognizer is loaded (the page answers at once, "menyiapkan") and the caller speaks
     # (1 s into the show); a busy machine needs the margin.
@@ -90,18 +95,7 @@ def transcript_times(page) -> list[int]:  # noqa: ANN001
 def test_each_caller_starts_without_a_name_and_a_reload_shows_each_line_once(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
     """Caller #1 gives their name, caller #2 asks to stay unnamed: the box is empty for #2 and #2 is stored without a
     name. A reload mid-show lists each stored segment once and the transcript in time order."""
-    script = make_show(tmp_path / "speech", caller_texts(2))
-    show_file = tmp_path / "sapa-bupati.wav"
-    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")
-
-    page = login_page(browser, live_server, "operator")
-    page.goto(f"{live_server}/radio/")
-    page.fill("input[name=show]", "SAPA BUPATI")
-    page.fill("input[name=source]", str(show_file))
-    page.select_option("select[name=engine]", "vosk")
-    page.click("text=Mulai siaran")
-    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
-    show_id = int(page.url.rstrip("/").split("/")[-1])
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 2)
     page.wait_for_function("document.getElementById('partial').textContent.trim().length > 0", timeout=45_000)
 
     page.locator("body").press("n")
