@@ -108,6 +108,12 @@ class RadioSegment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+def typed_caller(call: Call) -> str:
+    """What the operator typed for a show's caller ("Pak Bambang, Kalitidu"), as stored with their call; '' for none."""
+    typed = (call.meta or {}).get("caller")
+    return typed.strip() if isinstance(typed, str) else ""
+
+
 def process_owner() -> str:
     """HOST:PID of this process, as stored in `RadioShow.owner`."""
     return f"{socket.gethostname()}:{os.getpid()}"

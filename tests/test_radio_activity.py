@@ -172,3 +172,80 @@ def test_a_pause_after_speech_suggests_a_boundary_or_cuts_one(settings, db_engin
     else:
         assert [(s["end_s"], s["start_s"], s["reason"]) for s in suggestions] == [(3.0, 5.0, "pause")]
         assert live.results == []
+
+
+class OperatorSource(ArraySource):
+    """Delivers a recording like ArraySource and acts for the operator at given show times: before the block that
+    starts there, it waits until the show has taken in everything before it, so the marks fall where they would live."""
+
+    description = "operator"
+
+    def __init__(self, samples: np.ndarray, marks: list[tuple[float, str]]) -> None:
+        super().__init__(samples)
+        self.marks = dict(marks)
+        self.live: LiveShow | None = None
+
+    def _run(self, sink: Sink) -> None:
+        import time
+
+        for i in range(0, len(self.samples), WINDOW):
+            at_s = round(i / RATE, 1)
+            if at_s in self.marks:
+                while self.live.now_s < at_s or not self.live._ingest.empty():  # type: ignore[union-attr]
+                    time.sleep(0.005)
+                time.sleep(0.05)  # the last window's voice activity is handled after it is archived
+                if self.marks[at_s] == "new":
+                    self.live.new_caller(at_s=at_s)  # type: ignore[union-attr]
+                else:
+                    self.live.end_caller(at_s=at_s)  # type: ignore[union-attr]
+            sink(Block(self.samples[i : i + WINDOW]))
+
+
+def test_with_an_operator_only_callers_on_air_are_cut_automatically(settings, db_engine) -> None:  # noqa: ANN001
+    """The host opens the show, the operator marks the first caller (N): from then on a pause cuts one caller from
+    the next, until the operator says the last one is done (S). The host's opening and the talk after S are no
+    caller: they make no call and no draft."""
+    audio = concat(speechlike(4.0), silence(2.5),  # the host's opening, 0-4 s
+                   speechlike(3.0, seed=1), silence(2.5),  # caller one, 6.5-9.5 s (N at 5: the pause is not yet one)
+                   speechlike(3.0, seed=2), silence(0.5),  # caller two, 12-15 s (S at 15.5)
+                   silence(2.0), speechlike(3.0, seed=3), silence(2.5))  # the host again, 17.5-20.5 s
+    source = OperatorSource(audio, [(5.0, "new"), (15.5, "end")])
+    live = LiveShow(settings, session_factory(db_engine), source, "Uji", DeafEngine(), auto_segment=True,  # type: ignore[arg-type]
+                    operator_led=True)
+    source.live = live
+    live.start()
+    assert live.wait(30)
+    assert [(round(r.start_s, 1), round(r.end_s, 1)) for r in live.results] == [(5.0, 9.8), (11.7, 15.5)]
+    opened = [(e.data["segment"], e.data["origin"]) for e in live.events_since(0) if e.kind == "segment_open"]
+    assert opened == [(1, "manual"), (2, "auto")]
+
+
+def test_the_hosts_opening_is_no_caller_of_a_show_started_on_the_page(settings, db_engine, users, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Auto-segmenting on the page waits for the operator's first caller: the host's opening makes no call."""
+    import soundfile as sf
+    from sqlalchemy import select
+
+    import transcribe.engines
+    from models.entities import Call
+    from models.radio import RadioShow
+    from tests.conftest import csrf_from, login
+    from web import create_app
+
+    monkeypatch.setattr(transcribe.engines, "load_engine", lambda *args: DeafEngine())
+    folder = tmp_path / "rekaman"
+    folder.mkdir()
+    sf.write(folder / "pembukaan.wav", concat(speechlike(4.0), silence(2.5), speechlike(3.0, seed=1), silence(2.5)), RATE,
+             subtype="PCM_16")
+    app = create_app({"SETTINGS": settings.with_(radio_files_dir=folder), "TESTING": True})
+    client = app.test_client()
+    login(client, "operator")
+    page = client.get("/radio/")
+    started = client.post("/radio/mulai", data={"csrf_token": csrf_from(page.text), "show": "SAPA BUPATI", "kind": "url",
+                                                "source": "pembukaan.wav", "auto_segment": "1", "pace": "fast"})
+    assert started.status_code == 302
+    live = next(iter(app.extensions["suara.radio"].live.values()))
+    assert live.wait(30)
+    with app.extensions["suara"].sessions() as session:
+        assert session.get(RadioShow, live.show_id).segments == []
+        assert session.scalars(select(Call)).first() is None
+    app.extensions["suara"].engine.dispose()

@@ -41,11 +41,12 @@ def app(settings, db_engine):  # noqa: ANN001, ANN201
     app.extensions["suara"].engine.dispose()
 
 
-def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
-    script = make_show(tmp_path / "speech", caller_texts(1))
+def start_show_from_file(browser, live_server: str, tmp_path: Path, callers: int):  # noqa: ANN001, ANN201
+    """The operator starts a synthesised show of `callers` callers (then a minute of silence, so it still runs at
+    "stop") from the recordings folder, with Vosk; returns the show's page and its id."""
+    script = make_show(tmp_path / "speech", caller_texts(callers))
     show_file = tmp_path / "sapa-bupati.wav"
-    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")  # still running at "stop"
-
+    sf.write(show_file, np.concatenate([script.samples, silence(60.0)]), 16_000, subtype="PCM_16")
     page = login_page(browser, live_server, "operator")
     page.goto(f"{live_server}/radio/")
     page.fill("input[name=show]", "SAPA BUPATI")
@@ -53,7 +54,11 @@ def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app,
     page.select_option("select[name=engine]", "vosk")
     page.click("text=Mulai siaran")
     page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
-    show_id = int(page.url.rstrip("/").split("/")[-1])
+    return page, int(page.url.rstrip("/").split("/")[-1])
+
+
+def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 1)
 
     # Live text once the recognizer is loaded (the page answers at once, "menyiapkan") and the caller speaks
     # (1 s into the show); a busy machine needs the margin.
@@ -80,6 +85,56 @@ def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app,
     call = session.scalars(select(Call).where(Call.channel == Channel.RADIO.value)).one()
     assert call.meta["show_id"] == show_id and call.meta["caller"] == "Bu Sri, Desa Kauman"
     assert call.duration_s >= 1.0
+
+
+def transcript_times(page) -> list[int]:  # noqa: ANN001
+    """The seconds of every line of the live transcript, in the order the page shows them."""
+    return [int(m) * 60 + int(s) for m, s in (t.split(":") for t in page.locator("#transcript p time").all_inner_texts())]
+
+
+def test_each_caller_starts_without_a_name_and_a_reload_shows_each_line_once(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    """Caller #1 gives their name, caller #2 asks to stay unnamed: the box is empty for #2 and #2 is stored without a
+    name. A reload mid-show lists each stored segment once and the transcript in time order."""
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 2)
+    page.wait_for_function("document.getElementById('partial').textContent.trim().length > 0", timeout=45_000)
+
+    page.locator("body").press("n")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#1')")
+    page.fill("#caller-name", "Pak Bambang, Kalitidu")
+    page.click("text=Simpan nama")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('Pak Bambang')")
+    page.wait_for_timeout(1500)
+    page.locator("body").press("s")  # while the caller still talks: their sentence ends after the mark
+    page.wait_for_function("document.getElementById('open-segment').textContent === '—'")
+    assert page.input_value("#caller-name") == ""
+
+    page.locator("body").press("n")  # the next caller, nothing typed for them
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#2')")
+    assert page.input_value("#caller-name") == ""
+    assert "Pak Bambang" not in page.inner_text("#open-segment")
+    page.wait_for_timeout(1000)
+    page.locator("body").press("s")
+    page.wait_for_selector('#segments li[data-segment="2"]', timeout=45_000)
+    # the first caller's sentence was recognised after both marks, yet stands before them
+    page.wait_for_function("document.querySelectorAll('#transcript p.final').length > 0", timeout=45_000)
+    assert transcript_times(page) == sorted(transcript_times(page))
+
+    page.reload()
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Selesai #2')", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('#transcript p.final').length > 0", timeout=20_000)
+    for number in (1, 2):
+        assert page.locator(f'#segments li[data-segment="{number}"]').count() == 1
+    assert page.inner_text("#transcript").count("Selesai #1") == 1
+    assert transcript_times(page) == sorted(transcript_times(page))
+    assert page.input_value("#caller-name") == ""
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Hentikan siaran")
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Siaran selesai.')", timeout=20_000)
+    page.context.close()
+    show = session.get(RadioShow, show_id)
+    assert [(s.number, s.name) for s in show.segments] == [(1, "Pak Bambang, Kalitidu"), (2, "")]
+    assert [s.call.meta["caller"] for s in show.segments] == ["Pak Bambang, Kalitidu", ""]
 
 
 @pytest.mark.skipif(bool(PulseServer.missing()), reason=str(PulseServer.missing()))

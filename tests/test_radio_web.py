@@ -36,6 +36,20 @@ def test_radio_page_requires_an_operator(client, users) -> None:  # noqa: ANN001
     assert client.get("/radio/").status_code == 403
 
 
+def test_an_engine_that_cannot_run_is_refused_on_the_form(settings, db_engine, users) -> None:  # noqa: ANN001
+    """A form sent with Vosk although no Vosk model is configured (the page offers it disabled) says why."""
+    from web import create_app
+
+    app = create_app({"SETTINGS": settings.with_(radio_allowed_hosts=("radio.example",)), "TESTING": True})
+    client = app.test_client()
+    login(client, "operator")
+    page = client.get("/radio/")
+    answer = client.post("/radio/mulai", data={"csrf_token": csrf_from(page.text), "show": "SAPA BUPATI",
+                                               "kind": "url", "source": "https://radio.example/live.mp3", "engine": "vosk"})
+    assert answer.status_code == 503 and "Model Vosk belum diatur" in answer.text
+    assert app.extensions["suara.radio"].live == {}
+
+
 def test_start_mark_and_watch_a_show(vosk_app, users, tmp_path) -> None:  # noqa: ANN001
     client = vosk_app.test_client()
     script = make_show(tmp_path / "speech", caller_texts(1))

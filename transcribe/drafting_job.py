@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -44,17 +45,25 @@ def shared_drafter(data_dir: Path | None = None) -> Drafter:
 
 
 def build_draft(session: Session, settings: Settings, call: Call, transcript: Transcript) -> Complaint:
-    """A draft complaint with every field the drafter found; its suggestions keep what needs a look."""
+    """A draft complaint with every field the drafter found; its suggestions keep what needs a look.
+
+    A show's caller whose name the operator typed ("Pak Bambang, Kalitidu") is the reporter, and the desa typed
+    is the place when the caller names none.
+    """
     from models.desk import default_place_for_call, peers_of_call
+    from models.radio import typed_caller
 
     text = (transcript.edited_text or transcript.text).strip()
     # the operator's edit is what was said: the recognizer's words and other readings no longer apply
     words = None if transcript.edited_text else transcript.words
     alternatives = [] if transcript.edited_text else (transcript.alternatives or [])
+    typed = shared_drafter(settings.data_dir).typed_reporter(typed_caller(call))
+    typed_place = session.scalars(select(Place).where(Place.code == typed.place_code)).first() if typed.place_code else None
     complaint = draft_complaint(session, text, channel=call.channel, received_at=call.received_at,
                                 caller_number=call.caller_number, words=words, alternatives=alternatives,
-                                exclude_call_id=call.id, peers=peers_of_call(session, call),
-                                default_place=default_place_for_call(session, call), data_dir=settings.data_dir)
+                                exclude_call_id=call.id, peers=peers_of_call(session, call), reporter_name=typed.name,
+                                default_place=typed_place or default_place_for_call(session, call),
+                                data_dir=settings.data_dir)
     complaint.call = call
     return complaint
 
@@ -62,11 +71,12 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
 def draft_complaint(session: Session, text: str, *, channel: str, received_at: datetime, caller_number: str | None = None,
                     words: list | None = None, alternatives: list[str] | None = None, exclude_call_id: int | None = None,
                     peers: Sequence[Complaint] = (), default_place: Place | None = None,
-                    data_dir: Path | None = None) -> Complaint:
+                    reporter_name: str | None = None, data_dir: Path | None = None) -> Complaint:
     """A draft complaint drafted from `text` (a transcript, or what an operator typed at the desk), not yet added.
 
     `peers` are the other complaints of the same gathering (a radio show, a Sambang Desa session): those saying the
-    same thing are suggested as duplicates. `default_place` fills the place when the text names none. With the
+    same thing are suggested as duplicates. `default_place` fills the place when the text names none.
+    `reporter_name`, typed by an operator, is certain, whatever the drafter finds in the text. With the
     data directory, the regency's active router and learned place names draft it (`shared_drafter`).
     """
     draft = shared_drafter(data_dir).draft(text, caller_number=caller_number, words=words, received_at=received_at,
@@ -78,7 +88,9 @@ def draft_complaint(session: Session, text: str, *, channel: str, received_at: d
     for same in gathering_duplicates(draft, peers):
         if same.score > getattr(duplicates.get(same.id), "score", 0.0):
             duplicates[same.id] = same
-    suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score)).to_json()
+    suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score))
+    if reporter_name:
+        suggestions = replace(suggestions, confidences={**suggestions.confidences, "reporter_name": 1.0})
     return Complaint(
         status=Status.DRAFT,
         classification=draft.classification,
@@ -88,12 +100,12 @@ def draft_complaint(session: Session, text: str, *, channel: str, received_at: d
         agency=agency,
         place=place,
         location_detail=_location_detail(draft),
-        reporter_name=draft.reporter_name,
+        reporter_name=reporter_name or draft.reporter_name,
         reporter_phone=(draft.phones[0] if draft.phones else None) or caller_number,
         urgent=draft.urgent,
         channel=channel,
         received_at=received_at,
-        suggestions=suggestions,
+        suggestions=suggestions.to_json(),
     )
 
 

@@ -27,7 +27,6 @@ from models.desk import DeskIntake, SambangSession, heard_at, intake_of, session
 from models.entities import Channel, Complaint, Place, Role, User
 from models.errors import SuaraError
 from models.phone import to_national
-from transcribe.drafting.suggestions import DraftSuggestions
 from web.access import audience, load_complaint
 from web.auth import role_required
 from web.console_common import acting_user
@@ -157,12 +156,8 @@ def create_typed_complaint(typed: TypedComplaint, files: list[IncomingFile], by:
     session = db()
     place = session.get(Place, typed.place_id) if typed.place_id else None
     complaint = draft_complaint(session, typed.text, channel=typed.channel.value, received_at=typed.received_at,
-                                caller_number=typed.reporter_phone, default_place=place, data_dir=state().settings.data_dir,
-                                peers=session_complaints(session, sambang) if sambang else ())
-    if typed.reporter_name:  # typed by the operator: certain, whatever the drafter found in the text
-        complaint.reporter_name = typed.reporter_name
-        suggestions = DraftSuggestions.from_json(complaint.suggestions)
-        complaint.suggestions = replace(suggestions, confidences={**suggestions.confidences, "reporter_name": 1.0}).to_json()
+                                caller_number=typed.reporter_phone, default_place=place, reporter_name=typed.reporter_name,
+                                data_dir=state().settings.data_dir, peers=session_complaints(session, sambang) if sambang else ())
     complaint.anonymous, complaint.confidential = typed.anonymous, typed.confidential
     session.add(complaint)
     session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from voice.radio.show import Span
 
 MAX_FORM_SPANS = 200
+ENGINE_LABELS = {"vosk": "Vosk (teks sementara)", "whisper": "Whisper"}
 
 bp = Blueprint("radio", __name__, url_prefix="/radio")
 
@@ -73,8 +75,28 @@ def _recover_orphans() -> None:
         db().commit()
 
 
+@dataclass(frozen=True)
+class EngineChoice:
+    """A recognizer the start form offers."""
+
+    value: str
+    """The form value; '' for the configured default."""
+    label: str
+    problem: str | None
+    """Why it cannot run here (Indonesian): the option is shown disabled with it."""
+
+
+def _engine_choices() -> list[EngineChoice]:
+    """The default recognizer, then each one by name."""
+    from transcribe.engines import engine_problem
+
+    settings = state().settings
+    default = EngineChoice("", f"bawaan ({ENGINE_LABELS[settings.engine]})", engine_problem(settings))
+    return [default, *(EngineChoice(name, label, engine_problem(settings, name)) for name, label in ENGINE_LABELS.items())]
+
+
 def _start_form(error: str | None = None, status: int = 200) -> tuple[str, int]:
-    """The list of shows and the start form: the input devices, the last station stream, the values sent."""
+    """The list of shows and the start form: the input devices, the recognizers, the last station stream, the values sent."""
     from models.radio import STATUS_LABELS, RadioShow
     from voice.radio.sources import is_url, list_input_devices
 
@@ -84,7 +106,8 @@ def _start_form(error: str | None = None, status: int = 200) -> tuple[str, int]:
                                .order_by(RadioShow.id.desc()).limit(1)).first() or ""
     form = request.form if request.method == "POST" else {}
     return render_template("radio.html", shows=shows, labels=STATUS_LABELS, devices=list_input_devices(),
-                           last_stream=last_stream if is_url(last_stream) else "", form=form, error=error), status
+                           engines=_engine_choices(), last_stream=last_stream if is_url(last_stream) else "", form=form,
+                           error=error), status
 
 
 @bp.get("/")
@@ -118,7 +141,8 @@ def start() -> Response | tuple[str, int]:
     except SuaraError as exc:
         return _start_form(exc.message_id, exc.http_status)
     live = LiveShow(app_state.settings, app_state.sessions, source, name, engine, source_label=source_spec,
-                    auto_segment=bool(request.form.get("auto_segment")), enqueue=app_state.jobs.enqueue_call)
+                    auto_segment=bool(request.form.get("auto_segment")), operator_led=True,
+                    enqueue=app_state.jobs.enqueue_call)
     show_id = live.start(wait=False)  # the page shows "menyiapkan", then "berjalan" or why it failed
     with _desk().lock:
         _desk().live[show_id] = live

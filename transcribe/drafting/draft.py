@@ -90,6 +90,19 @@ class Draft:
         }
 
 
+TYPED_PLACE_SURE = 0.9
+"""A place typed beside a caller's name is taken only when the gazetteer is at least this sure of it."""
+
+
+@dataclass(frozen=True)
+class TypedReporter:
+    """The reporter as an operator typed them beside a caller: "Pak Bambang, Kalitidu"."""
+
+    name: str | None
+    place_code: str | None = None
+    """The desa (or kecamatan) typed after the comma, when it names exactly one; else None."""
+
+
 class Drafter:
     """Builds Drafts; the gazetteer and router are loaded on first use and shared (thread-safe)."""
 
@@ -140,6 +153,29 @@ class Drafter:
                 and not router.keyword_evidence(text, topics[0][0], unsure)):
             topics = [("lainnya", topics[0][1])] + [t for t in topics if t[0] != "lainnya"][:2]
         return topics
+
+    def typed_reporter(self, typed: str) -> TypedReporter:
+        """Split what an operator typed for a caller into the name and the place after the comma ("name, desa").
+
+        A place that could be one of several (two desa called Kauman) is not guessed; when what follows the comma
+        names no place at all, everything typed is the name.
+        """
+        typed = " ".join(typed.split())
+        name, comma, rest = typed.partition(",")
+        if not comma:
+            return TypedReporter(typed or None)
+        _, gazetteer, _ = self._load()
+        # "Kec. Kapas": a full stop would end the sentence before the name for the gazetteer
+        place = gazetteer.locate(normalize(rest.replace(".", " ")).text)
+        if not (place.desa_code or place.kecamatan_code or place.candidates):
+            return TypedReporter(typed)
+        if place.desa_code and place.desa_confidence >= TYPED_PLACE_SURE:
+            code = place.desa_code
+        elif place.kecamatan_code and not place.desa_code and place.kecamatan_confidence >= TYPED_PLACE_SURE:
+            code = place.kecamatan_code
+        else:
+            code = None
+        return TypedReporter(name.strip() or None, code)
 
     def draft(self, text: str, *, caller_number: str | None = None, words: list[dict] | None = None,
               received_at: datetime | None = None, context_kecamatan_code: str | None = None,

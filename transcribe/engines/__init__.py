@@ -47,6 +47,16 @@ def _engine_key(settings: Settings, name: str) -> tuple[Hashable, ...]:
     raise ModelError(f"unknown engine {name!r}; choose vosk or whisper")
 
 
+def engine_problem(settings: Settings, name: str | None = None) -> str | None:
+    """Why engine `name` (default: settings.engine) cannot run with these settings, in Indonesian; None when it can.
+    Loads nothing: a form can ask it for every engine it offers."""
+    try:
+        _engine_key(settings, name or settings.engine)
+    except ModelError as exc:
+        return exc.message_id
+    return None
+
+
 def load_engine(settings: Settings, name: str | None = None) -> Engine:
     """The process-wide engine `name` (default: settings.engine) for these settings; loads its model lazily."""
     name = name or settings.engine

@@ -121,13 +121,19 @@ class LiveShow:
         enqueue: Callable[[int], None] | None = None,
         on_segment: Callable[[SegmentResult], None] | None = None,
         activity: ActivityParams | None = None,
+        operator_led: bool = False,
     ) -> None:
+        """`operator_led`: an operator marks callers (the radio page). With `auto_segment` the show then cuts callers
+        itself only from a caller the operator put on air (N, or an accepted suggestion) until they say the last one
+        is done (S): the host's opening and talk between callers are no caller. Without an operator (the command)
+        every stretch of speech is a caller."""
         self.settings = settings
         self.sessions = sessions
         self.source = source
         self.name = name
         self.engine = engine
         self.auto_segment = auto_segment
+        self.operator_led = operator_led
         self.enqueue = enqueue
         self.on_segment = on_segment
         self.tracker = ActivityTracker(activity)
@@ -156,6 +162,8 @@ class LiveShow:
         self._events: list[ShowEvent] = []
         self._changed = threading.Condition(self._lock)
         self._open: OpenSegment | None = None
+        self._on_air = not operator_led
+        """Callers are on air: between the operator's N and S (always, without an operator)."""
         self._next_number = 1
         self._suggestions: dict[int, Suggestion] = {}
         self._last_break: Activity | None = None
@@ -266,12 +274,16 @@ class LiveShow:
             segment = OpenSegment(self._next_number, at, name.strip(), origin)
             self._next_number += 1
             self._open = segment
+            self._on_air = True
             self._emit("segment_open", at, segment=segment.number, name=segment.name, origin=origin)
             return segment.number
 
     def end_caller(self, at_s: float | None = None) -> int | None:
-        """Close the running segment; returns its number, None when none was running."""
+        """Close the running segment; returns its number, None when none was running. No caller is on air until
+        the next `new_caller`."""
         with self._lock:
+            if self.operator_led:
+                self._on_air = False
             return self._close(self.now_s if at_s is None else at_s)
 
     def name_segment(self, name: str, number: int | None = None) -> None:
@@ -424,13 +436,15 @@ class LiveShow:
 
     def _on_activity(self, activity: Activity) -> None:
         with self._lock:
+            cuts_itself = self.auto_segment and self._on_air
             if activity.kind == "break":
                 self._last_break = activity
                 self._emit("break", activity.at_s, reason=activity.reason)
-                if self.auto_segment and self._open is not None:
+                # a pause is told 2 s after the speech before it ended: a caller marked since then is not ended by it
+                if cuts_itself and self._open is not None and self._open.start_s < activity.at_s:
                     self._close(activity.at_s + SEGMENT_PAD_S)
                 return
-            if self.auto_segment:
+            if cuts_itself:
                 if self._open is None:
                     self.new_caller(at_s=max(0.0, activity.at_s - SEGMENT_PAD_S), origin="auto")
                 return
