@@ -259,6 +259,17 @@ def sla_state(complaint: Complaint, now: datetime, calendar: WorkingCalendar) ->
     return SlaState(stage, due, is_overdue(complaint, now), days_left)
 
 
+def dispositioned_to(agency_id: int) -> ColumnElement[bool]:
+    """SQL condition: the complaints sent to this agency, by a disposition or re-route (`dispositioned_at`), and not
+    sent on since. The OPD the drafter or the operator fills in before the disposition sends nothing."""
+    return and_(Complaint.agency_id == agency_id, Complaint.dispositioned_at.is_not(None))
+
+
+def is_dispositioned_to(complaint: Complaint, agency_id: int | None) -> bool:
+    """The same rule as `dispositioned_to`, for a loaded row."""
+    return agency_id is not None and complaint.agency_id == agency_id and complaint.dispositioned_at is not None
+
+
 def overdue_filter(now: datetime) -> ColumnElement[bool]:
     """SQL condition for the "terlambat" list filter, served by the index on due_at."""
     return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
