@@ -270,9 +270,14 @@ def is_dispositioned_to(complaint: Complaint, agency_id: int | None) -> bool:
     return agency_id is not None and complaint.agency_id == agency_id and complaint.dispositioned_at is not None
 
 
-def overdue_filter(now: datetime) -> ColumnElement[bool]:
-    """SQL condition for the "terlambat" list filter, served by the index on due_at."""
-    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
+def overdue_filter(now: datetime, agency_id: int | None = None) -> ColumnElement[bool]:
+    """SQL condition for "terlambat", served by the index on due_at.
+
+    With `agency_id`: what that agency itself is late on, the follow-up of a complaint dispositioned to it. A late
+    verification or disposition is the coordinators' delay, whatever OPD the complaint already names."""
+    if agency_id is None:
+        return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
+    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.AGENCY_OVERDUE_COUNTED)), dispositioned_to(agency_id))
 
 
 def refresh_due(
