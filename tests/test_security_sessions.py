@@ -157,6 +157,16 @@ def test_a_secret_shown_once_survives_a_reload(app, client, session, users, acti
         assert client.get("/api/v1/complaints", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
 
 
+def test_an_admin_does_not_reset_their_own_password_from_the_users_page(client, session, users) -> None:  # noqa: ANN001
+    """A reset ends the user's sessions: the admin's own would end before the page could show the new password."""
+    login(client, "admin")
+    before = _user(session, "admin").password_hash
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    page = client.post(f"/konsol/admin/pengguna/{users['admin']}/sandi", data={"csrf_token": token}, follow_redirects=True)
+    assert "Ganti kata sandi Anda sendiri" in page.text and 'id="new-password"' not in page.text
+    assert _user(session, "admin").password_hash == before
+
+
 @pytest.mark.parametrize("password", ["pendek123", "password123", "Bismillah2024!", "qwertyuiop", "aaaaaaaaaaaa", "operator-2026"])
 def test_weak_passwords_are_refused(session, password: str) -> None:  # noqa: ANN001
     from web.accounts import WeakPassword

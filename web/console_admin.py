@@ -83,6 +83,9 @@ def user_toggle(user_id: int):
 def user_reset_password(user_id: int):
     """A temporary password, shown once; the user must change it at the next login."""
     user = db().get(User, user_id) or abort(404)
+    if user.id == current_user.id:  # the reset would end this very session before the new password is shown
+        flash("Ganti kata sandi Anda sendiri lewat menu nama Anda > Ganti kata sandi.", "error")
+        return redirect(url_for("console.users"))
     temporary = reset_password(user)
     record_audit("user.password_reset", user)
     db().commit()
