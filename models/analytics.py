@@ -45,6 +45,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
     delete,
     event,
     false,
@@ -649,22 +650,20 @@ def series(session: Session, dimension: str, period: Period, scope: int = REGENC
 def overdue_now(session: Session, group: str, now: datetime, agency_id: int | None = None,
                 public: bool = False) -> dict[int, int]:
     """Complaints past a time limit a person must meet, right now, per agency or kecamatan id (0 = none);
-    `public`: confidential ones left out."""
-    if group == "agency":
-        key = func.coalesce(Complaint.agency_id, 0)
-        query = select(key, func.count()).where(overdue_filter(now))
-    else:
-        key = func.coalesce(Place.parent_id, Place.id, 0)
-        query = (
-            select(key, func.count())
-            .select_from(Complaint)
-            .outerjoin(Place, Place.id == Complaint.place_id)
-            .where(overdue_filter(now))
-        )
-    if agency_id is not None:
-        query = query.where(Complaint.agency_id == agency_id)
+    `agency_id`: only what that agency is late on itself (`overdue_filter`); `public`: confidential ones left out.
+
+    Per agency, a late verification counts under 0 (the coordinators' delay), not under the OPD it already names."""
+    late = overdue_filter(now, agency_id)
     if public:
-        query = query.where(Complaint.confidential.is_(False))
+        late = and_(late, Complaint.confidential.is_(False))
+    if group == "agency":
+        counts: dict[int, int] = defaultdict(int)
+        query = select(Complaint.agency_id, Complaint.status, func.count()).where(late)
+        for agency, status, n in session.execute(query.group_by(Complaint.agency_id, Complaint.status)):
+            counts[agency if agency and status in Status.AGENCY_OVERDUE_COUNTED else 0] += n
+        return dict(counts)
+    key = func.coalesce(Place.parent_id, Place.id, 0)
+    query = select(key, func.count()).select_from(Complaint).outerjoin(Place, Place.id == Complaint.place_id).where(late)
     return {k: n for k, n in session.execute(query.group_by(key))}
 
 
@@ -735,11 +734,10 @@ def priority_issues(
     overdue_query = (
         select(ComplaintFact.issue_id, func.count())
         .join(Complaint, Complaint.id == ComplaintFact.complaint_id)
-        .where(overdue_filter(now), ComplaintFact.day.between(period.start, period.end), ComplaintFact.issue_id.is_not(None))
+        .where(overdue_filter(now, agency_id), ComplaintFact.day.between(period.start, period.end),
+               ComplaintFact.issue_id.is_not(None))
         .group_by(ComplaintFact.issue_id)
     )
-    if agency_id is not None:
-        overdue_query = overdue_query.where(Complaint.agency_id == agency_id)
     overdue = dict(session.execute(overdue_query).all())
     scored = []
     for issue_id, (n, urgent) in current.items():

@@ -56,6 +56,12 @@ def end_of_local_day(day: date, utc_offset: timedelta = WIB) -> datetime:
     return datetime.combine(day + _ONE_DAY, time()) - utc_offset
 
 
+def last_allowed_minute(limit: datetime) -> datetime:
+    """The last minute a time limit allows, for people and for Open311: limits are stored as the instant they expire
+    (midnight after the last day), which read as the next day ("5 Nov 00.00" for a limit ending on the 4th)."""
+    return limit - timedelta(minutes=1)
+
+
 def is_working_day(day: date, holidays: set[date] | frozenset[date]) -> bool:
     """Monday to Friday and not a holiday."""
     return day.weekday() < 5 and day not in holidays

@@ -259,9 +259,25 @@ def sla_state(complaint: Complaint, now: datetime, calendar: WorkingCalendar) ->
     return SlaState(stage, due, is_overdue(complaint, now), days_left)
 
 
-def overdue_filter(now: datetime) -> ColumnElement[bool]:
-    """SQL condition for the "terlambat" list filter, served by the index on due_at."""
-    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
+def dispositioned_to(agency_id: int) -> ColumnElement[bool]:
+    """SQL condition: the complaints sent to this agency, by a disposition or re-route (`dispositioned_at`), and not
+    sent on since. The OPD the drafter or the operator fills in before the disposition sends nothing."""
+    return and_(Complaint.agency_id == agency_id, Complaint.dispositioned_at.is_not(None))
+
+
+def is_dispositioned_to(complaint: Complaint, agency_id: int | None) -> bool:
+    """The same rule as `dispositioned_to`, for a loaded row."""
+    return agency_id is not None and complaint.agency_id == agency_id and complaint.dispositioned_at is not None
+
+
+def overdue_filter(now: datetime, agency_id: int | None = None) -> ColumnElement[bool]:
+    """SQL condition for "terlambat", served by the index on due_at.
+
+    With `agency_id`: what that agency itself is late on, the follow-up of a complaint dispositioned to it. A late
+    verification or disposition is the coordinators' delay, whatever OPD the complaint already names."""
+    if agency_id is None:
+        return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.OVERDUE_COUNTED)))
+    return and_(Complaint.due_at <= now, Complaint.status.in_(sorted(Status.AGENCY_OVERDUE_COUNTED)), dispositioned_to(agency_id))
 
 
 def refresh_due(

@@ -50,6 +50,9 @@ class Status(LabelledEnum):
     """Statuses in which a passed limit makes the complaint overdue ("terlambat"): the limit binds a person."""
     RATEABLE: ClassVar[frozenset["Status"]]
     """The reporter may rate the handling: the agency answered, or the complaint was finished."""
+    AGENCY_OVERDUE_COUNTED: ClassVar[frozenset["Status"]]
+    """Statuses in which a passed limit makes the complaint overdue for the OPD it was dispositioned to: the limit
+    binds the OPD (the follow-up), not the coordinators (verification and disposition)."""
     WITH_AGENCY: ClassVar[frozenset["Status"]]
     """Open statuses in an OPD liaison's queue: dispositioned, answered, or paused (tunda)."""
     DUPLICATE_TARGETS: ClassVar[frozenset["Status"]]
@@ -80,6 +83,7 @@ Status.CLOSED = frozenset({Status.SELESAI, Status.BUKAN_WEWENANG, Status.ARSIP})
 Status.CONFIRMED = Status.OPEN | Status.CLOSED
 Status.LIMITED = frozenset(STAGE_OF_STATUS)
 Status.OVERDUE_COUNTED = frozenset(status for status, stage in STAGE_OF_STATUS.items() if stage in OBLIGATION_STAGES)
+Status.AGENCY_OVERDUE_COUNTED = frozenset(status for status, stage in STAGE_OF_STATUS.items() if stage is Stage.TINDAK_LANJUT)
 Status.RATEABLE = frozenset({Status.DITINDAKLANJUTI, Status.SELESAI})
 Status.WITH_AGENCY = frozenset({Status.TERDISPOSISI, Status.DITINDAKLANJUTI, Status.TUNDA})
 Status.DUPLICATE_TARGETS = Status.OPEN | {Status.DRAFT}

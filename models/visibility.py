@@ -3,13 +3,16 @@
 | audience | complaints | identity (reporter fields, and inside every text) | voice |
 |---|---|---|---|
 | coordinator (admin, operator) | all; a confidential one's views are audited | yes | yes |
-| liaison | their agency's confirmed complaints | not for anonymous complaints | not for anonymous complaints |
+| liaison | complaints dispositioned to their agency | not for anonymous complaints | not for anonymous complaints |
 | viewer (leadership) | confirmed, not confidential | never | never |
 | public | published: confirmed, not confidential, not rejected | never | never |
 
 "Identity" is what `models.identity` filters: the recorded reporter, self-introductions, phone numbers, NIK,
 e-mail. A liaison gets no recording of an anonymous complaint at all: a voice identifies a person, and
 silencing only the spoken name would leave the voice (and what is said in it) to be recognised.
+
+A liaison's complaints are those dispositioned (or re-routed) to their agency (`lifecycle.dispositioned_to`): the
+OPD a draft or an unverified complaint names is the drafter's or operator's guess, not yet the agency's business.
 
 Searching by phone, name or NIK is for coordinators; for everyone else an anonymous complaint is not found by
 its reporter's fields, and no confidential complaint by its text.
@@ -26,11 +29,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, true
 
 from models.entities import Complaint, Role
-from models.lifecycle import Status
+from models.errors import SuaraError
 from models.identity import filter_for
+from models.lifecycle import Status, dispositioned_to, is_dispositioned_to
 
 PUBLIC_MIN_COUNT = 3
 """Default for `Settings.public_min_count`: a published figure smaller than this is shown as "< 3"."""
+
+
+class ComplaintNotFound(SuaraError):
+    """A complaint that does not exist or that the audience may not see: both answer alike, so that an id's
+    existence is not revealed."""
+
+    code = "not_found"
+    message_id = "Pengaduan tidak ditemukan."
+    http_status = 404
 
 
 class Kind(str, enum.Enum):
@@ -70,7 +83,7 @@ class Audience:
         if self.kind is Kind.COORDINATOR:
             return true()
         if self.kind is Kind.LIAISON:
-            return and_(Complaint.agency_id == self.agency_id, confirmed) if self.agency_id else false()
+            return and_(dispositioned_to(self.agency_id), confirmed) if self.agency_id else false()
         published = and_(confirmed, Complaint.confidential.is_(False))
         return published
 
@@ -83,9 +96,16 @@ class Audience:
         if self.kind is Kind.COORDINATOR:
             return True
         if self.kind is Kind.LIAISON:
-            return bool(self.agency_id) and complaint.agency_id == self.agency_id and confirmed
+            return is_dispositioned_to(complaint, self.agency_id) and confirmed
         published = confirmed and not complaint.confidential
         return published
+
+    def not_found(self, complaint_id: int) -> ComplaintNotFound:
+        """The refusal of a complaint this audience may not see (or that does not exist), in its words."""
+        if self.kind is Kind.LIAISON:
+            return ComplaintNotFound(f"complaint {complaint_id} not visible",
+                                     "Pengaduan tidak ditemukan, atau belum didisposisikan ke OPD Anda.")
+        return ComplaintNotFound(f"complaint {complaint_id} not visible")
 
     def sees_identity(self, complaint: Complaint) -> bool:
         """Whether the reporter's identity may be shown with this complaint (fields and inside texts)."""

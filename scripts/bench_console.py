@@ -54,6 +54,7 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
         for i in range(1, n + 1):
             received = now - timedelta(minutes=(n - i) * 5)
             status = rng.choice(STATUSES)
+            sent = status not in (S.DRAFT, S.BELUM_DIVERIFIKASI, S.TERVERIFIKASI)  # a liaison's only once dispositioned
             topic_id, agency_id = rng.choice(topics)
             payload = received.strftime("%y%m%d") + f"{i % 100000:05d}"
             text = " ".join(rng.choice(WORDS) for _ in range(40))
@@ -66,7 +67,7 @@ def generate(settings: Settings, n: int, rng: random.Random) -> None:
             batch.append(dict(
                 id=i, reference=None if status == S.DRAFT else payload + str(luhn_check_digit(payload)), status=status,
                 classification="pengaduan", title=" ".join(text.split()[:6]).capitalize(), description=text,
-                topic_id=topic_id, agency_id=agency_id if status not in (S.DRAFT, S.BELUM_DIVERIFIKASI, S.TERVERIFIKASI) else None,
+                topic_id=topic_id, agency_id=agency_id if sent else None, dispositioned_at=received + timedelta(hours=2) if sent else None,
                 place_id=rng.choice(places), reporter_name=f"Warga {i}", reporter_phone=calls[-1]["caller_number"],
                 anonymous=rng.random() < 0.1, confidential=rng.random() < 0.05, urgent=rng.random() < 0.05,
                 channel=calls[-1]["channel"], call_id=i, suggestions=_suggestions(rng, i, codes) if status == S.DRAFT else {}, created_at=received, received_at=received, updated_at=received,

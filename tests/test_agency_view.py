@@ -3,9 +3,12 @@ weekly sparkline, overdue complaints through the identity filter, satisfaction i
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 import models.satisfaction as sat
@@ -15,6 +18,7 @@ from models.base import utcnow
 from models.entities import Complaint
 from tests.conftest import login
 from tests.console_data import make_complaint, past
+from web.filters import due_by
 
 
 def _data(session, settings):  # noqa: ANN001, ANN202
@@ -96,3 +100,65 @@ def test_a_liaison_does_not_read_another_agencys_issue_label(client, session, se
     login(client, "liaison_pu")
     page = client.get(f"/konsol/pengaduan?isu={dinkes_issue.id}").text
     assert dinkes_issue.label not in page and "isu tidak ditemukan" in page
+
+
+def _own_and_operator_delays(session, settings):  # noqa: ANN001, ANN202
+    """PU: one complaint late on the OPD's own follow-up limit; two late in verification (the operator's delay),
+    whose OPD was only pre-filled; one dispositioned but not yet due. All limits expire at one local midnight."""
+    due = datetime(2026, 11, 4, 17, 0)  # midnight WIB after Wednesday 4 Nov 2026: the last day is the 4th
+    own = make_complaint(session, settings, "terdisposisi", title="Jalan ambles di tikungan", received_at=past(20))
+    unverified = make_complaint(session, settings, "belum_diverifikasi", title="Pungutan liar proyek", confidential=True,
+                                received_at=past(20))
+    verified = make_complaint(session, settings, "terverifikasi", title="Talud longsor", received_at=past(20))
+    not_due = make_complaint(session, settings, "terdisposisi", title="Lampu jalan padam", received_at=past(1))
+    session.flush()
+    for c in (own, unverified, verified):
+        session.execute(update(Complaint).where(Complaint.id == c.id).values(due_at=due))
+    session.execute(update(Complaint).where(Complaint.id == not_due.id).values(due_at=utcnow() + timedelta(days=3)))
+    session.commit()
+    assert unverified.agency.key == verified.agency.key == "dpubmpr"
+    return due, own, unverified, verified
+
+
+def _late_section(html: str) -> str:
+    return re.search(r'<section class="card overdue-card">.*?</section>', html, re.S).group(0)
+
+
+@pytest.mark.parametrize("username", ["operator", "liaison_pu"])
+def test_an_agencys_overdue_are_only_those_late_on_its_own_limit(client, session, settings, users, username: str) -> None:  # noqa: ANN001
+    """The regression: operator delays (Belum Diverifikasi, Terverifikasi) of complaints the OPD never received were
+    listed and counted as the OPD's, and its limits read "5 Nov 2026 00.00 WIB" where every other page reads
+    "s.d. Rabu, 4 Nov 2026 23.59 WIB"."""
+    due, own, unverified, verified = _own_and_operator_delays(session, settings)
+    login(client, username)
+    html = client.get("/dasbor/opd/dpubmpr").text
+    late = _late_section(html)
+    assert f'/konsol/pengaduan/{own.id}"' in late
+    assert f'/konsol/pengaduan/{unverified.id}"' not in late and f'/konsol/pengaduan/{verified.id}"' not in late
+    assert "Pengaduan terlambat (1)" in late
+    assert re.search(r'<span class="big">(\d+)</span> terlambat saat ini', html).group(1) == "1"
+    assert f"s.d. {due_by(due)}" in late and due_by(due) == "Rabu, 4 Nov 2026 23.59 WIB" and "00.00" not in late
+    # the list the page links to ("Semua … pengaduan terlambat") holds the same complaints
+    listed = client.get(f"/konsol/pengaduan?agency={own.agency_id}&overdue=1").text
+    assert f'id="complaint-{own.id}"' in listed
+    assert f'id="complaint-{unverified.id}"' not in listed and f'id="complaint-{verified.id}"' not in listed
+    weekly = client.get("/dasbor/laporan-mingguan").text
+    if username == "liaison_pu":  # the liaison's weekly report counts the agency's own delays only
+        assert "Pengaduan terlambat (1" in weekly
+
+
+def test_regency_figures_count_every_delay_and_an_agencys_only_its_own(client, session, settings, users) -> None:  # noqa: ANN001
+    due, own, *_ = _own_and_operator_delays(session, settings)
+    login(client, "operator")
+    rows = {r["opd"]: r for r in csv.DictReader(io.StringIO(client.get("/dasbor/data/kepatuhan.csv?periode=30").text.lstrip("\ufeff")))}
+    assert rows["DPUBMPR"]["terlambat_sekarang"] == "1"
+    weekly = client.get("/dasbor/laporan-mingguan").text
+    assert "Pengaduan terlambat (3" in weekly  # regency-wide: the operator's two delays are late too
+    assert an.overdue_now(session, "agency", utcnow()) == {own.agency_id: 1, 0: 2}
+    assert an.overdue_now(session, "agency", utcnow(), own.agency_id) == {own.agency_id: 1}
+
+
+def test_open311_gives_the_last_minute_a_limit_allows(client, session, settings, users) -> None:  # noqa: ANN001
+    due, own, *_ = _own_and_operator_delays(session, settings)
+    answer = client.get(f"/open311/v2/requests/{own.reference}.json").json[0]
+    assert answer["expected_datetime"] == "2026-11-04T23:59:00+07:00"

@@ -368,7 +368,7 @@ def test_admin_creates_liaison_and_issues_token(client, session, users) -> None:
                                              "agency_id": str(dinkes.id)}, page="/konsol/admin/pengguna")
     new = session.scalars(select(User).where(User.username == "dinkes2")).one()
     assert new.agency_id == dinkes.id and new.password_hash != "sandi-panjang-1"
-    response = _post(client, f"/konsol/admin/pengguna/{new.id}/token", page="/konsol/admin/pengguna")
+    response = client.get(_post(client, f"/konsol/admin/pengguna/{new.id}/token", page="/konsol/admin/pengguna").headers["Location"])
     assert response.headers["Cache-Control"] == "no-store"
     import re
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
 from sqlalchemy import select
 
 from models.audit import AuditEntry
 from models.entities import Complaint, Topic
 from tests.conftest import csrf_from, login
-from tests.console_data import make_complaint, past
+from tests.console_data import make_complaint, past, tone_wav
 
 
 def _data(session, settings):  # noqa: ANN001, ANN202
@@ -22,6 +24,8 @@ def _data(session, settings):  # noqa: ANN001, ANN202
         make_complaint(session, settings, "bukan_wewenang", title="Jalan nasional rusak", received_at=past(5)),
     ]
     draft = make_complaint(session, settings, "draft", title="Masih draf")
+    for c in made[:2]:
+        c.call.audio_path = tone_wav(settings, f"call-{c.call_id}.wav", seconds=0.5)
     made[1].location_detail = "RT 02 RW 01"
     session.commit()
     return made, draft
@@ -41,8 +45,9 @@ def test_export_round_trip_csv_json_and_tracking_numbers(client, session, settin
         assert row["anonim"] == ("ya" if c.anonymous else "tidak") and row["rahasia"] == ("ya" if c.confidential else "tidak")
         assert row["kategori"] == c.topic.name and row["kecamatan"] == c.place.parent.name and row["desa"] == c.place.name
         assert row["opd"] == c.agency.name and row["tanggal"][:4] == str(c.received_at.year)
-        # no link to the voice of an anonymous or confidential reporter
-        assert row["tautan_audio"] == "" if c.anonymous or c.confidential else row["tautan_audio"].endswith(f"/calls/{c.call_id}/audio")
+        # a link to a recording that exists, never to the voice of an anonymous or confidential reporter
+        linked = c.call.audio_path and not (c.anonymous or c.confidential)
+        assert row["tautan_audio"].endswith(f"/calls/{c.call_id}/audio") if linked else row["tautan_audio"] == ""
     assert by_ref[made[1].reference]["lokasi"].startswith("RT 02 RW 01, Desa")
     for secret in ("Siti Aminah", "085700011122"):
         assert secret not in response.data.decode()
@@ -107,3 +112,86 @@ def test_handover_is_for_coordinators_only(client, session, settings, users) -> 
     login(client, "liaison_pu")
     assert client.get("/serah-terima/").status_code == 403
     assert client.get("/serah-terima/ekspor.csv").status_code == 403
+
+
+def _every_channel(session, settings) -> dict[str, Complaint]:  # noqa: ANN001
+    """Confirmed complaints of every way in: a phone call with its recording, a WhatsApp text (no recording), and
+    typed ones (social media, "lainnya" whose detail names the sender, a letter), some anonymous or confidential."""
+    from models.desk import DeskIntake
+
+    made = {}
+    for key, channel, detail, reporter, flags in (
+        ("phone", "phone", None, "Sri Wahyuni", {}),
+        ("whatsapp", "whatsapp", None, "Agus Salim", {}),
+        ("facebook", "social_media", "facebook", "Dewi Lestari", {}),
+        ("other", "other", "WA pribadi Pak Slamet", "Slamet Riyadi", {}),
+        ("other_anonymous", "other", "titipan Bu Warsini", "Warsini", {"anonymous": True}),
+        ("letter_confidential", "letter", None, "Bambang Utomo", {"confidential": True}),
+    ):
+        c = make_complaint(session, settings, "terdisposisi", title=f"Jalan rusak ({channel})", reporter=reporter,
+                           phone="0857000111" + str(len(made)).zfill(2), **flags)
+        c.channel = channel
+        if channel == "phone":
+            c.call.audio_path = tone_wav(settings, "phone.wav", seconds=0.5)
+        elif channel == "whatsapp":
+            c.call.channel = channel  # a text message: a conversation without a recording
+        else:  # typed at the desk: no call at all
+            c.call = None
+            session.add(DeskIntake(complaint=c, text=c.description, source_detail=detail))
+        made[key] = c
+    session.commit()
+    return made
+
+
+EXPECTED_SOURCE = {  # (without identity, with identity)
+    "phone": ("Telepon", "Telepon"),
+    "whatsapp": ("WhatsApp", "WhatsApp"),
+    "facebook": ("Media sosial (Facebook)", "Media sosial (Facebook)"),
+    "other": ("Lainnya", "Lainnya (WA pribadi Pak Slamet)"),
+    "other_anonymous": ("Lainnya", "Lainnya"),
+    "letter_confidential": ("Surat", "Surat"),
+}
+
+
+def _exported(response) -> list[dict[str, str]]:  # noqa: ANN001
+    if response.mimetype == "application/json":
+        return [{k: ("ya" if v is True else "tidak" if v is False else v) for k, v in row.items()}
+                for row in response.get_json()["pengaduan"]]
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("url", ["/serah-terima/ekspor.csv", "/serah-terima/ekspor.json", "/serah-terima/ekspor.csv?identitas=1",
+                                 "/serah-terima/ekspor.json?identitas=1", "/serah-terima/luar-wewenang.csv?semua=1"])
+def test_export_holds_complaints_of_every_channel(client, session, settings, users, url: str) -> None:  # noqa: ANN001
+    """The regression: a typed complaint made the export answer 500 (the sub-sources were read into a dict wrongly)."""
+    made = _every_channel(session, settings)
+    login(client, "admin")
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    rows = {r["nomor_registrasi"]: r for r in _exported(response)}
+    if "luar-wewenang" in url:
+        assert rows == {}  # none is outside the remit; the list still answers
+        return
+    with_identity = "identitas=1" in url
+    assert set(rows) == {c.reference for c in made.values()}
+    for key, c in made.items():
+        row = rows[c.reference]
+        assert row["saluran"] == EXPECTED_SOURCE[key][with_identity], key
+        # a link only to a recording that exists, and never to the voice of an anonymous or confidential reporter
+        assert (row["tautan_audio"] != "") == (key == "phone"), key
+        if with_identity:
+            ordinary = not (c.anonymous or c.confidential)
+            assert row["nama_pelapor"] == (c.reporter_name if ordinary else ""), key
+            assert row["telepon_pelapor"] == (c.reporter_phone if ordinary else ""), key
+        else:
+            assert "nama_pelapor" not in row
+    if not with_identity:
+        for secret in ("Slamet", "Warsini", "Sri Wahyuni", "Bambang", "08570001110"):
+            assert secret not in response.data.decode()
+
+
+def test_export_with_identity_is_for_admins_only(client, session, settings, users) -> None:  # noqa: ANN001
+    _every_channel(session, settings)
+    login(client, "operator")
+    assert client.get("/serah-terima/ekspor.csv").status_code == 200
+    assert client.get("/serah-terima/ekspor.csv?identitas=1").status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from models.identity import EMAIL, NAME, NIK, PHONE, IdentityFilter, anonymised, introduced_names
@@ -68,7 +70,8 @@ def test_audiences() -> None:
 
     def complaint(**kw: object) -> Complaint:
         values = dict(status="terdisposisi", reference="261201000001", agency_id=1, anonymous=False, confidential=False,
-                      reporter_name="Ahmad", description="Saya Ahmad, hp 081234567890")  # fmt: skip
+                      reporter_name="Ahmad", description="Saya Ahmad, hp 081234567890",
+                      dispositioned_at=datetime(2026, 12, 1, 2, 0))  # fmt: skip
         return Complaint(**(values | kw))
 
     class User:
@@ -79,6 +82,8 @@ def test_audiences() -> None:
     assert Audience.of(User("operator")).kind is Kind.COORDINATOR and Audience.of(None) is PUBLIC
     ordinary, anonymous, secret = complaint(), complaint(anonymous=True), complaint(confidential=True)
     assert own.may_see(anonymous) and own.may_see(secret) and not other.may_see(ordinary)
+    # the OPD of a complaint not yet dispositioned is a guess: not the liaison's to see
+    assert not own.may_see(complaint(status="terverifikasi", dispositioned_at=None))
     assert own.text(ordinary, ordinary.description) == ordinary.description
     assert own.text(anonymous, anonymous.description) == f"Saya {NAME}, hp {PHONE}"
     assert not own.may_hear(anonymous) and own.may_hear(ordinary) and not other.may_hear(ordinary)

@@ -22,7 +22,7 @@ from models import lifecycle as lc
 from models.base import utcnow
 from models.entities import Transcript, User
 from tests.conftest import login
-from tests.console_data import make_complaint, user
+from tests.console_data import make_complaint, tone_wav, user
 from tests.routes import ROUTES, check_inventory, fill
 from tests.routes import read as _read
 
@@ -342,8 +342,11 @@ def test_search_finds_what_each_may_see_and_nothing_by_hidden_identity(client, s
     assert found("operator", "Fauzi") == {ordinary.id}  # coordinators search by reporter name
 
 
-def test_the_export_links_no_recording_of_anonymous_or_confidential_complaints(client, matrix) -> None:  # noqa: ANN001
+def test_the_export_links_no_recording_of_anonymous_or_confidential_complaints(client, session, settings, matrix) -> None:  # noqa: ANN001
     complaints, _ = matrix
+    for kind, c in complaints.items():  # every one recorded: only the ordinary one's may be linked
+        c.call.audio_path = tone_wav(settings, f"{kind}.wav", seconds=0.5)
+    session.commit()
     login(client, "operator")
     rows = client.get("/serah-terima/ekspor.json?semua=1").json["pengaduan"]
     links = {row["anonim"] or row["rahasia"]: row["tautan_audio"] for row in rows}

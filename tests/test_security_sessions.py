@@ -119,7 +119,7 @@ def test_an_admin_reset_forces_a_change_at_next_login(app, client, users) -> Non
 
     login(client, "admin")
     token = csrf_from(client.get("/konsol/admin/pengguna").text)
-    page = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": token})
+    page = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": token}, follow_redirects=True)
     temporary = re.search(r'<code id="new-password">([^<]+)</code>', page.text).group(1)
     assert page.headers["Cache-Control"] == "no-store"
     viewer = app.test_client()
@@ -130,6 +130,41 @@ def test_an_admin_reset_forces_a_change_at_next_login(app, client, users) -> Non
     token = csrf_from(viewer.get("/akun/kata-sandi").text)
     viewer.post("/akun/kata-sandi", data={"csrf_token": token, "current": temporary, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
     assert viewer.get("/dasbor/").status_code == 200
+
+
+@pytest.mark.parametrize("action,shown", [("sandi", "new-password"), ("token", "new-token")])
+def test_a_secret_shown_once_survives_a_reload(app, client, session, users, action: str, shown: str) -> None:  # noqa: ANN001
+    """The regression: the reset answered its POST with the page itself, so reloading it sent the POST again and
+    reset the password once more; the temporary password already handed over stopped working. Now the POST
+    redirects (post/redirect/get) and the page shows the secret once; a reload changes nothing."""
+    import re
+
+    login(client, "admin")
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    answer = client.post(f"/konsol/admin/pengguna/{users['viewer']}/{action}", data={"csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/konsol/admin/pengguna")
+    stored = (_user(session, "viewer").password_hash, _user(session, "viewer").api_token_hash)
+    page = client.get(answer.headers["Location"])
+    assert page.headers["Cache-Control"] == "no-store"
+    secret = re.search(rf'<code id="{shown}">([^<]+)</code>', page.text).group(1)
+    assert secret not in answer.get_data(as_text=True)
+    reload = client.get(answer.headers["Location"])  # what the browser's reload now repeats
+    assert reload.status_code == 200 and secret not in reload.text and f'id="{shown}"' not in reload.text
+    assert (_user(session, "viewer").password_hash, _user(session, "viewer").api_token_hash) == stored
+    if action == "sandi":
+        assert login(app.test_client(), "viewer", secret).status_code == 302
+    else:
+        assert client.get("/api/v1/complaints", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+def test_an_admin_does_not_reset_their_own_password_from_the_users_page(client, session, users) -> None:  # noqa: ANN001
+    """A reset ends the user's sessions: the admin's own would end before the page could show the new password."""
+    login(client, "admin")
+    before = _user(session, "admin").password_hash
+    token = csrf_from(client.get("/konsol/admin/pengguna").text)
+    page = client.post(f"/konsol/admin/pengguna/{users['admin']}/sandi", data={"csrf_token": token}, follow_redirects=True)
+    assert "Ganti kata sandi Anda sendiri" in page.text and 'id="new-password"' not in page.text
+    assert _user(session, "admin").password_hash == before
 
 
 @pytest.mark.parametrize("password", ["pendek123", "password123", "Bismillah2024!", "qwertyuiop", "aaaaaaaaaaaa", "operator-2026"])

@@ -20,6 +20,7 @@ def test_the_sets_partition_the_statuses():
     assert Status.TUNDA in Status.OPEN  # paused is still in the regency's hands (SP4N-LAPOR!: ditunda, not done)
     assert Status.LIMITED - {Status.DRAFT} <= Status.OPEN and Status.OVERDUE_COUNTED <= Status.LIMITED
     assert Status.WITH_AGENCY <= Status.OPEN and Status.RATEABLE <= Status.CONFIRMED
+    assert Status.AGENCY_OVERDUE_COUNTED <= Status.OVERDUE_COUNTED & Status.WITH_AGENCY  # an OPD is late only on what it holds
     assert lc.TERMINAL <= Status.CLOSED | Status.UNCONFIRMED
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, g, has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -43,17 +43,19 @@ def scoped_complaints(user: Any = None) -> Select[tuple[Complaint]]:
 
 
 def load_complaint(complaint_id: int, user: Any = None, options: tuple = ()) -> Complaint:
-    """The complaint if the user may see it, else 404 (never 403: the id's existence is not revealed).
+    """The complaint if the user may see it, else `ComplaintNotFound` (404, never 403: the id's existence is not
+    revealed).
 
     Viewing a confidential complaint is written to the audit trail.
     """
     user = user or current_user
-    query = scoped_complaints(user).where(Complaint.id == complaint_id)
+    who = audience(user)
+    query = who.scope(select(Complaint)).where(Complaint.id == complaint_id)
     if options:
         query = query.options(*options)
     complaint = db().scalars(query).first()
     if complaint is None:
-        abort(404)
+        raise who.not_found(complaint_id)
     if complaint.confidential:
         from models.audit import audit_view
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import lifecycle as lc
 from models.entities import Agency, Complaint, Role, User
+from models.errors import SuaraError
 from web.access import COORDINATORS
 from web.draft_review import InvalidInput, optional_id
 from web.state import db, state
@@ -24,6 +25,16 @@ class Action:
     label: str
     roles: tuple[Role, ...]
     run: Callable[[Session, Complaint, User, Any], Any]
+
+
+class ActionNotAllowed(SuaraError):
+    """The user may see the complaint but not run this action on it (an operator's action asked by a liaison)."""
+
+    code = "action_not_allowed"
+    http_status = 403
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"{action.operation} not allowed", f'Tindakan "{action.label}" tidak tersedia untuk peran Anda.')
 
 
 def _agency_from(form: Any, field: str = "agency_id") -> Agency:

@@ -2,7 +2,8 @@
 
 Their priority issues (each linking to its complaints), the weekly trend as an inline SVG sparkline (no chart
 library, so it prints and reads on a phone), the complaints past a time limit now (texts through the audience's
-identity filter, `shown`), and reporters' satisfaction with their answered complaints in the four levels. The
+identity filter, `shown`; only those dispositioned to the agency and late on its own limit, not the operators'
+delays of complaints whose OPD was only pre-filled), and reporters' satisfaction with their answered complaints in the four levels. The
 page prints on one A4 sheet. For viewers, the agency's figures leave its confidential complaints out, as every
 viewer breakdown does.
 """
@@ -67,7 +68,7 @@ def agency_summary(agency: Agency, period: an.Period, now: datetime | None = Non
     who = audience()
     public = who.kind is Kind.VIEWER
     totals = an.public_totals(session, "semua", period, agency.id) if public else an.totals(session, "semua", period, agency.id)
-    late_query = select(Complaint).where(overdue_filter(now), Complaint.agency_id == agency.id, who.complaints())
+    late_query = select(Complaint).where(overdue_filter(now, agency.id), who.complaints())
     overdue = list(session.scalars(
         late_query.options(joinedload(Complaint.topic), joinedload(Complaint.place))
         .order_by(Complaint.due_at).limit(OVERDUE_SHOWN)

@@ -104,8 +104,8 @@ def filtered_complaints(query: Select[tuple[Complaint]], f: ListFilters, now: da
                                 Complaint.place_id.in_(select(Place.id).where(Place.parent_id == f.kecamatan_id))))
     if f.channel:
         query = query.where(Complaint.channel == f.channel)
-    if f.overdue:
-        query = query.where(lc.overdue_filter(now))
+    if f.overdue:  # with an agency: what that agency is late on itself, as its page counts
+        query = query.where(lc.overdue_filter(now, f.agency_id))
     if f.issue_id:
         query = query.where(Complaint.id.in_(select(ComplaintFact.complaint_id).where(ComplaintFact.issue_id == f.issue_id)))
     if f.after:

@@ -35,7 +35,7 @@ from web.agency_view import agency_summary
 from web.access import audience, is_coordinator, load_complaint, may_hear, reporter_of, scoped_complaints, shown
 from web.auth import role_required
 from web.console_common import ROLE_LABELS, _fail_message, acting_user, bp, record_audit
-from web.actions import ACTIONS
+from web.actions import ACTIONS, ActionNotAllowed
 from web.complaint_list import STATUS_LABELS, ListFilters, search_page
 from web.draft_review import CLASSIFICATIONS, apply_draft_fields, draft_due, reference_lists, review_context, save_transcript
 from web.inbox import InboxRow, draft_marker, sse_stream, waiting_drafts
@@ -249,9 +249,9 @@ def act(complaint_id: int, action: str):
     spec = ACTIONS.get(action)
     if spec is None:
         abort(404)
-    c = load_complaint(complaint_id)
+    c = load_complaint(complaint_id)  # first: a complaint the user may not see is not found, whatever the action
     if not current_user.has_role(Role.ADMIN, *spec.roles):
-        abort(403)
+        raise ActionNotAllowed(spec)
     try:
         spec.run(db(), c, acting_user(), request.form)
         db().commit()

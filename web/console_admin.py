@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -24,10 +24,23 @@ from web.review_page import FormValues
 from web.state import db, state
 
 
+SHOWN_ONCE = "_shown_once"
+"""Session key of a secret the users page shows once, after the redirect of the POST that made it (a reload of the
+page repeats the GET, never the POST: the secret already handed over keeps working)."""
+
+
 @bp.get("/konsol/admin/pengguna")
 @role_required()
 def users():
-    return _users_page()
+    kind, username, secret = session.pop(SHOWN_ONCE, None) or (None, None, None)
+    return _users_page(**({kind: (username, secret)} if kind in ("new_password", "new_token") else {}))
+
+
+def _show_once(kind: str, user: User, secret: str) -> Response:
+    """Post/redirect/get for a new secret: kept in the session until the users page shows it. The session cookie is
+    signed, not encrypted: the secret sits, HttpOnly, in the cookie of the admin it is shown to, for one redirect."""
+    session[SHOWN_ONCE] = (kind, user.username, secret)
+    return redirect(url_for("console.users"), code=303)
 
 
 @bp.post("/konsol/admin/pengguna")
@@ -70,10 +83,13 @@ def user_toggle(user_id: int):
 def user_reset_password(user_id: int):
     """A temporary password, shown once; the user must change it at the next login."""
     user = db().get(User, user_id) or abort(404)
+    if user.id == current_user.id:  # the reset would end this very session before the new password is shown
+        flash("Ganti kata sandi Anda sendiri lewat menu nama Anda > Ganti kata sandi.", "error")
+        return redirect(url_for("console.users"))
     temporary = reset_password(user)
     record_audit("user.password_reset", user)
     db().commit()
-    return _users_page(new_password=(user.username, temporary))
+    return _show_once("new_password", user, temporary)
 
 
 @bp.post("/konsol/admin/pengguna/<int:user_id>/peran")
@@ -116,7 +132,7 @@ def user_token(user_id: int):
     token = issue_api_token(db(), user)
     record_audit("user.api_token", user)
     db().commit()
-    return _users_page(new_token=(user.username, token))
+    return _show_once("new_token", user, token)
 
 
 @bp.get("/konsol/admin/opd")

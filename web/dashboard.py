@@ -353,10 +353,8 @@ def _report_context() -> dict[str, Any]:
             bucket.append(row)
     late_query = (
         select(Complaint).options(joinedload(Complaint.agency), joinedload(Complaint.topic))
-        .where(overdue_filter(now), audience().complaints()).order_by(Complaint.due_at).limit(50)
+        .where(overdue_filter(now, scope or None), audience().complaints()).order_by(Complaint.due_at).limit(50)
     )  # fmt: skip
-    if scope:
-        late_query = late_query.where(Complaint.agency_id == scope)
     overdue = list(session.scalars(late_query))
     overdue_by_agency = an.overdue_now(session, "agency", now, scope or None, public=public)
     agency_totals = an.public_totals(session, "agency", period) if public else an.totals(session, "agency", period, scope)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask
 
+from models.calendar import last_allowed_minute
 from models.call_state import LABELS as CALL_STATE_LABELS
 from models.channels import LABELS as CHANNEL_LABELS
 
@@ -32,8 +33,8 @@ def due_by(value: datetime | None) -> str:
     """
     if value is None:
         return "–"
-    local = (value - timedelta(minutes=1)).replace(tzinfo=timezone.utc).astimezone(WIB)
-    return f"{WEEKDAYS[local.weekday()]}, {wib(value - timedelta(minutes=1))}"
+    last = last_allowed_minute(value)
+    return f"{WEEKDAYS[last.replace(tzinfo=timezone.utc).astimezone(WIB).weekday()]}, {wib(last)}"
 
 
 def duration(seconds: float | None) -> str:

@@ -15,7 +15,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,7 +27,7 @@ from models.base import utcnow
 from models.calendar import WIB, end_of_local_day, local_date
 from models.channels import source_label
 from models.desk import DeskIntake
-from models.entities import Complaint, Place, Role, Topic, User
+from models.entities import Call, Complaint, Place, Role, Topic, User
 from models.identity import filter_for
 from models.lifecycle import InvalidTrackingId, Status, record_lapor_tracking, status_label
 from models.refs import format_reference, normalise_reference
@@ -120,28 +120,37 @@ def export_row(complaint: Complaint, audio_url: str | None, with_identity: bool 
     return row
 
 
-def _audio_url(complaint: Complaint) -> str | None:
-    if complaint.call_id is None:
-        return None
-    return url_for("calls.audio", call_id=complaint.call_id, _external=True)
-
-
 def _rows(f: ExportFilter, with_identity: bool) -> list[dict[str, Any]]:
-    """The export's rows; anonymous and confidential complaints get no link to the recording (a voice identifies)."""
+    """The export's rows; a link to the recording only where there is one, and never for anonymous and confidential
+    complaints (a voice identifies)."""
     complaints = db().scalars(confirmed_query(f).limit(EXPORT_LIMIT)).unique().all()
     details = source_details([c.id for c in complaints if c.call_id is None])
-    return [export_row(c, None if c.anonymous or c.confidential else _audio_url(c), with_identity, details.get(c.id))
+    recorded = recorded_calls([c.call_id for c in complaints if c.call_id is not None and not (c.anonymous or c.confidential)])
+    return [export_row(c, url_for("calls.audio", call_id=c.call_id, _external=True) if c.call_id in recorded else None,
+                       with_identity, details.get(c.id))
             for c in complaints]
 
 
-def source_details(complaint_ids: list[int], chunk: int = 1000) -> dict[int, str]:
+def _chunks(ids: list[int], size: int = 1000) -> Iterator[list[int]]:
+    """Ids in slices small enough for an IN list on every database."""
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def source_details(complaint_ids: list[int]) -> dict[int, str]:
     """The sub-source (social-media platform, "lainnya" text) of typed complaints, by complaint id."""
     found: dict[int, str] = {}
-    for i in range(0, len(complaint_ids), chunk):
+    for part in _chunks(complaint_ids):
+        # .all(): a Result has keys() (its column names), so dict.update would index it by them
         found.update(db().execute(select(DeskIntake.complaint_id, DeskIntake.source_detail)
-                                  .where(DeskIntake.complaint_id.in_(complaint_ids[i:i + chunk]),
-                                         DeskIntake.source_detail.is_not(None))).tuples())
+                                  .where(DeskIntake.complaint_id.in_(part), DeskIntake.source_detail.is_not(None))).all())
     return found
+
+
+def recorded_calls(call_ids: list[int]) -> set[int]:
+    """The calls among these that have a recording (a WhatsApp conversation of texts and photos has none)."""
+    return {call_id for part in _chunks(call_ids)
+            for call_id in db().scalars(select(Call.id).where(Call.id.in_(part), Call.audio_path.is_not(None)))}
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

@@ -5,6 +5,7 @@ merged duplicate. No personal data leaves through here: no reporter, and no free
 a problem summary made from the topic and the kecamatan (`public_summary`), never the operator's title or the
 caller's words. References are not listable in bulk: the list carries no `service_request_id`, and a request is
 looked up by its reference one at a time, with failed look-ups limited per address as on `/lacak`.
+`expected_datetime` is the last minute the running time limit allows, as every page shows it (`due_by`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
+from models.calendar import last_allowed_minute
 from models.channels import label as channel_label
 from models.entities import Complaint, Place, Topic
 from models.lifecycle import Status
@@ -63,7 +65,7 @@ def request_json(c: Complaint, listed: bool = False) -> dict[str, Any]:
         "service_notice": None,
         "requested_datetime": _iso(c.received_at),
         "updated_datetime": _iso(c.updated_at),
-        "expected_datetime": _iso(c.due_at),
+        "expected_datetime": _iso(last_allowed_minute(c.due_at)) if c.due_at else None,
         "address": _address(c.place),
         "address_id": (c.place.parent or c.place).code if c.place else None,
         "zipcode": None,
