@@ -126,7 +126,7 @@ def _urls(rule, complaints) -> list[str]:  # noqa: ANN001
         "fmt": ["csv", "json"],
         "key": ["dpubmpr", "dinkes"] if rule.rule.startswith("/dasbor/opd/") else ["isu", "topik", "opd", "kecamatan", "kanal", "kepuasan"],
         "user_id": [1],
-        "show_id": [1], "attachment_id": [1],
+        "show_id": [1],
         "action": ["tindak-lanjut"],
         "name": ["salam"],
     }
