@@ -138,9 +138,9 @@ def source_details(complaint_ids: list[int], chunk: int = 1000) -> dict[int, str
     """The sub-source (social-media platform, "lainnya" text) of typed complaints, by complaint id."""
     found: dict[int, str] = {}
     for i in range(0, len(complaint_ids), chunk):
-        found.update(db().execute(select(DeskIntake.complaint_id, DeskIntake.source_detail)
-                                  .where(DeskIntake.complaint_id.in_(complaint_ids[i:i + chunk]),
-                                         DeskIntake.source_detail.is_not(None))).tuples())
+        found.update((complaint_id, detail) for complaint_id, detail in db().execute(
+            select(DeskIntake.complaint_id, DeskIntake.source_detail)
+            .where(DeskIntake.complaint_id.in_(complaint_ids[i:i + chunk]), DeskIntake.source_detail.is_not(None))))
     return found
 
 
