@@ -7,8 +7,8 @@
 | viewer (leadership) | confirmed, not confidential | never | never |
 | public | published: confirmed, not confidential, not rejected | never | never |
 
-"Identity" is what `models.identity` filters: the recorded reporter, self-introductions, phone numbers, NIK,
-e-mail. A liaison gets no recording of an anonymous complaint at all: a voice identifies a person, and
+"Identity" is what `models.identity` filters: the recorded reporter, self-introductions, a home said as the
+reporter's own, phone numbers, NIK, e-mail. A liaison gets no recording of an anonymous complaint at all: a voice identifies a person, and
 silencing only the spoken name would leave the voice (and what is said in it) to be recognised.
 
 A liaison's complaints are those dispositioned (or re-routed) to their agency (`lifecycle.dispositioned_to`): the

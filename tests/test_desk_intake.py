@@ -18,9 +18,9 @@ from models.attachments import Attachment, sniff
 from models.base import utcnow
 from models.channels import LABELS, source_label
 from models.desk import DeskIntake, SambangSession
-from models.entities import Call, Channel, Complaint, Place, Transcript
+from models.entities import Call, Channel, Complaint, Place, Role, Transcript
 from models.radio import RadioShow
-from tests.conftest import csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login
 from tests.console_data import agency, user
 from tests.desk_intake_data import PNG_1PX, letter_pdf, sambang_session
 
@@ -334,3 +334,56 @@ def test_a_sambang_desa_session_is_opened_without_javascript(client, session, us
     kept = client.post(f"{session_path}/pengaduan", data=_form(client, session_path, text=LAMP, place_id=str(desa.id),
                                                               place_q="Desa Mlaten, Kec. Kalitidu"))
     assert kept.status_code == 302 and session.scalars(select(Complaint)).one().place_id == desa.id
+
+
+SUPARMI = ("Nama: Suparmi. Alamat: Dusun Krajan RT 01 RW 02 Desa Ngasem. Bantuan BPNT saya tidak cair tiga bulan, kata "
+           "pendamping nama saya dicoret.")
+
+
+def test_an_anonymous_letter_reaches_the_agency_without_its_writer(app, client, session, settings, users) -> None:  # noqa: ANN001
+    """A letter typed with Anonim ticked and no name: the agency reads what happened, not who wrote or where they live."""
+    from web.auth import create_user
+
+    create_user(session, "liaison_dinsos", PASSWORD, Role.LIAISON, agency_key="dinsos")
+    session.commit()
+    login(client, "operator")
+    response = client.post("/konsol/pengaduan-baru", data=_form(client, channel="letter", text=SUPARMI, anonymous="1"))
+    draft_id = int(re.search(r"/konsol/draf/(\d+)", response.headers["Location"]).group(1))
+    draft = session.get(Complaint, draft_id)
+    assert draft.anonymous and draft.location_detail is None  # the writer's home is not where the problem is
+    page = client.get(f"/konsol/draf/{draft_id}").text
+    confirm = client.post(f"/konsol/draf/{draft_id}", data={
+        "csrf_token": csrf_from(page), "action": "confirm", "title": draft.title, "description": draft.description,
+        "classification": "pengaduan", "topic_id": draft.topic_id, "place_id": draft.place_id, "reporter_name": "",
+        "location_detail": "Dusun Krajan, RT 01/RW 02", "anonymous": "1"})  # an operator copying the home by hand
+    assert confirm.status_code == 302
+    session.expire_all()
+    complaint = session.get(Complaint, draft_id)
+    lc.verify(session, complaint, by=user(session, "operator"))
+    lc.disposition(session, complaint, agency(session, "dinsos"), by=user(session, "operator"), settings=settings)
+    session.commit()
+
+    liaison = app.test_client()
+    login(liaison, "liaison_dinsos")
+    pages = [liaison.get("/konsol/opd").text, liaison.get(f"/konsol/pengaduan/{draft_id}").text]
+    admin = app.test_client()
+    login(admin, "admin")
+    pages.append(admin.get("/serah-terima/ekspor.csv?semua=1").text)
+    for page in pages:
+        assert "BPNT" in page
+        for identity in ("Suparmi", "Krajan", "RT 01"):
+            assert identity not in page
+    assert "nama saya dicoret" in pages[1]
+
+
+@pytest.mark.parametrize("text", [
+    "Tolong nama saya dirahasiakan. Bantuan BPNT saya tidak cair tiga bulan di desa Ngasem.",
+    "Bantuan BPNT saya tidak cair tiga bulan, jangan sebut nama saya ya.",
+])
+def test_a_reporter_asking_not_to_be_named_gets_a_draft_marked_anonymous(client, session, users, text: str) -> None:  # noqa: ANN001
+    login(client, "operator")
+    response = client.post("/konsol/pengaduan-baru", data=_form(client, channel="sms", text=text))
+    draft = session.get(Complaint, int(re.search(r"/konsol/draf/(\d+)", response.headers["Location"]).group(1)))
+    assert draft.anonymous and draft.reporter_name is None
+    assert "BPNT" in draft.description
+    assert "minta namanya dirahasiakan" in client.get(f"/konsol/draf/{draft.id}").text

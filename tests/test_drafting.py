@@ -99,6 +99,57 @@ def test_reporter_name(text: str, name: str | None) -> None:
     assert find_reporter_name(normalize(text).text) == name
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("Nama: Suparmi. Alamat: Dusun Krajan RT 01 RW 02 Desa Ngasem.", "Suparmi"),
+    ("Tolong nama saya dirahasiakan. Jalan di desa Mlaten rusak parah.", None),
+    ("kata pendamping nama saya dicoret", None),
+    ("nama saya tidak tercantum di DTKS", None),
+    ("nama saya kecoret dari daftar penerima", None),
+])
+def test_words_said_about_a_name_are_not_one(text: str, name: str | None) -> None:
+    assert find_reporter_name(normalize(text).text) == name
+
+
+def test_the_description_keeps_what_happened_to_the_name(drafter: Drafter) -> None:
+    d = drafter.draft("Nama: Suparmi. Alamat: Dusun Krajan RT 01 RW 02 Desa Ngasem. Bantuan BPNT saya tidak cair tiga "
+                      "bulan, kata pendamping nama saya dicoret.")
+    assert d.reporter_name == "Suparmi"
+    assert "Suparmi" not in d.description and "nama saya dicoret" in d.description
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("Tolong nama saya dirahasiakan. Jalan di desa Mlaten rusak parah.", True),
+    ("rahasiakan nama saya ya pak, lampu jalan mati", True),
+    ("jangan sebut nama saya, ada pungli di sekolah", True),
+    ("tidak usah sebut nama, jalan rusak", True),
+    ("mohon identitas saya dirahasiakan, bantuan tidak cair", True),
+    ("pungli di desa sudah jadi rahasia umum", False),
+    ("nama saya dicoret dari daftar penerima", False),
+])
+def test_a_request_not_to_be_named_is_suggested(drafter: Drafter, text: str, asked: bool) -> None:
+    from transcribe.drafting.suggestions import DraftSuggestions
+
+    d = drafter.draft(text)
+    assert bool(d.privacy_request) is asked
+    assert DraftSuggestions.from_json(d.suggestions().to_json()).privacy_request == d.privacy_request
+    assert (d.reporter_name or "").lower() not in ("dirahasiakan", "dicoret")
+
+
+@pytest.mark.parametrize(("text", "problem", "home"), [
+    ("rumah saya di depan masjid Al Ikhlas RT 02, lampu jalan mati sudah seminggu", None, "RT 02, depan masjid Al Ikhlas"),
+    ("jalan di RT 03 rusak, saya tinggal di RT 01 dusun krajan", "RT 03", "Dusun Krajan, RT 01"),
+    ("Nama: Suparmi. Alamat: Dusun Krajan RT 01 RW 02 Desa Ngasem. Bantuan BPNT saya tidak cair", None,
+     "Dusun Krajan, RT 01/RW 02"),
+    ("lampu jalan di depan masjid Al Ikhlas RT 02 mati", "RT 02, depan masjid Al Ikhlas", None),
+])
+def test_the_location_detail_is_where_the_problem_is(drafter: Drafter, text: str, problem: str | None,
+                                                     home: str | None) -> None:
+    """The reporter's home is the location detail only of an ordinary complaint that names no other place."""
+    d = drafter.draft(text)
+    assert d.location_detail(private=True) == problem
+    assert d.location_detail() == (problem or home)
+
+
 @pytest.mark.parametrize(("text", "kind"), [
     ("jalan di desa kami rusak parah sudah setahun", "pengaduan"),
     ("bagaimana cara mengurus akta kelahiran?", "permintaan_informasi"),

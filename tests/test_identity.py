@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from models.identity import EMAIL, NAME, NIK, PHONE, IdentityFilter, anonymised, introduced_names
+from models.identity import ADDRESS, EMAIL, NAME, NIK, PHONE, IdentityFilter, anonymised, introduced_names
 from models.visibility import PUBLIC, Audience, Kind, public_count, public_share
 
 BARE = IdentityFilter()
@@ -103,3 +103,70 @@ def test_issue_labels_take_no_names_and_no_single_reporter_words() -> None:
     words = keywords(texts, limit=10)
     assert "jalan" in words and "berlubang" in words
     assert not {"aminah", "budisantos", "081234567890", "nama"} & set(words)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a letter's form fields, and introductions that are not "nama saya …"
+    ("Nama: Suparmi. Alamat: Desa Ngasem.", f"Nama: {NAME}. Alamat: Desa Ngasem."),
+    ("Nama lengkap : Siti Aminah", f"Nama lengkap : {NAME}"),
+    ("Saya bernama Suparmi dari Ngasem", f"Saya bernama {NAME} dari Ngasem"),
+    ("halo ini Bu Suparmi mau lapor", f"halo ini Bu {NAME} mau lapor"),
+    ("ini bu suparmi mau lapor", f"ini bu {NAME} mau lapor"),
+    ("Yang melapor Bu Suparmi, warga Ngasem", f"Yang melapor Bu {NAME}, warga Ngasem"),
+    ("yang melapor pak bambang dari kanor", f"yang melapor pak {NAME} dari kanor"),
+    ("saya bambang dari desa ngasem", f"saya {NAME} dari desa ngasem"),
+    ("kulo bambang saking kanor", f"kulo {NAME} saking kanor"),
+    # what is said about a name is not one
+    ("kata pendamping nama saya dicoret.", "kata pendamping nama saya dicoret."),
+    ("Tolong nama saya dirahasiakan.", "Tolong nama saya dirahasiakan."),
+    ("nama saya tidak tercantum di DTKS", "nama saya tidak tercantum di DTKS"),
+    ("nama saya kecoret dari daftar", "nama saya kecoret dari daftar"),
+    # "ini pak" and "yang melapor" before what is not a name
+    ("jalan ini pak rusak parah", "jalan ini pak rusak parah"),
+    ("yang melapor banyak sekali", "yang melapor banyak sekali"),
+])  # fmt: skip
+def test_the_filter_knows_more_ways_of_giving_a_name(text: str, expected: str) -> None:
+    assert BARE.redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Alamat: Dusun Krajan RT 01 RW 02 Desa Ngasem. Bantuan BPNT saya tidak cair.",
+     f"Alamat: {ADDRESS}. Bantuan BPNT saya tidak cair."),
+    ("alamat saya dusun krajan rt 01/rw 02, jalan di RT 03 rusak", f"alamat saya {ADDRESS}, jalan di RT 03 rusak"),
+    ("rumah saya di depan masjid Al Ikhlas RT 02, lampu jalan mati", f"rumah saya di {ADDRESS}, lampu jalan mati"),
+    ("jalan di RT 03 rusak, saya tinggal di RT 01 dusun krajan", f"jalan di RT 03 rusak, saya tinggal di {ADDRESS}"),
+    ("saya pak slamet dari dusun krajan RT 02, jalan rusak", f"saya pak {NAME} dari {ADDRESS}, jalan rusak"),
+    ("saya pak wagiman RT 01/RW 04 desa prayungan, rumah saya kebanjiran",
+     f"saya pak {NAME} {ADDRESS}, rumah saya kebanjiran"),
+    # the problem's place, a desa alone and a house in trouble are kept
+    ("jalan di RT 03 rusak", "jalan di RT 03 rusak"),
+    ("saya warga desa Ngasem, jalan di dusun Krajan RT 03 rusak", "saya warga desa Ngasem, jalan di dusun Krajan RT 03 rusak"),
+    ("rumah saya kebanjiran sampai lutut", "rumah saya kebanjiran sampai lutut"),
+    ("rumah saya di dekat sungai kebanjiran", f"rumah saya di {ADDRESS} kebanjiran"),
+])  # fmt: skip
+def test_the_filter_masks_a_home_said_as_the_reporters_own(text: str, expected: str) -> None:
+    assert BARE.redact(text) == expected
+
+
+def test_a_complaints_filter_keeps_what_its_text_says_of_the_reporter_after_the_name_is_cleared() -> None:
+    """An anonymous reporter's name field is often cleared: the name and home said in the text still identify them,
+    wherever the drafter copied them (the location detail, a later mention)."""
+    from models.entities import Complaint
+    from models.identity import filter_for
+
+    said = "Nama: Suparmi. Alamat: Dusun Krajan RT 01/RW 02 Desa Ngasem. Bantuan BPNT saya tidak cair."
+    complaint = Complaint(reporter_name=None, anonymous=True,
+                          suggestions={"normalized_text": said, "reporter_name": "Bagus"})
+    redact = filter_for(complaint).redact
+    assert redact("Dusun Krajan, RT 01/RW 02") == ADDRESS
+    assert redact("kata pendamping Suparmi tidak berhak, mas bagus juga") == f"kata pendamping {NAME} tidak berhak, mas {NAME} juga"
+    assert redact("Jalan di RT 03 rusak") == "Jalan di RT 03 rusak"
+
+
+def test_a_home_that_is_also_where_the_problem_is_stays_where_the_problem_is() -> None:
+    from models.entities import Complaint
+    from models.identity import filter_for
+
+    said = "Jalan di dusun Krajan rusak parah, saya warga dusun Krajan RT 04."
+    redact = filter_for(Complaint(suggestions={"normalized_text": said})).redact
+    assert redact("Dusun Krajan") == "Dusun Krajan" and redact("RT 04") == ADDRESS

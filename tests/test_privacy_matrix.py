@@ -38,6 +38,8 @@ class Person:
     email: str
     handle: str
     """Their social-media account: the reference of a complaint typed from a post names them, no filter can tell."""
+    dusun: str
+    """Where they live, said as their home."""
 
     def text(self, what: str) -> str:
         """A text naming the reporter in every form the filter must catch."""
@@ -45,8 +47,8 @@ class Person:
         local = self.phone_digits
         dashed = f"{local[:4]}-{local[4:8]}-{local[8:]}"
         intl = f"+62 {local[1:4]} {local[4:8]} {local[8:]}"
-        return (f"Selamat pagi, nama saya {self.name}. {what} Nomor saya {dashed}, atau {intl}, atau {spoken}. "
-                f"NIK saya {self.nik}, email {self.email}.")
+        return (f"Selamat pagi, nama saya {self.name}. Alamat: Dusun {self.dusun} RT 07 RW 09. {what} Nomor saya {dashed}, "
+                f"atau {intl}, atau {spoken}. NIK saya {self.nik}, email {self.email}. Yang melapor {self.name}.")
 
     @staticmethod
     def spoken(digits: str) -> str:
@@ -58,16 +60,16 @@ class Person:
         found = [part for part in self.name.split() if re.search(rf"\b{part}\b", body, re.IGNORECASE)]
         digits = re.sub(r"\D", "", body)
         found += [s for s in (self.phone_digits[1:], self.nik) if s in digits]
-        found += [s for s in (self.email, self.email.split("@")[0], self.handle) if s.lower() in body.lower()]
+        found += [s for s in (self.email, self.email.split("@")[0], self.handle, self.dusun) if s.lower() in body.lower()]
         spoken_tail = self.spoken(self.phone_digits[-5:])
         if spoken_tail in body.lower():
             found.append(spoken_tail)
         return found
 
 
-ORDINARY = Person("Ahmad Fauzi", "081234567001", "3522011203850001", "ahmad.fauzi@gmail.com", "ozi_kedungadem")
-ANONYMOUS = Person("Siti Wulandari", "081234567002", "3522014405900002", "siti.wulandari@yahoo.com", "wulan_bjn88")
-CONFIDENTIAL = Person("Budi Santoso", "081234567003", "3522010101800003", "budi.santoso@gmail.com", "bsan_tosoo")
+ORDINARY = Person("Ahmad Fauzi", "081234567001", "3522011203850001", "ahmad.fauzi@gmail.com", "ozi_kedungadem", "Kedunggalih")
+ANONYMOUS = Person("Siti Wulandari", "081234567002", "3522014405900002", "siti.wulandari@yahoo.com", "wulan_bjn88", "Ngampelrejo")
+CONFIDENTIAL = Person("Budi Santoso", "081234567003", "3522010101800003", "budi.santoso@gmail.com", "bsan_tosoo", "Sidoluhur")
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def matrix(session, settings, users):  # noqa: ANN001, ANN201
                            confidential=kind == "confidential", title=f"{problem[:-1]} kata {person.name}",
                            reporter=person.name, phone=person.phone_digits, received_at=utcnow() - timedelta(days=2))
         c.description = person.text(problem)
-        c.location_detail = f"Rumah {person.name}, RT 02, telp {person.phone_digits}"
+        c.location_detail = f"Rumah {person.name}, Dusun {person.dusun}, RT 07, telp {person.phone_digits}"
         c.call.caller_number = person.phone_digits
         transcript = session.scalars(select(Transcript).where(Transcript.call_id == c.call_id)).one()
         transcript.text = person.text(problem)

@@ -233,6 +233,25 @@ def test_a_later_message_adds_to_an_operators_description_without_undoing_their_
     assert "Budi" not in draft.description
 
 
+def test_a_later_message_asking_not_to_be_named_marks_the_draft_anonymous(app, session) -> None:  # noqa: ANN001
+    """The request comes in a second message: the draft takes it; the words are never the reporter's name."""
+    from voice.whatsapp import IncomingMessage, draft_conversation, receive
+
+    settings = app.extensions["suara"].settings
+    t0 = datetime(2026, 12, 1, 8, 0)
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 65), SENDER, "Bantuan BPNT saya tidak cair tiga bulan, "
+                                                                                   "kata pendamping nama saya dicoret.")], t0)
+    session.commit()
+    call = session.scalars(select(Call).where(Call.channel == Channel.WHATSAPP.value)).one()
+    draft = draft_conversation(session, settings, call)
+    assert not draft.anonymous and draft.reporter_name is None and "dicoret" in draft.description
+    receive(session, settings, [IncomingMessage("twilio", sid("SM", 66), SENDER, "Tolong nama saya dirahasiakan.")],
+            t0 + timedelta(minutes=2))
+    session.commit()
+    draft = draft_conversation(session, settings, call)
+    assert draft.anonymous and draft.reporter_name is None and "dicoret" in draft.description
+
+
 def test_a_later_message_does_not_bring_back_a_transcript_the_operator_corrected(app, session) -> None:  # noqa: ANN001
     """The operator corrected the voice note's transcript and the draft; a later text must add only itself,
     not the corrected transcript a second time (its key changed with the correction)."""

@@ -71,13 +71,15 @@ def build_draft(session: Session, settings: Settings, call: Call, transcript: Tr
 def draft_complaint(session: Session, text: str, *, channel: str, received_at: datetime, caller_number: str | None = None,
                     words: list | None = None, alternatives: list[str] | None = None, exclude_call_id: int | None = None,
                     peers: Sequence[Complaint] = (), default_place: Place | None = None,
-                    reporter_name: str | None = None, data_dir: Path | None = None) -> Complaint:
+                    reporter_name: str | None = None, data_dir: Path | None = None, private: bool = False) -> Complaint:
     """A draft complaint drafted from `text` (a transcript, or what an operator typed at the desk), not yet added.
 
     `peers` are the other complaints of the same gathering (a radio show, a Sambang Desa session): those saying the
     same thing are suggested as duplicates. `default_place` fills the place when the text names none.
     `reporter_name`, typed by an operator, is certain, whatever the drafter finds in the text. With the
-    data directory, the regency's active router and learned place names draft it (`shared_drafter`).
+    data directory, the regency's active router and learned place names draft it (`shared_drafter`). `private`:
+    the complaint is already known to be anonymous or confidential (the desk form says so). A reporter who asks not
+    to be named gets a draft marked anonymous, for the operator to confirm.
     """
     draft = shared_drafter(data_dir).draft(text, caller_number=caller_number, words=words, received_at=received_at,
                                    alternatives=alternatives or [])
@@ -91,6 +93,7 @@ def draft_complaint(session: Session, text: str, *, channel: str, received_at: d
     suggestions = draft.suggestions(sorted(duplicates.values(), key=lambda d: -d.score))
     if reporter_name:
         suggestions = replace(suggestions, confidences={**suggestions.confidences, "reporter_name": 1.0})
+    anonymous = draft.privacy_request is not None
     return Complaint(
         status=Status.DRAFT,
         classification=draft.classification,
@@ -99,9 +102,10 @@ def draft_complaint(session: Session, text: str, *, channel: str, received_at: d
         topic=topic,
         agency=agency,
         place=place,
-        location_detail=_location_detail(draft),
+        location_detail=draft.location_detail(private=private or anonymous),
         reporter_name=reporter_name or draft.reporter_name,
         reporter_phone=(draft.phones[0] if draft.phones else None) or caller_number,
+        anonymous=anonymous,
         urgent=draft.urgent,
         channel=channel,
         received_at=received_at,
@@ -109,20 +113,21 @@ def draft_complaint(session: Session, text: str, *, channel: str, received_at: d
     )
 
 
+REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency", "place", "location_detail",
+                    "reporter_name", "reporter_phone", "urgent", "suggestions")
+
+
+def take_redraft(draft: Complaint, fresh: Complaint) -> None:
+    """A draft no one has edited takes the fields of a fresh drafting of more or better text; a request not to be
+    named, once heard, stays heard (the fresh text may be a later part without it)."""
+    for name in REDRAFTED_FIELDS:
+        setattr(draft, name, getattr(fresh, name))
+    draft.anonymous = bool(draft.anonymous or fresh.anonymous)
+
+
 def _place(session: Session, draft: Draft) -> Place | None:
     code = draft.desa_code or draft.kecamatan_code
     return session.scalars(select(Place).where(Place.code == code)).first() if code else None
-
-
-def _location_detail(draft: Draft) -> str | None:
-    parts = []
-    if draft.dusun:
-        parts.append(f"Dusun {draft.dusun}")
-    if draft.rt or draft.rw:
-        parts.append("/".join(p for p in (f"RT {draft.rt}" if draft.rt else "", f"RW {draft.rw}" if draft.rw else "") if p))
-    if draft.landmark:
-        parts.append(draft.landmark)
-    return ", ".join(parts) or None
 
 
 def duplicate_candidates(session: Session, draft: Draft, received_at: datetime,

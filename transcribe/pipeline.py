@@ -117,10 +117,6 @@ def draft_call(session: Session, settings: Settings, call: Call) -> Complaint | 
     return complaint
 
 
-REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency", "place", "location_detail",
-                    "reporter_name", "reporter_phone", "urgent", "suggestions")
-
-
 def redraft_call(session: Session, settings: Settings, call: Call) -> Complaint | None:
     """After better audio replaced what a draft was made from: a draft nobody has confirmed yet takes the
     new transcript's fields; a confirmed complaint is left as the operator made it."""
@@ -128,12 +124,11 @@ def redraft_call(session: Session, settings: Settings, call: Call) -> Complaint 
     if existing is None:
         return draft_call(session, settings, call)
     if existing.status == Status.DRAFT and call.transcript is not None:
-        from transcribe.drafting_job import build_draft
+        from transcribe.drafting_job import build_draft, take_redraft
 
         with session.no_autoflush:
             fresh = build_draft(session, settings, call, call.transcript)
-            for name in REDRAFTED_FIELDS:
-                setattr(existing, name, getattr(fresh, name))
+            take_redraft(existing, fresh)
             call.complaints.remove(fresh)
             if fresh in session:
                 session.expunge(fresh)

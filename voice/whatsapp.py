@@ -364,10 +364,6 @@ def _join_audio(session: Session, settings: Settings, call: Call) -> None:
 
 # -- the draft -----------------------------------------------------------------------------------
 
-REDRAFTED_FIELDS = ("classification", "title", "description", "topic", "agency", "place", "location_detail",
-                    "reporter_name", "reporter_phone", "urgent", "suggestions")
-
-
 def conversation_parts(session: Session, call: Call) -> list[tuple[str, str]]:
     """What the sender said and wrote, as (key, text): the voice notes' transcript first (as corrected by an
     operator), then the texts and captions in order. A part's key is the same before and after an operator's
@@ -394,7 +390,7 @@ def _part_key(part: str) -> str:
 def draft_conversation(session: Session, settings: Settings, call: Call) -> Complaint | None:
     """Make or update the conversation's draft from everything it holds so far. A draft an operator already
     edited keeps their fields; its description gains only what was said or written since it was last drafted."""
-    from transcribe.drafting_job import build_draft
+    from transcribe.drafting_job import build_draft, take_redraft
 
     parts = conversation_parts(session, call)
     text = "\n".join(part for _, part in parts)
@@ -422,9 +418,9 @@ def draft_conversation(session: Session, settings: Settings, call: Call) -> Comp
             drafted = set((call.meta or {}).get("drafted_parts", []))
             new = [part for key, part in parts if key not in drafted]
             existing.description = "\n".join([existing.description, *new]) if existing.description else "\n".join(new)
+            existing.anonymous = bool(existing.anonymous or fresh.anonymous)  # a later "jangan sebut nama saya" too
         else:
-            for name in REDRAFTED_FIELDS:
-                setattr(existing, name, getattr(fresh, name))
+            take_redraft(existing, fresh)
         complaint = existing
     call.status, call.error = CallStatus.DRAFTED.value, None
     call.meta = dict(call.meta or {}, drafted_from=digest, drafted_parts=[key for key, _ in parts])

@@ -157,8 +157,10 @@ def create_typed_complaint(typed: TypedComplaint, files: list[IncomingFile], by:
     place = session.get(Place, typed.place_id) if typed.place_id else None
     complaint = draft_complaint(session, typed.text, channel=typed.channel.value, received_at=typed.received_at,
                                 caller_number=typed.reporter_phone, default_place=place, reporter_name=typed.reporter_name,
-                                data_dir=state().settings.data_dir, peers=session_complaints(session, sambang) if sambang else ())
-    complaint.anonymous, complaint.confidential = typed.anonymous, typed.confidential
+                                data_dir=state().settings.data_dir, peers=session_complaints(session, sambang) if sambang else (),
+                                private=typed.anonymous or typed.confidential)
+    # a text asking not to be named has marked the draft anonymous already, for the operator to confirm
+    complaint.anonymous, complaint.confidential = typed.anonymous or complaint.anonymous, typed.confidential
     session.add(complaint)
     session.flush()
     session.add(DeskIntake(complaint=complaint, text=typed.text, source_detail=typed.source_detail, source_ref=typed.source_ref,

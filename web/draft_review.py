@@ -72,6 +72,7 @@ def review_context(complaint: Complaint, form: Any = None, error: str | None = N
         place_suggestions=place_chips(suggestions, places),
         place_tie=suggestions.place_tie,
         confidences=suggestions.confidences,
+        privacy_request=suggestions.privacy_request,
         duplicates=duplicate_rows(db(), suggestions, complaint, scoped_complaints()),
         chosen_place=chosen_place(places, complaint, form),
         values=values,

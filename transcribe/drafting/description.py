@@ -45,7 +45,8 @@ def _introduction(name: str | None) -> re.Pattern[str] | None:
     parts = [r"\bperkenalkan\b\s*,?"]
     if name:
         said = r"\s+".join(re.escape(w) for w in name.split())
-        lead = rf"(?:nama\s+(?:saya|pelapor|lengkap\s+saya)\s*(?:adalah|ialah|:)?|atas\s+nama|dengan|saya)?\s*(?:{HONORIFIC}\s+)?"
+        lead = (rf"(?:nama\s+(?:saya|pelapor|lengkap\s+saya)\s*(?:adalah|ialah|:)?|nama(?:\s+lengkap)?\s*:|atas\s+nama"
+                rf"|(?:saya\s+)?bernama|yang\s+melapor(?:kan)?(?:\s+(?:adalah|ialah))?\s*:?|dengan|saya)?\s*(?:{HONORIFIC}\s+)?")
         parts.insert(0, rf"\b{lead}{said}\b{_PLACE_TAIL}")
     parts.append(rf"\bsaya\s+(?:warga|dari|tinggal\s+di|asal)\b{_PLACE_TAIL}")
     return re.compile("|".join(parts), re.I)

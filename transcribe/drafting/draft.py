@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from models.identity import home_spans
 from transcribe.drafting.description import describe
 from transcribe.drafting.fields import (
-    classify, find_phones, find_reporter_name, find_sensitive, find_urgency, make_title,
+    classify, find_phones, find_privacy_request, find_reporter_name, find_sensitive, find_urgency, make_title,
 )
-from transcribe.drafting.gazetteer import Gazetteer
+from transcribe.drafting.gazetteer import Gazetteer, PlaceDetail
 from transcribe.drafting.normalize import normalize
 from transcribe.drafting.router import LOW_CONFIDENCE_WORD, Router, load_keywords, load_router, router_text
 from transcribe.drafting.suggestions import DraftSuggestions, DuplicateSuggestion, PlaceCandidate, TopicAlternative
@@ -50,6 +51,11 @@ class Draft:
     rt: str | None = None
     rw: str | None = None
     landmark: str | None = None
+    """Dusun, RT, RW and landmark of where the problem is."""
+    reporter_home: str | None = None
+    """Where the reporter said they live ("Dusun Krajan, RT 01/RW 02")."""
+    privacy_request: str | None = None
+    """The words with which the reporter asked not to be named ("tolong nama saya dirahasiakan")."""
     place_candidates: list[PlaceCandidate] = field(default_factory=list)
     urgent: bool = False
     urgency_reason: str | None = None
@@ -66,6 +72,12 @@ class Draft:
         data["incident_dates"] = [list(d) for d in self.incident_dates]
         return data
 
+    def location_detail(self, private: bool = False) -> str | None:
+        """Where the problem is within the desa. When nothing is said of it, an ordinary complaint's is the
+        reporter's home (a flooded house, an aid recipient); an anonymous or confidential one's is left empty."""
+        detail = PlaceDetail(self.dusun, self.rt, self.rw, self.landmark).label
+        return detail or (None if private else self.reporter_home)
+
     def suggestions(self, duplicates: Sequence[DuplicateSuggestion] = ()) -> DraftSuggestions:
         """What the operator should check, as stored with the draft complaint."""
         return DraftSuggestions(
@@ -77,6 +89,8 @@ class Draft:
             urgency_reason=self.urgency_reason,
             sensitive=tuple((str(s["kind"]), int(s["span"][0]), int(s["span"][1])) for s in self.sensitive),
             incident_dates=tuple(self.incident_dates),
+            reporter_name=self.reporter_name,
+            privacy_request=self.privacy_request,
         )
 
     def to_cli_dict(self, id: Any) -> dict[str, Any]:  # noqa: A002 - the CLI field is called id
@@ -184,7 +198,7 @@ class Drafter:
         other readings of the audio, used for routing only."""
         _, gazetteer, keywords = self._load()
         norm = normalize(text, received_at)
-        place = gazetteer.locate(norm.text, context_kecamatan_code)
+        place = gazetteer.locate(norm.text, context_kecamatan_code, home=home_spans(norm.text))
         topics = self.route(norm.text, words, alternatives=[normalize(a, received_at).text for a in alternatives])
         topic = topics[0][0]
         taxonomy = load_taxonomy()
@@ -212,6 +226,7 @@ class Drafter:
             agency=taxonomy.agency_for(topic), title=title.text, description=description, reporter_name=name,
             phones=phones, kecamatan=place.kecamatan, kecamatan_code=place.kecamatan_code, desa=place.desa,
             desa_code=place.desa_code, dusun=place.dusun, rt=place.rt, rw=place.rw, landmark=place.landmark,
+            reporter_home=place.home.label, privacy_request=find_privacy_request(norm.text),
             place_candidates=place.candidates, urgent=urgent, urgency_reason=reason,
             sensitive=find_sensitive(norm.text),
             incident_dates=[(d.text, d.day.isoformat()) for d in norm.dates], confidences=confidences,

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from models import phone
+from models.identity import is_name_word
 from transcribe.drafting.normalize import TITLE_WORDS
 
 PHONE_RE = re.compile(r"(?<![\d+])(\+?62\s?8\d{7,11}|08\d{7,11}|0[2-9]\d{1,3}[\s-]?\d{5,8})(?!\d)")
@@ -18,7 +19,10 @@ HONORIFIC = r"(?:pak|bu|mas|mbak|bapak|ibu|mbah|kang|cak|dik|saudara|sdr)"
 _NAME = r"([^\W\d_][\w'.]*(?:\s+[^\W\d_][\w'.]*){0,4})"
 NAME_PATTERNS = [
     re.compile(rf"\bnama\s+(?:saya|pelapor|lengkap\s+saya)\s*(?:adalah|ialah|:)?\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\bnama(?:\s+lengkap)?\s*:\s*(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\batas\s+nama\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\bsaya\s+bernama\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\byang\s+melapor(?:kan)?(?:\s+(?:adalah|ialah))?\s*:?\s+{HONORIFIC}\s+{_NAME}", re.I),
     re.compile(rf"\bperkenalkan\s*,?\s+(?:saya\s+)?(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\b(?:saya|dengan)\s+{HONORIFIC}\s+{_NAME}", re.I),
     re.compile(r"\bsaya\s+([^\W\d_][\w']*(?:\s+[^\W\d_][\w']*)?)\s*,?\s+(?:dari|warga|asal|tinggal)\b", re.I),
@@ -34,7 +38,20 @@ NAME_STOP = frozenset(
     "mengenai tentang soal masalah punya perlu numpang izin ijin dengan atas nama perkenalkan baru sedang sangat "
     "saking teng ing niki niku nika".split()
 ) | TITLE_WORDS
-"""Words that end a name; offices ("pak kades", "bu bidan") are no names."""
+"""Words that end a name; offices ("pak kades", "bu bidan") are no names, nor what is said about a name
+("nama saya dicoret": `models.identity.is_name_word`)."""
+_ASK = r"(?:tolong|mohon|minta|harap|agar|supaya)"
+_NOT_NEEDED = r"(?:jangan|tidak\s+usah|tak\s+usah|ndak\s+usah|nggak\s+usah|gak\s+usah|ga\s+usah|tidak\s+perlu|mboten\s+usah)"
+_SAY = r"(?:di)?(?:sebut|tulis|cantum|tampil|umum|publikasi|buka|kasih\s+tahu|beri\s*tahu)(?:kan)?"
+PRIVACY_RE = re.compile(
+    rf"\b(?:{_ASK}\s+)?(?:nama|identitas|data\s+diri)(?:\s+(?:saya|kami|kulo|aku|pelapor))?\s+(?:{_ASK}\s+)?(?:di)?rahasiakan\b"
+    rf"|\b(?:di)?rahasiakan\s+(?:nama|identitas|data\s+diri)\b"
+    rf"|\b{_NOT_NEEDED}\s+{_SAY}\s+(?:nama|identitas)\b"
+    rf"|\b(?:nama|identitas)(?:\s+(?:saya|kami|kulo|aku))?\s+{_NOT_NEEDED}\s+{_SAY}\b"
+    rf"|\b(?:ingin|mau|minta|mohon)\s+(?:lapor\s+)?(?:secara\s+)?(?:anonim|tanpa\s+nama)\b",
+    re.I,
+)
+"""A reporter asking not to be named: "tolong nama saya dirahasiakan", "jangan sebut nama saya", "tanpa nama"."""
 INFO_RE = re.compile(
     r"\b(bagaimana cara|gimana cara|caranya|apa saja syarat|syaratnya apa|syarat(?:nya)?|mau tanya|ingin tanya|ingin menanyakan|"
     r"mau menanyakan|menanyakan|bertanya|mohon informasi|mohon info|minta informasi|kapan|apakah|berapa|prosedur)\b", re.I)
@@ -87,7 +104,8 @@ def find_reporter_name(text: str) -> str | None:
             words = []
             for w in m.group(1).split():
                 core = w.strip(".,!?;:'")
-                if not core or core.lower() in NAME_STOP or not core.replace("'", "").isalpha():
+                if (not core or core.lower() in NAME_STOP or not core.replace("'", "").isalpha()
+                        or not is_name_word(core)):
                     break
                 words.append(core)
                 if w != core and not w.endswith("'"):  # punctuation ends the name
@@ -95,6 +113,12 @@ def find_reporter_name(text: str) -> str | None:
             if words and len(words) <= 4:
                 return " ".join(w[:1].upper() + w[1:] for w in words)
     return None
+
+
+def find_privacy_request(text: str) -> str | None:
+    """The words with which the reporter asks not to be named, if they do."""
+    match = PRIVACY_RE.search(text)
+    return match.group(0) if match else None
 
 
 def classify(text: str) -> tuple[str, float]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
 from rapidfuzz import fuzz, process
 
+from models.address import find_landmark
 from transcribe.drafting.suggestions import PlaceCandidate
 
 KECAMATAN_CUES = frozenset("kecamatan kec camat".split())
@@ -30,18 +32,9 @@ EVERYDAY_ZIPF = 3.5
 LOCAL_FUZZY_CUTOFF = 72.0
 """Cutoff when looking for a desa only among those of the kecamatan already found."""
 LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
-LANDMARK_RE = re.compile(
-    r"\b((?:depan|dekat|samping|sebelah|belakang|seberang|utara|selatan|timur|barat|sekitar|pinggir)\s+"
-    r"(?:(?:masjid|musala|musholla|mushola|langgar|pasar|sekolah|sd|sdn|smp|smpn|sma|sman|smk|mi|mts|puskesmas|"
-    r"polindes|balai\s+desa|kantor|jembatan|makam|lapangan|terminal|stasiun|spbu|pom|rumah|toko|gereja|"
-    r"pabrik|gudang|kali|sungai|bendungan|waduk|rsud|alun-alun|perempatan|pertigaan|tugu)\b"
-    r"(?:\s+[\w-]+){0,3}))",
-    re.I,
-)
 DUSUN_RE = re.compile(r"\b(?:dusun|dukuh|dsn\.?)\s+([A-Za-z][\w-]*(?:\s+(?:kulon|wetan|lor|kidul|tengah|baru))?)", re.I)
 RT_RE = re.compile(r"\bRT (\d{2})\b")
 RW_RE = re.compile(r"\bRW (\d{2})\b")
-_STOP_AFTER_LANDMARK = re.compile(r"\s+(?:dan|yang|itu|sudah|belum|tidak|mohon|sejak|rusak|mati|banjir|ada)\b.*$", re.I)
 
 
 def _key(name: str) -> str:
@@ -83,6 +76,36 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class PlaceDetail:
+    """Where within a desa: dusun, RT/RW and a landmark."""
+
+    dusun: str | None = None
+    rt: str | None = None
+    rw: str | None = None
+    landmark: str | None = None
+
+    @classmethod
+    def said(cls, text: str) -> PlaceDetail:
+        """The first dusun, RT, RW and landmark said in a normalised text."""
+        dusun = DUSUN_RE.search(text)
+        rt, rw = RT_RE.search(text), RW_RE.search(text)
+        dusun_name = None
+        if dusun and _key(dusun.group(1)) not in ("rt", "rw") and not dusun.group(1)[0].isdigit():
+            dusun_name = dusun.group(1).strip().title()
+        return cls(dusun_name, rt.group(1) if rt else None, rw.group(1) if rw else None, find_landmark(text))
+
+    @property
+    def label(self) -> str | None:
+        """"Dusun Krajan, RT 01/RW 02, depan masjid Al Ikhlas", or None when nothing was said."""
+        parts = [f"Dusun {self.dusun}"] if self.dusun else []
+        if self.rt or self.rw:
+            parts.append("/".join(p for p in (f"RT {self.rt}" if self.rt else "", f"RW {self.rw}" if self.rw else "") if p))
+        if self.landmark:
+            parts.append(self.landmark)
+        return ", ".join(parts) or None
+
+
+@dataclass(frozen=True)
 class Place:
     """The place a complaint is about, with a confidence for each part."""
 
@@ -94,10 +117,13 @@ class Place:
     rt: str | None = None
     rw: str | None = None
     landmark: str | None = None
+    """Dusun, RT, RW and landmark: where the problem is, said outside the reporter's home."""
     candidates: list[PlaceCandidate] = field(default_factory=list)
     """Desa/kelurahan considered, best first."""
     kecamatan_confidence: float = 0.0
     desa_confidence: float = 0.0
+    home: PlaceDetail = field(default_factory=PlaceDetail)
+    """Where the reporter said they live (not the problem's place, though it may be the same)."""
 
 
 def explicit_kec_desa_conflict(options: list, kec_code: str) -> bool:
@@ -234,8 +260,10 @@ class Gazetteer:
                     best = (names[match[2]], round(match[1] / 100 * 0.8, 3))
         return best
 
-    def locate(self, text: str, context_kecamatan_code: str | None = None) -> Place:
-        """The place of a normalised transcript; `context_kecamatan_code` (e.g. the caller's earlier reports) breaks ties."""
+    def locate(self, text: str, context_kecamatan_code: str | None = None, home: Sequence[tuple[int, int]] = ()) -> Place:
+        """The place of a normalised transcript; `context_kecamatan_code` (e.g. the caller's earlier reports) breaks ties.
+        `home` are the spans of the text that say where the reporter lives: their dusun, RT/RW and landmark are the
+        place's `home`, not where the problem is."""
         raw_tokens = re.findall(r"[\w'-]+|[.,!?]", text)
         mentions = self.mentions(raw_tokens, raw_tokens)
         kec_votes: dict[str, float] = {}
@@ -301,24 +329,21 @@ class Gazetteer:
             kec_conf = min(1.0, kec_votes.get(kec_code, 0.0)) if kec_code in kec_votes else desa_conf * 0.9
             if best is not None and best.kecamatan_code == kec_code and kec_code in kec_votes:
                 kec_conf = min(1.0, kec_conf + 0.1)
-        dusun = DUSUN_RE.search(text)
-        rt = RT_RE.search(text)
-        rw = RW_RE.search(text)
-        landmark = LANDMARK_RE.search(text)
-        landmark_text = _STOP_AFTER_LANDMARK.sub("", landmark.group(1)).strip(" ,.") if landmark else None
-        dusun_name = None
-        if dusun and _key(dusun.group(1)) not in ("rt", "rw") and not dusun.group(1)[0].isdigit():
-            dusun_name = dusun.group(1).strip().title()
+        outside = text
+        for start, end in home:
+            outside = outside[:start] + " " * (end - start) + outside[end:]
+        problem = PlaceDetail.said(outside)
         return Place(
             kecamatan=kec_name,
             kecamatan_code=kec_code,
             desa=best.name if best else None,
             desa_code=best.code if best else None,
-            dusun=dusun_name,
-            rt=rt.group(1) if rt else None,
-            rw=rw.group(1) if rw else None,
-            landmark=landmark_text,
+            dusun=problem.dusun,
+            rt=problem.rt,
+            rw=problem.rw,
+            landmark=problem.landmark,
             candidates=candidates[:5],
             kecamatan_confidence=round(kec_conf, 3),
             desa_confidence=round(desa_conf, 3),
+            home=PlaceDetail.said(" . ".join(text[start:end] for start, end in home)),
         )

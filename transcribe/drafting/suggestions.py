@@ -134,6 +134,10 @@ class DraftSuggestions:
     """(words said, ISO date)."""
     no_speech: bool = False
     """The audio held no speech: the call was not drafted."""
+    reporter_name: str | None = None
+    """The name the drafter found: the identity filter masks it also after an operator cleared the name field."""
+    privacy_request: str | None = None
+    """The words with which the reporter asked not to be named: the draft is marked anonymous for the operator."""
 
     @property
     def place_tie(self) -> bool:
@@ -157,6 +161,8 @@ class DraftSuggestions:
             "sensitive": [{"kind": k, "span": [a, b]} for k, a, b in self.sensitive],
             "incident_dates": [list(d) for d in self.incident_dates],
             "no_speech": self.no_speech,
+            "reporter_name": self.reporter_name,
+            "privacy_request": self.privacy_request,
         }
 
     @classmethod
@@ -194,4 +200,6 @@ class DraftSuggestions:
             incident_dates=tuple((str(d[0]), str(d[1])) for d in items("incident_dates")
                                  if isinstance(d, (list, tuple)) and len(d) == 2),
             no_speech=raw.get("no_speech") is True,
+            reporter_name=_text(raw.get("reporter_name")),
+            privacy_request=_text(raw.get("privacy_request")),
         )
