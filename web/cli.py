@@ -311,11 +311,11 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
     with _sessions(_settings())() as session:
         try:
             create_user(session, username, password, Role(role), name=name, agency_key=agency_key)
-        except UserExists:
+        except UserExists as exc:
             if if_missing:
                 click.echo(f"Pengguna {username} sudah ada.")
                 return
-            raise click.ClickException(f"Pengguna {username} sudah ada.") from None
+            raise click.ClickException(exc.message_id) from None
         except SuaraError as exc:
             _fail(exc)
         session.commit()
@@ -328,11 +328,10 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
 @click.option("--must-change", is_flag=True, help="The user must choose a new password at the next login.")
 def user_passwd(username: str, password: str, must_change: bool) -> None:
     """Set a user's password; every session of the user ends."""
-    from models.entities import User
-    from web.accounts import set_password
+    from web.accounts import find_user, set_password
 
     with _sessions(_settings())() as session:
-        found = session.scalars(select(User).where(User.username == username)).first()
+        found = find_user(session, username)
         if found is None:
             raise click.ClickException(f"Pengguna {username} tidak ada.")
         try:
@@ -347,11 +346,11 @@ def user_passwd(username: str, password: str, must_change: bool) -> None:
 @click.argument("username")
 def user_token(username: str) -> None:
     """Issue a new API token for a user (prints it once)."""
-    from models.entities import User
+    from web.accounts import find_user
     from web.auth import issue_api_token
 
     with _sessions(_settings())() as session:
-        found = session.scalars(select(User).where(User.username == username)).first()
+        found = find_user(session, username)
         if found is None:
             raise click.ClickException(f"Pengguna {username} tidak ada.")
         token = issue_api_token(session, found)
