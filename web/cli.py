@@ -62,6 +62,10 @@ def main(verbose: bool) -> None:
 
 
 # -- server and worker -------------------------------------------------------------------------
+WORKER_CLASS = "web.gunicorn_worker.SuaraWorker"
+"""gunicorn's gthread worker, answering a URL too long for it in Indonesian."""
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -83,7 +87,7 @@ def serve(host: str, port: int, threads: int) -> None:
     class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in dict(
-                bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
+                bind=f"{host}:{port}", workers=1, worker_class=WORKER_CLASS, threads=threads,
                 timeout=300, graceful_timeout=30, accesslog="-", worker_exit=stop_consumers,
                 # longer than nginx keeps idle upstream connections (60 s), or a reused one is closed under it: 502
                 keepalive=75,
