@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,6 +136,16 @@ class User(Base):
     """Carried in every session and remember cookie; bumping it signs the user out everywhere."""
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Set by an admin's reset: the next login leads straight to the password change."""
+
+
+# "budi" and "BUDI" are one account: the database's own lower() both keeps names unique and finds them, so the two
+# agree on every database (SQLite folds ASCII letters only, PostgreSQL by its collation).
+Index("uq_user_account_username_lower", func.lower(User.username), unique=True)
+
+
+def same_username(username: str) -> ColumnElement[bool]:
+    """A WHERE clause for the user of this name, whatever its case."""
+    return func.lower(User.username) == func.lower(username)
 
 
 class Call(Base):

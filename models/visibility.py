@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, true
 
-from models.entities import Complaint, Role
+from models.entities import Complaint, Place, Role
 from models.errors import SuaraError
 from models.identity import filter_for
 from models.lifecycle import Status, dispositioned_to, is_dispositioned_to
@@ -150,11 +151,17 @@ def _fold(text: str) -> str:
 PUBLIC = Audience(Kind.PUBLIC)
 
 
-def public_summary(complaint: Complaint) -> str:
+def kecamatan_of(complaint: Complaint) -> Place | None:
+    """The kecamatan a complaint is in (its place, or its desa's kecamatan)."""
+    place = complaint.place
+    return (place.parent or place) if place is not None else None
+
+
+def public_summary(complaint: Complaint, with_place: bool = True) -> str:
     """What a published complaint is about, with no free text: "Jalan dan jembatan di Kec. Kedungadem"."""
     summary = complaint.topic.name if complaint.topic is not None else "Pengaduan warga"
-    place = complaint.place
-    return f"{summary} di Kec. {(place.parent or place).name}" if place is not None else summary
+    kecamatan = kecamatan_of(complaint) if with_place else None
+    return f"{summary} di Kec. {kecamatan.name}" if kecamatan is not None else summary
 
 
 def public_count(value: int | None, minimum: int = PUBLIC_MIN_COUNT) -> str:
@@ -167,3 +174,37 @@ def public_count(value: int | None, minimum: int = PUBLIC_MIN_COUNT) -> str:
 def public_share(share: float | None, base: int, minimum: int = PUBLIC_MIN_COUNT) -> float | None:
     """A published share, withheld (None) when it is computed over fewer than `minimum` complaints."""
     return None if share is None or base < minimum else share
+
+
+def listable(query: Select[Any]) -> Select[Any]:
+    """Published complaints a public list may show one by one: never an anonymous one (a reporter who asked not to
+    be known is not singled out by topic, place and day either; its reference still finds it, as on /lacak)."""
+    return PUBLIC.scope(query).where(Complaint.anonymous.is_(False))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A complaint in a public list, and whether its kecamatan may be named with it."""
+
+    complaint: Complaint
+    with_place: bool
+
+
+def public_listing(complaints: Sequence[Complaint], minimum: int = PUBLIC_MIN_COUNT) -> list[Listed]:
+    """The complaints a public list shows one by one, with the small-count rule of the published figures.
+
+    A listed complaint says its topic, agency and channel: where fewer than `minimum` of the list say the same, the
+    complaint is left out (a count the figures show as "< 3" would single it out). It names its kecamatan only where
+    at least `minimum` of the list say the same in the same kecamatan."""
+
+    def subject(c: Complaint) -> tuple[Any, ...]:
+        return c.topic_id, c.agency_id, c.channel
+
+    def cell(c: Complaint) -> tuple[Any, ...]:
+        kecamatan = kecamatan_of(c)
+        return *subject(c), kecamatan.id if kecamatan is not None else None
+
+    subjects = Counter(subject(c) for c in complaints)
+    cells = Counter(cell(c) for c in complaints)
+    return [Listed(c, cells[cell(c)] >= minimum and kecamatan_of(c) is not None)
+            for c in complaints if subjects[subject(c)] >= minimum]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import pytest
+from sqlalchemy import select
 
+from models.entities import Place
 from tests.console_data import make_complaint, make_draft, user
 from web.auth import issue_api_token
 
@@ -76,6 +80,7 @@ def test_open311_services(client, session) -> None:  # noqa: ANN001
 
 def test_open311_publishes_only_non_confidential_without_personal_data(client, session, settings, users) -> None:  # noqa: ANN001
     public = make_complaint(session, settings, title="Jalan Dander berlubang", reporter="Pak Publik", phone="081200000001")
+    like_it = [make_complaint(session, settings, reporter=f"Pak Lain {i}", phone=f"08120000001{i}") for i in range(2)]
     secret = make_complaint(session, settings, confidential=True, title="Laporan rahasia", reporter="Bu Rahasia")
     anon = make_complaint(session, settings, anonymous=True, title="Anonim jalan", reporter="Pak Anonim", phone="081200000002")
     draft = make_draft(session, settings, title="Draf belum dikonfirmasi")
@@ -84,7 +89,7 @@ def test_open311_publishes_only_non_confidential_without_personal_data(client, s
     assert response.status_code == 200
     body = response.text
     # references are not listable in bulk: the list carries none, each is looked up on its own
-    assert len(response.json) == 2 and {r["service_request_id"] for r in response.json} == {None}
+    assert len(response.json) == 1 + len(like_it) and {r["service_request_id"] for r in response.json} == {None}
     for leaked in ("Pak Publik", "081200000001", "Pak Anonim", "081200000002", "Bu Rahasia", "Laporan rahasia",
                    "Draf belum dikonfirmasi", "Siti", "rusak parah"):
         assert leaked not in body, leaked
@@ -97,6 +102,50 @@ def test_open311_publishes_only_non_confidential_without_personal_data(client, s
     assert client.get("/open311/v2/requests.json?status=closed").json == []
     assert len(client.get(f"/open311/v2/requests.json?service_request_id={public.reference}").json) == 1
     assert client.get(f"/open311/v2/requests.json?service_request_id={public.reference},{anon.reference}").status_code == 400
+    # an anonymous complaint is not listed, but its reporter can look it up by its number, as on /lacak
+    assert client.get(f"/open311/v2/requests/{anon.reference}.json").json[0]["service_request_id"] == anon.reference
+
+
+def _in(session, complaint, desa_code: str, channel: str | None = None):  # noqa: ANN001, ANN202
+    """The complaint moved to a desa (and channel), its counters with it."""
+    complaint.place = session.scalars(select(Place).where(Place.code == desa_code)).one()
+    complaint.channel = channel or complaint.channel
+    session.flush()
+    return complaint
+
+
+NGRAHO, NGASEM = "35.22.01.2001", "35.22.04.2001"
+
+
+def test_open311_never_singles_out_what_transparansi_masks(client, session, settings, users) -> None:  # noqa: ANN001
+    """Where /transparansi shows "< 3", Open311 does not list that complaint with its kecamatan, channel and time."""
+    ngraho = [_in(session, make_complaint(session, settings), NGRAHO) for _ in range(3)]
+    ngasem = _in(session, make_complaint(session, settings), NGASEM)  # the only complaint of its kecamatan
+    letter = _in(session, make_complaint(session, settings), NGRAHO, "surat")  # the only letter
+    anonymous = _in(session, make_complaint(session, settings, anonymous=True), NGRAHO)
+    session.commit()
+    assert "&lt; 3" in client.get("/transparansi").text  # Ngasem's one complaint is masked there
+    listed = client.get("/open311/v2/requests.json").json
+    # the three of Ngraho with their kecamatan; Ngasem's without it; the only letter and the anonymous one not at all
+    places = sorted(str(r["address"]) for r in listed)
+    assert places == ["Kec. Ngraho, Kabupaten Bojonegoro"] * len(ngraho) + ["None"], places
+    assert {r["extended_attributes"]["channel"] for r in listed} == {ngasem.channel} != {letter.channel}
+    assert "Ngasem" not in json.dumps(listed) and NGASEM[:8] not in json.dumps(listed)
+    # times to the day, never to the second
+    for r in listed:
+        for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
+            assert r[key] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[key]), (key, r[key])
+    # the list leaves out what is masked only where its cells are small: filtered down, cells are counted again
+    assert client.get("/open311/v2/requests.json?status=closed").json == []
+    one = client.get(f"/open311/v2/requests/{anonymous.reference}.json").json[0]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", one["requested_datetime"])
+
+
+def test_open311_uses_the_threshold_of_transparansi(client, session, settings, users, app) -> None:  # noqa: ANN001
+    app.extensions["suara"].settings = dataclasses.replace(settings, public_min_count=1)
+    _in(session, make_complaint(session, settings), NGASEM, "surat")
+    session.commit()
+    assert client.get("/open311/v2/requests.json").json[0]["address"] == "Kec. Ngasem, Kabupaten Bojonegoro"
 
 
 def test_open311_bad_date_is_400_json(client) -> None:  # noqa: ANN001

@@ -77,3 +77,61 @@ def test_operator_reviews_live_draft_and_liaison_answers(live_server, browser, a
     assert liaison.evaluate("document.documentElement.scrollWidth") <= 820
     liaison.context.close()
     page.context.close()
+
+
+WORDS_BROKEN = """t => {
+  const broken = [];
+  const walker = document.createTreeWalker(t, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+"""The words of an element that the browser broke over two lines."""
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [("operator", "/konsol/"), ("liaison_pu", "/konsol/opd"), ("admin", "/konsol/admin/pengguna"),
+     ("operator", "/dasbor/laporan-mingguan?periode=rentang&dari={week_ago}&sampai={today}")],
+)
+def test_console_tables_read_on_a_phone(live_server, browser, session, settings, users, who: str, path: str) -> None:  # noqa: ANN001
+    """At 390 px no table hides a column off to the right (a wide one is a card per row, every value named) and no
+    word is broken in the middle ("Bojonegor o")."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from models import analytics as an
+    from models.entities import Place
+
+    places = {p.name: p for p in session.scalars(select(Place).where(Place.name.in_(["Ngranggonanyar", "Bojonegoro"])))}
+    for i, title in enumerate(["Lampu penerangan jalan umum mati sudah seminggu", "Saluran drainase tersumbat menyebabkan banjir"]):
+        make_draft(session, settings, title=title).place = places["Ngranggonanyar" if i else "Bojonegoro"]
+    for days in (1, 2, 20):
+        late = make_complaint(session, settings, "terdisposisi", received_at=past(days),
+                              title="Jembatan penghubung desa ambrol dan membahayakan pengguna jalan")
+        late.place = places["Ngranggonanyar"]
+    session.commit()
+    an.recluster(session)
+    session.commit()
+    page = login_page(browser, live_server, who, viewport={"width": 390, "height": 900})
+    try:
+        page.goto(live_server + path.format(week_ago=(date.today() - timedelta(days=6)).isoformat(), today=date.today().isoformat()))
+        tables = page.query_selector_all("main table")
+        assert tables, path
+        for table in tables:
+            assert table.evaluate("t => t.scrollWidth - t.clientWidth") <= 1, f"{path}: a table scrolls sideways"
+            for cell in table.query_selector_all("tbody td"):
+                box = cell.bounding_box()
+                assert box is None or box["x"] + box["width"] <= 391, f"{path}: a value off the screen"
+            assert table.evaluate(WORDS_BROKEN) == [], f"{path}: words broken in the middle"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        page.context.close()

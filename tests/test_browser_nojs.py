@@ -127,3 +127,13 @@ def test_a_sambang_desa_session_is_started_without_javascript(live_server, brows
     session.expire_all()
     assert session.scalars(select(Complaint)).one().place.name == "Mlaten"
     page.context.close()
+
+
+def test_the_agency_follows_the_confirmed_topic_without_javascript(live_server, browser, session, settings, users) -> None:  # noqa: ANN001
+    draft = drafted(session, settings, PEJOK_TIE)
+    page = _review_without_js(browser, live_server, session, draft.id)
+    page.select_option("#topic", label="Kesehatan")
+    page.click("#confirm")
+    page.wait_for_selector("text=Pengaduan dikonfirmasi")
+    assert _saved(session, draft.id).agency.key == "dinkes"
+    page.context.close()

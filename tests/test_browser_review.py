@@ -136,3 +136,34 @@ def test_upload_with_a_bad_caller_number_shows_the_message_on_the_form(live_serv
     assert "422" not in page.title()
     assert session.scalar(select(Call.id)) is None
     page.context.close()
+
+
+def _agency_key(session, complaint_id: int) -> str | None:  # noqa: ANN001
+    session.expire_all()
+    complaint = session.get(Complaint, complaint_id)
+    return complaint.agency.key if complaint.agency else None
+
+
+@pytest.mark.parametrize("audio", [True, False])
+def test_the_agency_follows_a_topic_changed_on_the_page(live_server, browser, session, settings, users, audio) -> None:  # noqa: ANN001
+    """A road drafted for Dinas PU, its topic changed to Kesehatan (in the list, or by a chip on a typed complaint
+    that has no player): "Sesuai topik" names Dinas Kesehatan at once, and the confirmed complaint goes there."""
+    draft = drafted(session, settings, PEJOK_TIE)
+    if not audio:
+        draft.call.audio_path = None
+    page = _operator_at(browser, live_server, session, f"/konsol/draf/{draft.id}")
+    agency = page.locator("#agency option:checked")
+    assert agency.inner_text() == "Sesuai topik: Dinas Pekerjaan Umum Bina Marga dan Penataan Ruang"
+    if audio:
+        page.select_option("#topic", label="Kesehatan")
+        assert agency.inner_text() == "Sesuai topik: Dinas Kesehatan"
+    else:
+        chip = page.locator("[data-fill=topic]").nth(1)
+        chip.click()
+        assert page.input_value("#topic") == chip.get_attribute("data-value")
+        assert agency.inner_text() != "Sesuai topik: Dinas Pekerjaan Umum Bina Marga dan Penataan Ruang"
+        page.select_option("#topic", label="Kesehatan")
+    page.click("#confirm")
+    page.wait_for_selector("text=Pengaduan dikonfirmasi")
+    assert _agency_key(session, draft.id) == "dinkes"
+    page.context.close()

@@ -71,6 +71,26 @@ def test_report_period(args, today, last_week_has, this_week_has, expected, choi
     assert (chosen.period.start, chosen.period.end) == expected and chosen.choice == choice
 
 
+@pytest.mark.parametrize(
+    ("dari", "sampai", "note"),
+    [
+        ("2026-11-30", "2026-11-01", "Tanggal awal setelah tanggal akhir."),
+        ("2026-01-01", "2026-10-31", "Rentang tanggal paling panjang 93 hari."),
+        ("2026-11-01", "", "Isi tanggal awal dan tanggal akhir."),
+    ],
+)
+def test_a_refused_report_range_says_why(dari: str, sampai: str, note: str) -> None:
+    chosen = report_period({"periode": "rentang", "dari": dari, "sampai": sampai}, date(2026, 12, 3), lambda p: True)
+    assert chosen.choice == "minggu-lalu" and chosen.note == f"{note} Ditampilkan minggu lalu."
+
+
+@pytest.mark.parametrize("page", ["/dasbor/", "/dasbor/opd/dpubmpr", "/dasbor/isu"])
+def test_the_dashboards_say_why_a_range_is_refused(client, users, page: str) -> None:  # noqa: ANN001
+    login(client, "operator")
+    text = client.get(f"{page}?dari=2026-11-30&sampai=2026-11-01").text
+    assert "Tanggal awal setelah tanggal akhir. Ditampilkan 30 hari terakhir." in text
+
+
 def test_weekly_report_early_in_the_week_shows_this_week(client, session, settings, users) -> None:  # noqa: ANN001
     make_complaint(session, settings, "terdisposisi", received_at=utcnow() - timedelta(minutes=5))
     session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
 from sqlalchemy import select
@@ -44,14 +46,14 @@ def test_tracking_shows_status_and_answer_without_personal_data(client, session,
 def test_confidential_complaint_shows_nothing(client, session, settings, users) -> None:  # noqa: ANN001
     c = _answered(session, settings, confidential=True)
     page = client.get("/lacak", query_string={"nomor": c.reference})
-    unknown = client.get("/lacak", query_string={"nomor": "261127048213"})
+    unknown = client.get("/lacak", query_string={"nomor": "261127048211"})
     assert page.status_code == unknown.status_code == 200
     assert 'id="tidak-ada"' in page.text and 'id="hasil"' not in page.text
     _assert_no_personal_data(page.text)
     for leaked in ("Ditindaklanjuti", "diperbaiki", format_reference(c.reference), "Jalan, jembatan"):
         assert leaked not in page.text
     # Exactly what an unknown number shows.
-    assert page.text.replace(c.reference, "X") == unknown.text.replace("261127048213", "X")
+    assert page.text.replace(c.reference, "X") == unknown.text.replace("261127048211", "X")
 
 
 def test_rating_from_the_public_page_needs_csrf_and_the_phone_digits(client, session, settings, users) -> None:  # noqa: ANN001
@@ -83,8 +85,8 @@ def test_not_yet_answered_complaints_cannot_be_rated(client, session, settings, 
 
 def test_failed_lookups_are_rate_limited(client, session, users) -> None:  # noqa: ANN001
     for _ in range(30):
-        client.get("/lacak", query_string={"nomor": "261127048213"})
-    assert client.get("/lacak", query_string={"nomor": "261127048213"}).status_code == 429
+        client.get("/lacak", query_string={"nomor": "261127048211"})
+    assert client.get("/lacak", query_string={"nomor": "261127048211"}).status_code == 429
 
 
 def test_transparency_page_has_regency_figures_and_no_personal_data(client, session, settings, users) -> None:  # noqa: ANN001
@@ -100,3 +102,18 @@ def test_transparency_page_has_regency_figures_and_no_personal_data(client, sess
     assert "Puas 100%" not in page.text and "&lt; 3" in page.text
     _assert_no_personal_data(page.text)
     assert session.scalar(select(sat.SatisfactionRating.source)) == "phone"
+
+
+@pytest.mark.parametrize("typed", ["1" * 3000, "nomor saya lupa", "2611-2704-8213-2611"])
+def test_a_number_that_cannot_be_a_reference_is_called_invalid(client, typed: str) -> None:  # noqa: ANN001
+    page = client.get("/lacak", query_string={"nomor": typed})
+    assert page.status_code == 400
+    assert "Nomor pengaduan tidak valid" in page.text and "Tidak ada informasi publik" not in page.text
+
+
+def test_the_tracking_form_takes_a_number_not_a_page(client) -> None:  # noqa: ANN001
+    """The field stops at a length no spelling of a number needs, so the browser never sends a URL too long for
+    the server (gunicorn refuses request lines over 4 094 bytes before the app sees them)."""
+    field = re.search(r'<input[^>]*name="nomor"[^>]*>', client.get("/lacak").text).group(0)
+    assert int(re.search(r'maxlength="(\d+)"', field).group(1)) <= 40
+    assert "Tidak ada informasi publik" in client.get("/lacak", query_string={"nomor": "2611-2704-8211"}).text

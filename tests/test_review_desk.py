@@ -7,10 +7,11 @@ import re
 from datetime import datetime
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from models import lifecycle as lc
-from models.entities import Call, CallStatus, Channel, Complaint, Place, Transcript, User
+from models.entities import Agency, Call, CallStatus, Channel, Complaint, Place, Topic, Transcript, User
 from tests.conftest import csrf_from, login
 from tests.console_data import make_complaint, make_draft, user
 from tests.desk_data import NGUMPAK, NGUMPAK_AGAIN, PEJOK_TIE, drafted
@@ -89,6 +90,50 @@ def test_bad_phone_keeps_every_other_edit(client, session, settings, users) -> N
     assert re.search(r'name="urgent" value="1"\s+checked', page)
     session.expire_all()
     assert session.get(Complaint, draft.id).reporter_name != "Slamet Riyadi"  # nothing saved
+
+
+# -- 2b: the agency follows the topic --------------------------------------------------------------------
+def _sent(page: str, name: str) -> str:
+    """What a browser without JavaScript sends for the select `name`: its selected option, else its first."""
+    select_html = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select_html)
+    return next((value for value, rest in options if "selected" in rest), options[0][0])
+
+
+def _key(model: type, session, ident: int | None) -> str | None:  # noqa: ANN001
+    return session.get(model, ident).key if ident else None
+
+
+@pytest.mark.parametrize(("chosen_agency", "expected"), [(None, "dinkes"), ("dlh", "dlh")])
+def test_the_agency_follows_the_confirmed_topic_unless_the_operator_chose_one(client, session, settings, users,
+                                                                               chosen_agency, expected) -> None:  # noqa: ANN001
+    """A road drafted for Dinas PU, confirmed as Kesehatan: without JavaScript the page sends what it shows."""
+    draft = drafted(session, settings, PEJOK_TIE)
+    assert draft.agency.key == "dpubmpr"
+    health = session.scalars(select(Topic).where(Topic.key == "kesehatan")).one()
+    session.commit()
+    login(client, "operator")
+    url = f"/konsol/draf/{draft.id}"
+    page = client.get(url).text
+    agency_id = _sent(page, "agency_id")
+    if chosen_agency:
+        agency_id = str(session.scalars(select(Agency).where(Agency.key == chosen_agency)).one().id)
+    response = _post(client, url, {"title": draft.title, "topic_id": str(health.id), "agency_id": agency_id,
+                                   "classification": _sent(page, "classification"), "action": "confirm"}, url)
+    assert response.status_code == 302
+    session.expire_all()
+    confirmed = session.get(Complaint, draft.id)
+    assert (confirmed.status, _key(Topic, session, confirmed.topic_id)) == ("belum_diverifikasi", "kesehatan")
+    assert _key(Agency, session, confirmed.agency_id) == expected
+
+
+def test_the_review_page_names_the_agency_the_topic_gives(client, session, settings, users) -> None:  # noqa: ANN001
+    draft = drafted(session, settings, PEJOK_TIE)
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/konsol/draf/{draft.id}").text
+    assert _sent(page, "agency_id") == ""  # follows the topic until the operator chooses
+    assert re.search(r'<option value=""[^>]* selected>Sesuai topik: Dinas Pekerjaan Umum', page)
 
 
 # -- 3: the disposition form ---------------------------------------------------------------------------

@@ -70,3 +70,38 @@ def test_garbage_upload_error_names_no_temporary_path_or_tool_output(client, use
     assert error["code"] == "audio_invalid"
     text = str(error)
     assert "/tmp" not in text and "suara-audio-" not in text and "Invalid data" not in text and ".bin" not in text
+
+
+def hello(environ, start_response):  # noqa: ANN001, ANN201
+    """The smallest app for the server test below."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+@pytest.mark.slow
+def test_a_url_too_long_for_the_server_is_answered_in_indonesian(tmp_path) -> None:  # noqa: ANN001
+    """gunicorn refuses a request line over 4 094 bytes before the app sees it (a number pasted into the /lacak URL):
+    the worker `suara serve` runs answers that in Indonesian, not with gunicorn's "URI Too Long"."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.services import _wait_port, free_port
+    from web.cli import WORKER_CLASS
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--worker-class", WORKER_CLASS, "--bind", f"127.0.0.1:{port}",
+                               "tests.test_security_input:hello"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/lacak?nomor=1").read() == b"ok"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/lacak?nomor={'1' * 5000}")
+        assert refused.value.code == 414
+        page = refused.value.read().decode()
+        assert "Alamat terlalu panjang" in page and "Nomor pengaduan tidak valid" in page and 'href="/lacak"' in page
+        assert "URI Too Long" not in page
+    finally:
+        server.terminate()
+        server.wait(20)

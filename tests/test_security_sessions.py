@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
 
 from models.entities import User
 from tests.conftest import PASSWORD, csrf_from, login
@@ -207,3 +209,39 @@ def test_the_product_hashes_passwords_with_scrypt() -> None:
     assert conftest.SERVED_PASSWORD_METHOD == "scrypt"
     stored = generate_password_hash("kata-sandi-panjang", method=conftest.SERVED_PASSWORD_METHOD)
     assert stored.startswith("scrypt:32768:") and check_password_hash(stored, "kata-sandi-panjang")
+
+
+# -- user names: one account per name, whatever its case ------------------------------------------------
+def test_a_user_name_differing_only_in_case_is_refused_on_the_users_page(client, session, users) -> None:  # noqa: ANN001
+    login(client, "admin")
+    page = "/konsol/admin/pengguna"
+    response = client.post(page, data={"csrf_token": csrf_from(client.get(page).text), "username": "OPERATOR",
+                                       "password": "sandi-panjang-1", "role": "operator"})
+    assert response.status_code == 422
+    assert "Nama pengguna “OPERATOR” sudah dipakai oleh “operator”" in response.text
+    assert "huruf besar dan kecil tidak dibedakan" in response.text
+    assert session.scalars(select(User.username).where(func.lower(User.username) == "operator")).all() == ["operator"]
+
+
+def test_the_database_refuses_a_second_name_differing_only_in_case(session, users) -> None:  # noqa: ANN001
+    session.add(User(username="Operator", password_hash="x"))
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+@pytest.mark.parametrize("typed", ["operator", "OPERATOR", "Operator"])
+def test_login_takes_the_name_in_any_case(client, users, typed: str) -> None:  # noqa: ANN001
+    assert login(client, typed).status_code == 302
+
+
+def test_cli_finds_the_user_in_any_case(settings, session, users, monkeypatch) -> None:  # noqa: ANN001
+    from web.cli import main
+
+    monkeypatch.setenv("SUARA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SUARA_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(main, ["user", "passwd", "OPERATOR", "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert check_password_hash(_user(session, "operator").password_hash, NEW_PASSWORD)
+    result = CliRunner().invoke(main, ["user", "add", "Admin", "--role", "admin", "--password", NEW_PASSWORD])
+    assert result.exit_code == 1 and "sudah dipakai oleh “admin”" in result.output
+    assert CliRunner().invoke(main, ["user", "add", "Admin", "--password", NEW_PASSWORD, "--if-missing"]).exit_code == 0

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.entities import Agency, Role, User
+from models.entities import Agency, Role, User, same_username
 from models.errors import SuaraError
 
 MIN_PASSWORD_LENGTH = 10
@@ -66,10 +66,15 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_hex(16))
 
 
+def find_user(session: Session, username: str) -> User | None:
+    """The user of this name, typed in any case ("BUDI" is budi: names are unique whatever their case)."""
+    return session.scalars(select(User).where(same_username(username))).first()
+
+
 def verify_login(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None; one password hash is checked either way,
-    so the answer takes as long for a name that does not exist as for a real one."""
-    user = session.scalars(select(User).where(User.username == username)).first()
+    """The active user with this name (in any case) and password, else None; one password hash is checked either
+    way, so the answer takes as long for a name that does not exist as for a real one."""
+    user = find_user(session, username)
     matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
     return user if user is not None and user.active and matches else None
 

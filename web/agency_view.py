@@ -25,7 +25,7 @@ from models.entities import Agency, Complaint, Role
 from models.lifecycle import overdue_filter
 from models.visibility import Kind
 from web.access import audience
-from web.dashboard import PERIODS, date_arg, satisfaction_levels
+from web.dashboard import PERIODS, chosen_period, satisfaction_levels
 from web.state import db
 from web.svgcharts import Sparkline
 
@@ -82,16 +82,6 @@ def agency_summary(agency: Agency, period: an.Period, now: datetime | None = Non
     )  # fmt: skip
 
 
-def _period() -> tuple[an.Period, int | None]:
-    """As the dashboard's: `periode` (days) or `dari`/`sampai`."""
-    days = request.args.get("periode", 30, type=int)
-    start, end = date_arg("dari"), date_arg("sampai")
-    if start and end and start <= end and (end - start).days <= 3 * 366:
-        return an.Period(start, end), None
-    days = days if days in PERIODS else 30
-    return an.Period.last_days(days, local_date(utcnow())), days
-
-
 @bp.get("/dasbor/opd/<key>")
 @login_required
 def page(key: str):
@@ -100,8 +90,8 @@ def page(key: str):
         abort(404)
     if current_user.has_role(Role.LIAISON) and current_user.agency_id != agency.id:
         abort(403)
-    period, days = _period()
+    chosen = chosen_period(request.args, local_date(utcnow()))
     agencies = [] if current_user.has_role(Role.LIAISON) else list(
         db().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)))  # fmt: skip
-    return render_template("dashboard/agency.html", s=agency_summary(agency, period), days=days, PERIODS=PERIODS,
-                           agencies=agencies)  # fmt: skip
+    return render_template("dashboard/agency.html", s=agency_summary(agency, chosen.period), days=chosen.days,
+                           note=chosen.note, PERIODS=PERIODS, agencies=agencies)  # fmt: skip

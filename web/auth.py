@@ -23,7 +23,14 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from models.entities import Agency, Role, User
 from models.errors import SuaraError
 from web import login_manager
-from web.accounts import change_own_password, check_password_strength, end_sessions, hash_password, verify_login
+from web.accounts import (
+    change_own_password,
+    check_password_strength,
+    end_sessions,
+    find_user,
+    hash_password,
+    verify_login,
+)
 from web.limits import (
     LOGIN_ATTEMPTS_PER_ADDRESS,
     LOGIN_FAILURES_PER_ADDRESS,
@@ -95,9 +102,11 @@ class UserExists(SuaraError):
 def create_user(
     session: Session, username: str, password: str, role: Role = Role.OPERATOR, name: str = "", agency_key: str | None = None
 ) -> User:
-    """Add a user with a hashed password; a liaison must name an agency."""
-    if session.scalars(select(User).where(User.username == username)).first():
-        raise UserExists(username)
+    """Add a user with a hashed password; a liaison must name an agency. A name taken in any case is refused."""
+    existing = find_user(session, username)
+    if existing is not None:
+        raise UserExists(username, f"Nama pengguna “{username}” sudah dipakai oleh “{existing.username}” "
+                                   "(huruf besar dan kecil tidak dibedakan). Pilih nama lain.")
     check_password_strength(password, username)
     agency = None
     if agency_key:

@@ -62,6 +62,10 @@ def main(verbose: bool) -> None:
 
 
 # -- server and worker -------------------------------------------------------------------------
+WORKER_CLASS = "web.gunicorn_worker.SuaraWorker"
+"""gunicorn's gthread worker, answering a URL too long for it in Indonesian."""
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -83,7 +87,7 @@ def serve(host: str, port: int, threads: int) -> None:
     class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in dict(
-                bind=f"{host}:{port}", workers=1, worker_class="gthread", threads=threads,
+                bind=f"{host}:{port}", workers=1, worker_class=WORKER_CLASS, threads=threads,
                 timeout=300, graceful_timeout=30, accesslog="-", worker_exit=stop_consumers,
                 # longer than nginx keeps idle upstream connections (60 s), or a reused one is closed under it: 502
                 keepalive=75,
@@ -311,11 +315,11 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
     with _sessions(_settings())() as session:
         try:
             create_user(session, username, password, Role(role), name=name, agency_key=agency_key)
-        except UserExists:
+        except UserExists as exc:
             if if_missing:
                 click.echo(f"Pengguna {username} sudah ada.")
                 return
-            raise click.ClickException(f"Pengguna {username} sudah ada.") from None
+            raise click.ClickException(exc.message_id) from None
         except SuaraError as exc:
             _fail(exc)
         session.commit()
@@ -328,11 +332,10 @@ def user_add(username: str, role: str, agency_key: str | None, name: str, passwo
 @click.option("--must-change", is_flag=True, help="The user must choose a new password at the next login.")
 def user_passwd(username: str, password: str, must_change: bool) -> None:
     """Set a user's password; every session of the user ends."""
-    from models.entities import User
-    from web.accounts import set_password
+    from web.accounts import find_user, set_password
 
     with _sessions(_settings())() as session:
-        found = session.scalars(select(User).where(User.username == username)).first()
+        found = find_user(session, username)
         if found is None:
             raise click.ClickException(f"Pengguna {username} tidak ada.")
         try:
@@ -347,11 +350,11 @@ def user_passwd(username: str, password: str, must_change: bool) -> None:
 @click.argument("username")
 def user_token(username: str) -> None:
     """Issue a new API token for a user (prints it once)."""
-    from models.entities import User
+    from web.accounts import find_user
     from web.auth import issue_api_token
 
     with _sessions(_settings())() as session:
-        found = session.scalars(select(User).where(User.username == username)).first()
+        found = find_user(session, username)
         if found is None:
             raise click.ClickException(f"Pengguna {username} tidak ada.")
         token = issue_api_token(session, found)

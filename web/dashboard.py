@@ -28,7 +28,7 @@ from models.status import Status
 from models.visibility import Kind
 from web.access import audience
 from web.csv_export import csv_response, csv_text
-from web.params import date_arg, int_arg, parse_date
+from web.params import BadRange, date_range, int_arg, parse_date
 from web.reports import cached_report
 from web.state import db, state
 from web.svgcharts import DayBars
@@ -77,6 +77,33 @@ class Chart:
                 "datasets": [{"label": label, "data": data} for label, data in self.datasets]}  # fmt: skip
 
 
+DASHBOARD_MAX_DAYS = 3 * 366 + 1
+
+
+@dataclass(frozen=True)
+class ChosenPeriod:
+    """The dashboards' period: `dari`/`sampai`, else `periode` days."""
+
+    period: an.Period
+    days: int | None
+    """The number of days chosen, None for a range."""
+    note: str = ""
+    """Why a range the user gave is not shown."""
+
+
+def chosen_period(args: Any, today: date) -> ChosenPeriod:
+    """`dari`/`sampai` when they make a range, else `periode` days (30 by default), saying why a range was refused."""
+    days = int_arg("periode", 30)
+    days = days if days in PERIODS else 30
+    try:
+        dates = date_range(args, DASHBOARD_MAX_DAYS)
+    except BadRange as exc:
+        return ChosenPeriod(an.Period.last_days(days, today), days, f"{exc.message_id} Ditampilkan {PERIODS[days]} terakhir.")
+    if dates:
+        return ChosenPeriod(an.Period(*dates), None)
+    return ChosenPeriod(an.Period.last_days(days, today), days)
+
+
 @dataclass(frozen=True)
 class Filters:
     period: an.Period
@@ -86,25 +113,20 @@ class Filters:
     agency: Agency | None
     public: bool = False
     """For viewers: breakdowns without confidential complaints (they count only in the regency total)."""
+    note: str = ""
+    """Why the period differs from the range asked for."""
 
 
 def _filters() -> Filters:
     """Period (periode=N days, or dari/sampai) and scope (opd=id; a liaison always their own agency)."""
-    today = local_date(utcnow())
-    days: int | None = int_arg("periode", 30)
-    start, end = date_arg("dari"), date_arg("sampai")
-    if start and end and start <= end and (end - start).days <= 3 * 366:
-        period, days = an.Period(start, end), None
-    else:
-        days = days if days in PERIODS else 30
-        period = an.Period.last_days(days, today)
+    chosen = chosen_period(request.args, local_date(utcnow()))
     scope = int_arg("opd", 0)
     if current_user.has_role(Role.LIAISON):
         scope = current_user.agency_id or -1
     agency = db().get(Agency, scope) if scope > 0 else None
     if scope and agency is None:
         abort(404)
-    return Filters(period, days, scope, agency, audience().kind is Kind.VIEWER)
+    return Filters(chosen.period, chosen.days, scope, agency, audience().kind is Kind.VIEWER, chosen.note)
 
 
 def _query_args(f: Filters) -> dict[str, Any]:
@@ -325,11 +347,10 @@ def report_period(args: Any, today: date, has_complaints: Any) -> ReportPeriod:
     if choice == "minggu-ini":
         return ReportPeriod(this_week, choice)
     if choice == "rentang":
-        start, end = _date_in(args, "dari"), _date_in(args, "sampai")  # a date that is not one, or out of range: 400
-        if start and end and start <= end and (end - start).days < REPORT_MAX_DAYS:
-            return ReportPeriod(an.Period(start, end), choice)
-        return ReportPeriod(report_week(None, today), "minggu-lalu",
-                            f"Rentang tanggal tidak sah (paling panjang {REPORT_MAX_DAYS} hari): ditampilkan minggu lalu.")
+        try:  # a date that is not one, or out of bounds: 400
+            return ReportPeriod(an.Period(*date_range(args, REPORT_MAX_DAYS, required=True)), choice)
+        except BadRange as exc:
+            return ReportPeriod(report_week(None, today), "minggu-lalu", f"{exc.message_id} Ditampilkan minggu lalu.")
     week_of = _date_in(args, "minggu")
     if week_of:
         return ReportPeriod(report_week(week_of, today), "minggu")

@@ -75,6 +75,8 @@ def review_context(complaint: Complaint, form: Any = None, error: str | None = N
         privacy_request=suggestions.privacy_request,
         duplicates=duplicate_rows(db(), suggestions, complaint, scoped_complaints()),
         chosen_place=chosen_place(places, complaint, form),
+        chosen_agency_id=chosen_agency_id(complaint, values),
+        topic_agency=topic_agency(lists["topics"], values.id("topic_id", complaint.topic_id)),
         values=values,
         error=error,
         verify_due=verification_due(complaint),
@@ -86,6 +88,22 @@ def review_context(complaint: Complaint, form: Any = None, error: str | None = N
 
 def chosen_place(places: PlaceDirectory, complaint: Complaint, form: Any) -> PlaceOption | None:
     return PlaceEntry.from_form(form, places).picked(places) if form is not None else places.by_id.get(complaint.place_id or 0)
+
+
+def chosen_agency_id(complaint: Complaint, values: FormValues) -> int | None:
+    """The OPD the operator chose, or None while it follows the topic ("Sesuai topik"). A stored agency that is its
+    topic's own (the drafter's, or the operator's same pick) follows the topic: confirmed under another topic, the
+    complaint goes to that topic's agency, with JavaScript or without."""
+    if values.form is not None:
+        return values.id("agency_id", None)
+    if complaint.agency_id == default_agency_id(db(), complaint.topic_id):
+        return None
+    return complaint.agency_id
+
+
+def topic_agency(topics: list[Topic], topic_id: int | None) -> Agency | None:
+    """The agency the shown topic goes to, named beside "Sesuai topik"."""
+    return next((t.agency for t in topics if t.id == topic_id), None)
 
 
 def verification_due(complaint: Complaint) -> datetime | None:

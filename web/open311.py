@@ -5,12 +5,17 @@ merged duplicate. No personal data leaves through here: no reporter, and no free
 a problem summary made from the topic and the kecamatan (`public_summary`), never the operator's title or the
 caller's words. References are not listable in bulk: the list carries no `service_request_id`, and a request is
 looked up by its reference one at a time, with failed look-ups limited per address as on `/lacak`.
-`expected_datetime` is the last minute the running time limit allows, as every page shows it (`due_by`).
+`expected_datetime` is the day of the last minute the running time limit allows, as every page shows it
+(`due_by`).
+
+The list never singles out what /transparansi masks (`visibility.public_listing`, with the same
+`public_min_count`): no anonymous complaint; a complaint only among as many that share its topic, agency and
+channel; its kecamatan only among as many of those in the same kecamatan. Times are days (WIB), not seconds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -18,14 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models.base import utcnow
-from models.calendar import last_allowed_minute
+from models.calendar import last_allowed_minute, local_date
 from models.channels import label as channel_label
 from models.entities import Complaint, Place, Topic
 from models.lifecycle import Status
-from models.visibility import PUBLIC, public_summary
+from models.visibility import PUBLIC, kecamatan_of, listable, public_listing, public_summary
 from web.limits import TRACK_MISSES_PER_ADDRESS, TRACK_PER_ADDRESS, limiter
 from web.params import datetime_arg
-from web.state import db
+from web.state import db, state
 
 bp = Blueprint("open311", __name__)
 
@@ -33,41 +38,40 @@ DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
 
 
+def _not_merged(query: Any) -> Any:
+    """A merged duplicate is published as the one it joined."""
+    return query.where(Complaint.duplicate_of_id.is_(None))
+
+
 def published() -> Any:
-    """The complaints anyone may see (a merged duplicate is published as the one it joined), as a select."""
-    return PUBLIC.scope(select(Complaint)).where(Complaint.duplicate_of_id.is_(None))
+    """The complaints anyone may look up by reference, as a select."""
+    return _not_merged(PUBLIC.scope(select(Complaint)))
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=7))).isoformat(timespec="seconds")
+def _day(value: datetime | None) -> str | None:
+    """The local (WIB) day of a time: a list of complaints to the second would tell them apart."""
+    return local_date(value).isoformat() if value is not None else None
 
 
-def _address(place: Place | None) -> str | None:
-    if place is None:
-        return None
-    return f"Kec. {(place.parent or place).name}, Kabupaten Bojonegoro"
-
-
-def request_json(c: Complaint, listed: bool = False) -> dict[str, Any]:
-    """One request; `listed` (in the bulk list) leaves the reference out."""
+def request_json(c: Complaint, listed: bool = False, with_place: bool = True) -> dict[str, Any]:
+    """One request; `listed` (in the bulk list) leaves the reference out, `with_place` False the kecamatan."""
     from models.lifecycle import status_label
 
+    kecamatan = kecamatan_of(c) if with_place else None
     return {
         "service_request_id": None if listed else c.reference,
         "status": "closed" if c.status in Status.CLOSED else "open",
         "status_notes": status_label(c.status),
         "service_name": c.topic.name if c.topic else None,
         "service_code": c.topic.key if c.topic else None,
-        "description": public_summary(c),
+        "description": public_summary(c, with_place),
         "agency_responsible": c.agency.name if c.agency else None,
         "service_notice": None,
-        "requested_datetime": _iso(c.received_at),
-        "updated_datetime": _iso(c.updated_at),
-        "expected_datetime": _iso(last_allowed_minute(c.due_at)) if c.due_at else None,
-        "address": _address(c.place),
-        "address_id": (c.place.parent or c.place).code if c.place else None,
+        "requested_datetime": _day(c.received_at),
+        "updated_datetime": _day(c.updated_at),
+        "expected_datetime": _day(last_allowed_minute(c.due_at)) if c.due_at else None,
+        "address": f"Kec. {kecamatan.name}, Kabupaten Bojonegoro" if kecamatan is not None else None,
+        "address_id": kecamatan.code if kecamatan is not None else None,
         "zipcode": None,
         "lat": None,
         "long": None,
@@ -93,8 +97,8 @@ def requests_():
         if len(ids) > 1:
             return _error(400, "Satu nomor pengaduan per permintaan.")
         return request_one(ids[0])
-    query = published().options(joinedload(Complaint.topic), joinedload(Complaint.agency),
-                                joinedload(Complaint.place).joinedload(Place.parent))
+    query = _not_merged(listable(select(Complaint))).options(
+        joinedload(Complaint.topic), joinedload(Complaint.agency), joinedload(Complaint.place).joinedload(Place.parent))
     end = datetime_arg("end_date") or utcnow()
     start = datetime_arg("start_date") or end - DEFAULT_WINDOW
     query = query.where(Complaint.received_at >= start, Complaint.received_at <= end)
@@ -105,7 +109,8 @@ def requests_():
     if status in ("open", "closed"):
         query = query.where(Complaint.status.in_(sorted(Status.OPEN if status == "open" else Status.CLOSED)))
     rows = db().scalars(query.order_by(Complaint.received_at.desc()).limit(MAX_REQUESTS)).unique().all()
-    return jsonify([request_json(c, listed=True) for c in rows])
+    listing = public_listing(rows, state().settings.public_min_count)
+    return jsonify([request_json(item.complaint, listed=True, with_place=item.with_place) for item in listing])
 
 
 def _limited(_limit: object):  # noqa: ANN202

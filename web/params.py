@@ -7,6 +7,7 @@ page of results. The error is answered by web/errors.py (a page for people, JSON
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import overload
 
@@ -23,6 +24,13 @@ LATEST = date(2099, 12, 31)
 class BadParameter(SuaraError):
     code = "bad_parameter"
     message_id = "Parameter permintaan tidak valid."
+
+
+class BadRange(BadParameter):
+    """Two dates that make no range a page can show (reversed, too long, one missing): the page shows its default
+    period with this reason."""
+
+    code = "bad_range"
 
 
 def parse_int(name: str, raw: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
@@ -76,3 +84,22 @@ def datetime_arg(name: str) -> datetime | None:
     if not EARLIEST <= value.date() <= LATEST:  # also keeps the conversion to UTC from overflowing
         raise BadParameter(f"{name} out of range", f"Waktu '{name}' di luar batas ({EARLIEST.year}–{LATEST.year}).")
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def date_range(args: Mapping[str, str], max_days: int, *, required: bool = False, start_name: str = "dari",
+               end_name: str = "sampai") -> tuple[date, date] | None:
+    """The query's first and last day (both included) as a range of at most `max_days` days; None when neither is
+    given (unless `required`). A date that is not one, or out of bounds, is BadParameter; dates that make no range
+    are BadRange, each with its reason in Indonesian."""
+    raw_start, raw_end = (args.get(start_name) or "").strip(), (args.get(end_name) or "").strip()
+    if not raw_start and not raw_end and not required:
+        return None
+    start = parse_date(start_name, raw_start) if raw_start else None
+    end = parse_date(end_name, raw_end) if raw_end else None
+    if start is None or end is None:
+        raise BadRange("range incomplete", "Isi tanggal awal dan tanggal akhir.")
+    if start > end:
+        raise BadRange("range reversed", "Tanggal awal setelah tanggal akhir.")
+    if (end - start).days >= max_days:
+        raise BadRange("range too long", f"Rentang tanggal paling panjang {max_days} hari.")
+    return start, end

@@ -50,6 +50,9 @@ STAGE_TEXT = {
 ANONYMOUS_RATING = ("Pengaduan anonim dinilai lewat telepon layanan pengaduan (tekan 3), agar identitas pelapor tetap "
                     "terlindungi.")
 TRANSPARENCY_PERIODS = {30: "30 hari", 90: "90 hari", 365: "1 tahun"}
+NUMBER_FIELD_LENGTH = 40
+"""Characters the tracking field takes: any spelling of a 12-digit number ("SW 2611 - 2704 - 8213") fits, and the
+URL the form makes stays far below what gunicorn reads of a request line (4 094 bytes)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ def _is_lookup() -> bool:
 
 
 def _limited(_limit: object) -> Response:
-    return _private(make_response(render_template("public/track.html", limited=True, nomor=request.args.get("nomor", "")), 429))
+    return _private(make_response(render_template("public/track.html", limited=True, field_length=NUMBER_FIELD_LENGTH,
+                                                  nomor=request.args.get("nomor", "")[:NUMBER_FIELD_LENGTH]), 429))
 
 
 def _missed(_response: Response) -> bool:
@@ -134,14 +138,15 @@ def _missed(_response: Response) -> bool:
 def track():
     text = request.args.get("nomor", "").strip()
     view, searched = None, bool(text)
-    if searched:
-        reference = normalise_reference(text)
-        complaint = find_by_reference(db(), reference) if reference else None
-        view = public_view(complaint, utcnow(), WorkingCalendar.load(db()))
-        g.public_miss = view is None
+    reference = normalise_reference(text) if searched else None
+    invalid = searched and reference is None  # no number at all: nothing to look up, and nothing it could reveal
+    if reference:
+        view = public_view(find_by_reference(db(), reference), utcnow(), WorkingCalendar.load(db()))
+    g.public_miss = searched and view is None
     return _private(make_response(render_template(
-        "public/track.html", view=view, searched=searched, nomor=text, limited=False,
-        RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS, ANONYMOUS_RATING=ANONYMOUS_RATING)))  # fmt: skip
+        "public/track.html", view=view, searched=searched, invalid=invalid, nomor=text[:NUMBER_FIELD_LENGTH],
+        limited=False, field_length=NUMBER_FIELD_LENGTH, RATINGS=an.RATINGS, RATING_LABELS=an.RATING_LABELS,
+        ANONYMOUS_RATING=ANONYMOUS_RATING), 400 if invalid else 200))  # fmt: skip
 
 
 @bp.post("/lacak/<reference>/nilai")

@@ -56,13 +56,6 @@
       }
     });
 
-    document.querySelectorAll("[data-fill]:not([data-fill=place])").forEach(function (chip) {
-      chip.addEventListener("click", function () {
-        var select = document.getElementById(chip.dataset.fill);
-        if (select) { select.value = chip.dataset.value; select.dispatchEvent(new Event("change")); }
-      });
-    });
-
     var form = document.getElementById("draft-form");
     var confirmButton = document.getElementById("confirm");
     function typing(el) { return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT"); }
@@ -81,6 +74,26 @@
     });
   }
 
+  // The draft's fields: suggestion chips fill their select (also on typed complaints, which have no player), and
+  // "Sesuai topik" names the OPD of the topic now chosen: the server sends an OPD nobody chose to that one.
+  function draftFields() {
+    document.querySelectorAll("[data-fill]:not([data-fill=place])").forEach(function (chip) {
+      chip.addEventListener("click", function () {
+        var select = document.getElementById(chip.dataset.fill);
+        if (select) { select.value = chip.dataset.value; select.dispatchEvent(new Event("change")); }
+      });
+    });
+    var topic = document.getElementById("topic"), agency = document.getElementById("agency");
+    var follows = agency && agency.querySelector("option[data-follows]");
+    if (!topic || !follows) return;
+    topic.addEventListener("change", function () {
+      var picked = topic.options[topic.selectedIndex];
+      var id = picked ? picked.dataset.agency : "";
+      var target = id ? agency.querySelector('option[value="' + id + '"]') : null;
+      follows.textContent = follows.dataset.follows + (target ? ": " + target.textContent : "");
+    });
+  }
+
   // Enter in a field of the draft saves it: a browser would press the first button, "confirm", instead.
   function enterSaves(form) {
     var save = document.getElementById("save");
@@ -95,7 +108,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var draftForm = document.getElementById("draft-form");
-    if (draftForm) enterSaves(draftForm);
+    if (draftForm) { enterSaves(draftForm); draftFields(); }
     var table = document.querySelector("table.inbox[data-events]");
     if (table && window.EventSource) liveInbox(table);
     var player = document.getElementById("player");
