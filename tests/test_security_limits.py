@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import pytest
@@ -66,17 +65,18 @@ def test_login_takes_as_long_for_an_unknown_user_as_for_a_real_one(settings, db_
     client = app.test_client()
     token = csrf_from(client.get("/login").text)
 
-    def median_ms(username: str) -> float:
+    def fastest_ms(username: str) -> float:
+        # the fastest of many: what the work itself costs, without the waits a loaded machine adds to some tries
         times = []
-        for i in range(9):
+        for i in range(15):
             start = time.perf_counter()
             answer = client.post("/login", data={"username": username, "password": f"salah-{i}", "csrf_token": token})
             times.append((time.perf_counter() - start) * 1000)
             assert answer.status_code == 401
-        return statistics.median(times)
+        return min(times)
 
-    median_ms("operator")  # warm up
-    known, unknown = median_ms("operator"), median_ms("tidak-ada-orangnya")
+    fastest_ms("operator")  # warm up
+    known, unknown = fastest_ms("operator"), fastest_ms("tidak-ada-orangnya")
     assert 0.6 < unknown / known < 1.6, f"known {known:.0f} ms, unknown {unknown:.0f} ms"
     app.extensions["suara"].engine.dispose()
 
