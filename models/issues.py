@@ -4,10 +4,12 @@ Text becomes a TF-IDF vector over hashed word 1-2-grams and character 3-5-grams 
 vectorizer stateless, so a single new complaint can be placed without refitting anything; the IDF
 weights are refitted by the scheduled `recluster` job and stored in `issue_model`). Within one
 (topic, kecamatan) group, complaints are clustered by average-linkage agglomeration on cosine
-distance, cut at `SIMILARITY_THRESHOLD`.
+distance, cut at `SIMILARITY_THRESHOLD`; issues of one group that name one problem are then merged
+(`issue_labels.sameness`: people tell one flood in words too different for the similarity).
 
 Incremental: `assign` puts a new complaint into the most similar issue of its group when the cosine
-similarity to that issue's centroid reaches the threshold, else opens a new issue. `recluster` redoes
+similarity to that issue's centroid reaches the threshold, else into the issue of its group that names the same
+problem, else opens a new issue. `recluster` redoes
 the grouping from scratch (a nightly job) and keeps issue ids stable by member overlap.
 
 `models.analytics` calls `assign` from its flush hook, so this module works on a Connection with Core

@@ -130,9 +130,10 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
     names = topic_names()
     texts = [issues.issue_text(r["title"], r["text"], r.get("reporter_name")) for r in rows]
     titles = [issues.anonymised(r["title"], [r.get("reporter_name")]) for r in rows]
+    places = load_places()
     grouping = issues.group_clusters(
         texts, [(topics.index(r["topic"]), kecamatan.index(r["kecamatan"])) for r in rows], issues.SIMILARITY_THRESHOLD,
-        titles, issues.name_words(p.kecamatan for p in load_places()) | issues.name_words(p.desa for p in load_places()),
+        titles, issues.name_words([p.kecamatan for p in places] + [p.desa for p in places]),
         topic_names={i: names[t] for i, t in enumerate(topics)},
     )
     issue_of = {i: k for k, members in enumerate(grouping.clusters) for i in members}
