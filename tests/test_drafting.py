@@ -249,6 +249,17 @@ def test_draft_end_to_end(drafter: Drafter) -> None:
     assert d.to_dict()["text"] == text
 
 
+@pytest.mark.parametrize(("text", "title"), [
+    # the title names the problem as the issue labels do (models/data/problems.json), not a first keyword
+    ("Perangkat desa meminta pungutan untuk pembuatan surat keterangan, warga keberatan", "Pungli pengurusan dokumen"),
+    ("Selokan di kampung kami mampet oleh sampah, air hujan menggenang", "Saluran air tersumbat"),
+    ("Kepala desa memotong dana PKH warga", "Dana PKH dipotong"),
+    ("Desa kami kebanjiran, tanggul Bengawan Solo jebol, rumah warga terendam", "Banjir"),  # the flood, not its cause
+])
+def test_the_title_names_the_problem(drafter: Drafter, text: str, title: str) -> None:
+    made = drafter.draft(text).title
+    assert made == title or made.startswith(f"{title} di "), made
+
 @pytest.mark.parametrize(("text", "topic"), [
     ("saya mau mengurus paspor di kantor imigrasi kok lama sekali", "lainnya"),
     ("motor saya dicuri, lapor polisi tidak ditanggapi", "lainnya"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models import phone
+from models import issue_labels, phone
 from models.identity import is_name_word
 from transcribe.drafting.normalize import TITLE_WORDS
 
@@ -178,10 +178,11 @@ class Title:
 
 def make_title(text: str, topic: str, keywords: dict, desa: str | None, kecamatan: str | None,
                kind: str | None = None) -> Title:
-    """A short title: the problem ("Jalan rusak") and the place ("di Desa X, Kec. Y")."""
+    """A short title: the problem ("Jalan rusak") and the place ("di Desa X, Kec. Y"). The problem is named as issue
+    labels name it (the canonical problems of models/data/problems.json), else by the first title phrase said."""
+    problem = issue_labels.display(issue_labels.canonical_problem([text])) or None
     lower = f" {text.lower()} "
-    problem = None
-    for phrase, title in keywords["title_phrases"]:
+    for phrase, title in keywords["title_phrases"] if problem is None else ():
         if re.search(rf"\b{re.escape(phrase)}\b", lower):
             problem = title
             break
