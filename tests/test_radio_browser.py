@@ -172,3 +172,23 @@ def test_show_from_the_sound_card_is_stopped_from_the_page_and_cut_again(pulse, 
     assert show.status == "finished" and show.stopped_by == "operator" and show.source == "pulse"
     assert show.duration_s > len(voice) / 16_000
     assert session.scalars(select(Call).where(Call.channel == Channel.RADIO.value)).first() is not None
+
+
+def test_stopping_the_show_saves_the_name_typed_for_the_caller_on_air(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    """The operator types the caller's name and stops the show without pressing S or "Simpan nama": the stored
+    caller has that name, as S would have saved it."""
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 1)
+    page.wait_for_function("document.getElementById('show-status').textContent === 'berjalan'", timeout=45_000)
+
+    page.locator("body").press("n")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#1')")
+    page.fill("#caller-name", "Bu Sumarni, Baureno")
+    page.wait_for_timeout(1500)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Hentikan siaran")
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Siaran selesai.')", timeout=20_000)
+    page.context.close()
+    show = session.get(RadioShow, show_id)
+    assert [(s.number, s.name) for s in show.segments] == [(1, "Bu Sumarni, Baureno")]
+    assert show.segments[0].call.meta["caller"] == "Bu Sumarni, Baureno"
+

@@ -45,12 +45,13 @@
   async function act(action, extra) {
     const fields = Object.assign({ action: action }, extra || {});
     if (action === "name") fields.name = typedName();
-    if (action === "new" || action === "end") {
+    // New caller, done and stop all take the caller on air off air: a name typed for them is saved first.
+    if (action === "new" || action === "end" || action === "stop") {
       const typed = typedName();
       setName("");
       if (onAir && typed && typed !== onAir.name) await post({ action: "name", name: typed }); // typed for them, not saved yet
       if (action === "new" && !onAir) fields.name = typed;
-      if (action === "end") onAir = null; // before the event says so: a name typed now is for the next caller
+      if (action !== "new") onAir = null; // before the event says so: a name typed now is for the next caller
     }
     return post(fields);
   }
