@@ -73,7 +73,7 @@ def test_operator_watches_partials_and_marks_a_caller(live_server, browser, app,
     page.wait_for_timeout(1500)  # let the caller talk a little
     page.locator("body").press("s")  # the hotkey for "selesai"
     stored = page.wait_for_selector('#segments li[data-segment="1"]', timeout=45_000)
-    assert "panggilan #" in stored.inner_text()
+    assert stored.inner_text().startswith("#1 Bu Sri, Desa Kauman · 00:")
     assert page.inner_text("#open-segment") == "—"
     assert "▶ Penelepon baru #1" in page.inner_text("#transcript") and "■ Selesai #1" in page.inner_text("#transcript")
 
@@ -172,3 +172,66 @@ def test_show_from_the_sound_card_is_stopped_from_the_page_and_cut_again(pulse, 
     assert show.status == "finished" and show.stopped_by == "operator" and show.source == "pulse"
     assert show.duration_s > len(voice) / 16_000
     assert session.scalars(select(Call).where(Call.channel == Channel.RADIO.value)).first() is not None
+
+
+def test_stopping_the_show_saves_the_name_typed_for_the_caller_on_air(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    """The operator types the caller's name and stops the show without pressing S or "Simpan nama": the stored
+    caller has that name, as S would have saved it."""
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 1)
+    page.wait_for_function("document.getElementById('show-status').textContent === 'berjalan'", timeout=45_000)
+
+    page.locator("body").press("n")
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#1')")
+    page.fill("#caller-name", "Bu Sumarni, Baureno")
+    page.wait_for_timeout(1500)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Hentikan siaran")
+    page.wait_for_function("document.getElementById('transcript').textContent.includes('Siaran selesai.')", timeout=20_000)
+    page.context.close()
+    show = session.get(RadioShow, show_id)
+    assert [(s.number, s.name) for s in show.segments] == [(1, "Bu Sumarni, Baureno")]
+    assert show.segments[0].call.meta["caller"] == "Bu Sumarni, Baureno"
+
+
+SHOW_TIME_SPAN = r"\d\d:\d\d–\d\d:\d\d"
+
+
+def test_callers_are_listed_alike_during_and_after_the_show_with_their_draft(live_server, browser, app, users, session, tmp_path) -> None:  # noqa: ANN001
+    """During the show a stored caller reads as the page lists it after the show: number, name, mm:ss span, its
+    state. After the show (a reload) each caller keeps their text and links to their draft once drafted; the page
+    says the live transcript itself is not kept."""
+    import re
+
+    from models.entities import Complaint
+
+    page, show_id = start_show_from_file(browser, live_server, tmp_path, 1)
+    page.wait_for_function("document.getElementById('show-status').textContent === 'berjalan'", timeout=45_000)
+    page.locator("body").press("n")  # before the caller speaks (1 s into the show), so their sentence is theirs
+    page.wait_for_function("document.getElementById('open-segment').textContent.includes('#1')")
+    page.fill("#caller-name", "Pak Bambang, Kalitidu")
+    page.click("text=Simpan nama")
+    page.wait_for_function("document.querySelectorAll('#transcript p.final').length > 0", timeout=45_000)
+    page.locator("body").press("s")
+    live_row = page.wait_for_selector('#segments li[data-segment="1"]', timeout=45_000).inner_text()
+    assert live_row.startswith("#1 Pak Bambang, Kalitidu") and re.search(SHOW_TIME_SPAN, live_row), live_row
+    assert "dtk" not in live_row and "sedang ditranskripsi" in live_row
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Hentikan siaran")
+    page.wait_for_function("document.getElementById('show-status').textContent === 'selesai'", timeout=20_000)
+    segment = session.get(RadioShow, show_id).segments[0]
+    assert segment.live_text  # what the live recognizer heard of the caller is stored with the segment
+    page.reload()
+    row = page.inner_text('#segments li[data-segment="1"]')
+    assert row.startswith("#1 Pak Bambang, Kalitidu") and "dtk" not in row, row
+    assert re.search(SHOW_TIME_SPAN, row).group(0) == re.search(SHOW_TIME_SPAN, live_row).group(0)
+    assert "sedang ditranskripsi" in row and segment.live_text in row
+    assert "tidak disimpan" in page.inner_text("#radio")
+
+    draft = Complaint(status="draft", title="Jalan rusak", description=segment.live_text, channel="radio", call=segment.call)
+    session.add(draft)
+    session.commit()
+    page.reload()
+    link = page.locator('#segments li[data-segment="1"] a', has_text=f"draf #{draft.id}")
+    assert link.get_attribute("href") == f"/konsol/draf/{draft.id}"
+    page.context.close()

@@ -90,3 +90,29 @@ def test_start_mark_and_watch_a_show(vosk_app, users, tmp_path) -> None:  # noqa
     with vosk_app.extensions["suara"].sessions() as session:
         show = session.get(RadioShow, live.show_id)
         assert show.status == "finished" and show.segments[0].name == "Pak Hendi, Kec. Kapas"
+
+
+@pytest.mark.parametrize(("call_status", "shown"), [
+    ("transcribing", "sedang ditranskripsi"),
+    ("received", "sedang ditranskripsi"),
+    ("failed", "Gagal"),
+    ("no_speech", "Tanpa ucapan"),
+])
+def test_a_finished_show_lists_each_caller_with_the_state_of_their_call(client, session, users, call_status, shown) -> None:  # noqa: ANN001
+    """Without a draft yet, a caller of a finished show shows what became of their call, with their time as mm:ss
+    and the text the live recognizer heard; the page says the live transcript itself is not kept."""
+    from models.entities import Call
+    from models.radio import RadioSegment
+
+    show = RadioShow(name="SAPA BUPATI", source="show.wav", engine="vosk", status="finished", duration_s=95.0)
+    call = Call(channel="radio", external_id="show-1/seg-1", status=call_status, error="model gagal" if call_status == "failed" else None)
+    show.segments.append(RadioSegment(number=1, name="Pak Bambang, Kalitidu", start_s=6.5, end_s=81.4,
+                                      live_text="jalan di desa kami rusak", call=call))
+    session.add(show)
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/radio/{show.id}").text
+    row = page[page.index('data-segment="1"'):page.index("</li>")]
+    assert "#1 Pak Bambang, Kalitidu · 00:06–01:21" in row and shown in row and "jalan di desa kami rusak" in row
+    assert "/konsol/draf/" not in row and "dtk" not in row
+    assert "Transkrip langsung siaran tidak disimpan" in page

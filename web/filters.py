@@ -44,10 +44,17 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def show_time(seconds: float | None) -> str:
+    """A time within a radio show as its page's clock shows it: "07:05" (whole seconds, as radio.js does)."""
+    minutes, secs = divmod(int(seconds or 0), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(wib)
     app.add_template_filter(due_by)
     app.add_template_filter(duration)
+    app.add_template_filter(show_time)
     app.add_template_filter(lambda c: CHANNELS.get(c, c), "channel")
     app.add_template_global(CHANNELS, "CHANNELS")
     app.add_template_filter(lambda s: CALL_STATUSES.get(s, s), "call_status")

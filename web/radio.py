@@ -152,13 +152,15 @@ def start() -> Response | tuple[str, int]:
 @bp.get("/<int:show_id>")
 @role_required(Role.OPERATOR)
 def show(show_id: int) -> str:
+    from models.call_state import IN_PROGRESS
     from models.radio import ACTIVE_STATUSES, STATUS_LABELS, RadioShow
 
     _recover_orphans()
     record = get_or_404(RadioShow, show_id)
     live = _desk().running(show_id)
     return render_template("radio_show.html", show=record, live=live is not None, duplicates=_duplicate_segments(record),
-                           active=record.status in ACTIVE_STATUSES, label=STATUS_LABELS.get(record.status, record.status))
+                           active=record.status in ACTIVE_STATUSES, label=STATUS_LABELS.get(record.status, record.status),
+                           in_progress=IN_PROGRESS)
 
 
 def _duplicate_segments(record: Any) -> dict[int, list[int]]:

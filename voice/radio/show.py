@@ -582,7 +582,7 @@ class LiveShow:
             self._emit("error", end_s, message=f"Segmen {segment.number} gagal disimpan: {exc}")
             return
         self.results.append(result)
-        self._emit("segment_stored", end_s, **result.to_dict())
+        self._emit("segment_stored", end_s, **result.to_dict(), name=segment.name)
         if self.on_segment is not None:
             self.on_segment(result)
 

@@ -45,12 +45,13 @@
   async function act(action, extra) {
     const fields = Object.assign({ action: action }, extra || {});
     if (action === "name") fields.name = typedName();
-    if (action === "new" || action === "end") {
+    // New caller, done and stop all take the caller on air off air: a name typed for them is saved first.
+    if (action === "new" || action === "end" || action === "stop") {
       const typed = typedName();
       setName("");
       if (onAir && typed && typed !== onAir.name) await post({ action: "name", name: typed }); // typed for them, not saved yet
       if (action === "new" && !onAir) fields.name = typed;
-      if (action === "end") onAir = null; // before the event says so: a name typed now is for the next caller
+      if (action !== "new") onAir = null; // before the event says so: a name typed now is for the next caller
     }
     return post(fields);
   }
@@ -85,9 +86,27 @@
   });
   on("segment_stored", (d) => {
     if (segments.querySelector('li[data-segment="' + d.segment + '"]')) return; // listed by the page already (a reload)
+    // the row radio_show.html lists after the show: number, name, span, draft (or its state), live text
     const li = document.createElement("li");
     li.dataset.segment = d.segment;
-    li.textContent = mmss(d.start_s) + "–" + mmss(d.end_s) + " · panggilan #" + d.call_id + (d.text ? " · " + d.text : "");
+    li.append("#" + d.segment + " " + (d.name || "Penelepon") + " · " + mmss(d.start_s) + "–" + mmss(d.end_s) + " · ");
+    if (d.draft_id) {
+      const a = document.createElement("a");
+      a.href = segments.dataset.draftBase + d.draft_id;
+      a.textContent = "draf #" + d.draft_id;
+      li.append(a);
+    } else {
+      const state = document.createElement("span");
+      state.className = "segment-state";
+      state.textContent = "sedang ditranskripsi";
+      li.append(state);
+    }
+    if (d.text) {
+      const text = document.createElement("p");
+      text.className = "segment-text";
+      text.textContent = d.text;
+      li.append(text);
+    }
     segments.append(li);
   });
   on("suggestion", (d) => {
@@ -127,6 +146,7 @@
     line("mark", d.at_s, d.status === "failed" ? "Siaran gagal: " + (d.error || "") : "Siaran selesai.");
     root.querySelectorAll(".radio-controls, #open-segment").forEach((el) => { el.closest("p, div").hidden = true; });
     document.getElementById("resegment").hidden = false;
+    document.getElementById("transcript-note").hidden = false;
     source.close();
   });
 })();
