@@ -18,7 +18,10 @@ set or cleared changes the fact, which moves the complaint's contribution in or 
 
 Time-limit compliance is decided at the moment a complaint leaves a stage, against the limit it had
 then (the fact's `due_at`, which includes pauses): dispositioned by the verification limit (3 working
-days), answered by the follow-up limit (5 working days). The first decision sticks.
+days), answered by the follow-up limit (5 working days). The first decision sticks. A complaint still waiting
+past its limit is late from the moment the limit passes: `totals` adds the complaints of the period that the overdue
+index finds waiting in their stage (`Measures.verify_overdue`, `answer_overdue`) to the decided ones, so every share
+("≤ 3 / ≤ 5 hari kerja") is on time out of decided (acted on, or late); one still within its limit counts neither way.
 
 Writers that bypass the ORM (bulk loads, raw SQL) must call `rebuild` afterwards; it recomputes every
 fact and counter, with limits from the working calendar (pauses ignored).
@@ -44,6 +47,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    case,
     UniqueConstraint,
     and_,
     delete,
@@ -77,6 +81,11 @@ MEASURES = (
     "dispositioned", "dispositioned_on_time", "answered", "answered_on_time",
     *RATINGS,
 )  # fmt: skip
+WAITING = ("verify_overdue", "answer_overdue")
+"""Not stored, read live by `totals`: counted complaints of the period past the limit of their stage right now
+and not yet acted on (verification and disposition; the agency's follow-up)."""
+ANSWER_STAGE = frozenset(s for s, stage in STAGE_OF_STATUS.items() if stage is Stage.TINDAK_LANJUT) & Status.CONFIRMED
+"""Confirmed statuses whose running limit is the follow-up limit."""
 REGENCY = 0
 """Scope of the regency-wide counters."""
 
@@ -536,7 +545,7 @@ class Period:
 class Measures:
     """Summed contributions of some complaints, with the shares the pages show."""
 
-    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MEASURES, 0))
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*MEASURES, *WAITING), 0))
 
     def __getattr__(self, name: str) -> int:
         try:
@@ -549,12 +558,24 @@ class Measures:
             self.values[m] += getattr(row, m) or 0
 
     @property
+    def verify_decided(self) -> int:
+        """Complaints whose disposition is on time or late: dispositioned, or waiting past the limit."""
+        return self.dispositioned + self.verify_overdue
+
+    @property
+    def answer_decided(self) -> int:
+        """Complaints whose follow-up is on time or late: answered, or waiting past the limit."""
+        return self.answered + self.answer_overdue
+
+    @property
     def verify_share(self) -> float | None:
-        return self.dispositioned_on_time / self.dispositioned if self.dispositioned else None
+        """Dispositioned within the verification limit, of those decided."""
+        return self.dispositioned_on_time / self.verify_decided if self.verify_decided else None
 
     @property
     def answer_share(self) -> float | None:
-        return self.answered_on_time / self.answered if self.answered else None
+        """Answered within the follow-up limit, of those decided."""
+        return self.answered_on_time / self.answer_decided if self.answer_decided else None
 
     @property
     def rated(self) -> int:
@@ -578,9 +599,12 @@ def _sum_columns() -> list:
 
 
 def totals(
-    session: Session, dimension: str, period: Period, scope: int = REGENCY, public: bool = False
+    session: Session, dimension: str, period: Period, scope: int = REGENCY, public: bool = False,
+    now: datetime | None = None, shares: bool = True,
 ) -> dict[str, Measures]:
-    """Measures per value of one dimension over the period; `public`: without confidential complaints."""
+    """Measures per value of one dimension over the period; `public`: without confidential complaints; the
+    complaints waiting past their limit at `now` (default: now) counted late (`WAITING`). `shares=False`: for a
+    caller that shows no on-time share, which spares the read of the overdue index."""
     rows = session.execute(
         select(DailyCount.value, *_sum_columns())
         .where(
@@ -592,20 +616,63 @@ def totals(
     result: dict[str, Measures] = {}
     for row in rows:
         result.setdefault(row.value, Measures()).add(row)
+    for value, verify, answer in _waiting(session, dimension, period, scope, public, now or utcnow()) if shares else ():
+        m = result.setdefault(value, Measures())
+        m.values["verify_overdue"] += verify
+        m.values["answer_overdue"] += answer
     return result
 
 
-def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY) -> dict[str, Measures]:
+_FACT_VALUE = {
+    "channel": ComplaintFact.channel, "topic": ComplaintFact.topic_id, "agency": ComplaintFact.agency_id,
+    "kecamatan": ComplaintFact.kecamatan_id,
+}  # fmt: skip
+"""The fact column of each dimension's DailyCount.value ("semua": one value, "")."""
+
+
+def _waiting(session: Session, dimension: str, period: Period, scope: int, public: bool,
+             now: datetime) -> list[tuple[str, int, int]]:
+    """(value, verify_overdue, answer_overdue) per value: the overdue index (`overdue_filter`) joined to the facts,
+    so it reads only the complaints late right now, counted where the counters count them (the fact's scope, day
+    and values). A complaint whose decision is already stored (sent back to a stage after acting) is not counted
+    again."""
+    verify = and_(Complaint.status.in_(sorted(VERIFY_STAGE)), ComplaintFact.verify_on_time.is_(None))
+    answer = and_(Complaint.status.in_(sorted(ANSWER_STAGE)), ComplaintFact.answer_on_time.is_(None))
+    column = _FACT_VALUE.get(dimension)
+    query = (
+        select(
+            *([column] if column is not None else []),
+            func.sum(case((verify, 1), else_=0)), func.sum(case((answer, 1), else_=0)),
+        )
+        .select_from(Complaint)
+        .join(ComplaintFact, ComplaintFact.complaint_id == Complaint.id)
+        .where(
+            overdue_filter(now), Complaint.status.in_(sorted(VERIFY_STAGE | ANSWER_STAGE)),
+            ComplaintFact.counted.is_(True), ComplaintFact.day.between(period.start, period.end),
+        )
+    )  # fmt: skip
+    if scope != REGENCY:
+        query = query.where(ComplaintFact.agency_id == scope)
+    if public:
+        query = query.where(ComplaintFact.confidential.is_(False))
+    if column is None:
+        return [("", int(v or 0), int(a or 0)) for v, a in session.execute(query) if v or a]
+    return [(str(value), int(v or 0), int(a or 0)) for value, v, a in session.execute(query.group_by(column)) if v or a]
+
+
+def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY,
+                  now: datetime | None = None, shares: bool = True) -> dict[str, Measures]:
     """`totals` without confidential complaints: published breakdowns may not show that a hidden complaint of
     some topic, agency or place exists (they count only in the regency-wide total). With an agency `scope`, that
     agency's figures without its confidential complaints."""
-    result = totals(session, dimension, period, scope, public=True)
+    result = totals(session, dimension, period, scope, public=True, now=now, shares=shares)
     return {value: m for value, m in result.items() if m.complaints > 0}
 
 
-def overall(session: Session, period: Period, scope: int = REGENCY) -> Measures:
-    """Measures of all complaints received in the period."""
-    return totals(session, "semua", period, scope).get("", Measures())
+def overall(session: Session, period: Period, scope: int = REGENCY, now: datetime | None = None,
+            shares: bool = True) -> Measures:
+    """Measures of all complaints received in the period (`shares`: as in `totals`)."""
+    return totals(session, "semua", period, scope, now=now, shares=shares).get("", Measures())
 
 
 def monday_of(day: date) -> date:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import analytics as an
 from models import lifecycle as lc
 from models import satisfaction as sat
 from models.base import utcnow
 from models.calendar import WorkingCalendar
+from models.entities import Complaint
 from tests.conftest import login
 from tests.console_data import agency, make_complaint, past, user
 
@@ -163,3 +164,73 @@ def test_weekly_report_pdf(client, session, settings, users) -> None:  # noqa: A
     login(client, "viewer")
     response = client.get("/dasbor/laporan-mingguan.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def _waiting_past_limit(session, settings, status: str, **kwargs):  # noqa: ANN001, ANN202
+    """A complaint left in `status` whose running limit passed yesterday (received long ago, never acted on)."""
+    c = make_complaint(session, settings, status, received_at=past(20), **kwargs)
+    session.flush()
+    session.execute(update(Complaint).where(Complaint.id == c.id).values(due_at=utcnow() - timedelta(days=1)))
+    return c
+
+
+def test_a_complaint_past_its_limit_without_action_counts_late(session, settings, users) -> None:  # noqa: ANN001
+    make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))  # on time in both stages
+    _waiting_past_limit(session, settings, "belum_diverifikasi")
+    _waiting_past_limit(session, settings, "terdisposisi")
+    session.commit()
+    period, pu = an.Period.last_days(30), agency(session, "dpubmpr")
+    m = an.overall(session, period)
+    # stored counters are unchanged: two dispositioned (both on time), one answered (on time)
+    assert (m.dispositioned, m.dispositioned_on_time, m.answered, m.answered_on_time) == (2, 2, 1, 1)
+    assert (m.verify_overdue, m.answer_overdue) == (1, 1)
+    assert (m.verify_share, m.answer_share) == (2 / 3, 1 / 2)
+    assert an.public_totals(session, "semua", period)[""].verify_share == 2 / 3
+    assert an.totals(session, "agency", period)[str(pu.id)].answer_share == 1 / 2
+    assert an.overall(session, period, scope=pu.id).answer_share == 1 / 2
+    # acting late replaces the waiting count by the stored late decision: the share stays what it was
+    operator = user(session, "operator")
+    waiting = session.scalars(select(Complaint).where(Complaint.status == "terdisposisi")).one()
+    lc.record_follow_up(session, waiting, "Sudah ditangani.", by=operator, settings=settings, now=utcnow())
+    session.commit()
+    m = an.overall(session, period)
+    assert (m.answered, m.answered_on_time, m.answer_overdue, m.answer_share) == (2, 1, 0, 1 / 2)
+
+
+def test_a_complaint_within_its_limit_is_not_counted_either_way(session, settings, users) -> None:  # noqa: ANN001
+    make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
+    make_complaint(session, settings, "belum_diverifikasi")  # received now: days left
+    make_complaint(session, settings, "terdisposisi")
+    session.commit()
+    m = an.overall(session, an.Period.last_days(30))
+    assert (m.verify_overdue, m.answer_overdue) == (0, 0)
+    assert (m.verify_share, m.answer_share) == (1.0, 1.0)
+
+
+def test_a_confidential_late_complaint_stays_out_of_public_shares(session, settings, users) -> None:  # noqa: ANN001
+    make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
+    _waiting_past_limit(session, settings, "terverifikasi", confidential=True)
+    session.commit()
+    period = an.Period.last_days(30)
+    assert an.overall(session, period).verify_share == 1 / 2
+    assert an.public_totals(session, "semua", period)[""].verify_share == 1.0
+
+
+def test_dashboard_and_agency_page_count_waiting_late_complaints(client, session, settings, users) -> None:  # noqa: ANN001
+    make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
+    _waiting_past_limit(session, settings, "belum_diverifikasi")
+    _waiting_past_limit(session, settings, "terdisposisi")
+    session.commit()
+    login(client, "operator")
+    dashboard = client.get("/dasbor/?periode=30").text
+    assert "100%</span> didisposisi" not in dashboard and "67%</span> didisposisi" in dashboard
+    assert "50%</span> ditindaklanjuti" in dashboard
+    assert "50%</span> ditindaklanjuti" in client.get("/dasbor/opd/dpubmpr?periode=30").text
+    today = utcnow().date()
+    weekly = client.get("/dasbor/laporan-mingguan", query_string={
+        "periode": "rentang", "dari": (today - timedelta(days=29)).isoformat(), "sampai": today.isoformat()}).text
+    assert "<td>67%</td>" in weekly and "<td>50%</td>" in weekly
+    rows = list(csv.reader(io.StringIO(client.get("/dasbor/data/kepatuhan.csv?periode=30").text)))
+    row = dict(zip(rows[0], rows[1]))
+    assert (row["didisposisi"], row["belum_didisposisi_lewat_batas"], row["persen_disposisi_tepat"]) == ("2", "1", "66.7")
+    assert (row["ditindaklanjuti"], row["belum_ditindaklanjuti_lewat_batas"], row["persen_tindak_lanjut_tepat"]) == ("1", "1", "50.0")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import lifecycle as lc
 from models import satisfaction as sat
+from models.base import utcnow
 from models.refs import format_reference
 from tests.conftest import csrf_from
 from tests.console_data import make_complaint, past, user
@@ -117,3 +119,18 @@ def test_the_tracking_form_takes_a_number_not_a_page(client) -> None:  # noqa: A
     field = re.search(r'<input[^>]*name="nomor"[^>]*>', client.get("/lacak").text).group(0)
     assert int(re.search(r'maxlength="(\d+)"', field).group(1)) <= 40
     assert "Tidak ada informasi publik" in client.get("/lacak", query_string={"nomor": "2611-2704-8211"}).text
+
+
+def test_transparency_counts_complaints_waiting_past_their_limit_as_late(client, session, settings, users) -> None:  # noqa: ANN001
+    from models.entities import Complaint
+
+    for _ in range(3):
+        make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
+    waiting = [make_complaint(session, settings, "belum_diverifikasi", received_at=past(20)) for _ in range(3)]
+    session.flush()
+    session.execute(update(Complaint).where(Complaint.id.in_([c.id for c in waiting]))
+                    .values(due_at=utcnow() - timedelta(days=1)))  # fmt: skip
+    session.commit()
+    page = client.get("/transparansi")
+    assert '<span class="big">50%</span> diteruskan ke OPD' in page.text
+    assert '<span class="big">100%</span> ditindaklanjuti OPD' in page.text

@@ -67,7 +67,8 @@ def agency_summary(agency: Agency, period: an.Period, now: datetime | None = Non
     session, now = db(), now or utcnow()
     who = audience()
     public = who.kind is Kind.VIEWER
-    totals = an.public_totals(session, "semua", period, agency.id) if public else an.totals(session, "semua", period, agency.id)
+    totals = (an.public_totals(session, "semua", period, agency.id, now) if public
+              else an.totals(session, "semua", period, agency.id, now=now))  # fmt: skip
     late_query = select(Complaint).where(overdue_filter(now, agency.id), who.complaints())
     overdue = list(session.scalars(
         late_query.options(joinedload(Complaint.topic), joinedload(Complaint.place))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -176,17 +176,17 @@ def _summed(measures: list[an.Measures]) -> an.Measures:
     return total
 
 
-def build_charts(f: Filters) -> dict[str, Chart]:
-    """Every chart of the dashboard for the filters."""
-    session, now = db(), utcnow()
+def build_charts(f: Filters, now: datetime) -> dict[str, Chart]:
+    """Every chart of the dashboard for the filters, time limits read at `now`."""
+    session = db()
     charts = {
         "kanal": _series_chart("kanal", "Pengaduan per saluran", "channel", f),
         "topik": _series_chart("topik", "Pengaduan per topik", "topic", f),
         "opd": _series_chart("opd", "Pengaduan per OPD", "agency", f),
         "kecamatan-waktu": _series_chart("kecamatan-waktu", "Pengaduan per kecamatan dari waktu ke waktu", "kecamatan", f),
     }
-    totals = _totals_for(f)
-    kec_totals = totals(session, "kecamatan", f.period)
+    totals = _totals_for(f, now)
+    kec_totals = totals(session, "kecamatan", f.period, shares=False)  # counts only
     kec_names = an.names(session, "kecamatan")
     overdue = an.overdue_now(session, "kecamatan", now, f.scope or None, public=f.public)
     kec_rows = []
@@ -206,15 +206,16 @@ def build_charts(f: Filters) -> dict[str, Chart]:
     agency_overdue = an.overdue_now(session, "agency", now, f.scope or None, public=f.public)
     rows = [(agency_names.get(v, v), m, agency_overdue.get(int(v), 0)) for v, m in agency_totals.items() if v != "0" and m.complaints]
     rows.sort(key=lambda r: r[0])
-    bars = _top_with_rest([(n, m) for n, m, _ in rows], lambda m: m.dispositioned + m.answered, _summed)
+    bars = _top_with_rest([(n, m) for n, m, _ in rows], lambda m: m.verify_decided + m.answer_decided, _summed)
     charts["kepatuhan"] = Chart(
         "kepatuhan", "Kepatuhan batas waktu per OPD (%)", "bar", [n for n, _ in bars],
         [("Didisposisi ≤ 3 hari kerja", [_pct(m.verify_share) for _, m in bars]),
          ("Ditindaklanjuti ≤ 5 hari kerja", [_pct(m.answer_share) for _, m in bars])],
-        ["opd", "pengaduan", "didisposisi", "didisposisi_tepat_waktu", "persen_disposisi_tepat", "ditindaklanjuti",
-         "ditindaklanjuti_tepat_waktu", "persen_tindak_lanjut_tepat", "terlambat_sekarang"],
-        [[n, m.complaints, m.dispositioned, m.dispositioned_on_time, _pct(m.verify_share), m.answered,
-          m.answered_on_time, _pct(m.answer_share), late] for n, m, late in rows],
+        ["opd", "pengaduan", "didisposisi", "didisposisi_tepat_waktu", "belum_didisposisi_lewat_batas",
+         "persen_disposisi_tepat", "ditindaklanjuti", "ditindaklanjuti_tepat_waktu",
+         "belum_ditindaklanjuti_lewat_batas", "persen_tindak_lanjut_tepat", "terlambat_sekarang"],
+        [[n, m.complaints, m.dispositioned, m.dispositioned_on_time, m.verify_overdue, _pct(m.verify_share),
+          m.answered, m.answered_on_time, m.answer_overdue, _pct(m.answer_share), late] for n, m, late in rows],
         horizontal=True, percent=True,
     )  # fmt: skip
     rated = [(n, m) for n, m, _ in rows if m.rated]
@@ -229,19 +230,19 @@ def build_charts(f: Filters) -> dict[str, Chart]:
     return charts
 
 
-def _totals_for(f: Filters):  # noqa: ANN202
+def _totals_for(f: Filters, now: datetime):  # noqa: ANN202
     """`totals` of the filters' scope; for viewers without confidential complaints (also within one agency)."""
     if f.public:
-        return lambda session, dimension, period: an.public_totals(session, dimension, period, f.scope)
-    return lambda session, dimension, period: an.totals(session, dimension, period, f.scope)
+        return lambda session, dimension, period, shares=True: an.public_totals(session, dimension, period, f.scope, now, shares)
+    return lambda session, dimension, period, shares=True: an.totals(session, dimension, period, f.scope, now=now, shares=shares)
 
 
-def overall_for(f: Filters) -> an.Measures:
+def overall_for(f: Filters, now: datetime) -> an.Measures:
     """The scope's totals: the regency total counts confidential complaints for everyone; an agency's total does
     not for viewers (it would reveal that the agency has one)."""
     if f.public and f.scope:
-        return an.public_totals(db(), "semua", f.period, f.scope).get("", an.Measures())
-    return an.overall(db(), f.period, f.scope)
+        return an.public_totals(db(), "semua", f.period, f.scope, now).get("", an.Measures())
+    return an.overall(db(), f.period, f.scope, now)
 
 
 def satisfaction_levels(m: an.Measures) -> list[tuple[str, str, int, float | None]]:
@@ -265,9 +266,9 @@ def _agencies() -> list[Agency]:
 @bp.get("/dasbor/")
 @login_required
 def index():
-    f = _filters()
-    charts = build_charts(f)
-    summary = overall_for(f)
+    f, now = _filters(), utcnow()
+    charts = build_charts(f, now)
+    summary = overall_for(f, now)
     overdue_total = sum(row[-1] for row in charts["kecamatan"].csv_rows)
     return render_template(
         "dashboard/index.html", f=f, charts=charts, summary=summary, overdue_total=overdue_total,
@@ -282,7 +283,7 @@ def chart_csv(key: str):
     f = _filters()
     if key == "isu":
         return _csv(*_issue_table(f), f"isu-prioritas-{f.period.start}-{f.period.end}.csv")
-    chart = build_charts(f).get(key)
+    chart = build_charts(f, utcnow()).get(key)
     if chart is None:
         abort(404)
     return _csv(chart.csv_header, chart.csv_rows, f"{key}-{f.period.start}-{f.period.end}.csv")
@@ -364,7 +365,7 @@ def _report_context() -> dict[str, Any]:
     session, now = db(), utcnow()
     scope = current_user.agency_id or -1 if current_user.has_role(Role.LIAISON) else 0
     public = audience().kind is Kind.VIEWER  # breakdowns without confidential complaints, as on the dashboard
-    chosen = report_period(request.args, local_date(now), lambda p: an.overall(session, p, scope).complaints > 0)
+    chosen = report_period(request.args, local_date(now), lambda p: an.overall(session, p, scope, shares=False).complaints > 0)
     period = chosen.period
     issues = an.priority_issues(session, period, now, scope or None, limit=200)
     by_agency: dict[str, list[an.IssueRow]] = {}
@@ -378,12 +379,13 @@ def _report_context() -> dict[str, Any]:
     )  # fmt: skip
     overdue = list(session.scalars(late_query))
     overdue_by_agency = an.overdue_now(session, "agency", now, scope or None, public=public)
-    agency_totals = an.public_totals(session, "agency", period) if public else an.totals(session, "agency", period, scope)
+    agency_totals = (an.public_totals(session, "agency", period, now=now) if public
+                     else an.totals(session, "agency", period, scope, now=now))  # fmt: skip
     names = an.names(session, "agency")
     satisfaction = sorted(
         ((names.get(v, v), m) for v, m in agency_totals.items() if v != "0" and m.complaints), key=lambda r: r[0]
     )
-    summary = an.overall(session, period, scope)
+    summary = an.overall(session, period, scope, now)
     daily = an.series(session, "semua", period, scope, public=public and scope != 0).get("", {})
     days = an.buckets(period)
     return dict(

@@ -20,7 +20,7 @@ from models import analytics as an
 from models import phone
 from models import satisfaction as sat
 from models.base import utcnow
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, local_date
 from models.entities import Complaint
 from models.lifecycle import FollowUp, Status, status_label
 from models.visibility import PUBLIC, public_count, public_share
@@ -190,12 +190,13 @@ def _public_share(share: float | None, base: int) -> float | None:
 def transparency():
     days = int_arg("periode", 90)
     days = days if days in TRANSPARENCY_PERIODS else 90
-    period = an.Period.last_days(days)
+    now = utcnow()
+    period = an.Period.last_days(days, local_date(now))
     session = db()
-    summary = an.overall(session, period)
-    topics = an.public_totals(session, "topic", period)
-    kecamatan = an.public_totals(session, "kecamatan", period)
-    agencies = an.public_totals(session, "agency", period)
+    summary = an.overall(session, period, now=now)
+    topics = an.public_totals(session, "topic", period, shares=False)  # counts only
+    kecamatan = an.public_totals(session, "kecamatan", period, shares=False)
+    agencies = an.public_totals(session, "agency", period, now=now)
     topic_names, kec_names, agency_names = an.names(session, "topic"), an.names(session, "kecamatan"), an.names(session, "agency")
     from models.entities import Agency
 
