@@ -19,10 +19,15 @@ _RT = r"(?:RT|erte|er\s?te)"
 _RW = r"(?:RW|erwe|er\s?we)"
 _NAME_STOP = (
     r"(?!(?:RT|RW|erte|erwe|no|nomor|nomer|di|ke|dan|yang|itu|ini|desa|dusun|dukuh|kelurahan|kecamatan|rumah|saya"
+    r"|kami|kita|dari|untuk|dengan|pada|sini|situ|sana|sebelah|tersebut|setempat|minta|meminta"
     r"|sudah|belum|tidak|rusak|mati|banjir|ada|juga|sejak|mohon)\b)"
 )
+PLACE_WORD = rf"{_NAME_STOP}[A-Za-z][\w'-]*"
+"""The first word of a dusun's or street's name: not a word that says something else ("kepala dusun di desa …",
+"dusun sebelah")."""
+_PLACE_WORD_RE = re.compile(PLACE_WORD, re.IGNORECASE)
 _PLACE_NAME = (
-    rf"{_NAME_STOP}[A-Za-z][\w'-]*"
+    rf"{PLACE_WORD}"
     rf"(?:\s+{_NAME_STOP}(?:kulon|wetan|lor|kidul|tengah|baru|utara|selatan|timur|barat|\d{{1,3}}\b|(?-i:[A-Z])[\w'-]*))?"
 )
 """A dusun's or street's name: a word, and a second one when it is capitalised, a direction or a number."""
@@ -51,6 +56,11 @@ _LANDMARK_STOP = frozenset(
 """Words after a landmark that say something else: what is wrong there, or the next part of an address."""
 _SEPARATOR_RE = re.compile(r"[\s,]*")
 _WORD_START_RE = re.compile(r"\b\w")
+
+
+def place_name_word(word: str) -> bool:
+    """Whether `word`, said after "dusun", "jalan" and the like, may be the first word of the place's name."""
+    return _PLACE_WORD_RE.fullmatch(word) is not None
 
 
 def landmark_end(text: str, start: int) -> int | None:

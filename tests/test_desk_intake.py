@@ -376,6 +376,19 @@ def test_an_anonymous_letter_reaches_the_agency_without_its_writer(app, client, 
     assert "nama saya dicoret" in pages[1]
 
 
+def test_a_letter_naming_its_writer_after_bernama_and_asking_not_to_be_named(client, session, users) -> None:  # noqa: ANN001
+    """The name said with "bernama" is the reporter's; the request marks the draft anonymous for the operator to
+    confirm, and the description starts with what happened, not with the rest of the introduction."""
+    login(client, "operator")
+    text = ("Saya warga desa Ngasem bernama Sutrisno, bantuan PKH saya dipotong kepala dusun. "
+            "Tolong nama saya dirahasiakan.")
+    response = client.post("/konsol/pengaduan-baru", data=_form(client, channel="letter", text=text))
+    draft = session.get(Complaint, int(re.search(r"/konsol/draf/(\d+)", response.headers["Location"]).group(1)))
+    assert draft.anonymous and draft.reporter_name == "Sutrisno"
+    assert draft.description.startswith("Bantuan PKH saya dipotong kepala dusun.")
+    assert "minta namanya dirahasiakan" in client.get(f"/konsol/draf/{draft.id}").text
+
+
 @pytest.mark.parametrize("text", [
     "Tolong nama saya dirahasiakan. Bantuan BPNT saya tidak cair tiga bulan di desa Ngasem.",
     "Bantuan BPNT saya tidak cair tiga bulan, jangan sebut nama saya ya.",

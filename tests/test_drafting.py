@@ -94,6 +94,9 @@ def test_phones(text: str, caller: str | None, phones: list[str]) -> None:
     ("saya Bambang Sutejo dari Kapas mau lapor", "Bambang Sutejo"),
     ("dengan Pak Slamet di Balen", "Slamet"),
     ("saya mau lapor jalan rusak", None),
+    ("Saya warga desa Ngasem bernama Sutrisno, bantuan PKH saya dipotong", "Sutrisno"),
+    ("saya dari dusun Krajan RT 02 yang bernama bu sri wahyuni, air mati", "Sri Wahyuni"),
+    ("saya warga desa Ngasem, kepala desa bernama Suparno minta uang", None),  # someone else's name
 ])
 def test_reporter_name(text: str, name: str | None) -> None:
     assert find_reporter_name(normalize(text).text) == name
@@ -115,6 +118,20 @@ def test_the_description_keeps_what_happened_to_the_name(drafter: Drafter) -> No
                       "bulan, kata pendamping nama saya dicoret.")
     assert d.reporter_name == "Suparmi"
     assert "Suparmi" not in d.description and "nama saya dicoret" in d.description
+
+
+@pytest.mark.parametrize(("text", "description"), [
+    ("Saya Pak Warsito, kepala dusun di desa Sumberrejo minta uang untuk surat pengantar.",
+     "Kepala dusun di Desa Sumberrejo minta uang untuk surat pengantar."),
+    ("Saya warga desa Ngasem bernama Sutrisno, bantuan PKH saya dipotong kepala dusun.",
+     "Bantuan PKH saya dipotong kepala dusun."),
+])
+def test_the_description_drops_the_introduction_and_capitalises_only_names(drafter: Drafter, text: str,
+                                                                            description: str) -> None:
+    """"dusun di …" is no dusun called "Di"; "saya warga … bernama X" is an introduction, all of it."""
+    d = drafter.draft(text)
+    assert d.description == description
+    assert d.dusun is None and d.location_detail() is None
 
 
 @pytest.mark.parametrize(("text", "asked"), [

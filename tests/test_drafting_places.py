@@ -67,6 +67,11 @@ def test_ambiguous_desa_uses_callers_context(gazetteer: Gazetteer) -> None:
     ("di dusun Krajan desa Sumengko RT 03 RW 05", "Krajan", "03", "05", None),
     ("dukuh sawin erte dua erwe satu depan SDN 1 Sumengko", "Sawin", "02", "01", "depan SDN 1 Sumengko"),
     ("jalan rusak dekat jembatan kali Gandong sudah lama", None, None, None, "dekat jembatan kali Gandong"),
+    # "dusun" as part of an office or followed by a function word names no dusun
+    ("Saya Pak Warsito, kepala dusun di desa Sumberrejo minta uang", None, None, None, None),
+    ("kepala dusun ke rumah saya minta uang", None, None, None, None),
+    ("jalan dusun yang rusak sudah lama", None, None, None, None),
+    ("kepala dusun Krajan minta uang", "Krajan", None, None, None),
 ])
 def test_dusun_rt_rw_landmark(gazetteer: Gazetteer, text: str, dusun: str | None, rt: str | None, rw: str | None,
                               landmark: str | None) -> None:

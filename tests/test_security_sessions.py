@@ -121,7 +121,8 @@ def test_an_admin_reset_forces_a_change_at_next_login(app, client, users) -> Non
 
     login(client, "admin")
     token = csrf_from(client.get("/konsol/admin/pengguna").text)
-    page = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": token}, follow_redirects=True)
+    page = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": token, "confirm": "1"},
+                       follow_redirects=True)
     temporary = re.search(r'<code id="new-password">([^<]+)</code>', page.text).group(1)
     assert page.headers["Cache-Control"] == "no-store"
     viewer = app.test_client()
@@ -143,7 +144,7 @@ def test_a_secret_shown_once_survives_a_reload(app, client, session, users, acti
 
     login(client, "admin")
     token = csrf_from(client.get("/konsol/admin/pengguna").text)
-    answer = client.post(f"/konsol/admin/pengguna/{users['viewer']}/{action}", data={"csrf_token": token})
+    answer = client.post(f"/konsol/admin/pengguna/{users['viewer']}/{action}", data={"csrf_token": token, "confirm": "1"})
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/konsol/admin/pengguna")
     stored = (_user(session, "viewer").password_hash, _user(session, "viewer").api_token_hash)
     page = client.get(answer.headers["Location"])
@@ -164,9 +165,36 @@ def test_an_admin_does_not_reset_their_own_password_from_the_users_page(client, 
     login(client, "admin")
     before = _user(session, "admin").password_hash
     token = csrf_from(client.get("/konsol/admin/pengguna").text)
-    page = client.post(f"/konsol/admin/pengguna/{users['admin']}/sandi", data={"csrf_token": token}, follow_redirects=True)
+    page = client.post(f"/konsol/admin/pengguna/{users['admin']}/sandi", data={"csrf_token": token, "confirm": "1"},
+                       follow_redirects=True)
     assert "Ganti kata sandi Anda sendiri" in page.text and 'id="new-password"' not in page.text
     assert _user(session, "admin").password_hash == before
+
+
+def test_the_users_page_offers_no_reset_on_the_admins_own_row(client, users) -> None:  # noqa: ANN001
+    login(client, "admin")
+    page = client.get("/konsol/admin/pengguna").text
+    assert f"/konsol/admin/pengguna/{users['viewer']}/sandi" in page
+    assert f"/konsol/admin/pengguna/{users['admin']}/sandi" not in page
+
+
+def test_a_reset_asks_for_confirmation_without_javascript(app, client, session, users) -> None:  # noqa: ANN001
+    """The form carries a required checkbox naming the user; a POST without it resets nothing."""
+    import re
+
+    login(client, "admin")
+    page = client.get("/konsol/admin/pengguna").text
+    form = re.search(rf'<form method="post" action="/konsol/admin/pengguna/{users["viewer"]}/sandi">(.*?)</form>', page, re.S)
+    assert form is not None
+    assert 'name="csrf_token"' in form.group(1)
+    assert re.search(r'<input type="checkbox" name="confirm" value="1" required>\s*Ya, atur ulang kata sandi viewer',
+                     form.group(1))
+    before = _user(session, "viewer").password_hash
+    answer = client.post(f"/konsol/admin/pengguna/{users['viewer']}/sandi", data={"csrf_token": csrf_from(page)},
+                         follow_redirects=True)
+    assert "tidak diubah: centang “Ya, atur ulang kata sandi viewer”" in answer.text and 'id="new-password"' not in answer.text
+    assert _user(session, "viewer").password_hash == before
+    assert login(app.test_client(), "viewer").status_code == 302
 
 
 @pytest.mark.parametrize("password", ["pendek123", "password123", "Bismillah2024!", "qwertyuiop", "aaaaaaaaaaaa", "operator-2026"])
@@ -221,6 +249,12 @@ def test_a_user_name_differing_only_in_case_is_refused_on_the_users_page(client,
     assert "Nama pengguna “OPERATOR” sudah dipakai oleh “operator”" in response.text
     assert "huruf besar dan kecil tidak dibedakan" in response.text
     assert session.scalars(select(User.username).where(func.lower(User.username) == "operator")).all() == ["operator"]
+
+
+@pytest.mark.parametrize("typed", ["operator ", " operator", "  Operator  "])
+def test_login_ignores_spaces_around_the_user_name(client, users, typed: str) -> None:  # noqa: ANN001
+    """Phone keyboards add a space after a word; account creation strips it, so login does too."""
+    assert login(client, typed).status_code == 302
 
 
 def test_the_database_refuses_a_second_name_differing_only_in_case(session, users) -> None:  # noqa: ANN001

@@ -67,8 +67,9 @@ def _dummy_hash() -> str:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    """The user of this name, typed in any case ("BUDI" is budi: names are unique whatever their case)."""
-    return session.scalars(select(User).where(same_username(username))).first()
+    """The user of this name, typed in any case ("BUDI" is budi: names are unique whatever their case) and with any
+    spaces around it (phone keyboards add one after a word; names are stored without)."""
+    return session.scalars(select(User).where(same_username(username.strip()))).first()
 
 
 def verify_login(session: Session, username: str, password: str) -> User | None:

@@ -81,10 +81,14 @@ def user_toggle(user_id: int):
 @bp.post("/konsol/admin/pengguna/<int:user_id>/sandi")
 @role_required()
 def user_reset_password(user_id: int):
-    """A temporary password, shown once; the user must change it at the next login."""
+    """A temporary password, shown once; the user must change it at the next login. The form's ticked box confirms
+    it (a reset ends the user's sessions and their old password at once)."""
     user = db().get(User, user_id) or abort(404)
     if user.id == current_user.id:  # the reset would end this very session before the new password is shown
         flash("Ganti kata sandi Anda sendiri lewat menu nama Anda > Ganti kata sandi.", "error")
+        return redirect(url_for("console.users"))
+    if request.form.get("confirm") != "1":
+        flash(f"Kata sandi {user.username} tidak diubah: centang “Ya, atur ulang kata sandi {user.username}” dahulu.", "error")
         return redirect(url_for("console.users"))
     temporary = reset_password(user)
     record_audit("user.password_reset", user)

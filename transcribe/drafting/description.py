@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from models.address import place_name_word
+from transcribe.drafting.fields import HOME_PART
 from transcribe.drafting.gazetteer import Gazetteer
 
 GREETING_RE = re.compile(
@@ -14,10 +16,7 @@ GREETING_RE = re.compile(
     re.I,
 )
 HONORIFIC = r"(?:pak|bu|mas|mbak|bapak|ibu|mbah|kang|cak|dik|saudara|sdr)"
-_PLACE_TAIL = (
-    r"(?:\s*,?\s*(?:saya\s+|yang\s+)?(?:dari|warga|asal|tinggal\s+di|tinggal|dari\s+daerah)?\s*"
-    r"(?:(?:desa|kelurahan|kecamatan|dusun|dukuh)\s+[\w-]+(?:\s+(?:kulon|wetan|lor|kidul|tengah))?|RT\s\d{2}(?:/RW\s\d{2})?|RW\s\d{2}))*"
-)
+_PLACE_TAIL = rf"(?:\s*,?\s*(?:saya\s+|yang\s+)?(?:dari|warga|asal|tinggal\s+di|tinggal|dari\s+daerah)?\s*{HOME_PART})*"
 """Where the caller lives, said with the introduction ("dari desa Pejok kecamatan Kepohbaru RT 02/RW 01")."""
 NUMBER_RE = re.compile(r"\b(?:nomor|nomer|no)\s+(?:hp\s+|telepon\s+|telpon\s+|wa\s+|handphone\s+)?saya\s+(?:adalah\s+|di\s+)?\+?\d{6,}", re.I)
 FRAMING = [
@@ -68,7 +67,7 @@ def _capitalise_places(text: str, gazetteer: Gazetteer) -> str:
             i = m.end
             continue
         token = tokens[i]
-        if out and out[-1].lower() in ("dusun", "dukuh") and token[:1].isalpha():
+        if out and out[-1].lower() in ("dusun", "dukuh") and place_name_word(token):
             out[-1] = out[-1].capitalize()  # dusun are not in the gazetteer: the word after the cue is the name
             token = token.capitalize()
         out.append(ACRONYMS.get(token.lower(), token))

@@ -17,11 +17,16 @@ NIK_CUE_RE = re.compile(r"\b(nik|ktp|nomor induk|kependudukan|kk|kartu keluarga)
 HONORIFIC = r"(?:pak|bu|mas|mbak|bapak|ibu|mbah|kang|cak|dik|saudara|sdr)"
 """Forms of address said before a name ("saya pak slamet", "dengan bu sri")."""
 _NAME = r"([^\W\d_][\w'.]*(?:\s+[^\W\d_][\w'.]*){0,4})"
+HOME_PART = (r"(?:(?:desa|kelurahan|kecamatan|dusun|dukuh)\s+[\w-]+(?:\s+(?:kulon|wetan|lor|kidul|tengah))?"
+             r"|RT\s\d{2}(?:/RW\s\d{2})?|RW\s\d{2})")
+"""One part of where callers say they live when they introduce themselves ("desa Pejok", "RT 02/RW 01")."""
 NAME_PATTERNS = [
     re.compile(rf"\bnama\s+(?:saya|pelapor|lengkap\s+saya)\s*(?:adalah|ialah|:)?\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\bnama(?:\s+lengkap)?\s*:\s*(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\batas\s+nama\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\bsaya\s+bernama\s+(?:{HONORIFIC}\s+)?{_NAME}", re.I),
+    re.compile(rf"\bsaya\s+(?:warga|dari|asal|tinggal\s+di)(?:\s*,?\s*{HOME_PART})+\s*,?\s*(?:yang\s+)?bernama\s+"
+               rf"(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\byang\s+melapor(?:kan)?(?:\s+(?:adalah|ialah))?\s*:?\s+{HONORIFIC}\s+{_NAME}", re.I),
     re.compile(rf"\bperkenalkan\s*,?\s+(?:saya\s+)?(?:{HONORIFIC}\s+)?{_NAME}", re.I),
     re.compile(rf"\b(?:saya|dengan)\s+{HONORIFIC}\s+{_NAME}", re.I),

@@ -11,7 +11,7 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process
 
-from models.address import find_landmark
+from models.address import PLACE_WORD, find_landmark
 from transcribe.drafting.suggestions import PlaceCandidate
 
 KECAMATAN_CUES = frozenset("kecamatan kec camat".split())
@@ -32,7 +32,8 @@ EVERYDAY_ZIPF = 3.5
 LOCAL_FUZZY_CUTOFF = 72.0
 """Cutoff when looking for a desa only among those of the kecamatan already found."""
 LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
-DUSUN_RE = re.compile(r"\b(?:dusun|dukuh|dsn\.?)\s+([A-Za-z][\w-]*(?:\s+(?:kulon|wetan|lor|kidul|tengah|baru))?)", re.I)
+DUSUN_RE = re.compile(rf"\b(?:dusun|dukuh|dsn\.?)\s+({PLACE_WORD}(?:\s+(?:kulon|wetan|lor|kidul|tengah|baru))?)", re.I)
+"""A dusun said by its name; "kepala dusun di desa …" names none (`models.address.PLACE_WORD`)."""
 RT_RE = re.compile(r"\bRT (\d{2})\b")
 RW_RE = re.compile(r"\bRW (\d{2})\b")
 
@@ -89,9 +90,7 @@ class PlaceDetail:
         """The first dusun, RT, RW and landmark said in a normalised text."""
         dusun = DUSUN_RE.search(text)
         rt, rw = RT_RE.search(text), RW_RE.search(text)
-        dusun_name = None
-        if dusun and _key(dusun.group(1)) not in ("rt", "rw") and not dusun.group(1)[0].isdigit():
-            dusun_name = dusun.group(1).strip().title()
+        dusun_name = dusun.group(1).strip().title() if dusun else None
         return cls(dusun_name, rt.group(1) if rt else None, rw.group(1) if rw else None, find_landmark(text))
 
     @property
