@@ -39,6 +39,9 @@ def test_number_words(words: str, value: int) -> None:
     ("yg tdk sdh blm", "yang tidak sudah belum"),
     ("dalane rusak mboten wonten perbaikan", "jalannya rusak tidak ada perbaikan"),
     ("0813 2345 6789", "081323456789"),
+    ("diminta Rp 500 ribu", "diminta Rp 500000"),  # digits then a scale word: one amount, not "500 1000"
+    ("Rp 1,5 juta per bidang", "Rp 1500000 per bidang"),
+    ("ribuan warga, ribu alasan", "ribuan warga, ribu alasan"),
 ])
 def test_normalize_text(spoken: str, normalized: str) -> None:
     assert normalize(spoken).text == normalized

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -125,6 +126,8 @@ def parse_number_words(words: list[str]) -> int | None:
                 current += value
         elif w in UNITS and w != "se":
             current += UNITS[w]
+        elif w.isdecimal() and len(w) == 1:  # "3 juta" said with a digit
+            current += int(w)
         elif w == "belas":
             current = (current or 1) + 10
         elif w == "puluh":
@@ -164,6 +167,16 @@ def _number_runs(words: list[str]) -> list[str]:
             if q and q not in (",", "-"):
                 break
         digits = [_digit_value(w) for w in run]
+        if all(w.lower() in SCALE_WORDS for w in run):
+            # "500 ribu", "1,5 juta": the amount written in digits before; a scale word alone stays a word
+            amount = _written_amount(out[-1]) if out and not pre else None
+            if amount is not None:
+                scaled = amount * math.prod(SCALES[w.lower()] for w in run)
+                out[-1] = f"{round(scaled)}{trailing}"
+            else:
+                out.extend(words[i:j])
+            i = j
+            continue
         if len(run) >= 3 and all(d is not None for d in digits):
             out.append(pre + "".join(str(d) for d in digits) + trailing)
         elif all(d is not None for d in digits) and len(run) == 2 and run[0].lower() in ("nol", "kosong"):
@@ -173,6 +186,17 @@ def _number_runs(words: list[str]) -> list[str]:
             out.extend(_mixed_numbers(run, pre, trailing))
         i = j
     return out
+
+
+SCALE_WORDS = frozenset({"ribu", "juta", "miliar"})
+_AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3})*(?:,\d{1,3})?")
+
+
+def _written_amount(token: str) -> float | None:
+    """The value of an amount written in digits as Indonesians write it ("500", "1.500", "1,5"), or None."""
+    if not _AMOUNT.fullmatch(token):
+        return None
+    return float(token.replace(".", "").replace(",", "."))
 
 
 def _mixed_numbers(run: list[str], pre: str, trailing: str) -> list[str]:
