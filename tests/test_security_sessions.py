@@ -171,11 +171,14 @@ def test_an_admin_does_not_reset_their_own_password_from_the_users_page(client, 
     assert _user(session, "admin").password_hash == before
 
 
-def test_the_users_page_offers_no_reset_on_the_admins_own_row(client, users) -> None:  # noqa: ANN001
+def test_the_users_page_offers_no_reset_or_deactivation_on_the_admins_own_row(client, users) -> None:  # noqa: ANN001
     login(client, "admin")
     page = client.get("/konsol/admin/pengguna").text
     assert f"/konsol/admin/pengguna/{users['viewer']}/sandi" in page
     assert f"/konsol/admin/pengguna/{users['admin']}/sandi" not in page
+    # nor deactivation, which is refused for oneself too
+    assert f"/konsol/admin/pengguna/{users['viewer']}/aktif" in page
+    assert f"/konsol/admin/pengguna/{users['admin']}/aktif" not in page
 
 
 def test_a_reset_asks_for_confirmation_without_javascript(app, client, session, users) -> None:  # noqa: ANN001
