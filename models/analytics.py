@@ -356,10 +356,15 @@ def _touched(session: Session) -> set[int]:
 
 _UNPLACED = "analytics.unplaced"
 """session.info key: complaints counted in this transaction whose issue membership is not settled yet."""
+_WAITING_READ = "analytics.waiting"
+"""session.info key: the waiting complaints per agency already read (`_waiting`), by (period, scope, now); a page
+reads them for its agency breakdown and its total at the same `now`. Emptied by every flush, commit and rollback
+(`keep_current`)."""
 
 
 def _count_flushed(session: Session, _flush_context: Any) -> None:
     """After a flush: counters only (a few small UPDATEs); the issue placement waits for the commit."""
+    _forget_waiting(session)
     ids = _touched(session)
     if ids:
         sync_complaints(session.connection(), ids, assign_issues=False)
@@ -376,6 +381,11 @@ def _place_before_commit(session: Session) -> None:
 
 def _forget_unplaced(session: Session, *_args: Any) -> None:
     session.info.pop(_UNPLACED, None)
+    _forget_waiting(session)
+
+
+def _forget_waiting(session: Session, *_args: Any) -> None:
+    session.info.pop(_WAITING_READ, None)
 
 
 def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
@@ -386,6 +396,7 @@ def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
         event.listen(sessions, "after_flush", _count_flushed)
         event.listen(sessions, "before_commit", _place_before_commit)
         event.listen(sessions, "after_rollback", _forget_unplaced)
+        event.listen(sessions, "after_commit", _forget_waiting)
     return sessions
 
 
@@ -632,32 +643,47 @@ _FACT_VALUE = {
 
 def _waiting(session: Session, dimension: str, period: Period, scope: int, public: bool,
              now: datetime) -> list[tuple[str, int, int]]:
-    """(value, verify_overdue, answer_overdue) per value: the overdue index (`overdue_filter`) joined to the facts,
-    so it reads only the complaints late right now, counted where the counters count them (the fact's scope, day
-    and values). A complaint whose decision is already stored (sent back to a stage after acting) is not counted
+    """(value, verify_overdue, answer_overdue) per value of the dimension; `public`: without confidential
+    complaints. A page's agency breakdown and its total, for operators and viewers alike, come from one read."""
+    if dimension in ("semua", "agency"):
+        read = session.info.setdefault(_WAITING_READ, {})
+        key = (period.start, period.end, scope, now)
+        if key not in read:
+            read[key] = _waiting_rows(session, "agency", period, scope, now)
+        rows = read[key]
+    else:
+        rows = _waiting_rows(session, dimension, period, scope, now)
+    summed: dict[str, list[int]] = {}
+    for value, confidential, verify, answer in rows:
+        if not (public and confidential):
+            counts = summed.setdefault("" if dimension == "semua" else value, [0, 0])
+            counts[0] += verify
+            counts[1] += answer
+    return [(value, verify, answer) for value, (verify, answer) in summed.items() if verify or answer]
+
+
+def _waiting_rows(session: Session, dimension: str, period: Period, scope: int,
+                  now: datetime) -> list[tuple[str, bool, int, int]]:
+    """(value, confidential, verify_overdue, answer_overdue): the overdue index (`overdue_filter`) joined to the
+    facts, so it reads only the complaints late right now, counted where the counters count them (the fact's scope,
+    day and values). A complaint whose decision is already stored (sent back to a stage after acting) is not counted
     again."""
     verify = and_(Complaint.status.in_(sorted(VERIFY_STAGE)), ComplaintFact.verify_on_time.is_(None))
     answer = and_(Complaint.status.in_(sorted(ANSWER_STAGE)), ComplaintFact.answer_on_time.is_(None))
-    column = _FACT_VALUE.get(dimension)
+    column = _FACT_VALUE[dimension]
     query = (
-        select(
-            *([column] if column is not None else []),
-            func.sum(case((verify, 1), else_=0)), func.sum(case((answer, 1), else_=0)),
-        )
+        select(column, ComplaintFact.confidential, func.sum(case((verify, 1), else_=0)), func.sum(case((answer, 1), else_=0)))
         .select_from(Complaint)
         .join(ComplaintFact, ComplaintFact.complaint_id == Complaint.id)
         .where(
             overdue_filter(now), Complaint.status.in_(sorted(VERIFY_STAGE | ANSWER_STAGE)),
             ComplaintFact.counted.is_(True), ComplaintFact.day.between(period.start, period.end),
         )
+        .group_by(column, ComplaintFact.confidential)
     )  # fmt: skip
     if scope != REGENCY:
         query = query.where(ComplaintFact.agency_id == scope)
-    if public:
-        query = query.where(ComplaintFact.confidential.is_(False))
-    if column is None:
-        return [("", int(v or 0), int(a or 0)) for v, a in session.execute(query) if v or a]
-    return [(str(value), int(v or 0), int(a or 0)) for value, v, a in session.execute(query.group_by(column)) if v or a]
+    return [(str(value), bool(confidential), int(v or 0), int(a or 0)) for value, confidential, v, a in session.execute(query)]
 
 
 def public_totals(session: Session, dimension: str, period: Period, scope: int = REGENCY,

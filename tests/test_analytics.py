@@ -197,6 +197,19 @@ def test_a_complaint_past_its_limit_without_action_counts_late(session, settings
     assert (m.answered, m.answered_on_time, m.answer_overdue, m.answer_share) == (2, 1, 0, 1 / 2)
 
 
+
+def test_one_read_of_the_waiting_serves_a_page_but_never_outlives_a_write(session, settings, users) -> None:  # noqa: ANN001
+    make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
+    _waiting_past_limit(session, settings, "belum_diverifikasi")
+    session.commit()
+    period, now = an.Period.last_days(30), utcnow()
+    assert an.overall(session, period, now=now).verify_overdue == 1
+    assert an.public_totals(session, "semua", period, now=now)[""].verify_overdue == 1  # the same read, public
+    _waiting_past_limit(session, settings, "terverifikasi", confidential=True)
+    session.flush()  # a write in the same transaction, read again at the same `now`
+    assert an.overall(session, period, now=now).verify_overdue == 2
+    assert an.public_totals(session, "semua", period, now=now)[""].verify_overdue == 1
+
 def test_a_complaint_within_its_limit_is_not_counted_either_way(session, settings, users) -> None:  # noqa: ANN001
     make_complaint(session, settings, "ditindaklanjuti", received_at=past(2))
     make_complaint(session, settings, "belum_diverifikasi")  # received now: days left
