@@ -379,7 +379,7 @@ def test_the_show_page_links_a_caller_heard_twice(client, users, session, settin
     session.commit()
     login(client, "operator")
     page = client.get(f"/radio/{show.id}")
-    assert page.text.count("kemungkinan sama dengan segmen #1") == 1
+    assert page.text.count("kemungkinan sama dengan penelepon #1") == 1
 
 
 class SlowBrokenEngine:
