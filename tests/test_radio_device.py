@@ -121,9 +121,12 @@ def test_device_lost_mid_show_reconnects_and_marks_the_gap(pulse, vosk_settings,
     show = session.get(RadioShow, live.show_id)
     # A restarted PulseAudio may drop once more while it settles: at least one gap, each for the device.
     assert show.gaps and all(g["reason"] == "perangkat terputus" for g in show.gaps)
-    assert show.gaps[0]["lost_s"] >= 2.0  # the 2 s the server was away, plus the stall before it was noticed
-    assert show.gaps[0]["at_s"] >= before - 0.2
-    assert show.duration_s >= before + show.gaps[0]["lost_s"] + 1.0
+    # a stall while capture started on a loaded machine is a gap too (at 0 s, in one clean-clone run): the server's
+    # absence is the first gap after the jingle
+    gap = next((g for g in show.gaps if g["at_s"] >= before - 0.2), None)
+    assert gap is not None, show.gaps
+    assert gap["lost_s"] >= 2.0  # the 2 s the server was away, plus the stall before it was noticed
+    assert show.duration_s >= before + gap["lost_s"] + 1.0
     # The jingle before the loss is in the archive.
     import soundfile as sf
 
