@@ -638,7 +638,7 @@ _FACT_VALUE = {
     "channel": ComplaintFact.channel, "topic": ComplaintFact.topic_id, "agency": ComplaintFact.agency_id,
     "kecamatan": ComplaintFact.kecamatan_id,
 }  # fmt: skip
-"""The fact column of each dimension's DailyCount.value ("semua": one value, "")."""
+"""The fact column of each dimension's DailyCount.value ("semua", one value "", is summed from "agency")."""
 
 
 def _waiting(session: Session, dimension: str, period: Period, scope: int, public: bool,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from models import problem_vocabulary
-from models.identity import word_zipf
+from models.words import word_zipf
 
 SHORT_FORMS = {
     "jln": "jalan", "jl": "jalan", "tdk": "tidak", "gak": "tidak", "nggak": "tidak", "ga": "tidak", "blm": "belum",

@@ -48,7 +48,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 from models import issue_labels as labels
-from models.identity import anonymised, word_zipf
+from models.identity import anonymised
+from models.words import word_zipf
 
 SIMILARITY_THRESHOLD = 0.24
 """Average-linkage cut: clusters merge while their mean pairwise cosine similarity reaches this. Chosen on the tune
@@ -458,12 +459,14 @@ def assign(
     ).all()
     similarity = {row.id: float((vector @ _unpack(row.centroid_idx, row.centroid_val).T).toarray()[0, 0]) for row in candidates}
     best = max(candidates, key=lambda row: similarity[row.id], default=None)
-    place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
-    rules = labels.LabelRules(label_word, place_words(connection))
-    label = labels.make_label(labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, "")), place)
     joined = best if best is not None and similarity[best.id] >= threshold else None
-    if joined is None and labels.sameness([text], None, rules):
-        joined = next((row for row in candidates if row.label == label), None)
+    if joined is None:  # named only when it may open an issue or join one by name: most complaints join by similarity
+        place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
+        rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
+        name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
+        label = labels.make_label(name, place)
+        if labels.sameness([text], None, rules, said=said):
+            joined = next((row for row in candidates if row.label == label), None)
     if joined is not None:
         centroid = _unpack(joined.centroid_idx, joined.centroid_val) * joined.size + vector
         idx, val = _pack(centroid)
