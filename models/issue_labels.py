@@ -38,8 +38,24 @@ SHORT_FORMS = {
     "gk": "tidak", "ngga": "tidak", "enggak": "tidak", "org": "orang", "msk": "masuk", "dpt": "dapat", "tp": "tapi",
     "jd": "jadi", "dr": "dari", "kalo": "kalau", "krg": "kurang", "bnyk": "banyak", "skrg": "sekarang",
     "ndak": "tidak", "nda": "tidak", "mboten": "tidak", "ora": "tidak", "nyampe": "sampai", "nyampai": "sampai",
+    # chat
+    "udh": "sudah", "dah": "sudah", "blum": "belum", "bln": "bulan", "thn": "tahun", "dtg": "datang", "trs": "terus",
+    "sm": "sama", "cm": "cuma", "jg": "juga", "gmn": "bagaimana", "knp": "kenapa", "tlg": "tolong", "pdhl": "padahal",
+    "hrs": "harus", "kmrn": "kemarin", "kpd": "kepada", "ttg": "tentang", "brp": "berapa",
+    "pake": "pakai", "nunggu": "menunggu", "dapet": "dapat", "aja": "saja", "dpn": "depan", "bbrp": "beberapa",
+    "ngantri": "antre", "ngantre": "antre", "gx": "tidak",
+    # Javanese, as callers mix it in
+    "dereng": "belum", "durung": "belum", "urung": "belum", "sampun": "sudah", "mpun": "sudah", "wis": "sudah",
+    "uwis": "sudah", "wonten": "ada", "onten": "ada", "enten": "ada", "ono": "ada", "onok": "ada", "ra": "tidak",
+    "griyo": "rumah", "griya": "rumah", "omah": "rumah", "dalan": "jalan", "banyu": "air",
+    "kirang": "kurang", "sanget": "sangat", "tebih": "jauh", "adoh": "jauh", "angel": "sulit", "ilang": "hilang",
+    "suwe": "lama", "dangu": "lama", "rampung": "selesai", "duit": "uang", "arto": "uang", "bocah": "anak",
+    "lare": "anak", "wong": "orang", "tiyang": "orang", "kebakar": "terbakar", "kobong": "terbakar",
+    "peteng": "gelap", "mambu": "bau", "ambune": "baunya", "bosok": "busuk", "lara": "sakit", "gerah": "sakit",
+    "mlebet": "masuk", "mlebu": "masuk", "dibagi": "dibagikan", "nopo": "apa", "pripun": "bagaimana",
 }  # fmt: skip
-"""Written short forms and common variants, written one way (for labels and for clustering)."""
+"""Written short forms and common variants, written one way (for labels and for clustering): chat short forms, and
+the Javanese words callers mix into Indonesian ("dereng cair" is "belum cair")."""
 
 STOPWORDS = frozenset(
     """yang di ke dari dan atau ini itu ada sudah akan juga dengan untuk pada dalam karena jadi oleh bagi
