@@ -385,6 +385,12 @@ OPENING_WORDS = 40
 said later ("banjir" deep in a permit complaint) is a detail."""
 
 
+SAID_FIRST_SLACK = 4
+"""In one report, problems said within this many words of the first one said are one point (the more specific, listed
+first in the table, names it: "proyek rabat beton dana desa asal-asalan"); one said later is an aside ("lampu jalan
+mati ..., jalannya juga rusak")."""
+
+
 SMALL_ISSUE = 3
 """In an issue of this many complaints or fewer, one complaint may name the issue's problem when none names another."""
 
@@ -400,7 +406,7 @@ def canonical_problem(
 ) -> str:
     """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
     does. One complaint: the problem it says (the one its title says, when several, then the one said in its
-    opening). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
+    opening, the first said: people open on their point; said at one word, the more specific). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
     the one more titles say, then more openings, then the more specific); with the thing most of those name and
     the facility half of them name; in a small issue, the only problem any of them says, else one its titles
     say. `said`: `problems_said` of each text, when the caller has it already."""
@@ -410,6 +416,7 @@ def canonical_problem(
                         for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
     counts = Counter(k for matches in said for k in {m.problem for m in matches})
     opening = Counter(k for matches in said for k in {m.problem for m in matches if m.start < OPENING_WORDS})
+    first = {m.problem: m.start for m in sorted(said[0], key=lambda m: -m.start)} if len(texts) == 1 else {}
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
     candidates = [k for k, n in counts.items() if n >= enough]
     if not candidates and len(texts) <= SMALL_ISSUE:
@@ -418,7 +425,12 @@ def canonical_problem(
         candidates = list(counts) if len(counts) == 1 else [k for k in counts if in_titles[k]]
     if not candidates:
         return ""
-    best = max(candidates, key=lambda k: (counts[k], in_titles[k], opening[k], -k))
+    top = max((counts[k], in_titles[k], opening[k]) for k in candidates)
+    candidates = [k for k in candidates if (counts[k], in_titles[k], opening[k]) == top]
+    if first:  # one report: its point is what it says first; what it says a few words later is the same point
+        earliest = min(first[k] for k in candidates)
+        candidates = [k for k in candidates if first[k] <= earliest + SAID_FIRST_SLACK]
+    best = min(candidates)
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
     place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)

@@ -17,8 +17,11 @@ a kecamatan, a topic and the issue their writer meant, grouped as `issues.regrou
 topic and kecamatan, place names excluded from labels). It prints pair precision and recall of "same issue" over
 every pair of reports, then labels with their kecamatan: every issue, or with `--read` the 30 drawn for a blind
 read (every issue of two or more reports, then single ones drawn with seed 60), `--blind` without their reports.
+`--paraphrases` measures the problem table alone on written paraphrases of its problems (tests/data/
+problem_paraphrases/, tuning data: see its README): the share of reports named with their problem, and every miss.
 Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third|fourth|fifth [--blind]]
        python scripts/bench_issues.py --set DIR [--read] [--blind]
+       python scripts/bench_issues.py --paraphrases
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models import issues  # noqa: E402
+from models import issue_labels, issues, problem_vocabulary  # noqa: E402
 from models.seed import load_places  # noqa: E402
 
 SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 PAIRS = ROOT / "tests" / "data" / "issue_pairs" / "pairs.jsonl"
+PARAPHRASES = ROOT / "tests" / "data" / "problem_paraphrases" / "paraphrases.jsonl"
 FIRST_READ = ROOT / "tests" / "data" / "issue_pairs" / "first_read_ids.json"
 """Report ids of the 30 issues of the first blind read (seed 30 over all issues of two or more reports)."""
 SECOND_READ = ROOT / "tests" / "data" / "issue_pairs" / "second_read_ids.json"
@@ -162,6 +166,26 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
             print(f"      {rows[i]['id']}: {rows[i]['title'][:70]}")
 
 
+def named_right(row: dict) -> tuple[bool, str]:
+    """Whether one written paraphrase is named with its problem (as one complaint's label is), and the name given."""
+    vocabulary = problem_vocabulary.vocabulary()
+    said = issue_labels.problems_said(row["text"])
+    got = issue_labels.canonical_problem([row["text"]], said=[said])
+    meant = [m for m in said if vocabulary.problems[m.problem].name == row["problem"]]
+    return got in {vocabulary.name(m) for m in meant} | {vocabulary.problems[m.problem].generic for m in meant}, got
+
+
+def measure_paraphrases() -> None:
+    rows = [json.loads(line) for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = [named_right(row) for row in rows]
+    print(f"{len(rows)} written paraphrases of {len({r['problem'] for r in rows})} problems: "
+          f"{sum(ok for ok, _ in results)} named right ({sum(ok for ok, _ in results) / len(rows):.1%}), "
+          f"{sum(not got for _, got in results)} named nothing (tuning data: see tests/data/problem_paraphrases)")
+    for row, (ok, got) in zip(rows, results):
+        if not ok:
+            print(f"  {row['problem']} <- {got or '(nothing)'}: {row['text'][:120]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", default=str(SHARED / "routing_dev.jsonl"))
@@ -170,7 +194,11 @@ def main() -> int:
     parser.add_argument("--blind", action="store_true", help="labels without their reports' titles")
     parser.add_argument("--set", type=Path, help="a directory of Bojonegoro reports (reports.jsonl)")
     parser.add_argument("--read", action="store_true", help="with --set: only the 30 issues of the blind read")
+    parser.add_argument("--paraphrases", action="store_true", help="the problem table on written paraphrases")
     args = parser.parse_args()
+    if args.paraphrases:
+        measure_paraphrases()
+        return 0
     if args.set:
         measure_set(args.set, args.read, args.blind)
         return 0
