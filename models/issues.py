@@ -243,23 +243,35 @@ def group_clusters(
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
     stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-    names = [labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
-                             [said[i] for i in c]) for c in clusters]  # fmt: skip
-    clusters, groups = _merge_near_identical(clusters, groups, names, x, merge_similarity)
+    problems = [labels.canonical_problem([texts[i] for i in c], [titles[i] for i in c] if titles else (),
+                                         [said[i] for i in c]) for c in clusters]  # fmt: skip
+    names = [problem or labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
+                                        [said[i] for i in c]) for c, problem in zip(clusters, problems)]  # fmt: skip
+    clusters, groups = _merge_near_identical(clusters, groups, names, problems, x, merge_similarity)
     return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
 def _merge_near_identical(
-    clusters: list[list[int]], groups: list[tuple[int, int]], names: list[str], x: sparse.csr_matrix,
-    merge_similarity: float,
+    clusters: list[list[int]], groups: list[tuple[int, int]], names: list[str], problems: list[str],
+    x: sparse.csr_matrix, merge_similarity: float,
 ) -> tuple[list[list[int]], list[tuple[int, int]]]:
+    """Merge the issues of one group that name the same problem or phrase, or whose centroids are near-identical;
+    and issues of one kecamatan routed to different topics that name the same problem of the table (one flood sent
+    to "bencana" and to "sumber daya air"), under the topic of the larger."""
     parent = list(range(len(clusters)))
+    size = [len(c) for c in clusters]
 
     def root(i: int) -> int:
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
+
+    def join(a: int, b: int) -> None:
+        a, b = root(a), root(b)
+        if a != b:
+            keep, gone = (a, b) if (size[a], -a) >= (size[b], -b) else (b, a)
+            parent[gone], size[keep] = keep, size[keep] + size[gone]
 
     by_group: dict[tuple[int, int], list[int]] = {}
     for k, key in enumerate(groups):
@@ -272,7 +284,11 @@ def _merge_near_identical(
         for a in range(len(ks)):
             for b in range(a + 1, len(ks)):
                 if (names[ks[a]] and names[ks[a]] == names[ks[b]]) or similar[a, b] >= merge_similarity:
-                    parent[root(ks[b])] = root(ks[a])
+                    join(ks[a], ks[b])
+    by_problem: dict[tuple[int, str], int] = {}
+    for k, (key, problem) in enumerate(zip(groups, problems)):
+        if problem:
+            join(by_problem.setdefault((key[1], problem), k), k)
     merged: dict[int, list[int]] = {}
     for k, members in enumerate(clusters):
         merged.setdefault(root(k), []).extend(members)
@@ -449,7 +465,8 @@ def assign(
     threshold: float = ASSIGN_THRESHOLD,
 ) -> Placement:
     """Put one complaint into the most similar issue of its group, else into the issue of its group that names the
-    same problem (as a regrouping would merge them), or open a new issue for it."""
+    same problem, else into the issue of its kecamatan that names the same problem of the table under another topic
+    (as a regrouping would merge them), or open a new issue for it."""
     now = now or utcnow()
     vector = tfidf(term_frequencies([text]), load_idf(connection))
     candidates = connection.execute(
@@ -467,6 +484,13 @@ def assign(
         label = labels.make_label(name, place)
         if labels.sameness([text], None, rules, said=said):
             joined = next((row for row in candidates if row.label == label), None)
+        if joined is None and labels.canonical_problem([text], said=said):  # the problem routed to another topic
+            joined = connection.execute(
+                select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label)
+                .where(Issue.kecamatan_id == kecamatan_id, Issue.label == label).order_by(Issue.size.desc()).limit(1)
+            ).first()  # fmt: skip
+            if joined is not None:
+                similarity[joined.id] = float((vector @ _unpack(joined.centroid_idx, joined.centroid_val).T).toarray()[0, 0])
     if joined is not None:
         centroid = _unpack(joined.centroid_idx, joined.centroid_val) * joined.size + vector
         idx, val = _pack(centroid)

@@ -14,7 +14,7 @@ import models.satisfaction  # noqa: F401 - registers the analytics, issue and ra
 from models import analytics as an
 from models import issue_labels as labels
 from models import issues, problem_vocabulary
-from models.entities import Place
+from models.entities import Place, Topic
 from tests.conftest import login
 from tests.console_data import make_complaint, past
 
@@ -175,6 +175,36 @@ def test_complaints_of_one_canonical_problem_in_one_kecamatan_are_one_issue() ->
     assert sorted(grouping.phrases) == ["Banjir", "Pupuk langka atau mahal"]
     apart = issues.group_clusters(texts[:4], [(1, 1), (1, 1), (1, 2), (1, 2)])
     assert len(apart.clusters) == 2  # never across kecamatan
+
+
+def test_one_problem_routed_to_two_topics_in_one_kecamatan_is_one_issue() -> None:
+    # Operators route one flood to "bencana" and to "sumber daya air": the Kepala Dinas must not read "Banjir ·
+    # Kec. Kanor" twice. The issue keeps the topic most of its complaints have.
+    texts = ["Banjir luapan Bengawan Solo masuk rumah warga, mohon perahu karet",
+             "air bah sampai lutut, kami mengungsi di balai desa sejak kemarin",
+             "Desa kami kebanjiran lagi, sawah terendam semua dan jalan ke kecamatan putus",
+             "Lampu jalan mati di depan balai desa, gelap sekali"]  # fmt: skip
+    grouping = issues.group_clusters(texts, [(1, 1), (1, 1), (2, 1), (2, 1)])
+    assert sorted(map(len, grouping.clusters)) == [1, 3]
+    flood = next(k for k, c in enumerate(grouping.clusters) if len(c) == 3)
+    assert grouping.groups[flood] == (1, 1) and grouping.phrases[flood] == "Banjir"
+    # a phrase that is no problem of the table says too little to join two topics
+    chat = ["pelayanan kantor kurang ramah sekali", "pelayanan kantor kurang ramah, petugas cuek"]
+    assert len(issues.group_clusters(chat, [(1, 1), (2, 1)], threshold=2.0, merge_similarity=2.0).clusters) == 2
+
+
+def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(session, settings, users) -> None:  # noqa: ANN001
+    (first,) = _complaints(session, settings, [
+        ("Banjir", "banjir luapan bengawan solo masuk rumah warga, mohon perahu karet")])  # fmt: skip
+    session.commit()
+    fact = session.get(an.ComplaintFact, first.id)
+    bencana = session.scalars(select(Topic).where(Topic.key == "bencana")).one()
+    assert bencana.id != fact.topic_id
+    placed = issues.assign(session.connection(), "desa kami kebanjiran lagi, air bah sampai lutut, kami mengungsi",
+                           bencana.id, fact.kecamatan_id, 0)
+    assert (placed.issue_id, placed.opened) == (fact.issue_id, False)
+    road = issues.assign(session.connection(), "jalan desa rusak berlubang", bencana.id, fact.kecamatan_id, 0)
+    assert road.opened  # another problem opens its own issue
 
 def test_every_issue_links_to_its_complaints(client, session, settings, users) -> None:  # noqa: ANN001
     made = _complaints(session, settings, [
