@@ -420,9 +420,10 @@ def canonical_problem(
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
     candidates = [k for k, n in counts.items() if n >= enough]
     if not candidates and len(texts) <= SMALL_ISSUE:
-        # A small issue: the only problem any complaint says ("jalan ... kapan diaspal" and a question about the
-        # road), else the ones its titles say.
-        candidates = list(counts) if len(counts) == 1 else [k for k in counts if in_titles[k]]
+        # A small issue: the only problem any complaint makes its point ("jalan ... kapan diaspal" and a question
+        # about the road; an aside on the musrenbang said after it is no second point), else the ones its titles say.
+        points = {_point(matches) for matches in said if matches}
+        candidates = list(points) if len(points) == 1 else [k for k in counts if in_titles[k]]
     if not candidates:
         return ""
     top = max((counts[k], in_titles[k], opening[k]) for k in candidates)
@@ -438,6 +439,14 @@ def canonical_problem(
     if generic and named * 3 < len(matches) * 2:
         return generic  # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
     return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else ""))
+
+
+def _point(matches: Sequence[problem_vocabulary.Match]) -> int:
+    """The problem one report makes its point: the first said in its opening (within SAID_FIRST_SLACK words, the
+    more specific)."""
+    opening = [m for m in matches if m.start < OPENING_WORDS] or list(matches)
+    earliest = min(m.start for m in opening)
+    return min(m.problem for m in opening if m.start <= earliest + SAID_FIRST_SLACK)
 
 
 def sameness(

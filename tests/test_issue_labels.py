@@ -439,6 +439,12 @@ def test_in_one_report_the_problem_said_first_is_its_point() -> None:
     assert labels.canonical_problem(["Blangko e-KTP habis, e-KTP saya belum jadi"]) == "Blangko e-KTP habis"
 
 
+def test_a_small_issue_is_named_by_the_point_its_reports_make_not_by_an_aside() -> None:
+    texts = ["jalan poros kapan diaspal??? tiap tahun musrenbang diusulkan trus tp gk pernah ada realisasi",
+             "mau tanya jalan poros itu jalan kabupaten atau jalan desa, ditanya ke desa katanya wewenang kabupaten"]
+    assert labels.canonical_problem(texts) == "Jalan rusak"
+
+
 def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:
     assert "tepat sasaran" not in labels.phrases("Penerima manfaat tidak tepat sasaran")
     assert "tidak tepat sasaran" in labels.phrases("Penerima manfaat tidak tepat sasaran")
