@@ -18,10 +18,11 @@ topic and kecamatan, place names excluded from labels). It prints pair precision
 every pair of reports, then labels with their kecamatan: every issue, or with `--read` the 30 drawn for a blind
 read (every issue of two or more reports, then single ones drawn with seed 60), `--blind` without their reports.
 `--paraphrases` measures the problem table alone on written paraphrases of its problems (tests/data/
-problem_paraphrases/, tuning data: see its README): the share of reports named with their problem, and every miss.
+problem_paraphrases/, see its README: tuning data, or with `--heldout` texts not tuned on): the share of reports
+named with their problem, and every miss.
 Usage: python scripts/bench_issues.py [--reports routing_dev.jsonl] [--labels tune|held-out|third|fourth|fifth [--blind]]
        python scripts/bench_issues.py --set DIR [--read] [--blind]
-       python scripts/bench_issues.py --paraphrases
+       python scripts/bench_issues.py --paraphrases [--heldout]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from models.seed import load_places  # noqa: E402
 
 SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 PAIRS = ROOT / "tests" / "data" / "issue_pairs" / "pairs.jsonl"
-PARAPHRASES = ROOT / "tests" / "data" / "problem_paraphrases" / "paraphrases.jsonl"
+PARAPHRASES = ROOT / "tests" / "data" / "problem_paraphrases"
 FIRST_READ = ROOT / "tests" / "data" / "issue_pairs" / "first_read_ids.json"
 """Report ids of the 30 issues of the first blind read (seed 30 over all issues of two or more reports)."""
 SECOND_READ = ROOT / "tests" / "data" / "issue_pairs" / "second_read_ids.json"
@@ -175,12 +176,13 @@ def named_right(row: dict) -> tuple[bool, str]:
     return got in {vocabulary.name(m) for m in meant} | {vocabulary.problems[m.problem].generic for m in meant}, got
 
 
-def measure_paraphrases() -> None:
-    rows = [json.loads(line) for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+def measure_paraphrases(name: str) -> None:
+    path = PARAPHRASES / name
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     results = [named_right(row) for row in rows]
     print(f"{len(rows)} written paraphrases of {len({r['problem'] for r in rows})} problems: "
           f"{sum(ok for ok, _ in results)} named right ({sum(ok for ok, _ in results) / len(rows):.1%}), "
-          f"{sum(not got for _, got in results)} named nothing (tuning data: see tests/data/problem_paraphrases)")
+          f"{sum(not got for _, got in results)} named nothing ({path.relative_to(ROOT)}: see its README)")
     for row, (ok, got) in zip(rows, results):
         if not ok:
             print(f"  {row['problem']} <- {got or '(nothing)'}: {row['text'][:120]}")
@@ -195,9 +197,10 @@ def main() -> int:
     parser.add_argument("--set", type=Path, help="a directory of Bojonegoro reports (reports.jsonl)")
     parser.add_argument("--read", action="store_true", help="with --set: only the 30 issues of the blind read")
     parser.add_argument("--paraphrases", action="store_true", help="the problem table on written paraphrases")
+    parser.add_argument("--heldout", action="store_true", help="with --paraphrases: the ones not tuned on")
     args = parser.parse_args()
     if args.paraphrases:
-        measure_paraphrases()
+        measure_paraphrases("heldout.jsonl" if args.heldout else "paraphrases.jsonl")
         return 0
     if args.set:
         measure_set(args.set, args.read, args.blind)

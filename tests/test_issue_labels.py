@@ -481,6 +481,7 @@ def test_a_thing_asked_about_reads_as_a_question(texts: list[str], titles: list[
 
 
 PARAPHRASES = Path(__file__).parent / "data" / "problem_paraphrases" / "paraphrases.jsonl"
+"""Tuning data: the test keeps what was tuned; heldout.jsonl beside it is for measuring (bench_issues.py)."""
 
 
 def test_the_table_names_the_ways_people_say_its_problems() -> None:
