@@ -95,6 +95,9 @@ class Vocabulary:
     """Every alternative under its first word (how, text), so that a text is read once, not once per problem."""
     lengths: dict[str, frozenset[int]]
     """Per "start" and "end": the lengths of the first words written that way (the only slices worth looking up)."""
+    following: dict[tuple[str, str], Following]
+    """`starting` split by the second word, so that a text is read trying only the alternatives its next words allow
+    (hundreds of them start with "tidak" or "belum")."""
 
     @classmethod
     def from_json(cls, data: dict) -> "Vocabulary":
@@ -120,7 +123,7 @@ class Vocabulary:
             for slot, words in slots:
                 starting.setdefault((words[0].how, words[0].text), []).append((slot, words))
         lengths = {how: frozenset(len(text) for h, text in starting if h == how) for how in ("start", "end")}
-        return cls(problems, joined, starting, lengths)
+        return cls(problems, joined, starting, lengths, {head: Following.of(found) for head, found in starting.items()})
 
     def words(self, tokens: Sequence[str]) -> list[str]:
         """Lower-case words of a text as the vocabulary reads them: joined pairs as one ("lampu_merah")."""
@@ -152,8 +155,14 @@ class Vocabulary:
             heads = [("whole", token)]
             heads += [("start", token[:n]) for n in self.lengths["start"] if n <= len(token)]
             heads += [("end", token[-n:]) for n in self.lengths["end"] if n <= len(token)]
+            nexts: set[str] | None = None
             for head in heads:
-                for slot, alternative in self.starting.get(head, ()):
+                following = self.following.get(head)
+                if following is None:
+                    continue
+                if nexts is None:
+                    nexts = _reachable(words, i)
+                for slot, alternative in following.tried(nexts):
                     end = _rest(words, i, alternative[1:])
                     if end is not None:
                         said.setdefault(slot, []).append((i, end))
@@ -164,6 +173,46 @@ class Vocabulary:
         problem = self.problems[match.problem]
         name = problem.name.replace(THING, match.thing) if match.thing or not problem.otherwise else problem.otherwise
         return f"{name} di {match.place}" if match.place else name
+
+
+@dataclass(frozen=True)
+class Following:
+    """The alternatives that start with one word, by what must come next: nothing, a whole word, or a word's start or
+    end (tried whenever the first word is said)."""
+
+    alone: tuple[tuple[int, Slot, tuple[Word, ...]], ...]
+    by_next: dict[str, tuple[tuple[int, Slot, tuple[Word, ...]], ...]]
+    open: tuple[tuple[int, Slot, tuple[Word, ...]], ...]
+
+    @classmethod
+    def of(cls, found: Sequence[tuple[Slot, tuple[Word, ...]]]) -> "Following":
+        alone, by_next, open_ = [], {}, []
+        for n, (slot, words) in enumerate(found):
+            if len(words) == 1:
+                alone.append((n, slot, words))
+            elif words[1].how == "whole":
+                by_next.setdefault(words[1].text, []).append((n, slot, words))
+            else:
+                open_.append((n, slot, words))
+        return cls(tuple(alone), {k: tuple(v) for k, v in by_next.items()}, tuple(open_))
+
+    def tried(self, nexts: set[str]) -> list[tuple[Slot, tuple[Word, ...]]]:
+        """The alternatives that may be said here, given the words that may come next, in the table's order."""
+        found = [*self.alone, *self.open, *(item for word in nexts for item in self.by_next.get(word, ()))]
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
+        return [(slot, words) for _, slot, words in found]
+
+
+def _reachable(words: Sequence[str], at: int) -> set[str]:
+    """The words an alternative's second word may be after words[at]: the next one, and past it while it is a gap
+    word (`_rest` reads them the same way)."""
+    found = set()
+    for j in range(at + 1, min(at + 2 + MAX_GAP, len(words))):
+        found.add(words[j])
+        if words[j] not in GAP_WORDS:
+            break
+    return found
 
 
 def _join(words: Sequence[str], joined: frozenset[tuple[str, ...]]) -> list[str]:
