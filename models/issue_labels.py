@@ -53,6 +53,8 @@ SHORT_FORMS = {
     "lare": "anak", "wong": "orang", "tiyang": "orang", "kebakar": "terbakar", "kobong": "terbakar",
     "peteng": "gelap", "mambu": "bau", "ambune": "baunya", "bosok": "busuk", "lara": "sakit", "gerah": "sakit",
     "mlebet": "masuk", "mlebu": "masuk", "dibagi": "dibagikan", "nopo": "apa", "pripun": "bagaimana",
+    "kpn": "kapan", "ambu": "bau", "dibenerin": "diperbaiki", "dibenerke": "diperbaiki", "dibetulin": "diperbaiki",
+    "nunggak": "menunggak",
 }  # fmt: skip
 """Written short forms and common variants, written one way (for labels and for clustering): chat short forms, and
 the Javanese words callers mix into Indonesian ("dereng cair" is "belum cair")."""
@@ -75,7 +77,7 @@ STOPWORDS = frozenset(
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
     kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl mengakibatkan
     menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang utara
-    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan""".split()
+    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan min mimin gan kak lur bro sis""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
 GLUE = frozenset(
@@ -406,39 +408,74 @@ def canonical_problem(
 ) -> str:
     """The name of the canonical problem the issue's complaints raise ("Antrean lama di RSUD"), or "" when none
     does. One complaint: the problem it says (the one its title says, when several, then the one said in its
-    opening, the first said: people open on their point; said at one word, the more specific). Several: the problem most of them say, said by at least two and by a third of them at least (ties:
-    the one more titles say, then more openings, then the more specific); with the thing most of those name and
-    the facility half of them name; in a small issue, the only problem any of them says, else one its titles
-    say. `said`: `problems_said` of each text, when the caller has it already."""
+    opening, the first said: people open on their point; said at one word, the more specific). Several: the problem
+    most of them say, said by at least two and by a third of them at least (ties: the one more titles say, then more
+    openings, then the more specific); with the thing most of those name and the facility half of them name; in a
+    small issue, the only problem any of them makes its point, else one its titles say. Entries of one name, and
+    problems of one family ("Air PDAM keruh" of "Air PDAM tidak mengalir"), count as one problem; the family is
+    named by the member most of them say (ties: the family's head). `said`: `problems_said` of each text, when the
+    caller has it already."""
+    chosen = _chosen(texts, titles, said)
+    return chosen[0] if chosen else ""
+
+
+def _key(problem: problem_vocabulary.Problem) -> str:
+    """What counts as one problem: its family, else its name (several entries of one name are one problem)."""
+    return problem.family or problem.name
+
+
+def _chosen(
+    texts: Sequence[str], titles: Sequence[str], said: Sequence[list[problem_vocabulary.Match]] | None
+) -> tuple[str, str] | None:
+    """(name, family) of the issue's problem (`canonical_problem`); family is "" for a problem of no family (its head
+    and its members give the same family)."""
     vocabulary = problem_vocabulary.vocabulary()
+    problems = vocabulary.problems
     said = [problems_said(text) for text in texts] if said is None else said
-    in_titles = Counter(m.problem for title in titles
-                        for m in {m.problem: m for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}.values())  # fmt: skip
-    counts = Counter(k for matches in said for k in {m.problem for m in matches})
-    opening = Counter(k for matches in said for k in {m.problem for m in matches if m.start < OPENING_WORDS})
-    first = {m.problem: m.start for m in sorted(said[0], key=lambda m: -m.start)} if len(texts) == 1 else {}
+    titled = {m.problem for title in titles for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}
+    in_titles = Counter(_key(problems[k]) for title in titles
+                        for k in {m.problem for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))})  # fmt: skip
+    counts = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches})
+    opening = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches if m.start < OPENING_WORDS})
+    order: dict[str, int] = {}
+    for matches in said:
+        for m in matches:
+            order[_key(problems[m.problem])] = min(order.get(_key(problems[m.problem]), m.problem), m.problem)
+    first: dict[str, int] = {}
+    if len(texts) == 1:
+        for m in said[0]:
+            first[_key(problems[m.problem])] = min(first.get(_key(problems[m.problem]), m.start), m.start)
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
-    candidates = [k for k, n in counts.items() if n >= enough]
+    candidates = [key for key, n in counts.items() if n >= enough]
     if not candidates and len(texts) <= SMALL_ISSUE:
         # A small issue: the only problem any complaint makes its point ("jalan ... kapan diaspal" and a question
         # about the road; an aside on the musrenbang said after it is no second point), else the ones its titles say.
-        points = {_point(matches) for matches in said if matches}
-        candidates = list(points) if len(points) == 1 else [k for k in counts if in_titles[k]]
+        points = {_key(problems[_point(matches)]) for matches in said if matches}
+        candidates = list(points) if len(points) == 1 else [key for key in counts if in_titles[key]]
     if not candidates:
-        return ""
-    top = max((counts[k], in_titles[k], opening[k]) for k in candidates)
-    candidates = [k for k in candidates if (counts[k], in_titles[k], opening[k]) == top]
+        return None
+    top = max((counts[key], in_titles[key], opening[key]) for key in candidates)
+    candidates = [key for key in candidates if (counts[key], in_titles[key], opening[key]) == top]
     if first:  # one report: its point is what it says first; what it says a few words later is the same point
-        earliest = min(first[k] for k in candidates)
-        candidates = [k for k in candidates if first[k] <= earliest + SAID_FIRST_SLACK]
-    best = min(candidates)
+        earliest = min(first[key] for key in candidates)
+        candidates = [key for key in candidates if first[key] <= earliest + SAID_FIRST_SLACK]
+    key = min(candidates, key=lambda key: order[key])
+    # the member of the problem (or family) one report makes its point, or most of them say (ties: the family's
+    # head, then the more specific)
+    members = Counter(k for matches in said for k in {m.problem for m in matches if _key(problems[m.problem]) == key})
+    if len(texts) == 1:  # what its title says, else its point
+        own = [m for m in said[0] if _key(problems[m.problem]) == key]
+        best = _point([m for m in own if m.problem in titled] or own)
+    else:
+        best = min(members, key=lambda k: (-members[k], problems[k].name != key, k))
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
     place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)
-    generic = vocabulary.problems[best].generic
+    family = key if key in vocabulary.families else ""
+    generic = problems[best].generic
     if generic and named * 3 < len(matches) * 2:
-        return generic  # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
-    return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else ""))
+        return generic, family  # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
+    return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else "")), family
 
 
 def _point(matches: Sequence[problem_vocabulary.Match]) -> int:
@@ -456,9 +493,20 @@ def sameness(
     """What makes two issues of one group one issue: the problem from the table they name ("Banjir" said in four
     people's own words), else the same phrase of two or more words found in their texts; "" when neither (the topic
     fallback "masalah <topic>" and a bare word say nothing about sameness)."""
-    found = canonical_problem(texts, titles, said)
-    phrase = found or problem_phrase(texts, stats, rules, titles)
-    return phrase if found or " " in phrase else ""
+    found = table_key(texts, titles, said)
+    if found:
+        return found
+    phrase = problem_phrase(texts, stats, rules, titles)
+    return phrase if " " in phrase else ""
+
+
+def table_key(
+    texts: Sequence[str], titles: Sequence[str] = (), said: Sequence[list[problem_vocabulary.Match]] | None = None
+) -> str:
+    """The problem of the table the issue's complaints raise as it makes issues one: its family when it has one ("Air
+    PDAM keruh" and "Air PDAM tidak mengalir" are one issue), else its name; "" when none."""
+    chosen = _chosen(texts, titles, said)
+    return (chosen[1] or chosen[0]) if chosen else ""
 
 
 def issue_name(

@@ -243,8 +243,8 @@ def group_clusters(
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
     stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-    problems = [labels.canonical_problem([texts[i] for i in c], [titles[i] for i in c] if titles else (),
-                                         [said[i] for i in c]) for c in clusters]  # fmt: skip
+    problems = [labels.table_key([texts[i] for i in c], [titles[i] for i in c] if titles else (),
+                                 [said[i] for i in c]) for c in clusters]  # fmt: skip
     names = [problem or labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
                                         [said[i] for i in c]) for c, problem in zip(clusters, problems)]  # fmt: skip
     clusters, groups = _merge_near_identical(clusters, groups, names, problems, x, merge_similarity)

@@ -66,6 +66,9 @@ class Problem:
     """The name for an issue whose complaints name different things (most name none of them alone)."""
     anywhere: bool = False
     """The thing may be said anywhere in the text ("bantuan beras ... tidak tepat sasaran" far apart in one report)."""
+    family: str = ""
+    """The name of the problem this one is a kind of ("Air PDAM keruh" of "Air PDAM tidak mengalir"): one issue
+    holds both, named by the one most of its complaints say."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Vocabulary:
     lengths: dict[str, frozenset[int]]
     """Per "start" and "end": the lengths of the first words written that way (the only slices worth looking up)."""
     following: dict[tuple[str, str], Following]
+    families: frozenset[str]
+    """The names problems give as their family (see `Problem.family`)."""
     """`starting` split by the second word, so that a text is read trying only the alternatives its next words allow
     (hundreds of them start with "tidak" or "belum")."""
 
@@ -112,7 +117,7 @@ class Vocabulary:
         problems = tuple(
             Problem(entry["name"], tuple(tuple(alternative(a) for a in group) for group in entry["all"]),
                     named(entry.get("thing", {})), entry.get("otherwise", ""), named(entry.get("at", {})),
-                    entry.get("generic", ""), entry.get("anywhere", False))
+                    entry.get("generic", ""), entry.get("anywhere", False), entry.get("family", ""))
             for entry in data["problems"]
         )  # fmt: skip
         starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]] = {}
@@ -123,7 +128,8 @@ class Vocabulary:
             for slot, words in slots:
                 starting.setdefault((words[0].how, words[0].text), []).append((slot, words))
         lengths = {how: frozenset(len(text) for h, text in starting if h == how) for how in ("start", "end")}
-        return cls(problems, joined, starting, lengths, {head: Following.of(found) for head, found in starting.items()})
+        following = {head: Following.of(found) for head, found in starting.items()}
+        return cls(problems, joined, starting, lengths, following, frozenset(p.family for p in problems if p.family))
 
     def words(self, tokens: Sequence[str]) -> list[str]:
         """Lower-case words of a text as the vocabulary reads them: joined pairs as one ("lampu_merah")."""

@@ -168,11 +168,15 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
 
 
 def named_right(row: dict) -> tuple[bool, str]:
-    """Whether one written paraphrase is named with its problem (as one complaint's label is), and the name given."""
+    """Whether one written paraphrase is named with its problem (as one complaint's label is), and the name given:
+    `problem` is a name of the table (or a list of them, for a problem since split in two); a kind of it (a problem
+    whose family it is: "Gaji pekerja migran tidak dibayar" of "Pekerja migran bermasalah di luar negeri") is right
+    too."""
     vocabulary = problem_vocabulary.vocabulary()
+    wanted = {row["problem"]} if isinstance(row["problem"], str) else set(row["problem"])
     said = issue_labels.problems_said(row["text"])
     got = issue_labels.canonical_problem([row["text"]], said=[said])
-    meant = [m for m in said if vocabulary.problems[m.problem].name == row["problem"]]
+    meant = [m for m in said if vocabulary.problems[m.problem].name in wanted or vocabulary.problems[m.problem].family in wanted]
     return got in {vocabulary.name(m) for m in meant} | {vocabulary.problems[m.problem].generic for m in meant}, got
 
 
@@ -180,12 +184,12 @@ def measure_paraphrases(name: str) -> None:
     path = PARAPHRASES / name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     results = [named_right(row) for row in rows]
-    print(f"{len(rows)} written paraphrases of {len({r['problem'] for r in rows})} problems: "
+    print(f"{len(rows)} written paraphrases of {len({str(r['problem']) for r in rows})} problems: "
           f"{sum(ok for ok, _ in results)} named right ({sum(ok for ok, _ in results) / len(rows):.1%}), "
           f"{sum(not got for _, got in results)} named nothing ({path.relative_to(ROOT)}: see its README)")
     for row, (ok, got) in zip(rows, results):
         if not ok:
-            print(f"  {row['problem']} <- {got or '(nothing)'}: {row['text'][:120]}")
+            print(f"  {row['problem']} <- {got or '(nothing)'}: {row['text'][:120]}", flush=True)
 
 
 def main() -> int:
