@@ -54,7 +54,8 @@ SHORT_FORMS = {
     "peteng": "gelap", "mambu": "bau", "ambune": "baunya", "bosok": "busuk", "lara": "sakit", "gerah": "sakit",
     "mlebet": "masuk", "mlebu": "masuk", "dibagi": "dibagikan", "nopo": "apa", "pripun": "bagaimana",
     "kpn": "kapan", "ambu": "bau", "dibenerin": "diperbaiki", "dibenerke": "diperbaiki", "dibetulin": "diperbaiki",
-    "nunggak": "menunggak",
+    "nunggak": "menunggak", "angsal": "dapat", "nate": "pernah", "griyane": "rumahnya", "gedhe": "besar",
+    "montore": "motornya", "tonggo": "tetangga", "randha": "janda", "sepuh": "tua",
 }  # fmt: skip
 """Written short forms and common variants, written one way (for labels and for clustering): chat short forms, and
 the Javanese words callers mix into Indonesian ("dereng cair" is "belum cair")."""
@@ -460,14 +461,15 @@ def _chosen(
         earliest = min(first[key] for key in candidates)
         candidates = [key for key in candidates if first[key] <= earliest + SAID_FIRST_SLACK]
     key = min(candidates, key=lambda key: order[key])
-    # the member of the problem (or family) one report makes its point, or most of them say (ties: the family's
-    # head, then the more specific)
+    # the member of the problem (or family) one report makes its point, or most of them make their point (ties: the
+    # one more say, the family's head, then the more specific)
     members = Counter(k for matches in said for k in {m.problem for m in matches if _key(problems[m.problem]) == key})
     if len(texts) == 1:  # what its title says, else its point
         own = [m for m in said[0] if _key(problems[m.problem]) == key]
         best = _point([m for m in own if m.problem in titled] or own)
-    else:
-        best = min(members, key=lambda k: (-members[k], problems[k].name != key, k))
+    else:  # the member most of them make their point, then the one most say
+        points = Counter(_point(own) for matches in said if (own := [m for m in matches if _key(problems[m.problem]) == key]))
+        best = min(members, key=lambda k: (-points[k], -members[k], problems[k].name != key, k))
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)
     place, at = Counter(m.place for m in matches if m.place).most_common(1)[0] if any(m.place for m in matches) else ("", 0)

