@@ -49,13 +49,15 @@ SHORT_FORMS = {
     "uwis": "sudah", "wonten": "ada", "onten": "ada", "enten": "ada", "ono": "ada", "onok": "ada", "ra": "tidak",
     "griyo": "rumah", "griya": "rumah", "omah": "rumah", "dalan": "jalan", "banyu": "air",
     "kirang": "kurang", "sanget": "sangat", "tebih": "jauh", "adoh": "jauh", "angel": "sulit", "ilang": "hilang",
-    "suwe": "lama", "dangu": "lama", "rampung": "selesai", "duit": "uang", "arto": "uang", "bocah": "anak",
+    "suwe": "lama", "dangu": "lama", "duit": "uang", "arto": "uang", "bocah": "anak",
     "lare": "anak", "wong": "orang", "tiyang": "orang", "kebakar": "terbakar", "kobong": "terbakar",
     "peteng": "gelap", "mambu": "bau", "ambune": "baunya", "bosok": "busuk", "lara": "sakit", "gerah": "sakit",
     "mlebet": "masuk", "mlebu": "masuk", "dibagi": "dibagikan", "nopo": "apa", "pripun": "bagaimana",
     "kpn": "kapan", "ambu": "bau", "dibenerin": "diperbaiki", "dibenerke": "diperbaiki", "dibetulin": "diperbaiki",
     "nunggak": "menunggak", "angsal": "dapat", "nate": "pernah", "griyane": "rumahnya", "gedhe": "besar",
-    "montore": "motornya", "tonggo": "tetangga", "randha": "janda", "sepuh": "tua",
+    "montore": "motornya", "tonggo": "tetangga", "randha": "janda", "sepuh": "tua", "ktp-el": "e-ktp",
+    "ktpel": "e-ktp", "diwenehke": "diberikan", "diwenehi": "diberi", "dicekel": "dipegang", "dijupuk": "diambil",
+    "kartune": "kartunya", "bayarane": "bayarannya",
 }  # fmt: skip
 """Written short forms and common variants, written one way (for labels and for clustering): chat short forms, and
 the Javanese words callers mix into Indonesian ("dereng cair" is "belum cair")."""
@@ -78,7 +80,9 @@ STOPWORDS = frozenset(
     agustus september oktober november nopember desember depan dekat samping belakang sekitar wilayah daerah area
     kawasan tepatnya kang cak dibuat perhatiannya koq kok dong deh nih tuh loh lho yah tgl mengakibatkan
     menyebabkan mengganggu akibat akibatnya selain boleh sepanjang didepan ditengah disamping dibelakang utara
-    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan min mimin gan kak lur bro sis""".split()
+    selatan timur barat lor kidul wetan kulon seminggu sebulan setahun berbulan min mimin gan kak lur bro sis
+    niki niku nika kulo kula sampeyan panjenengan mawon menika punika saking teng ten kalih sing iki iku kuwi opo
+    ngoten ngeten nopo pripun""".split()
 )
 """Words that never carry the problem (greetings, pronouns, requests for action, time words, admin words)."""
 GLUE = frozenset(
@@ -196,8 +200,17 @@ def tokens(text: str, keep_names: bool = False) -> list[str]:
     for pattern, replacement in PHRASE_FORMS:
         clean = pattern.sub(replacement, clean)
     raw = _TOKEN.findall(clean)
-    found = [_LABEL_FORMS.get(w, w) for w in map(str.lower, raw)]
+    found = [_LABEL_FORMS.get(w) or _javanese_possessive(w) for w in map(str.lower, raw)]
     return found if keep_names else _without_names(raw, found)
+
+
+def _javanese_possessive(word: str) -> str:
+    """A Javanese word with its possessive ending, as Indonesian: "banyune" -> "airnya", "omahe" -> "rumahnya"."""
+    for ending in ("ne", "e"):
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) > 2 and stem in SHORT_FORMS and SHORT_FORMS[stem].isalpha():
+            return SHORT_FORMS[stem] + "nya"
+    return word
 
 
 def _without_names(raw: list[str], lower: list[str]) -> list[str]:

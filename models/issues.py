@@ -251,6 +251,14 @@ def group_clusters(
     return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
+ABSORB_SIZE = 2
+ABSORB_SIMILARITY = 0.1
+"""An issue of up to ABSORB_SIZE complaints that no problem of the table names joins the issue of its topic and
+kecamatan a problem names that it is most similar to, at this cosine or more: a caller's Javanese that the table
+does not read yet is mostly the issue the others of its place and topic raise, not an issue of its own labelled by a
+fragment. Chosen on the seen Bojonegoro sets (pair recall of heldout7 0.778 -> 0.814, no precision lost anywhere)."""
+
+
 def _merge_near_identical(
     clusters: list[list[int]], groups: list[tuple[int, int]], names: list[str], problems: list[str],
     x: sparse.csr_matrix, merge_similarity: float,
@@ -285,6 +293,17 @@ def _merge_near_identical(
             for b in range(a + 1, len(ks)):
                 if (names[ks[a]] and names[ks[a]] == names[ks[b]]) or similar[a, b] >= merge_similarity:
                     join(ks[a], ks[b])
+    for key, ks in by_group.items():  # a small issue the table does not name joins the most similar one it names
+        if not key[1]:
+            continue  # without a kecamatan a group is the whole topic: too wide to say it is the same matter
+        named = [k for k in ks if problems[k]]
+        for k in ks:
+            if problems[k] or len(clusters[k]) > ABSORB_SIZE or not named:
+                continue
+            similar = (centroids[[k]] @ centroids[named].T).toarray()[0]
+            best = int(np.argmax(similar))
+            if similar[best] >= ABSORB_SIMILARITY:
+                join(named[best], k)
     by_problem: dict[tuple[int, str], int] = {}
     for k, (key, problem) in enumerate(zip(groups, problems)):
         if problem:

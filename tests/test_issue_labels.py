@@ -194,6 +194,14 @@ def test_one_problem_routed_to_two_topics_in_one_kecamatan_is_one_issue() -> Non
     assert len(issues.group_clusters(chat, [(1, 1), (2, 1)], threshold=2.0, merge_similarity=2.0).clusters) == 2
 
 
+def test_a_small_issue_nothing_names_joins_the_issue_of_its_place_and_topic() -> None:
+    texts = ["Jalan poros Kedungadem rusak parah, banyak lubang", "jalan ke babad rusak berlubang sedengkul",
+             "jalan kabupaten rusak, motor jatuh di lubang",
+             "mas niki dalan ke babad pripun to, ambulan lewat goyang goyang"]  # fmt: skip
+    grouping = issues.group_clusters(texts, [(1, 1)] * 4, threshold=0.99, merge_similarity=2.0)
+    assert sorted(map(len, grouping.clusters)) == [4] and grouping.phrases == ["Jalan rusak"]
+
+
 def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(session, settings, users) -> None:  # noqa: ANN001
     (first,) = _complaints(session, settings, [
         ("Banjir", "banjir luapan bengawan solo masuk rumah warga, mohon perahu karet")])  # fmt: skip
