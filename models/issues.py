@@ -48,6 +48,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 from models import issue_labels as labels
+from models import problem_vocabulary
 from models.identity import anonymised
 from models.words import word_zipf
 
@@ -484,8 +485,9 @@ def assign(
     threshold: float = ASSIGN_THRESHOLD,
 ) -> Placement:
     """Put one complaint into the most similar issue of its group, else into the issue of its group that names the
-    same problem, else into the issue of its kecamatan that names the same problem of the table under another topic
-    (as a regrouping would merge them), or open a new issue for it."""
+    same problem, else (one the table does not name) into the most similar issue of its group the table names, else
+    into the issue of its kecamatan that names the same problem of the table under another topic (as a regrouping
+    would merge them), or open a new issue for it."""
     now = now or utcnow()
     vector = tfidf(term_frequencies([text]), load_idf(connection))
     candidates = connection.execute(
@@ -503,7 +505,11 @@ def assign(
         label = labels.make_label(name, place)
         if labels.sameness([text], None, rules, said=said):
             joined = next((row for row in candidates if row.label == label), None)
-        if joined is None and labels.canonical_problem([text], said=said):  # the problem routed to another topic
+        problem = labels.canonical_problem([text], said=said)
+        if joined is None and not problem and best is not None and similarity[best.id] >= ABSORB_SIMILARITY \
+                and problem_vocabulary.vocabulary().names_a_problem(best.label.split(" · ")[0]):
+            joined = best  # what the table does not name joins the issue of its group it names (as regroup does)
+        if joined is None and problem:  # the problem routed to another topic
             joined = connection.execute(
                 select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label)
                 .where(Issue.kecamatan_id == kecamatan_id, Issue.label == label).order_by(Issue.size.desc()).limit(1)

@@ -174,6 +174,22 @@ class Vocabulary:
                         said.setdefault(slot, []).append((i, end))
         return said
 
+    def names_a_problem(self, label: str) -> bool:
+        """Whether a label's problem half is a name of this table ("Jalan rusak", "Antrean lama di RSUD")."""
+        return label.lower() in self._names()
+
+    def _names(self) -> frozenset[str]:
+        found = self.__dict__.get("_all_names")
+        if found is None:
+            found = frozenset(
+                self.name(Match(k, thing, place)).lower()
+                for k, problem in enumerate(self.problems)
+                for thing in ["", *(name for _, name in problem.things)]
+                for place in ["", *(name for _, name in problem.places)]
+            ) | frozenset(p.generic.lower() for p in self.problems if p.generic)
+            object.__setattr__(self, "_all_names", found)
+        return found
+
     def name(self, match: Match) -> str:
         """The problem's name, with its thing and place: "e-KTP belum jadi", "Antrean lama di RSUD"."""
         problem = self.problems[match.problem]

@@ -202,6 +202,19 @@ def test_a_small_issue_nothing_names_joins_the_issue_of_its_place_and_topic() ->
     assert sorted(map(len, grouping.clusters)) == [4] and grouping.phrases == ["Jalan rusak"]
 
 
+def test_a_new_complaint_the_table_does_not_name_joins_the_issue_of_its_place_and_topic(session, settings, users) -> None:  # noqa: ANN001
+    _complaints(session, settings, [
+        ("Jalan rusak", "jalan poros kedungadem rusak parah, banyak lubang"),
+        ("Jalan berlubang", "jalan ke babad rusak berlubang sedengkul, motor jatuh")])  # fmt: skip
+    session.commit()
+    fact = session.scalars(select(an.ComplaintFact)).first()
+    text = "mas niki dalan ning desa kulo pripun to, ambulan goyang goyang mawon"
+    placed = issues.assign(session.connection(), text, fact.topic_id, fact.kecamatan_id, 0)
+    assert (placed.issue_id, placed.opened) == (fact.issue_id, False)
+    other = issues.assign(session.connection(), "acara pengajian akbar di masjid agung", fact.topic_id, fact.kecamatan_id, 0)
+    assert other.opened  # nothing in common: an issue of its own
+
+
 def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(session, settings, users) -> None:  # noqa: ANN001
     (first,) = _complaints(session, settings, [
         ("Banjir", "banjir luapan bengawan solo masuk rumah warga, mohon perahu karet")])  # fmt: skip
