@@ -243,15 +243,22 @@ def group_clusters(
                                   topics.get(key[0], ""), [said[i] for i in c])
                 for c, key in zip(clusters, groups)]  # fmt: skip
 
-    stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
-    problems = [labels.table_key([texts[i] for i in c], [titles[i] for i in c] if titles else (),
-                                 [said[i] for i in c]) for c in clusters]  # fmt: skip
-    names = [problem or labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
-                                        [said[i] for i in c]) for c, problem in zip(clusters, problems)]  # fmt: skip
-    clusters, groups = _merge_near_identical(clusters, groups, names, problems, x, merge_similarity)
+    for _ in range(MERGE_ROUNDS):  # a merged issue is named anew: it may now name the problem of another one
+        stats = labels.PhraseStats.of([[texts[i] for i in c] for c in clusters])
+        problems = [labels.table_key([texts[i] for i in c], [titles[i] for i in c] if titles else (),
+                                     [said[i] for i in c]) for c in clusters]  # fmt: skip
+        names = [problem or labels.sameness([texts[i] for i in c], stats, rules, [titles[i] for i in c] if titles else (),
+                                            [said[i] for i in c]) for c, problem in zip(clusters, problems)]  # fmt: skip
+        before = len(clusters)
+        clusters, groups = _merge_near_identical(clusters, groups, names, problems, x, merge_similarity)
+        if len(clusters) == before:
+            break
     return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
 
 
+MERGE_ROUNDS = 3
+"""Merging is repeated on the merged issues (named anew) until nothing more merges, at most this often: three
+complaints of one flood, one of which also speaks of a dike, name "Banjir" only once they are one issue."""
 ABSORB_SIZE = 2
 ABSORB_SIMILARITY = 0.1
 """An issue of up to ABSORB_SIZE complaints that no problem of the table names joins the issue of its topic and

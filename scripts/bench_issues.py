@@ -137,9 +137,9 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
     titles = [issues.anonymised(r["title"], [r.get("reporter_name")]) for r in rows]
     places = load_places()
     grouping = issues.group_clusters(
-        texts, [(topics.index(r["topic"]), kecamatan.index(r["kecamatan"])) for r in rows], issues.SIMILARITY_THRESHOLD,
+        texts, [(topics.index(r["topic"]) + 1, kecamatan.index(r["kecamatan"]) + 1) for r in rows], issues.SIMILARITY_THRESHOLD,
         titles, issues.name_words([p.kecamatan for p in places] + [p.desa for p in places]),
-        topic_names={i: names[t] for i, t in enumerate(topics)},
+        topic_names={i + 1: names[t] for i, t in enumerate(topics)},
     )
     issue_of = {i: k for k, members in enumerate(grouping.clusters) for i in members}
     pairs = [{"same": rows[a]["issue"] == rows[b]["issue"], "a": a, "b": b}

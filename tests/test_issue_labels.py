@@ -215,6 +215,18 @@ def test_a_new_complaint_the_table_does_not_name_joins_the_issue_of_its_place_an
     assert other.opened  # nothing in common: an issue of its own
 
 
+def test_issues_merged_are_named_anew_and_merged_again() -> None:
+    # six calls about one Kanor flood (read I): one also speaks of the dike, one of land compensation, so the first
+    # clusters named "Talud …" and "Ganti rugi …" joined flood clusters only by similarity; named anew, they are
+    # all "Banjir" and one issue, not three issues that all read "Banjir · Kec. Kanor"
+    path = Path(__file__).parent / "data" / "issue_reads" / "heldout9" / "reports.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    flood = [r for r in rows if r["id"] in {"U012", "U021", "U033", "U066", "U070", "U089"}]
+    texts = [issues.issue_text(r["title"], r["text"], r["reporter_name"]) for r in flood]
+    grouping = issues.group_clusters(texts, [(1, 1)] * len(texts), titles=[r["title"] for r in flood])
+    assert grouping.phrases == ["Banjir"], grouping.phrases
+
+
 def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(session, settings, users) -> None:  # noqa: ANN001
     (first,) = _complaints(session, settings, [
         ("Banjir", "banjir luapan bengawan solo masuk rumah warga, mohon perahu karet")])  # fmt: skip
