@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from models import problem_vocabulary
 from models.words import word_zipf
@@ -427,10 +428,18 @@ def canonical_problem(
     openings, then the more specific); with the thing most of those name and the facility half of them name; in a
     small issue, the only problem any of them makes its point, else one its titles say. Entries of one name, and
     problems of one family ("Air PDAM keruh" of "Air PDAM tidak mengalir"), count as one problem; the family is
-    named by the member most of them say (ties: the family's head). `said`: `problems_said` of each text, when the
+    named by the member most of them make their point (ties: the one more say, the family's head). `said`: `problems_said` of each text, when the
     caller has it already."""
     chosen = _chosen(texts, titles, said)
     return chosen[0] if chosen else ""
+
+
+@lru_cache(maxsize=65536)
+def said_in_title(title: str) -> frozenset[int]:
+    """The problems a title says (titles repeat: "Keluhan warga", "Jalan rusak"; and an issue is named several times
+    while issues merge)."""
+    vocabulary = problem_vocabulary.vocabulary()
+    return frozenset(m.problem for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True))))
 
 
 def _key(problem: problem_vocabulary.Problem) -> str:
@@ -446,9 +455,9 @@ def _chosen(
     vocabulary = problem_vocabulary.vocabulary()
     problems = vocabulary.problems
     said = [problems_said(text) for text in texts] if said is None else said
-    titled = {m.problem for title in titles for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))}
-    in_titles = Counter(_key(problems[k]) for title in titles
-                        for k in {m.problem for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True)))})  # fmt: skip
+    title_matches = [said_in_title(title) for title in titles]
+    titled = set().union(*title_matches)
+    in_titles = Counter(key for found in title_matches for key in {_key(problems[k]) for k in found})
     counts = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches})
     opening = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches if m.start < OPENING_WORDS})
     order: dict[str, int] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 WINDOW = 10
@@ -99,10 +99,10 @@ class Vocabulary:
     lengths: dict[str, frozenset[int]]
     """Per "start" and "end": the lengths of the first words written that way (the only slices worth looking up)."""
     following: dict[tuple[str, str], Following]
-    families: frozenset[str]
-    """The names problems give as their family (see `Problem.family`)."""
     """`starting` split by the second word, so that a text is read trying only the alternatives its next words allow
     (hundreds of them start with "tidak" or "belum")."""
+    families: frozenset[str]
+    """The names problems give as their family (see `Problem.family`)."""
 
     @classmethod
     def from_json(cls, data: dict) -> "Vocabulary":
@@ -176,19 +176,17 @@ class Vocabulary:
 
     def names_a_problem(self, label: str) -> bool:
         """Whether a label's problem half is a name of this table ("Jalan rusak", "Antrean lama di RSUD")."""
-        return label.lower() in self._names()
+        return label.lower() in self.all_names
 
-    def _names(self) -> frozenset[str]:
-        found = self.__dict__.get("_all_names")
-        if found is None:
-            found = frozenset(
-                self.name(Match(k, thing, place)).lower()
-                for k, problem in enumerate(self.problems)
-                for thing in ["", *(name for _, name in problem.things)]
-                for place in ["", *(name for _, name in problem.places)]
-            ) | frozenset(p.generic.lower() for p in self.problems if p.generic)
-            object.__setattr__(self, "_all_names", found)
-        return found
+    @cached_property
+    def all_names(self) -> frozenset[str]:
+        """Every name the table gives, with each of its things and places, in lower case."""
+        return frozenset(
+            self.name(Match(k, thing, place)).lower()
+            for k, problem in enumerate(self.problems)
+            for thing in ["", *(name for _, name in problem.things)]
+            for place in ["", *(name for _, name in problem.places)]
+        ) | frozenset(p.generic.lower() for p in self.problems if p.generic)
 
     def name(self, match: Match) -> str:
         """The problem's name, with its thing and place: "e-KTP belum jadi", "Antrean lama di RSUD"."""
