@@ -520,9 +520,9 @@ def assign(
         rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
         name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
         label = labels.make_label(name, place)
-        if labels.sameness([text], None, rules, said=said):
+        problem = labels.table_key([text], said=said)  # read once: sameness would read it again
+        if problem or labels.sameness([text], None, rules, said=said):
             joined = next((row for row in candidates if row.label == label), None)
-        problem = labels.canonical_problem([text], said=said)
         if joined is None and not problem and best is not None and similarity[best.id] >= ABSORB_SIMILARITY \
                 and problem_vocabulary.vocabulary().names_a_problem(best.label.split(" · ")[0]):
             joined = best  # what the table does not name joins the issue of its group it names (as regroup does)
