@@ -392,12 +392,18 @@ def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Make every session of this factory keep the figures current: counters after each flush, issue placement
     before each commit, in the same transaction. `models.db.session_factory` calls it, so the web app,
     `suara worker` and every command keep figures the same way. Writers that bypass the ORM call `rebuild`."""
-    if not event.contains(sessions, "after_flush", _count_flushed):
+    # Marked on the factory, not asked of `event.contains`: SQLAlchemy's listener registry is keyed by id(), and a
+    # new factory reusing a collected one's id looked as if it listened already, so its sessions kept no figures.
+    if not getattr(sessions, _KEEPS_CURRENT, False):
         event.listen(sessions, "after_flush", _count_flushed)
         event.listen(sessions, "before_commit", _place_before_commit)
         event.listen(sessions, "after_rollback", _forget_unplaced)
         event.listen(sessions, "after_commit", _forget_waiting)
+        setattr(sessions, _KEEPS_CURRENT, True)
     return sessions
+
+
+_KEEPS_CURRENT = "_suara_keeps_current"
 
 
 # -- full rebuild --------------------------------------------------------------------------------

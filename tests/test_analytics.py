@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import models.satisfaction  # noqa: F401 - registers the analytics, issue and rating tables (until models/all.py does)
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from models import analytics as an
 from models import lifecycle as lc
@@ -78,6 +78,24 @@ def test_direct_changes_and_deletes_are_counted(session, users) -> None:  # noqa
     session.commit()
     assert an.overall(session, an.Period.last_days(3)).complaints == 0
     assert session.scalar(select(an.ComplaintFact).where(an.ComplaintFact.complaint_id == c.id)) is None
+
+
+def test_every_session_factory_keeps_the_figures_even_after_earlier_ones_are_collected(db_engine) -> None:  # noqa: ANN001
+    # A long-running process (the suite, the web app over days) makes and drops session factories. SQLAlchemy keys
+    # its listener registry by id(); a new factory that reused a collected one's id once looked "already listening"
+    # and its sessions wrote complaints without facts, so they vanished from every figure (seen as three different
+    # tests failing now and then in full runs).
+    import gc
+
+    from models.db import session_factory
+
+    for n in range(60):
+        gc.collect()
+        with session_factory(db_engine)() as s:
+            s.add(Complaint(status="draft", title="Lampu jalan mati", description="lampu mati", channel="radio",
+                            received_at=utcnow()))
+            s.commit()
+            assert s.scalar(select(func.count()).select_from(an.ComplaintFact)) == n + 1, f"factory {n + 1}"
 
 
 @pytest.mark.parametrize(
