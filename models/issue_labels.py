@@ -486,7 +486,10 @@ def _chosen(
     # the member of the problem (or family) one report makes its point, or most of them make their point (ties: the
     # one more say, the family's head, then the more specific)
     members = Counter(k for matches in said for k in {m.problem for m in matches if _key(problems[m.problem]) == key})
-    if len(texts) == 1:  # what its title says, else its point
+    asked = [k for k in members if problems[k].grievance and members[k] * 2 >= len(texts)]
+    if asked:  # what half of them ask of the event, though they open on the event
+        best = min(asked, key=lambda k: (-members[k], k))
+    elif len(texts) == 1:  # what its title says, else its point
         own = [m for m in said[0] if _key(problems[m.problem]) == key]
         best = _point([m for m in own if m.problem in titled] or own)
     else:  # the member most of them make their point, then the one most say
@@ -498,7 +501,8 @@ def _chosen(
     family = key if key in vocabulary.families else ""
     generic = problems[best].generic
     if generic and named * 3 < len(matches) * 2:
-        return generic, family  # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
+        # "Gaji" and "Tunjangan" belum dibayar: "Gaji atau tunjangan belum dibayar"
+        return (f"{generic} di {place}" if place and at * 2 >= len(matches) else generic), family
     return vocabulary.name(problem_vocabulary.Match(best, thing, place if at * 2 >= len(matches) else "")), family
 
 

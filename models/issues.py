@@ -353,6 +353,11 @@ def _topic_names(connection: Connection) -> dict[int, str]:
     return dict(connection.execute(select(Topic.id, Topic.name)).all())
 
 
+def _table_key(label: str) -> str:
+    """The problem of the table an issue's label names, as issues are made one: its family, else its name."""
+    return problem_vocabulary.vocabulary().key_of_name(label.split(" · ")[0])
+
+
 def _kecamatan_labels(connection: Connection) -> dict[int, str]:
     """Kecamatan id -> "Kec. Name" for labels."""
     from models.entities import Place
@@ -523,14 +528,19 @@ def assign(
         problem = labels.table_key([text], said=said)  # read once: sameness would read it again
         if problem or labels.sameness([text], None, rules, said=said):
             joined = next((row for row in candidates if row.label == label), None)
+        if joined is None and problem:  # another member of its family ("Banjir" and its relief)
+            joined = next((row for row in candidates if _table_key(row.label) == problem), None)
         if joined is None and not problem and best is not None and similarity[best.id] >= ABSORB_SIMILARITY \
                 and problem_vocabulary.vocabulary().names_a_problem(best.label.split(" · ")[0]):
             joined = best  # what the table does not name joins the issue of its group it names (as regroup does)
-        if joined is None and problem:  # the problem routed to another topic
+        if joined is None and problem:  # the problem (or its family) routed to another topic
+            found = next((row.id for row in connection.execute(
+                select(Issue.id, Issue.label)
+                .where(Issue.kecamatan_id == kecamatan_id, Issue.topic_id != topic_id).order_by(Issue.size.desc())
+            ) if row.label == label or _table_key(row.label) == problem), None)  # fmt: skip
             joined = connection.execute(
-                select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label)
-                .where(Issue.kecamatan_id == kecamatan_id, Issue.label == label).order_by(Issue.size.desc()).limit(1)
-            ).first()  # fmt: skip
+                select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label).where(Issue.id == found)
+            ).first() if found else None  # fmt: skip
             if joined is not None:
                 similarity[joined.id] = float((vector @ _unpack(joined.centroid_idx, joined.centroid_val).T).toarray()[0, 0])
     if joined is not None:

@@ -69,6 +69,9 @@ class Problem:
     family: str = ""
     """The name of the problem this one is a kind of ("Air PDAM keruh" of "Air PDAM tidak mengalir"): one issue
     holds both, named by the one most of its complaints say."""
+    grievance: bool = False
+    """What people ask of their family's event ("Banjir, bantuan belum sampai ke warga" of "Banjir"): callers open
+    on the flood and come to the relief, so it names the issue when half its complaints say it, said first or not."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ class Vocabulary:
         problems = tuple(
             Problem(entry["name"], tuple(tuple(alternative(a) for a in group) for group in entry["all"]),
                     named(entry.get("thing", {})), entry.get("otherwise", ""), named(entry.get("at", {})),
-                    entry.get("generic", ""), entry.get("anywhere", False), entry.get("family", ""))
+                    entry.get("generic", ""), entry.get("anywhere", False), entry.get("family", ""),
+                    entry.get("grievance", False))
             for entry in data["problems"]
         )  # fmt: skip
         starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]] = {}
@@ -181,12 +185,26 @@ class Vocabulary:
     @cached_property
     def all_names(self) -> frozenset[str]:
         """Every name the table gives, with each of its things and places, in lower case."""
-        return frozenset(
-            self.name(Match(k, thing, place)).lower()
-            for k, problem in enumerate(self.problems)
-            for thing in ["", *(name for _, name in problem.things)]
-            for place in ["", *(name for _, name in problem.places)]
-        ) | frozenset(p.generic.lower() for p in self.problems if p.generic)
+        return frozenset(self._keys_by_name)
+
+    def key_of_name(self, label: str) -> str:
+        """What a label's problem half is as issues are made one (`issue_labels.table_key`): its problem's family
+        when it has one ("Banjir, bantuan belum sampai ke warga" is of "Banjir"), else the name; "" when the table
+        does not give that name."""
+        return self._keys_by_name.get(label.lower(), "")
+
+    @cached_property
+    def _keys_by_name(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for k, problem in enumerate(self.problems):
+            family = problem.family or (problem.name if problem.name in self.families else "")
+            names = [self.name(Match(k, thing, place)) for thing in ["", *(name for _, name in problem.things)]
+                     for place in ["", *(name for _, name in problem.places)]]  # fmt: skip
+            generic = [f"{problem.generic} di {place}" if place else problem.generic
+                       for place in ["", *(name for _, name in problem.places)]] if problem.generic else []
+            for name in [*names, *generic]:
+                keys.setdefault(name.lower(), family or name)
+        return keys
 
     def name(self, match: Match) -> str:
         """The problem's name, with its thing and place: "e-KTP belum jadi", "Antrean lama di RSUD"."""

@@ -169,14 +169,15 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
 
 def named_right(row: dict) -> tuple[bool, str]:
     """Whether one written paraphrase is named with its problem (as one complaint's label is), and the name given:
-    `problem` is a name of the table (or a list of them, for a problem since split in two); a kind of it (a problem
+    `problem` is a name of the table (or a list of them, for a problem since split in two; a problem since named by
+    the thing said is known by its name when none is, "Serangan hama tanaman"); a kind of it (a problem
     whose family it is: "Gaji pekerja migran tidak dibayar" of "Pekerja migran bermasalah di luar negeri") is right
     too."""
     vocabulary = problem_vocabulary.vocabulary()
     wanted = {row["problem"]} if isinstance(row["problem"], str) else set(row["problem"])
     said = issue_labels.problems_said(row["text"])
     got = issue_labels.canonical_problem([row["text"]], said=[said])
-    meant = [m for m in said if vocabulary.problems[m.problem].name in wanted or vocabulary.problems[m.problem].family in wanted]
+    meant = [m for m in said if wanted & {(p := vocabulary.problems[m.problem]).name, p.family, p.otherwise, p.generic}]
     return got in {vocabulary.name(m) for m in meant} | {vocabulary.problems[m.problem].generic for m in meant}, got
 
 

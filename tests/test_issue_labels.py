@@ -279,7 +279,7 @@ def test_every_issue_links_to_its_complaints(client, session, settings, users) -
         (["KJMU belum cair sampai saat ini"], ["KJMU belum cair sampai saat ini"], "Beasiswa KJMU belum cair"),
         (["asap pembakaran sekam mengganggu pernapasan", "pembakaran sekam padi asapnya sesak"], [],
          "Asap pembakaran mengganggu warga"),
-        (["Saluran irigasi jebol, sawah tidak dapat air", "irigasi tersier rusak parah"], [], "Saluran irigasi rusak atau tersumbat"),
+        (["Saluran irigasi jebol, sawah tidak dapat air", "irigasi tersier rusak parah"], [], "Saluran irigasi rusak"),
         (["Pekerjaan betonisasi jalan bikin macet total"], [], "Proyek jalan mengganggu"),  # no "Jalan belum diaspal"
         (["Pelayanan di lubuk begalung, saya berobat ke klinik mana"], [], ""),  # "begalung" is no "begal"
         (["Kriteria PKH apa saja", "PKH belum cair sampai sekarang", "PKH untuk lansia"], [], ""),  # one of three
@@ -329,7 +329,7 @@ def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], ex
         ("sumur sudah ndak keluar, warga terpaksa beli galon", "Kekurangan air bersih"),
         ("kantor desa sering kosong, jam 10 pagi sudah tutup", "Kantor desa sering tutup"),
         ("suara dari lapangan minyak itu ngguruh terus, ada baunya kayak bau gas", "Bau gas dan bising dari lapangan migas"),
-        ("Saluran irigasi penuh sedimen dan sampah, petani harus menyedot air", "Saluran irigasi rusak atau tersumbat"),
+        ("Saluran irigasi penuh sedimen dan sampah, petani harus menyedot air", "Saluran irigasi tersumbat"),
         ("yang dapat bansos keluarganya perangkat dan orang dekat kades", "bansos salah sasaran"),
         ("embung sudah kering, sumur bor tidak keluar airnya, kami minta pengiriman air bersih", "Kekurangan air bersih"),
         ("sapi sapi di kampung saya banyak yang kena penyakit kulit lsd, dua yang mati", "Ternak terserang penyakit"),
@@ -344,7 +344,7 @@ def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], ex
         ("pembangunan jalan dari dana desa tahun lalu itu belum ada wujudnya", "Dugaan penyelewengan dana desa"),
         ("warung karaoke buka sampai jam 3 pagi, suara musik sangat keras", "Suara bising dari warung karaoke"),
         ("bau sampah dari TPA parah sekali, lalat sampai masuk rumah", "Bau, lalat dan lindi dari TPA"),
-        ("polindes di desa kami sering kosong, bidannya jarang datang", "Dokter atau bidan tidak ada di Polindes"),
+        ("polindes di desa kami sering kosong, bidannya jarang datang", "Bidan tidak ada di Polindes"),
         # the third held-out set's misses (seen since its blind read)
         ("distribusi pupuk bersubsidi tidak sesuai alokasi e-RDKK, jatah 6 ton baru tersalurkan 2", "Pupuk langka atau mahal"),
         ("kios mewajibkan petani beli pupuk nonsubsidi kalau mau dapat urea subsidi", "Pupuk langka atau mahal"),
@@ -490,6 +490,36 @@ def test_problems_of_one_family_are_one_issue() -> None:
     grouping = issues.group_clusters(pdam + ektp, [(1, 1), (1, 1), (2, 1), (2, 1), (2, 1)], threshold=0.99)
     assert sorted(grouping.phrases) == ["Air PDAM tidak mengalir", "Blangko e-KTP habis"]
     assert labels.canonical_problem([pdam[1]]) == "Air PDAM keruh"  # alone, each keeps its own name
+
+
+def test_a_flood_whose_callers_ask_for_relief_is_named_by_the_relief() -> None:
+    # read M and N: every caller opens on the flood and comes to the relief that has not reached them; "Banjir"
+    # names only the event, what the Kepala Pelaksana BPBD must act on is the relief
+    flood = ["banjir bengawan blm surut, bantuan dr bpbd cm nyampe balai desa, yg di dusun ujung gk kebagian",
+             "niki banyune bengawan mlebet griya sampun kaleh dinten, dereng wonten bantuan nopo-nopo",
+             "banjir lagi mas air bengawan naik terus, tolong pemkab kirim perahu karet karo bantuan",
+             "banjir sudah sepinggang, rumah kami terendam sejak senin"]
+    assert labels.canonical_problem(flood) == "Banjir, bantuan belum sampai ke warga"
+    assert labels.canonical_problem(flood[3:]) == "Banjir"  # the flood alone
+    plain = ["banjir sudah sepinggang, rumah kami terendam", "air bengawan masuk rumah, banjir lagi",
+             "banjir merendam sawah, bantuan belum ada"]
+    assert labels.canonical_problem(plain) == "Banjir"  # one of three asks: the flood names it
+    grouping = issues.group_clusters(flood + plain, [(1, 1)] * 7, threshold=0.99)
+    assert len(grouping.phrases) == 1  # one matter: one issue
+
+
+def test_a_hedged_name_says_the_one_its_complaints_say() -> None:
+    # "Talud atau tanggul", "Dokter atau bidan", "hama tanaman": a reader wants the one said ("the midwife was there")
+    assert labels.canonical_problem(["tanggul saluran irigasi jebol enam meter, sawah kebanjiran"]) == "Tanggul saluran irigasi rusak"
+    assert labels.canonical_problem(["talud di pinggir jalan ambrol kena hujan"]) == "Talud rusak"
+    assert labels.canonical_problem(["hama tikus merusak padi muda, sudah dua kali tanam ulang"]) == "Serangan hama tikus"
+    assert labels.canonical_problem(["dokter di puskesmas jarang datang", "dokter sering tidak ada di puskesmas"]) \
+        == "Dokter tidak ada di Puskesmas"
+    mixed = ["dokter di puskesmas jarang datang", "bidan di puskesmas sering tidak ada", "perawat di puskesmas telat"]
+    assert labels.canonical_problem(mixed) == "Dokter atau bidan tidak ada di Puskesmas"  # different people: the hedge
+    walls = ["talud sungai ambrol dekat rumah", "tanggul kali jebol", "talud depan masjid retak"]
+    assert labels.canonical_problem(walls) == "Talud rusak"  # the one most say, one issue with the dike
+    assert len(issues.group_clusters(walls, [(1, 1)] * 3, threshold=0.99).phrases) == 1
 
 
 def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:

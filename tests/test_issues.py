@@ -132,6 +132,33 @@ def test_a_new_complaint_of_an_issue_s_problem_joins_it_in_other_words(session, 
     assert session.get(an.ComplaintFact, later.id).issue_id == flood.id
     assert session.scalar(select(func.count()).select_from(issues.Issue)) == 1
 
+def test_a_new_complaint_joins_the_issue_of_its_problem_s_family(session, settings, users) -> None:  # noqa: ANN001
+    # A flood issue named "Banjir"; a caller who asks where the relief is says a member of the flood's family
+    # ("Banjir, bantuan belum sampai ke warga"): the same matter, so the same issue, though the names differ.
+    from models import lifecycle as lc
+    from tests.console_data import user
+
+    said = [("Banjir di desa", "Banjir luapan Bengawan Solo masuk rumah warga sampai lutut"),
+            ("Banjir lagi", "banjir sampai lutut, air bengawan masuk rumah")]  # fmt: skip
+    for title, description in said:
+        c = make_complaint(session, settings, "draft", received_at=past(2))
+        _set_text(c, title, description)
+        session.flush()
+        lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=past(2))
+    session.commit()
+    an.recluster(session)
+    session.commit()
+    (flood,) = session.scalars(select(issues.Issue)).all()
+    assert flood.label.startswith("Banjir · ")
+    later = make_complaint(session, settings, "draft")
+    _set_text(later, "Posko", "kami kebanjiran tiga hari, bantuan logistik belum sampai ke dusun kami")
+    session.flush()
+    lc.confirm_draft(session, later, by=user(session, "operator"), settings=settings)
+    session.commit()
+    assert session.get(an.ComplaintFact, later.id).issue_id == flood.id
+    assert session.scalar(select(func.count()).select_from(issues.Issue)) == 1
+
+
 def test_priority_issue_pages(client, session, settings, users) -> None:  # noqa: ANN001
     from tests.conftest import login
 
