@@ -477,8 +477,11 @@ def _chosen(
         candidates = list(points) if len(points) == 1 else [key for key in counts if in_titles[key]]
     if not candidates:
         return None
-    top = max((counts[key], in_titles[key], opening[key]) for key in candidates)
-    candidates = [key for key in candidates if (counts[key], in_titles[key], opening[key]) == top]
+    # ties: the one more titles say, then the one more of them make their point (said first: "tambang pasir ... tebing
+    # longsor" is about the mining), then the one more say in their opening
+    pointed = Counter(_key(problems[_point(matches)]) for matches in said if matches)
+    top = max((counts[key], in_titles[key], pointed[key], opening[key]) for key in candidates)
+    candidates = [key for key in candidates if (counts[key], in_titles[key], pointed[key], opening[key]) == top]
     if first:  # one report: its point is what it says first; what it says a few words later is the same point
         earliest = min(first[key] for key in candidates)
         candidates = [key for key in candidates if first[key] <= earliest + SAID_FIRST_SLACK]

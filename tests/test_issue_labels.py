@@ -522,6 +522,45 @@ def test_a_hedged_name_says_the_one_its_complaints_say() -> None:
     assert len(issues.group_clusters(walls, [(1, 1)] * 3, threshold=0.99).phrases) == 1
 
 
+def test_the_cause_people_open_on_names_the_issue() -> None:
+    # reads O, P, Q: sand mining in the Bengawan Solo brings the banks down; callers open on the mining and add the
+    # collapse, and the issue read "Tebing sungai tergerus" (the cause, what the Satpol PP acts on, lost)
+    mining = ["penambangan pasir teng bengawan niku kok dibiarke, pinggir kali longsor, makam deso cedak kali",
+              "wonten tambang pasir ngangge mesin diesel, pinggir kali niku longsor terus, sawah kulo ical"]
+    assert labels.canonical_problem(mining) == "Penambangan pasir liar di sungai"
+    banks = ["tebing sungai bengawan longsor, makam desa terancam", "pinggir kali longsor lagi, tanah warga ambrol"]
+    grouping = issues.group_clusters(mining + banks, [(1, 1)] * 4, threshold=0.99)
+    assert grouping.phrases == ["Penambangan pasir liar di sungai"]  # one matter with the banks it brings down
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["TPA Banjarsari terbakar sudah tiga hari, asapnya masuk rumah", "asap dari TPA bikin anak sesak"],
+         "TPA terbakar, asapnya mengganggu warga"),
+        (["kawanan monyet turun dari hutan merusak jagung warga", "kethek mangan pari lan jagung teng tegal"],
+         "Kawanan monyet merusak tanaman warga"),
+        (["anjing liar berkeliaran di dekat sekolah menggigit anak", "gerombolan anjing liar meresahkan warga"],
+         "Anjing liar meresahkan warga"),
+        (["insentif guru PAUD sudah enam bulan belum cair"], "Insentif guru PAUD/TK belum dibayar"),
+        (["mandor perhutani minta uang lima ratus ribu per petak ke petani penggarap hutan"],
+         "Pungutan liar terhadap petani penggarap hutan"),
+        (["kades tidak mau tanda tangan surat waris kalau tidak bayar dua juta"],
+         "Perangkat desa minta uang untuk mengurus surat"),
+        (["ambulans desa rusak tiga bulan, mesinnya mati, tidak ada anggaran perbaikan"], "Ambulans desa rusak"),
+        (["bus sekolah gratis sudah tidak jalan sejak awal semester"], "Bus sekolah berhenti beroperasi"),
+        (["honorer RSUD tidak masuk pendataan non-ASN BKN, tidak bisa daftar PPPK"], "Honorer tidak masuk pendataan non-ASN"),
+        (["limbah cair pabrik tahu dibuang ke selokan, baunya asam dan airnya hitam"], "Pencemaran limbah tahu"),
+        (["sumur warga bau solar dan berminyak sejak sungai tercemar"], "Air sumur tercemar minyak"),
+        (["uang tabungan warga di BUMDes tidak bisa diambil, tidak ada laporan keuangan"], "Uang warga di BUMDes tidak bisa diambil"),
+        (["sudah bayar 35 juta ke LPK untuk magang ke Jepang tapi tidak diberangkatkan"],
+         "Calon pekerja tidak diberangkatkan oleh LPK atau penyalur"),
+    ],
+)
+def test_the_table_names_the_long_tail_of_reads_o_to_q(texts: list[str], expected: str) -> None:
+    assert labels.canonical_problem(texts) == expected
+
+
 def test_the_fallback_keeps_the_negation_before_what_it_denies() -> None:
     assert "tepat sasaran" not in labels.phrases("Penerima manfaat tidak tepat sasaran")
     assert "tidak tepat sasaran" in labels.phrases("Penerima manfaat tidak tepat sasaran")
