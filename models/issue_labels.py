@@ -489,7 +489,8 @@ def _chosen(
     # the member of the problem (or family) one report makes its point, or most of them make their point (ties: the
     # one more say, the family's head, then the more specific)
     members = Counter(k for matches in said for k in {m.problem for m in matches if _key(problems[m.problem]) == key})
-    asked = [k for k in members if problems[k].grievance and members[k] * 2 >= len(texts)]
+    asked = [k for k in members if problems[k].grievance and members[k] * 2 >= len(texts)
+             and (len(texts) > 1 or k in titled or not titled & members.keys())]  # one report: its title first
     if asked:  # what half of them ask of the event, though they open on the event
         best = min(asked, key=lambda k: (-members[k], k))
     elif len(texts) == 1:  # what its title says, else its point
