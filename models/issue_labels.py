@@ -477,11 +477,12 @@ def _chosen(
         candidates = list(points) if len(points) == 1 else [key for key in counts if in_titles[key]]
     if not candidates:
         return None
-    # ties: the one more titles say, then the one more of them make their point (said first: "tambang pasir ... tebing
+    # ties: not a catch-all, then the one more titles say, then the one more of them make their point (said first: "tambang pasir ... tebing
     # longsor" is about the mining), then the one more say in their opening
     pointed = Counter(_key(problems[_point(matches)]) for matches in said if matches)
-    top = max((counts[key], in_titles[key], pointed[key], opening[key]) for key in candidates)
-    candidates = [key for key in candidates if (counts[key], in_titles[key], pointed[key], opening[key]) == top]
+    broad = vocabulary.broad if len(texts) > 1 else frozenset()  # one report: what it says first
+    rank = {key: (counts[key], key not in broad, in_titles[key], pointed[key], opening[key]) for key in candidates}
+    candidates = [key for key in candidates if rank[key] == max(rank.values())]
     if first:  # one report: its point is what it says first; what it says a few words later is the same point
         earliest = min(first[key] for key in candidates)
         candidates = [key for key in candidates if first[key] <= earliest + SAID_FIRST_SLACK]

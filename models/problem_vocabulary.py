@@ -69,6 +69,9 @@ class Problem:
     family: str = ""
     """The name of the problem this one is a kind of ("Air PDAM keruh" of "Air PDAM tidak mengalir"): one issue
     holds both, named by the one most of its complaints say."""
+    broad: bool = False
+    """A catch-all of its kind ("Pencemaran limbah", "{thing} belum dibayar"): it loses a tie with a problem said by as
+    many complaints, though titles say it more ("Limbah minyak" titles a report of oil from the old wells)."""
     grievance: bool = False
     """What people ask of their family's event ("Banjir, bantuan belum sampai ke warga" of "Banjir"): callers open
     on the flood and come to the relief, so it names the issue when half its complaints say it, said first or not."""
@@ -121,7 +124,7 @@ class Vocabulary:
             Problem(entry["name"], tuple(tuple(alternative(a) for a in group) for group in entry["all"]),
                     named(entry.get("thing", {})), entry.get("otherwise", ""), named(entry.get("at", {})),
                     entry.get("generic", ""), entry.get("anywhere", False), entry.get("family", ""),
-                    entry.get("grievance", False))
+                    entry.get("broad", False), entry.get("grievance", False))
             for entry in data["problems"]
         )  # fmt: skip
         starting: dict[tuple[str, str], list[tuple[Slot, tuple[Word, ...]]]] = {}
@@ -186,6 +189,11 @@ class Vocabulary:
     def all_names(self) -> frozenset[str]:
         """Every name the table gives, with each of its things and places, in lower case."""
         return frozenset(self._keys_by_name)
+
+    @cached_property
+    def broad(self) -> frozenset[str]:
+        """The problems (as issues are made one: family, else name) that are catch-alls (`Problem.broad`)."""
+        return frozenset((p.family or p.name) for p in self.problems if p.broad)
 
     def key_of_name(self, label: str) -> str:
         """What a label's problem half is as issues are made one (`issue_labels.table_key`): its problem's family

@@ -533,6 +533,21 @@ def test_the_cause_people_open_on_names_the_issue() -> None:
     assert grouping.phrases == ["Penambangan pasir liar di sungai"]  # one matter with the banks it brings down
 
 
+def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
+    # read R: "Limbah minyak" and "Pencemaran" titled reports of oil from the old wells, and titles said "gaji" of a
+    # subcontractor's unpaid workers; the catch-alls "Pencemaran limbah" and "{thing} belum dibayar" won on titles
+    oil = ["limbah minyak mentah dari sumur tua mengalir ke kali, sawah warga menguning",
+           "kali di bawah sumur minyak wonocolo item kena lenga, limbahnya ngalir ke bawah",
+           "tumpahan minyak dari sumur tua mencemari sungai, ikan mati"]
+    assert labels.canonical_problem(oil, ["Limbah minyak", "Pencemaran", "Pencemaran sungai"]) == "Pencemaran minyak dari sumur tua"
+    pay = ["sy pekerja lokal kerja di subkon proyek gas, gaji 2 bln blm dibayar",
+           "saya kerja di proyek lewat subkon, gaji saya dua bulan belum dibayar",
+           "tenaga harian subkontraktor proyek gas, upah dua bulan belum dibayarkan"]
+    assert labels.canonical_problem(pay, ["gaji proyek blm dibayar", "Gaji belum dibayar", "Upah pekerja"]) \
+        == "Upah pekerja belum dibayar"
+    assert labels.canonical_problem(["gaji bulan ini belum dibayar"]) == "Gaji belum dibayar"  # alone, what it says
+
+
 @pytest.mark.parametrize(
     ("texts", "expected"),
     [
@@ -549,6 +564,13 @@ def test_the_cause_people_open_on_names_the_issue() -> None:
          "Perangkat desa minta uang untuk mengurus surat"),
         (["ambulans desa rusak tiga bulan, mesinnya mati, tidak ada anggaran perbaikan"], "Ambulans desa rusak"),
         (["bus sekolah gratis sudah tidak jalan sejak awal semester"], "Bus sekolah berhenti beroperasi"),
+        (["SMP mewajibkan siswa baru membeli seragam di koperasi sekolah 1,2 juta", "anak diwajibkan beli seragam lewat koperasi"],
+         "Sekolah mewajibkan membeli seragam"),  # no levy said: not "Pungutan di sekolah"
+        (["truk proyek lewat tanpa terpal, debunya masuk rumah, anak batuk", "bledug e truk proyek mripat perih"],
+         "Debu dari truk proyek mengganggu warga"),
+        (["tanah gerak di desa jari, rumah warga retak retak", "tanah bergerak lagi, dinding rumah retak dan jalan ambles"],
+         "Tanah bergerak, rumah warga retak"),
+        (["got mampet, tiap hujan air masuk rumah", "banjir tiap hujan karena selokan tersumbat sampah"], "Saluran air tersumbat"),
         (["honorer RSUD tidak masuk pendataan non-ASN BKN, tidak bisa daftar PPPK"], "Honorer tidak masuk pendataan non-ASN"),
         (["limbah cair pabrik tahu dibuang ke selokan, baunya asam dan airnya hitam"], "Pencemaran limbah tahu"),
         (["sumur warga bau solar dan berminyak sejak sungai tercemar"], "Air sumur tercemar minyak"),
@@ -557,7 +579,7 @@ def test_the_cause_people_open_on_names_the_issue() -> None:
          "Calon pekerja tidak diberangkatkan oleh LPK atau penyalur"),
     ],
 )
-def test_the_table_names_the_long_tail_of_reads_o_to_q(texts: list[str], expected: str) -> None:
+def test_the_table_names_the_long_tail_of_reads_o_to_r(texts: list[str], expected: str) -> None:
     assert labels.canonical_problem(texts) == expected
 
 
