@@ -571,6 +571,16 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
         (["tanah gerak di desa jari, rumah warga retak retak", "tanah bergerak lagi, dinding rumah retak dan jalan ambles"],
          "Tanah bergerak, rumah warga retak"),
         (["got mampet, tiap hujan air masuk rumah", "banjir tiap hujan karena selokan tersumbat sampah"], "Saluran air tersumbat"),
+        (["pintu air di tanggul bengawan rusak tidak bisa ditutup, air masuk kampung", "klepnya sudah rusak, air bengawan masuk sawah",
+          "tanggul bengawan retak dekat pintu air"], "Pintu air tanggul rusak"),  # the part that broke, not "Tanggul rusak"
+        (["longsor tebing menutup separuh jalan ke kecamatan", "material longsor menimbun jalan, tidak bisa dilewati mobil"],
+         "Longsor menutup jalan"),
+        (["untuk masuk kerja di proyek migas warga dimintai uang 3-5 jt oleh oknum", "daftar kerja proyek harus bayar calo"],
+         "Pungutan untuk masuk kerja proyek"),
+        (["solar kangge diesel sedot toyo teng sawah, SPBU mboten purun ngisi jeriken"], "Petani sulit membeli solar untuk pompa sawah"),
+        (["warung karaoke buka sampai subuh, banyak yang mabuk", "karaoke di ngampel bising tiap malam"], "Warung karaoke meresahkan warga"),
+        (["asap penyulingan minyak masuk sekolah, anak-anak batuk", "limbah penyulingan minyak mencemari kali"],
+         "Asap dan limbah penyulingan minyak mencemari"),
         (["honorer RSUD tidak masuk pendataan non-ASN BKN, tidak bisa daftar PPPK"], "Honorer tidak masuk pendataan non-ASN"),
         (["limbah cair pabrik tahu dibuang ke selokan, baunya asam dan airnya hitam"], "Pencemaran limbah tahu"),
         (["sumur warga bau solar dan berminyak sejak sungai tercemar"], "Air sumur tercemar minyak"),
@@ -579,7 +589,7 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
          "Calon pekerja tidak diberangkatkan oleh LPK atau penyalur"),
     ],
 )
-def test_the_table_names_the_long_tail_of_reads_o_to_r(texts: list[str], expected: str) -> None:
+def test_the_table_names_the_long_tail_of_reads_o_to_t(texts: list[str], expected: str) -> None:
     assert labels.canonical_problem(texts) == expected
 
 
