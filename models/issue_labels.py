@@ -480,7 +480,10 @@ def _chosen(
     # ties: not a catch-all, then the one more titles say, then the one more of them make their point (said first: "tambang pasir ... tebing
     # longsor" is about the mining), then the one more say in their opening
     pointed = Counter(_key(problems[_point(matches)]) for matches in said if matches)
-    broad = vocabulary.broad if len(texts) > 1 else frozenset()  # one report: what it says first
+    # a catch-all here: said only through catch-all entries ("Insentif guru ... belum dibayar" is no catch-all, though
+    # "{thing} belum dibayar" of its family is); one report: what it says first
+    narrow = {_key(problems[m.problem]) for matches in said for m in matches if not problems[m.problem].broad}
+    broad = vocabulary.broad - narrow if len(texts) > 1 else frozenset()
     rank = {key: (counts[key], key not in broad, in_titles[key], pointed[key], opening[key]) for key in candidates}
     candidates = [key for key in candidates if rank[key] == max(rank.values())]
     if first:  # one report: its point is what it says first; what it says a few words later is the same point
