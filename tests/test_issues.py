@@ -108,53 +108,49 @@ def test_new_complaints_join_the_nearest_issue_or_open_one(session, settings, us
     assert kept >= 6 and set(after.values()) >= set(before.values())
 
 
-def test_a_new_complaint_of_an_issue_s_problem_joins_it_in_other_words(session, settings, users) -> None:  # noqa: ANN001
-    # Between regroupings, a flood told in other words must not open a second "Banjir" issue beside the first.
+def _flood_issue_then(session, settings, said, later_title, later_text):  # noqa: ANN001, ANN202
+    """Two confirmed flood complaints regrouped into one issue, then one more confirmed between regroupings:
+    (the issue, the later complaint)."""
     from models import lifecycle as lc
     from tests.console_data import user
 
-    said = [("Banjir di desa", "Banjir luapan Bengawan Solo masuk rumah warga, mohon perahu"),
-            ("Banjir lagi", "banjir sampai lutut, kami mengungsi ke balai desa")]  # fmt: skip
-    for title, description in said:
-        c = make_complaint(session, settings, "draft", received_at=past(2))
+    def confirm(title: str, description: str, now=None):  # noqa: ANN001, ANN202
+        c = make_complaint(session, settings, "draft", received_at=now)
         _set_text(c, title, description)
         session.flush()
-        lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=past(2))
+        lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=now)
+        return c
+
+    for title, description in said:
+        confirm(title, description, past(2))
     session.commit()
     an.recluster(session)
     session.commit()
     (flood,) = session.scalars(select(issues.Issue)).all()
-    later = make_complaint(session, settings, "draft")
-    _set_text(later, "Mohon evakuasi", "air bah makin naik, lansia belum dievakuasi sejak subuh")
-    session.flush()
-    lc.confirm_draft(session, later, by=user(session, "operator"), settings=settings)
+    label = flood.label
+    later = confirm(later_title, later_text)
     session.commit()
+    return flood, label, later
+
+
+def test_a_new_complaint_of_an_issue_s_problem_joins_it_in_other_words(session, settings, users) -> None:  # noqa: ANN001
+    # Between regroupings, a flood told in other words must not open a second "Banjir" issue beside the first.
+    said = [("Banjir di desa", "Banjir luapan Bengawan Solo masuk rumah warga, mohon perahu"),
+            ("Banjir lagi", "banjir sampai lutut, kami mengungsi ke balai desa")]  # fmt: skip
+    flood, _, later = _flood_issue_then(session, settings, said, "Mohon evakuasi",
+                                        "air bah makin naik, lansia belum dievakuasi sejak subuh")
     assert session.get(an.ComplaintFact, later.id).issue_id == flood.id
     assert session.scalar(select(func.count()).select_from(issues.Issue)) == 1
+
 
 def test_a_new_complaint_joins_the_issue_of_its_problem_s_family(session, settings, users) -> None:  # noqa: ANN001
     # A flood issue named "Banjir"; a caller who asks where the relief is says a member of the flood's family
     # ("Banjir, bantuan belum sampai ke warga"): the same matter, so the same issue, though the names differ.
-    from models import lifecycle as lc
-    from tests.console_data import user
-
     said = [("Banjir di desa", "Banjir luapan Bengawan Solo masuk rumah warga sampai lutut"),
             ("Banjir lagi", "banjir sampai lutut, air bengawan masuk rumah")]  # fmt: skip
-    for title, description in said:
-        c = make_complaint(session, settings, "draft", received_at=past(2))
-        _set_text(c, title, description)
-        session.flush()
-        lc.confirm_draft(session, c, by=user(session, "operator"), settings=settings, now=past(2))
-    session.commit()
-    an.recluster(session)
-    session.commit()
-    (flood,) = session.scalars(select(issues.Issue)).all()
-    assert flood.label.startswith("Banjir · ")
-    later = make_complaint(session, settings, "draft")
-    _set_text(later, "Posko", "kami kebanjiran tiga hari, bantuan logistik belum sampai ke dusun kami")
-    session.flush()
-    lc.confirm_draft(session, later, by=user(session, "operator"), settings=settings)
-    session.commit()
+    flood, label, later = _flood_issue_then(session, settings, said, "Posko",
+                                            "kami kebanjiran tiga hari, bantuan logistik belum sampai ke dusun kami")
+    assert label.startswith("Banjir · ")
     assert session.get(an.ComplaintFact, later.id).issue_id == flood.id
     assert session.scalar(select(func.count()).select_from(issues.Issue)) == 1
 
