@@ -335,7 +335,7 @@ def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], ex
         ("sapi sapi di kampung saya banyak yang kena penyakit kulit lsd, dua yang mati", "Ternak terserang penyakit"),
         ("dibangun tower BTS di tengah permukiman, tidak ada sosialisasi", "Pembangunan tower tanpa sosialisasi atau izin"),
         ("oknum bisa masukkan warga jadi pekerja subkon proyek migas asal bayar 3 jt, lewat calo",
-         "Rekrutmen tenaga kerja lokal tidak transparan"),
+         "Pungutan untuk masuk kerja proyek"),  # the fee is the point (reads T, W)
         ("lalat banyak sekali dari kandang ayam di belakang rumah", "Bau dan lalat dari kandang ayam"),
         # the second held-out set's misses (seen since its blind read)
         ("cetak KTP-el di kecamatan berhenti, katanya blangko habis", "Blangko e-KTP habis"),
@@ -583,6 +583,15 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
         (["solar kangge diesel sedot toyo teng sawah, SPBU mboten purun ngisi jeriken"], "Petani sulit membeli solar untuk pompa sawah"),
         (["warung karaoke buka sampai subuh, banyak yang mabuk", "karaoke di ngampel bising tiap malam"], "Warung karaoke meresahkan warga"),
         (["jembatan penghubung desa runtuh di bagian tengah, anak sekolah memutar jauh"], "Jembatan rusak"),  # no school building
+        (["honor GTT SD sudah tiga bulan belum dibayar"], "Honor guru tidak tetap belum dibayar"),
+        (["suara gemuruh dari JTB sampai jam 2 pagi, bau gas juga menyengat"], "Bau gas dan bising dari lapangan migas"),
+        (["lampu PJU di jalan raya peteng kabeh, rawan kecelakaan"], "Lampu jalan mati"),
+        (["tanggul dekat makam rembes lagi, air bengawan masuk kampung", "tanggul bengawan merembes, rumah kemasukan air"],
+         "Tanggul merembes, air masuk permukiman"),
+        (["pasien BPJS di RSUD dibilang kamar penuh, kalau bayar umum kok ada kamarnya"],
+         "Pasien BPJS ditolak dengan alasan kamar penuh"),
+        (["jalan hutan ke ladang ditutup portal oleh Perhutani, warga tidak bisa lewat"], "Akses jalan hutan ditutup"),
+        (["kerja di proyek jalan cor, bayarane pun kalih wulan dereng dibayar"], "Upah belum dibayar"),  # pay owed, no fee
         (["lalat dan bau dari kandang ayam potong masuk rumah", "kandang ayam broiler baunya menyengat"], "Bau dan lalat dari kandang ayam"),
         (["asap penyulingan minyak masuk sekolah, anak-anak batuk", "limbah penyulingan minyak mencemari kali"],
          "Asap dan limbah penyulingan minyak mencemari"),
@@ -594,7 +603,7 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
          "Calon pekerja tidak diberangkatkan oleh LPK atau penyalur"),
     ],
 )
-def test_the_table_names_the_long_tail_of_reads_o_to_v(texts: list[str], expected: str) -> None:
+def test_the_table_names_the_long_tail_of_reads_o_to_x(texts: list[str], expected: str) -> None:
     assert labels.canonical_problem(texts) == expected
 
 
