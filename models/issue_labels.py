@@ -477,8 +477,8 @@ def _chosen(
         candidates = list(points) if len(points) == 1 else [key for key in counts if in_titles[key]]
     if not candidates:
         return None
-    # ties: not a catch-all, then the one more titles say, then the one more of them make their point (said first: "tambang pasir ... tebing
-    # longsor" is about the mining), then the one more say in their opening
+    # ties: not a catch-all, then the one more titles say, then the one more of them make their point (said first:
+    # "tambang pasir ... tebing longsor" is about the mining), then the one more say in their opening
     pointed = Counter(_key(problems[_point(matches)]) for matches in said if matches)
     # a catch-all here: said only through catch-all entries ("Insentif guru ... belum dibayar" is no catch-all, though
     # "{thing} belum dibayar" of its family is); one report: what it says first

@@ -73,8 +73,9 @@ class Problem:
     """A catch-all of its kind ("Pencemaran limbah", "{thing} belum dibayar"): it loses a tie with a problem said by as
     many complaints, though titles say it more ("Limbah minyak" titles a report of oil from the old wells)."""
     grievance: bool = False
-    """What people ask of their family's event ("Banjir, bantuan belum sampai ke warga" of "Banjir"): callers open
-    on the flood and come to the relief, so it names the issue when half its complaints say it, said first or not."""
+    """The point of its family when said: what people ask of the event, its cause, or the part that broke ("Banjir,
+    bantuan belum sampai ke warga" of "Banjir", sand mining of the landslides it brings, "Pintu air tanggul rusak"):
+    callers open on the event and come to it, so it names the issue when half its complaints say it, first or not."""
 
 
 @dataclass(frozen=True)
