@@ -227,6 +227,18 @@ def test_issues_merged_are_named_anew_and_merged_again() -> None:
     assert grouping.phrases == ["Banjir"], grouping.phrases
 
 
+def test_the_smaller_part_of_a_split_issue_joins_the_issue_whose_problem_it_also_says() -> None:
+    # reads O and AD: ID cards recorded months ago and not printed; a call that also says the kecamatan's e-KTP
+    # service stopped was an issue of its own, "Layanan e-KTP di kecamatan terhenti", though it says the card is late
+    late = ["e-ktp saya sudah rekam empat bulan belum jadi, katanya blangko habis",
+            "ktp el anak saya belum jadi sejak rekam bulan juni",
+            "e-ktp belum jadi padahal sudah rekam lama, mau daftar kerja"]
+    also = ["sudah rekam tiga bulan e-ktp belum jadi, pelayanan e-ktp di kecamatan terhenti karena alat rusak"]
+    assert labels.canonical_problem(also) == "Layanan e-KTP di kecamatan terhenti"  # alone, its own name
+    grouping = issues.group_clusters(late + also, [(1, 1)] * 4, threshold=0.99)
+    assert grouping.phrases == ["e-KTP belum jadi"], grouping.phrases
+
+
 def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(session, settings, users) -> None:  # noqa: ANN001
     (first,) = _complaints(session, settings, [
         ("Banjir", "banjir luapan bengawan solo masuk rumah warga, mohon perahu karet")])  # fmt: skip
