@@ -388,6 +388,10 @@ def _forget_waiting(session: Session, *_args: Any) -> None:
     session.info.pop(_WAITING_READ, None)
 
 
+_KEEPS_CURRENT = "_suara_keeps_current"
+"""Attribute set on a session factory that `keep_current` has given its listeners."""
+
+
 def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Make every session of this factory keep the figures current: counters after each flush, issue placement
     before each commit, in the same transaction. `models.db.session_factory` calls it, so the web app,
@@ -402,8 +406,6 @@ def keep_current(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
         setattr(sessions, _KEEPS_CURRENT, True)
     return sessions
 
-
-_KEEPS_CURRENT = "_suara_keeps_current"
 
 
 # -- full rebuild --------------------------------------------------------------------------------

@@ -442,11 +442,6 @@ def said_in_title(title: str) -> frozenset[int]:
     return frozenset(m.problem for m in vocabulary.match(vocabulary.words(tokens(title, keep_names=True))))
 
 
-def _key(problem: problem_vocabulary.Problem) -> str:
-    """What counts as one problem: its family, else its name (several entries of one name are one problem)."""
-    return problem.family or problem.name
-
-
 def _chosen(
     texts: Sequence[str], titles: Sequence[str], said: Sequence[list[problem_vocabulary.Match]] | None
 ) -> tuple[str, str] | None:
@@ -457,32 +452,32 @@ def _chosen(
     said = [problems_said(text) for text in texts] if said is None else said
     title_matches = [said_in_title(title) for title in titles]
     titled = set().union(*title_matches)
-    in_titles = Counter(key for found in title_matches for key in {_key(problems[k]) for k in found})
-    counts = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches})
-    opening = Counter(key for matches in said for key in {_key(problems[m.problem]) for m in matches if m.start < OPENING_WORDS})
+    in_titles = Counter(key for found in title_matches for key in {problems[k].key for k in found})
+    counts = Counter(key for matches in said for key in {problems[m.problem].key for m in matches})
+    opening = Counter(key for matches in said for key in {problems[m.problem].key for m in matches if m.start < OPENING_WORDS})
     order: dict[str, int] = {}
     for matches in said:
         for m in matches:
-            order[_key(problems[m.problem])] = min(order.get(_key(problems[m.problem]), m.problem), m.problem)
+            order[problems[m.problem].key] = min(order.get(problems[m.problem].key, m.problem), m.problem)
     first: dict[str, int] = {}
     if len(texts) == 1:
         for m in said[0]:
-            first[_key(problems[m.problem])] = min(first.get(_key(problems[m.problem]), m.start), m.start)
+            first[problems[m.problem].key] = min(first.get(problems[m.problem].key, m.start), m.start)
     enough = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 3))
     candidates = [key for key, n in counts.items() if n >= enough]
     if not candidates and len(texts) <= SMALL_ISSUE:
         # A small issue: the only problem any complaint makes its point ("jalan ... kapan diaspal" and a question
         # about the road; an aside on the musrenbang said after it is no second point), else the ones its titles say.
-        points = {_key(problems[_point(matches)]) for matches in said if matches}
+        points = {problems[_point(matches)].key for matches in said if matches}
         candidates = list(points) if len(points) == 1 else [key for key in counts if in_titles[key]]
     if not candidates:
         return None
     # ties: not a catch-all, then the one more titles say, then the one more of them make their point (said first:
     # "tambang pasir ... tebing longsor" is about the mining), then the one more say in their opening
-    pointed = Counter(_key(problems[_point(matches)]) for matches in said if matches)
+    pointed = Counter(problems[_point(matches)].key for matches in said if matches)
     # a catch-all here: said only through catch-all entries ("Insentif guru ... belum dibayar" is no catch-all, though
     # "{thing} belum dibayar" of its family is); one report: what it says first
-    narrow = {_key(problems[m.problem]) for matches in said for m in matches if not problems[m.problem].broad}
+    narrow = {problems[m.problem].key for matches in said for m in matches if not problems[m.problem].broad}
     broad = vocabulary.broad - narrow if len(texts) > 1 else frozenset()
     rank = {key: (counts[key], key not in broad, in_titles[key], pointed[key], opening[key]) for key in candidates}
     candidates = [key for key in candidates if rank[key] == max(rank.values())]
@@ -492,16 +487,16 @@ def _chosen(
     key = min(candidates, key=lambda key: order[key])
     # the member of the problem (or family) one report makes its point, or most of them make their point (ties: the
     # one more say, the family's head, then the more specific)
-    members = Counter(k for matches in said for k in {m.problem for m in matches if _key(problems[m.problem]) == key})
+    members = Counter(k for matches in said for k in {m.problem for m in matches if problems[m.problem].key == key})
     asked = [k for k in members if problems[k].grievance and members[k] * 2 >= len(texts)
              and (len(texts) > 1 or k in titled or not titled & members.keys())]  # one report: its title first
     if asked:  # what half of them ask of the event, though they open on the event
         best = min(asked, key=lambda k: (-members[k], k))
     elif len(texts) == 1:  # what its title says, else its point
-        own = [m for m in said[0] if _key(problems[m.problem]) == key]
+        own = [m for m in said[0] if problems[m.problem].key == key]
         best = _point([m for m in own if m.problem in titled] or own)
     else:  # the member most of them make their point, then the one most say
-        points = Counter(_point(own) for matches in said if (own := [m for m in matches if _key(problems[m.problem]) == key]))
+        points = Counter(_point(own) for matches in said if (own := [m for m in matches if problems[m.problem].key == key]))
         best = min(members, key=lambda k: (-points[k], -members[k], problems[k].name != key, k))
     matches = [next(m for m in found if m.problem == best) for found in said if any(m.problem == best for m in found)]
     thing, named = Counter(m.thing for m in matches if m.thing).most_common(1)[0] if any(m.thing for m in matches) else ("", 0)

@@ -256,7 +256,7 @@ def group_clusters(
         return named[key]
 
     vocabulary = problem_vocabulary.vocabulary()
-    keys_said = [{vocabulary.key_of_name(vocabulary.name(m)) for m in matches} for matches in said]
+    keys_said = [{vocabulary.table_key(m) for m in matches} for matches in said]
     for _ in range(MERGE_ROUNDS):  # a merged issue is named anew: it may now name the problem of another one
         problems, names = (list(column) for column in zip(*map(problem_and_name, clusters))) if clusters else ([], [])
         before = len(clusters)
@@ -289,7 +289,7 @@ cosine or more: the smaller part of a split issue is otherwise labelled from its
 
 def _merge_near_identical(
     clusters: list[list[int]], groups: list[tuple[int, int]], names: list[str], problems: list[str],
-    x: sparse.csr_matrix, merge_similarity: float, said_by_all: Sequence[set[str]] = (),
+    x: sparse.csr_matrix, merge_similarity: float, said_by_all: Sequence[set[str]],
 ) -> tuple[list[list[int]], list[tuple[int, int]]]:
     """Merge the issues of one group that name the same problem or phrase, or whose centroids are near-identical;
     and issues of one kecamatan routed to different topics that name the same problem of the table (one flood sent
@@ -335,7 +335,7 @@ def _merge_near_identical(
         # a splinter: a small issue whose every complaint also says the problem of a bigger issue of its group (a
         # bridge report that opens on the flood that broke it) joins that issue, not an issue named by its side word
         for k in ks:
-            if not said_by_all or len(clusters[k]) > ABSORB_SIZE:
+            if len(clusters[k]) > ABSORB_SIZE:
                 continue
             bigger = [b for b in named if len(clusters[b]) > len(clusters[k]) and problems[b] != problems[k]
                       and problems[b] in said_by_all[k]]

@@ -77,6 +77,11 @@ class Problem:
     bantuan belum sampai ke warga" of "Banjir", sand mining of the landslides it brings, "Pintu air tanggul rusak"):
     callers open on the event and come to it, so it names the issue when half its complaints say it, first or not."""
 
+    @property
+    def key(self) -> str:
+        """What counts as one problem: its family, else its name (several entries of one name are one problem)."""
+        return self.family or self.name
+
 
 @dataclass(frozen=True)
 class Match:
@@ -193,26 +198,31 @@ class Vocabulary:
 
     @cached_property
     def broad(self) -> frozenset[str]:
-        """The problems (as issues are made one: family, else name) that are catch-alls (`Problem.broad`)."""
-        return frozenset((p.family or p.name) for p in self.problems if p.broad)
+        """The problems (`Problem.key`) that are catch-alls (`Problem.broad`)."""
+        return frozenset(p.key for p in self.problems if p.broad)
+
+    def table_key(self, match: Match, name: str = "") -> str:
+        """What a problem said is as issues are made one (`issue_labels.table_key`): its family when it has one
+        ("Banjir, bantuan belum sampai ke warga" is of "Banjir"), else its name with its thing and place (`name`
+        when given: a generic name)."""
+        key = self.problems[match.problem].key
+        return key if key in self.families else name or self.name(match)
 
     def key_of_name(self, label: str) -> str:
-        """What a label's problem half is as issues are made one (`issue_labels.table_key`): its problem's family
-        when it has one ("Banjir, bantuan belum sampai ke warga" is of "Banjir"), else the name; "" when the table
-        does not give that name."""
+        """`table_key` of a label's problem half; "" when the table does not give that name."""
         return self._keys_by_name.get(label.lower(), "")
 
     @cached_property
     def _keys_by_name(self) -> dict[str, str]:
         keys: dict[str, str] = {}
         for k, problem in enumerate(self.problems):
-            family = problem.family or (problem.name if problem.name in self.families else "")
-            names = [self.name(Match(k, thing, place)) for thing in ["", *(name for _, name in problem.things)]
-                     for place in ["", *(name for _, name in problem.places)]]  # fmt: skip
-            generic = [f"{problem.generic} di {place}" if place else problem.generic
-                       for place in ["", *(name for _, name in problem.places)]] if problem.generic else []
-            for name in [*names, *generic]:
-                keys.setdefault(name.lower(), family or name)
+            places = ["", *(name for _, name in problem.places)]
+            matches = [Match(k, thing, place) for thing in ["", *(name for _, name in problem.things)] for place in places]
+            generic = [f"{problem.generic} di {place}" if place else problem.generic for place in places] if problem.generic else []
+            for match in matches:
+                keys.setdefault(self.name(match).lower(), self.table_key(match))
+            for name in generic:
+                keys.setdefault(name.lower(), self.table_key(Match(k), name))
         return keys
 
     def name(self, match: Match) -> str:
