@@ -249,6 +249,9 @@ def test_a_new_complaint_joins_the_issue_of_its_problem_routed_to_another_topic(
     placed = issues.assign(session.connection(), "desa kami kebanjiran lagi, air bah sampai lutut, kami mengungsi",
                            bencana.id, fact.kecamatan_id, 0)
     assert (placed.issue_id, placed.opened) == (fact.issue_id, False)
+    relief = issues.assign(session.connection(), "kami kebanjiran tiga hari, bantuan logistik belum sampai ke dusun",
+                           bencana.id, fact.kecamatan_id, 0)  # of the flood's family, under the other topic
+    assert (relief.issue_id, relief.opened) == (fact.issue_id, False)
     road = issues.assign(session.connection(), "jalan desa rusak berlubang", bencana.id, fact.kecamatan_id, 0)
     assert road.opened  # another problem opens its own issue
 
@@ -532,6 +535,14 @@ def test_a_hedged_name_says_the_one_its_complaints_say() -> None:
     walls = ["talud sungai ambrol dekat rumah", "tanggul kali jebol", "talud depan masjid retak"]
     assert labels.canonical_problem(walls) == "Talud rusak"  # the one most say, one issue with the dike
     assert len(issues.group_clusters(walls, [(1, 1)] * 3, threshold=0.99).phrases) == 1
+
+
+def test_between_problems_said_by_as_many_the_one_they_open_on_names_the_issue() -> None:
+    # both say the aid has not come and, later, that the card's balance is empty: the point is the aid
+    said = ["Pelapor, KPM BPNT Desa Dander, menyampaikan bantuan sembako belum diterima selama tiga bulan. Saat dicek di "
+            "e-warong, saldo KKS kosong.",
+            "min bpnt di ngunut blm cair dr bln januari. dicek ke agen brilink saldo kosong. desa sebelah katanya sdh cair"]
+    assert labels.canonical_problem(said, ["Pengaduan bansos sembako", "bpnt"]) == "Bantuan BPNT belum cair"
 
 
 def test_the_cause_people_open_on_names_the_issue() -> None:
