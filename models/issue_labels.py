@@ -738,7 +738,14 @@ def display(phrase: str) -> str:
     return " ".join(words)
 
 
-def make_label(phrase: str, place: str | None) -> str:
-    """The label people read: the problem, then the place ("Kec. Kedungadem") when there is one."""
+def make_label(phrase: str, place: str | None, spot: str = "") -> str:
+    """The label people read: the problem, then the place ("Kec. Kedungadem") when there is one, after the spot its
+    complaints name when they name one ("Jalan rusak · jalan Kedungadem–Megale, Kec. Kedungadem")."""
     problem = display(phrase) if phrase else EMPTY_LABEL
-    return f"{problem} · {place}" if place else problem
+    where = ", ".join(part for part in (spot, place) if part)
+    return f"{problem} · {where}" if where else problem
+
+
+def problem_half(label: str) -> str:
+    """The problem a label names, without its place ("Jalan rusak" of "Jalan rusak · Desa Belun, Kec. Temayang")."""
+    return label.split(" · ")[0]

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 from models import issue_labels as labels
-from models import problem_vocabulary
+from models import issue_spots, problem_vocabulary
 from models.identity import anonymised
 from models.words import word_zipf
 
@@ -202,6 +202,8 @@ class Grouping:
     clusters: list[list[int]]
     groups: list[tuple[int, int]]
     phrases: list[str]
+    spots: list[str]
+    """Per issue, the spot of its kecamatan its complaints name ("Puskesmas Sekar"), "" when none (`issue_spots`)."""
     vectors: sparse.csr_matrix
     """Unit-length TF-IDF rows of every text (IDF fitted on all of them)."""
     idf: np.ndarray
@@ -211,13 +213,15 @@ class Grouping:
 def group_clusters(
     texts: Sequence[str], group_keys: Sequence[tuple[int, int]], threshold: float = SIMILARITY_THRESHOLD,
     titles: Sequence[str] = (), excluded: frozenset[str] = frozenset(), merge_similarity: float = MERGE_SIMILARITY,
-    topic_names: Mapping[int, str] | None = None,
+    topic_names: Mapping[int, str] | None = None, kecamatan_names: Mapping[int, str] | None = None,
+    gazetteer: issue_spots.Gazetteer | None = None,
 ) -> Grouping:
     """Cluster anonymised texts within their (topic, kecamatan) groups, merge near-identical issues, name each one.
 
     The IDF is fitted on all texts; labels are weighted against every other cluster. `titles` (anonymised, one per
     text) weigh phrases up; `excluded` words never label (place names: the place is shown beside the label);
-    `topic_names` (topic id -> name) name an issue "Masalah <topic>" when no phrase says what it is about."""
+    `topic_names` (topic id -> name) name an issue "Masalah <topic>" when no phrase says what it is about;
+    `kecamatan_names` (kecamatan id -> name) and `gazetteer` find the spot each issue's complaints name."""
     tf = term_frequencies(texts) if texts else sparse.csr_matrix((0, 2 * N_FEATURES), dtype=np.float32)
     idf = fit_idf(tf)
     x = tfidf(tf, idf)
@@ -264,7 +268,11 @@ def group_clusters(
         clusters, groups = _merge_near_identical(clusters, groups, names, problems, x, merge_similarity, said_by_all)
         if len(clusters) == before:
             break
-    return Grouping(clusters, groups, name_all(topic_names or {}), x, idf, word_df)
+    phrases = name_all(topic_names or {})
+    spots = [issue_spots.issue_spot([texts[i] for i in c], (kecamatan_names or {}).get(key[1], ""), gazetteer, phrase,
+                                    [titles[i] for i in c] if titles else ())
+             for c, key, phrase in zip(clusters, groups, phrases)]  # fmt: skip
+    return Grouping(clusters, groups, phrases, spots, x, idf, word_df)
 
 
 MERGE_ROUNDS = 3
@@ -378,7 +386,7 @@ def _topic_names(connection: Connection) -> dict[int, str]:
 
 def _table_key(label: str) -> str:
     """The problem of the table an issue's label names, as issues are made one: its family, else its name."""
-    return problem_vocabulary.vocabulary().key_of_name(label.split(" · ")[0])
+    return problem_vocabulary.vocabulary().key_of_name(labels.problem_half(label))
 
 
 def _kecamatan_labels(connection: Connection) -> dict[int, str]:
@@ -386,6 +394,30 @@ def _kecamatan_labels(connection: Connection) -> dict[int, str]:
     from models.entities import Place
 
     return {i: f"Kec. {n}" for i, n in connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_(None)))}
+
+
+def _kecamatan_names(connection: Connection) -> dict[int, str]:
+    """Kecamatan id -> name."""
+    from models.entities import Place
+
+    return dict(connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_(None))).all())
+
+
+_GAZETTEERS: dict[tuple[str, int], issue_spots.Gazetteer] = {}
+"""(database URL, number of places) -> the names spots may carry: a read cache, as `place_words`."""
+
+
+def gazetteer(connection: Connection) -> issue_spots.Gazetteer:
+    """The regency's desa and kecamatan names, for the spots issues name (`issue_spots`)."""
+    from models.entities import Place
+
+    key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
+    if key not in _GAZETTEERS:
+        kecamatan = _kecamatan_names(connection)
+        desa = connection.execute(select(Place.parent_id, Place.name).where(Place.parent_id.is_not(None))).all()
+        _GAZETTEERS.clear()
+        _GAZETTEERS[key] = issue_spots.Gazetteer.of((kecamatan[p], name) for p, name in desa if p in kecamatan)
+    return _GAZETTEERS[key]
 
 
 PLACE_WORD_ZIPF = 4.0
@@ -547,20 +579,21 @@ def assign(
         place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
         rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
         name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
-        label = labels.make_label(name, place)
+        spot = issue_spots.issue_spot([text], _kecamatan_names(connection).get(kecamatan_id, ""), gazetteer(connection), name)
+        label = labels.make_label(name, place, spot)
         problem = labels.table_key([text], said=said)  # read once: sameness would read it again
-        if problem or labels.sameness([text], None, rules, said=said):
-            joined = next((row for row in candidates if row.label == label), None)
+        if problem or labels.sameness([text], None, rules, said=said):  # the same problem, wherever in the kecamatan
+            joined = next((row for row in candidates if labels.problem_half(row.label) == labels.problem_half(label)), None)
         if joined is None and problem:  # another member of its family ("Banjir" and its relief)
             joined = next((row for row in candidates if _table_key(row.label) == problem), None)
         if joined is None and not problem and best is not None and similarity[best.id] >= ABSORB_SIMILARITY \
-                and problem_vocabulary.vocabulary().names_a_problem(best.label.split(" · ")[0]):
+                and problem_vocabulary.vocabulary().names_a_problem(labels.problem_half(best.label)):
             joined = best  # what the table does not name joins the issue of its group it names (as regroup does)
         if joined is None and problem:  # the problem (or its family) routed to another topic
             found = next((row.id for row in connection.execute(
                 select(Issue.id, Issue.label)
                 .where(Issue.kecamatan_id == kecamatan_id, Issue.topic_id != topic_id).order_by(Issue.size.desc())
-            ) if row.label == label or _table_key(row.label) == problem), None)  # fmt: skip
+            ) if labels.problem_half(row.label) == labels.problem_half(label) or _table_key(row.label) == problem), None)  # fmt: skip
             joined = connection.execute(
                 select(Issue.id, Issue.size, Issue.centroid_idx, Issue.centroid_val, Issue.label).where(Issue.id == found)
             ).first() if found else None  # fmt: skip
@@ -607,7 +640,8 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
     texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
-                              place_words(session.connection()), topic_names=_topic_names(session.connection()))  # fmt: skip
+                              place_words(session.connection()), topic_names=_topic_names(session.connection()),
+                              kecamatan_names=_kecamatan_names(session.connection()), gazetteer=gazetteer(session.connection()))  # fmt: skip
     places = _kecamatan_labels(session.connection())
 
     old_issue_ids = set(session.scalars(select(Issue.id)))
@@ -615,7 +649,8 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
     membership: dict[int, int] = {}
     new_issues: list[dict] = []
     sums = membership_matrix(grouping.clusters, len(rows)) @ grouping.vectors if rows else None
-    for k, (cluster, (topic_id, kecamatan_id), phrase) in enumerate(zip(grouping.clusters, grouping.groups, grouping.phrases)):
+    for k, (cluster, (topic_id, kecamatan_id), phrase, spot) in enumerate(
+            zip(grouping.clusters, grouping.groups, grouping.phrases, grouping.spots)):
         previous = Counter(rows[i].issue_id for i in cluster if rows[i].issue_id in old_issue_ids)
         keep = next((issue_id for issue_id, _ in previous.most_common() if issue_id not in taken), None)
         if keep is not None:
@@ -625,7 +660,7 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
         agency = Counter(rows[i].agency_id for i in cluster if rows[i].agency_id).most_common(1)
         new_issues.append(dict(
             id=keep, topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency[0][0] if agency else 0,
-            label=labels.make_label(phrase, places.get(kecamatan_id)), keywords=words, size=len(cluster),
+            label=labels.make_label(phrase, places.get(kecamatan_id), spot), keywords=words, size=len(cluster),
             centroid_idx=centroid_idx, centroid_val=centroid_val, updated_at=now, _members=cluster,
         ))  # fmt: skip
 

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models import issue_labels, issues, problem_vocabulary  # noqa: E402
+from models import issue_labels, issue_spots, issues, problem_vocabulary  # noqa: E402
 from models.seed import load_places  # noqa: E402
 
 SHARED = Path(os.environ.get("SUARA_SHARED_DIR", ROOT.parent / "shared")) / "eval"
@@ -140,6 +140,8 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
         texts, [(topics.index(r["topic"]) + 1, kecamatan.index(r["kecamatan"]) + 1) for r in rows], issues.SIMILARITY_THRESHOLD,
         titles, issues.name_words([p.kecamatan for p in places] + [p.desa for p in places]),
         topic_names={i + 1: names[t] for i, t in enumerate(topics)},
+        kecamatan_names={i + 1: k for i, k in enumerate(kecamatan)},
+        gazetteer=issue_spots.Gazetteer.of((p.kecamatan, p.desa) for p in places),
     )
     issue_of = {i: k for k, members in enumerate(grouping.clusters) for i in members}
     pairs = [{"same": rows[a]["issue"] == rows[b]["issue"], "a": a, "b": b}
@@ -157,7 +159,7 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
         chosen = several + random.Random(SET_READ_SEED).sample(single, min(30 - len(several), len(single)))
     for n, k in enumerate(chosen, 1):
         members = grouping.clusters[k]
-        label = issues.labels.make_label(grouping.phrases[k], f"Kec. {rows[members[0]]['kecamatan']}")
+        label = issues.labels.make_label(grouping.phrases[k], f"Kec. {rows[members[0]]['kecamatan']}", grouping.spots[k])
         if blind:
             print(f"{n:>2}. {label}")
             continue
