@@ -330,7 +330,7 @@ def _place_in_issue(connection: Connection, new: dict[str, Any], old: dict[str, 
     if issue_id is None and member:
         placement = issues_mod.assign(
             connection, issues_mod.issue_text(row.title, row.description, row.reporter_name),
-            new["topic_id"], new["kecamatan_id"], new["agency_id"],
+            new["topic_id"], new["kecamatan_id"], new["agency_id"], place_id=new["place_id"],
         )
         issue_id = placement.issue_id
     if issue_id and new["agency_id"] and (old is None or old["agency_id"] != new["agency_id"]):
@@ -522,8 +522,8 @@ def recluster(session: Session, threshold: float = issues_mod.SIMILARITY_THRESHO
     started = time.perf_counter()
     rows = session.execute(
         select(
-            ComplaintFact.complaint_id, ComplaintFact.topic_id, ComplaintFact.kecamatan_id, ComplaintFact.agency_id,
-            ComplaintFact.issue_id, Complaint.title, Complaint.description, Complaint.reporter_name,
+            ComplaintFact.complaint_id, ComplaintFact.topic_id, ComplaintFact.kecamatan_id, ComplaintFact.place_id,
+            ComplaintFact.agency_id, ComplaintFact.issue_id, Complaint.title, Complaint.description, Complaint.reporter_name,
         )
         .join(Complaint, Complaint.id == ComplaintFact.complaint_id)
         .where(ComplaintFact.counted.is_(True), Complaint.confidential.is_(False))

@@ -3,8 +3,9 @@
 Temayang"). "Jalan rusak · Kec. Dander" leaves an agency head asking which road; the complaints mostly say it.
 
 A spot is a facility said with a name of the regency's gazetteer ("jalan poros Temayang ke arah Sugihwaras",
-"SDN Semawot", "tanggul Bengawan Solo"), or a desa of the issue's own kecamatan ("warga Desa Kayulemah", "saking
-Belun"). Only gazetteer names are taken (the desa and kecamatan of the regency and a few landmarks), so a spot never
+"SDN Semawot", "tanggul Bengawan Solo"), and a desa of the issue's own kecamatan, said ("warga Desa Kayulemah") or
+the one the complaint's record places it in (its Lokasi: a caller's own desa is cut from the transcript with their
+name). Only gazetteer names are taken (the desa and kecamatan of the regency and a few landmarks), so a spot never
 carries a person's name, a house number or an RT/RW. In an issue of two or more complaints a spot must be said by
 at least two of them and by half of them at least, as every word of a label must (`issues.label_word`): what one
 reporter alone said never labels an issue. One complaint's facility is its spot only when it is the first spot it
@@ -199,12 +200,17 @@ def _desa_at(words: Sequence[str], raw: Sequence[str], i: int, own: Mapping[tupl
 
 
 def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None, problem: str = "",
-               titles: Sequence[str] = ()) -> str:
+               titles: Sequence[str] = (), located: Sequence[str] = ()) -> str:
     """The spot of an issue's complaints (see the module's docstring): a facility with its name when enough of them
-    say one, else the desa (at most two: "Desa Ledok Kulon dan Ledok Wetan") enough of them say; "" when none."""
+    say one, and the desa enough of them are in (at most two: "Desa Ledok Kulon dan Ledok Wetan"). `located`: per
+    complaint, the desa its record places it in ("" when only the kecamatan is known); a caller's own desa is cut
+    from a transcript with their name, the record keeps where the problem is. "" when there is none."""
     if not gazetteer or not kecamatan or not texts:
         return ""
     said = [spots_said(text, kecamatan, gazetteer) for text in texts]
+    for n, desa in enumerate(located):
+        if desa and n < len(said):
+            said[n] = [*said[n], Said(("Desa", desa), f"Desa {desa}", "Desa")]
     need = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 2))
     counts = Counter(key for found in said for key in {s.key for s in found} | {("Desa", s.desa) for s in found if s.desa})
     written = Counter(s.written for found in said for s in found)
@@ -218,15 +224,16 @@ def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None
         kinds |= {_kind(s.facility) for title in titles for s in spots_said(title, kecamatan, gazetteer)}
     facilities = [key for key, n in counts.items() if n >= need and key[0] != "Desa"
                   and (len(texts) > 1 or first[key] == 0 or _kind(key[0]) in kinds)]  # fmt: skip
+    facility = ""
     if facilities:
         key = min(facilities, key=lambda k: (-counts[k], _kind(k[0]) not in kinds, first[k]))
         # the fullest way it is written that enough of them say ("jalan Kalitidu–Sumengko" over "jalan Kalitidu")
         ways = {s.written for found in said for s in found if s.key == key}
-        return max(ways, key=lambda w: (written[w] >= min(need, 2), len(w), written[w]))
+        facility = max(ways, key=lambda w: (written[w] >= min(need, 2), len(w), written[w]))
     desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"), key=lambda k: (-counts[k], first[k]))
-    if not desa:
-        return ""
-    return "Desa " + " dan ".join(name for _, name in desa[:2])
+    names = [name for _, name in desa[:2] if name not in facility]  # "jalan Belun" says Desa Belun already
+    where = "Desa " + " dan ".join(names) if names else ""
+    return ", ".join(part for part in (facility, where) if part)
 
 
 def _kind(facility: str) -> str:

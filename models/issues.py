@@ -214,14 +214,15 @@ def group_clusters(
     texts: Sequence[str], group_keys: Sequence[tuple[int, int]], threshold: float = SIMILARITY_THRESHOLD,
     titles: Sequence[str] = (), excluded: frozenset[str] = frozenset(), merge_similarity: float = MERGE_SIMILARITY,
     topic_names: Mapping[int, str] | None = None, kecamatan_names: Mapping[int, str] | None = None,
-    gazetteer: issue_spots.Gazetteer | None = None,
+    gazetteer: issue_spots.Gazetteer | None = None, located: Sequence[str] = (),
 ) -> Grouping:
     """Cluster anonymised texts within their (topic, kecamatan) groups, merge near-identical issues, name each one.
 
     The IDF is fitted on all texts; labels are weighted against every other cluster. `titles` (anonymised, one per
     text) weigh phrases up; `excluded` words never label (place names: the place is shown beside the label);
     `topic_names` (topic id -> name) name an issue "Masalah <topic>" when no phrase says what it is about;
-    `kecamatan_names` (kecamatan id -> name) and `gazetteer` find the spot each issue's complaints name."""
+    `kecamatan_names` (kecamatan id -> name) and `gazetteer` find the spot each issue's complaints name, with the
+    desa each complaint's record places it in (`located`, "" when none)."""
     tf = term_frequencies(texts) if texts else sparse.csr_matrix((0, 2 * N_FEATURES), dtype=np.float32)
     idf = fit_idf(tf)
     x = tfidf(tf, idf)
@@ -270,7 +271,7 @@ def group_clusters(
             break
     phrases = name_all(topic_names or {})
     spots = [issue_spots.issue_spot([texts[i] for i in c], (kecamatan_names or {}).get(key[1], ""), gazetteer, phrase,
-                                    [titles[i] for i in c] if titles else ())
+                                    [titles[i] for i in c] if titles else (), [located[i] for i in c] if located else ())
              for c, key, phrase in zip(clusters, groups, phrases)]  # fmt: skip
     return Grouping(clusters, groups, phrases, spots, x, idf, word_df)
 
@@ -401,6 +402,13 @@ def _kecamatan_names(connection: Connection) -> dict[int, str]:
     from models.entities import Place
 
     return dict(connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_(None))).all())
+
+
+def _desa_names(connection: Connection) -> dict[int, str]:
+    """Desa (and kelurahan) id -> name."""
+    from models.entities import Place
+
+    return dict(connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_not(None))).all())
 
 
 _GAZETTEERS: dict[tuple[str, int], issue_spots.Gazetteer] = {}
@@ -560,6 +568,7 @@ def assign(
     agency_id: int,
     now: datetime | None = None,
     threshold: float = ASSIGN_THRESHOLD,
+    place_id: int = 0,
 ) -> Placement:
     """Put one complaint into the most similar issue of its group, else into the issue of its group that names the
     same problem, else (one the table does not name) into the most similar issue of its group the table names, else
@@ -579,7 +588,8 @@ def assign(
         place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
         rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
         name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
-        spot = issue_spots.issue_spot([text], _kecamatan_names(connection).get(kecamatan_id, ""), gazetteer(connection), name)
+        spot = issue_spots.issue_spot([text], _kecamatan_names(connection).get(kecamatan_id, ""), gazetteer(connection), name,
+                                      located=[_desa_names(connection).get(place_id, "")])  # fmt: skip
         label = labels.make_label(name, place, spot)
         problem = labels.table_key([text], said=said)  # read once: sameness would read it again
         if problem or labels.sameness([text], None, rules, said=said):  # the same problem, wherever in the kecamatan
@@ -632,16 +642,18 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
             now: datetime | None = None) -> tuple[dict[int, int], int, int]:
     """Regroup these complaints into issues, refit the IDF, keep ids of issues that keep most members.
 
-    `rows` carry complaint_id, topic_id, kecamatan_id, agency_id, issue_id (the current one), title, description
-    and reporter_name. Returns (complaint id -> issue id, number of issues, number of groups). The caller stores
+    `rows` carry complaint_id, topic_id, kecamatan_id, place_id (its desa, when known), agency_id, issue_id (the
+    current one), title, description and reporter_name. Returns (complaint id -> issue id, number of issues, number of groups). The caller stores
     the membership in the figures (`models.analytics.recluster` does both) and commits.
     """
     now = now or utcnow()
     texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
+    desa = _desa_names(session.connection())
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
                               place_words(session.connection()), topic_names=_topic_names(session.connection()),
-                              kecamatan_names=_kecamatan_names(session.connection()), gazetteer=gazetteer(session.connection()))  # fmt: skip
+                              kecamatan_names=_kecamatan_names(session.connection()), gazetteer=gazetteer(session.connection()),
+                              located=[desa.get(getattr(r, "place_id", 0) or 0, "") for r in rows])  # fmt: skip
     places = _kecamatan_labels(session.connection())
 
     old_issue_ids = set(session.scalars(select(Issue.id)))

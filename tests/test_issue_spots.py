@@ -67,7 +67,19 @@ def test_a_spot_of_several_complaints_is_said_by_two_and_by_half_of_them() -> No
 def test_a_facility_wins_over_a_desa_and_its_fullest_writing_is_shown() -> None:
     texts = ["jalan Kedungadem ke Megale rusak, warga Desa Kedungrejo", "ruas Kedungadem Megale berlubang, Desa Kedungrejo",
              "jalan Kedungadem rusak"]  # fmt: skip
-    assert issue_spots.issue_spot(texts, "Kedungadem", GAZETTEER, "Jalan rusak") == "jalan Kedungadem–Megale"
+    assert issue_spots.issue_spot(texts, "Kedungadem", GAZETTEER, "Jalan rusak") == "jalan Kedungadem–Megale, Desa Kedungrejo"
+    assert issue_spots.issue_spot(texts[1:], "Kedungadem", GAZETTEER, "Jalan rusak") == "jalan Kedungadem–Megale"
+
+
+def test_the_desa_a_complaints_record_places_it_in_counts_as_said() -> None:
+    # a caller's own desa is cut from the transcript with their name; the record keeps where the problem is
+    texts = ["halo pak kulo badhe matur jalan rusak parah", "jalan berlubang mohon diperbaiki", "jalan rusak"]
+    assert issue_spots.issue_spot(texts, "Temayang", GAZETTEER, "Jalan rusak") == ""
+    located = ["Belun", "Belun", "Soko"]
+    assert issue_spots.issue_spot(texts, "Temayang", GAZETTEER, "Jalan rusak", located=located) == "Desa Belun"
+    assert issue_spots.issue_spot(texts[:1], "Temayang", GAZETTEER, "Jalan rusak", located=["Soko"]) == "Desa Soko"
+    # placed in different desa, no desa is the issue's
+    assert issue_spots.issue_spot(texts, "Temayang", GAZETTEER, "Jalan rusak", located=["Belun", "Soko", ""]) == ""
 
 
 def test_one_complaints_side_remark_is_not_its_spot() -> None:
@@ -96,6 +108,12 @@ def test_recluster_and_a_new_complaint_name_the_spot_and_join_by_problem(session
     placed = issues.assign(session.connection(), f"Jalan rusak. jalan di Desa {other} rusak berlubang, truk lewat terus",
                            fact.topic_id, fact.kecamatan_id, 0)
     assert (placed.issue_id, placed.opened) == (fact.issue_id, False)
+    # a complaint of another problem opens its issue, named with the desa its record places it in
+    other_place = session.scalars(select(Place).where(Place.name == other, Place.parent_id == kecamatan.id)).one()
+    lamp = issues.assign(session.connection(), "lampu penerangan jalan mati sebulan, gelap", fact.topic_id,
+                         fact.kecamatan_id, 0, place_id=other_place.id)
+    assert lamp.opened
+    assert session.get(issues.Issue, lamp.issue_id).label == f"Lampu jalan mati · Desa {other}, Kec. {kecamatan.name}"
 
 
 def test_a_desa_named_by_a_common_word_needs_desa_before_it() -> None:
