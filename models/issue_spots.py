@@ -226,11 +226,12 @@ def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None
                   and (len(texts) > 1 or first[key] == 0 or _kind(key[0]) in kinds)]  # fmt: skip
     facility = ""
     if facilities:
-        key = min(facilities, key=lambda k: (-counts[k], _kind(k[0]) not in kinds, first[k]))
+        key = min(facilities, key=lambda k: (-counts[k], _kind(k[0]) not in kinds, first[k], k))
         # the fullest way it is written that enough of them say ("jalan Kalitidu–Sumengko" over "jalan Kalitidu")
         ways = {s.written for found in said for s in found if s.key == key}
-        facility = max(ways, key=lambda w: (written[w] >= min(need, 2), len(w), written[w]))
-    desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"), key=lambda k: (-counts[k], first[k]))
+        facility = min(ways, key=lambda w: (written[w] < min(need, 2), -len(w), -written[w], w))
+    # ties in a fixed order: a label must not change from one regrouping to the next for nothing
+    desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"), key=lambda k: (-counts[k], first[k], k))
     names = [name for _, name in desa[:2] if name not in facility]  # "jalan Belun" says Desa Belun already
     where = "Desa " + " dan ".join(names) if names else ""
     return ", ".join(part for part in (facility, where) if part)
