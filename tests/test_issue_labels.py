@@ -349,7 +349,7 @@ def test_labels_name_a_canonical_problem(texts: list[str], titles: list[str], ex
         ("Saluran irigasi penuh sedimen dan sampah, petani harus menyedot air", "Saluran irigasi tersumbat"),
         ("yang dapat bansos keluarganya perangkat dan orang dekat kades", "bansos salah sasaran"),
         ("embung sudah kering, sumur bor tidak keluar airnya, kami minta pengiriman air bersih", "Kekurangan air bersih"),
-        ("sapi sapi di kampung saya banyak yang kena penyakit kulit lsd, dua yang mati", "Ternak terserang penyakit"),
+        ("sapi sapi di kampung saya banyak yang kena penyakit kulit lsd, dua yang mati", "Sapi terserang LSD"),
         ("dibangun tower BTS di tengah permukiman, tidak ada sosialisasi", "Pembangunan tower tanpa sosialisasi atau izin"),
         ("oknum bisa masukkan warga jadi pekerja subkon proyek migas asal bayar 3 jt, lewat calo",
          "Pungutan untuk masuk kerja proyek"),  # the fee is the point (reads T, W)
@@ -700,6 +700,15 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
           "jembatan rusak parah, sekarang sudah putus tidak bisa dilewati"], "Jembatan ambruk"),
         (["jembatan kayu lapuk dan berlubang, motor takut lewat", "jembatan rusak, papannya banyak yang lepas"],
          "Jembatan rusak"),
+        # reads AK to AP: the disease, the food that failed, the trucks' road and the broken printer
+        (["sapi warga kena benjol benjol di kulit, sudah tiga yang mati", "ternak sapi terserang LSD, mantri belum datang"],
+         "Sapi terserang LSD"),
+        (["biskuit PMT untuk balita di posyandu sudah kedaluwarsa", "PMT yang dibagikan expired, anak saya diare"],
+         "PMT balita kedaluwarsa"),
+        (["truk tanah urug lalu lalang di jalan desa, debu tebal", "truk bermuatan berat melintas jalan desa tiap hari"],
+         "Truk bermuatan berat melintas di jalan desa"),
+        (["cetak KTP di kecamatan tidak bisa, printer rusak", "KTP-el tidak bisa dicetak karena alat cetak rusak"],
+         "Alat perekaman e-KTP rusak"),
     ],
 )
 def test_the_point_is_named_over_its_stock_name(texts: list[str], expected: str) -> None:
