@@ -709,7 +709,30 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
          "Truk bermuatan berat melintas di jalan desa"),
         (["cetak KTP di kecamatan tidak bisa, printer rusak", "KTP-el tidak bisa dicetak karena alat cetak rusak"],
          "Alat perekaman e-KTP rusak"),
+        # reads AO to AR: a collapsed classroom roof, SPMB (PPDB's new name), a diploma held, internet cables
+        (["atap dua ruang kelas SD ambrol semalam, murid belajar di teras", "plafon kelas ambruk, siswa diungsikan"],
+         "Atap ruang kelas ambruk"),
+        (["anak sy daftar SPMB SMPN jalur domisili gak keterima padahal rumah cm 1 km",
+          "anak tidak diterima SPMB jalur domisili meski rumah dekat sekolah"], "Anak tidak diterima di sekolah terdekat"),
+        (["Penahanan ijazah oleh sekolah swasta. Ijazah anaknya yang lulus tahun ini dari sebuah SMK swasta di Kecamatan "
+          "Padangan belum juga diserahkan oleh pihak sekolah karena masih ada tunggakan biaya sekolah",
+          "ijazah anak sy ditahan sekolah krn nunggak SPP"],
+         "Ijazah ditahan"),
+        (["kabel fiber optik provider menjuntai rendah di jalan desa, pengendara motor tersangkut",
+          "kabel internet semrawut dan menjuntai, membahayakan"], "Kabel internet menjuntai membahayakan"),
+        (["banyu irigasi saking waduk pacal mboten tekan sabin kulo, saluran kebak suket",
+          "banyu saking pacal niku mandeg, tani ngandhap nyedot sumur"], "Air irigasi tidak sampai ke sawah"),
     ],
 )
+
 def test_the_point_is_named_over_its_stock_name(texts: list[str], expected: str) -> None:
     assert labels.canonical_problem(texts) == expected
+
+
+def test_a_house_roof_blown_off_is_no_classroom_and_a_request_for_rtlh_is_named_by_its_title() -> None:
+    whirlwind = "Laporan bencana angin kencang. Angin puting beliung merusak 12 rumah, 2 rusak berat karena atap roboh"
+    assert labels.canonical_problem([whirlwind]) != "Atap ruang kelas ambruk"
+    widow = ("Pelapor melaporkan kondisi rumah seorang janda lansia yang tinggal sendiri, atap bocor dan tiang miring. "
+             "Sudah dua kali diusulkan program bedah rumah/RTLH melalui desa namun belum terealisasi.")
+    assert labels.canonical_problem([widow], ["Permohonan bantuan RTLH untuk janda lansia"]) == (
+        "Permohonan bantuan bedah rumah (RTLH)")
