@@ -58,7 +58,7 @@ RIVERS = frozenset({"Kali", "Sungai"})
 LANDMARKS = {
     "bengawan solo": "Bengawan Solo", "banyu urip": "Banyu Urip", "jambaran tiung biru": "Jambaran Tiung Biru",
     "pacal": "Pacal", "karangnongko": "Karangnongko", "kayangan api": "Kayangan Api", "alun - alun": "alun-alun",
-    "alun alun": "alun-alun",
+    "alun alun": "alun-alun", "alun2": "alun-alun", "aloon - aloon": "alun-alun",
 }  # fmt: skip
 """Names of the regency that are no desa or kecamatan: a river, oil fields, dams, the town square. Said alone they
 are a spot too ("flare Banyu Urip", "parkir di alun-alun"), but for the dams, named with theirs ("Waduk Pacal")."""

@@ -722,6 +722,10 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
           "kabel internet semrawut dan menjuntai, membahayakan"], "Kabel internet menjuntai membahayakan"),
         (["banyu irigasi saking waduk pacal mboten tekan sabin kulo, saluran kebak suket",
           "banyu saking pacal niku mandeg, tani ngandhap nyedot sumur"], "Air irigasi tidak sampai ke sawah"),
+        # reads AS and AT: the dust of project trucks on a village road is no road project
+        (["Debu dan kerusakan jalan akibat truk proyek. Truk pengangkut material proyek melintas jalan desa, debu tebal",
+          "debu truk proyek, tiap hari truk dump lewat jalan desa, debunya tebal bgt"],
+         "Debu dari truk proyek mengganggu warga"),
     ],
 )
 

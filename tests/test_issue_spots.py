@@ -32,6 +32,7 @@ def said(text: str, kecamatan: str) -> list[str]:
         ("bansos di Desa Kayulemah salah sasaran", "Sumberrejo", ["Desa Kayulemah"]),
         ("tanggul Bengawan Solo retak", "Kanor", ["tanggul Bengawan Solo"]),
         ("parkir liar di sekitar alun-alun, tarif mahal", "Bojonegoro", ["alun-alun"]),
+        ("min parkir di sekitar alun2 bojonegoro ditarik 5rb", "Bojonegoro", ["alun-alun"]),  # as chat writes it
     ],
 )
 def test_a_facility_with_its_name_or_a_desa_is_a_spot(text: str, kecamatan: str, expected: list[str]) -> None:
