@@ -48,7 +48,8 @@ SHORT_FORMS = {
     # Javanese, as callers mix it in
     "dereng": "belum", "durung": "belum", "urung": "belum", "sampun": "sudah", "mpun": "sudah", "wis": "sudah",
     "uwis": "sudah", "wonten": "ada", "onten": "ada", "enten": "ada", "ono": "ada", "onok": "ada", "ra": "tidak",
-    "griyo": "rumah", "griya": "rumah", "omah": "rumah", "dalan": "jalan", "banyu": "air", "sabin": "sawah", "sabine": "sawahnya", "tekan": "sampai",
+    "griyo": "rumah", "griya": "rumah", "omah": "rumah", "dalan": "jalan", "banyu": "air", "sabin": "sawah",
+    "sabine": "sawahnya", "tekan": "sampai",
     "kirang": "kurang", "sanget": "sangat", "tebih": "jauh", "adoh": "jauh", "angel": "sulit", "ilang": "hilang",
     "suwe": "lama", "dangu": "lama", "duit": "uang", "arto": "uang", "bocah": "anak",
     "lare": "anak", "wong": "orang", "tiyang": "orang", "kebakar": "terbakar", "kobong": "terbakar",

@@ -392,40 +392,39 @@ def _table_key(label: str) -> str:
 
 def _kecamatan_labels(connection: Connection) -> dict[int, str]:
     """Kecamatan id -> "Kec. Name" for labels."""
-    from models.entities import Place
-
-    return {i: f"Kec. {n}" for i, n in connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_(None)))}
+    return {i: f"Kec. {n}" for i, n in place_names(connection).kecamatan.items()}
 
 
-def _kecamatan_names(connection: Connection) -> dict[int, str]:
+@dataclass(frozen=True)
+class PlaceNames:
+    """The regency's places as issues name them."""
+
+    kecamatan: dict[int, str]
     """Kecamatan id -> name."""
-    from models.entities import Place
-
-    return dict(connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_(None))).all())
-
-
-def _desa_names(connection: Connection) -> dict[int, str]:
+    desa: dict[int, str]
     """Desa (and kelurahan) id -> name."""
-    from models.entities import Place
-
-    return dict(connection.execute(select(Place.id, Place.name).where(Place.parent_id.is_not(None))).all())
-
-
-_GAZETTEERS: dict[tuple[str, int], issue_spots.Gazetteer] = {}
-"""(database URL, number of places) -> the names spots may carry: a read cache, as `place_words`."""
+    gazetteer: issue_spots.Gazetteer
+    """The names a spot may carry (`issue_spots`)."""
 
 
-def gazetteer(connection: Connection) -> issue_spots.Gazetteer:
-    """The regency's desa and kecamatan names, for the spots issues name (`issue_spots`)."""
+_PLACE_NAMES: dict[tuple[str, int], PlaceNames] = {}
+"""(database URL, number of places) -> their names: a read cache, as `place_words` (places change only when seeded;
+a new complaint is placed without reading all 430 of them again)."""
+
+
+def place_names(connection: Connection) -> PlaceNames:
+    """The kecamatan and desa names by id, and the gazetteer of spots."""
     from models.entities import Place
 
     key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
-    if key not in _GAZETTEERS:
-        kecamatan = _kecamatan_names(connection)
-        desa = connection.execute(select(Place.parent_id, Place.name).where(Place.parent_id.is_not(None))).all()
-        _GAZETTEERS.clear()
-        _GAZETTEERS[key] = issue_spots.Gazetteer.of((kecamatan[p], name) for p, name in desa if p in kecamatan)
-    return _GAZETTEERS[key]
+    if key not in _PLACE_NAMES:
+        rows = connection.execute(select(Place.id, Place.parent_id, Place.name)).all()
+        kecamatan = {row.id: row.name for row in rows if row.parent_id is None}
+        desa = {row.id: row.name for row in rows if row.parent_id in kecamatan}
+        places = [(kecamatan[row.parent_id], row.name) for row in rows if row.parent_id in kecamatan]
+        _PLACE_NAMES.clear()
+        _PLACE_NAMES[key] = PlaceNames(kecamatan, desa, issue_spots.Gazetteer.of(places))
+    return _PLACE_NAMES[key]
 
 
 PLACE_WORD_ZIPF = 4.0
@@ -588,8 +587,9 @@ def assign(
         place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
         rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
         name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
-        spot = issue_spots.issue_spot([text], _kecamatan_names(connection).get(kecamatan_id, ""), gazetteer(connection), name,
-                                      located=[_desa_names(connection).get(place_id, "")])  # fmt: skip
+        names = place_names(connection)
+        spot = issue_spots.issue_spot([text], names.kecamatan.get(kecamatan_id, ""), names.gazetteer, name,
+                                      located=[names.desa.get(place_id, "")])  # fmt: skip
         label = labels.make_label(name, place, spot)
         problem = labels.table_key([text], said=said)  # read once: sameness would read it again
         if problem or labels.sameness([text], None, rules, said=said):  # the same problem, wherever in the kecamatan
@@ -643,17 +643,18 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
     """Regroup these complaints into issues, refit the IDF, keep ids of issues that keep most members.
 
     `rows` carry complaint_id, topic_id, kecamatan_id, place_id (its desa, when known), agency_id, issue_id (the
-    current one), title, description and reporter_name. Returns (complaint id -> issue id, number of issues, number of groups). The caller stores
-    the membership in the figures (`models.analytics.recluster` does both) and commits.
+    current one), title, description and reporter_name. Returns (complaint id -> issue id, number of issues, number
+    of groups). The caller stores the membership in the figures (`models.analytics.recluster` does both) and
+    commits.
     """
     now = now or utcnow()
     texts = [issue_text(r.title, r.description, r.reporter_name) for r in rows]
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
-    desa = _desa_names(session.connection())
+    names = place_names(session.connection())
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
                               place_words(session.connection()), topic_names=_topic_names(session.connection()),
-                              kecamatan_names=_kecamatan_names(session.connection()), gazetteer=gazetteer(session.connection()),
-                              located=[desa.get(getattr(r, "place_id", 0) or 0, "") for r in rows])  # fmt: skip
+                              kecamatan_names=names.kecamatan, gazetteer=names.gazetteer,
+                              located=[names.desa.get(r.place_id, "") for r in rows])  # fmt: skip
     places = _kecamatan_labels(session.connection())
 
     old_issue_ids = set(session.scalars(select(Issue.id)))

@@ -726,6 +726,13 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
         (["Debu dan kerusakan jalan akibat truk proyek. Truk pengangkut material proyek melintas jalan desa, debu tebal",
           "debu truk proyek, tiap hari truk dump lewat jalan desa, debunya tebal bgt"],
          "Debu dari truk proyek mengganggu warga"),
+        # reads AS and AU: what is wrong with the compensation, and paying to be hired
+        (["Keberatan nilai ganti rugi lahan proyek bendungan. Nilai dari tim appraisal jauh di bawah harga pasaran"],
+         "Nilai ganti rugi lahan terlalu rendah"),
+        (["tanah kami diukur untuk bendungan dua tahun lalu tapi ganti rugi belum dibayar sampai sekarang"],
+         "Ganti rugi lahan belum dibayar"),
+        (["kulo sampun ndaftar kaping kalih mboten nate dipanggil, kok kanca kulo sing mbayar tigang yuto langsung mlebet",
+          "warga lokal susah kerja di proyek, yang bayar ke calo langsung masuk"], "Pungutan untuk masuk kerja proyek"),
     ],
 )
 
