@@ -733,6 +733,21 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
          "Ganti rugi lahan belum dibayar"),
         (["kulo sampun ndaftar kaping kalih mboten nate dipanggil, kok kanca kulo sing mbayar tigang yuto langsung mlebet",
           "warga lokal susah kerja di proyek, yang bayar ke calo langsung masuk"], "Pungutan untuk masuk kerja proyek"),
+        # reads AV to AX: what a stock word took for something else
+        (["honor GTT sd di kasiman blm cair 3 bln min. kami guru honorer cuma dpt insentif segitu, itu pun telat trs",
+          "Keterlambatan pembayaran insentif guru tidak tetap. Saya guru tidak tetap (GTT) di SDN. Insentif GTT dari "
+          "APBD untuk bulan Januari sampai Maret belum kami terima"],
+         "Honor guru tidak tetap belum dibayar"),  # no appointment asked: not "Honorer K2 belum diangkat"
+        (["buruh gudang tembakau digaji di bawah UMK dan tidak didaftarkan BPJS Ketenagakerjaan",
+          "kerja di gudang tanpa BPJS ketenagakerjaan, gaji di bawah UMK"], "Perusahaan tidak mendaftarkan BPJS pekerja"),
+        (["rumah terbakar, damkar baru datang setelah satu jam, rumah sudah habis",
+          "kebakaran gudang, mobil pemadam telat datang karena pos damkar jauh"], "Pemadam kebakaran datang terlambat"),
+        (["Parkir liar di pasar tanpa karcis. Di depan pasar banyak juru parkir yang menarik tarif Rp 3.000 untuk motor "
+          "tanpa memberikan karcis retribusi"], "Tarif parkir tidak wajar"),
+        (["bansos kok yg dpt keluarga perangkat sm org2 yg mampu ya min, mbah2 yg rumahnya mau roboh gk dpt",
+          "Lansia miskin tidak menerima BPNT. Pelapor tidak pernah menerima bantuan BPNT padahal tinggal sendiri, "
+          "sementara warga yang memiliki mobil dan rumah permanen malah menerima",
+          "tonggo kulo ingkang griyane loteng angsal BPNT, mbah kulo mboten angsal BPNT"], "bansos salah sasaran"),
     ],
 )
 
