@@ -569,7 +569,7 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
            "saya kerja di proyek lewat subkon, gaji saya dua bulan belum dibayar",
            "tenaga harian subkontraktor proyek gas, upah dua bulan belum dibayarkan"]
     assert labels.canonical_problem(pay, ["gaji proyek blm dibayar", "Gaji belum dibayar", "Upah pekerja"]) \
-        == "Upah pekerja belum dibayar"
+        == "Upah pekerja proyek belum dibayar"
     assert labels.canonical_problem(["gaji bulan ini belum dibayar"]) == "Gaji belum dibayar"  # alone, what it says
     gtt = ["honor GTT sudah empat bulan belum cair", "honor guru tidak tetap SD terlambat, honorer K2 juga belum diangkat"]
     named = labels.canonical_problem(gtt)  # the pay, not "Honorer K2 belum diangkat": a catch-all's own member is none
@@ -616,7 +616,7 @@ def test_a_catch_all_loses_a_tie_with_the_problem_itself() -> None:
         (["pasien BPJS di RSUD dibilang kamar penuh, kalau bayar umum kok ada kamarnya"],
          "Pasien BPJS ditolak dengan alasan kamar penuh"),
         (["jalan hutan ke ladang ditutup portal oleh Perhutani, warga tidak bisa lewat"], "Akses jalan hutan ditutup"),
-        (["kerja di proyek jalan cor, bayarane pun kalih wulan dereng dibayar"], "Upah belum dibayar"),  # pay owed, no fee
+        (["kerja di proyek jalan cor, bayarane pun kalih wulan dereng dibayar"], "Upah pekerja proyek belum dibayar"),  # pay owed, no fee
         (["ambulans desa dikon mbayar tigang atus ewu nek ngeterke jenazah"], "Ambulans desa menarik biaya"),
         (["honor pegawai non-ASN RSUD tiga bulan belum dibayar"], "Honor pegawai non-ASN belum dibayar"),
         (["debu sekam dari selep padi masuk rumah, mesinnya jalan sampai malam"], "Debu dari penggilingan mengganggu warga"),
@@ -748,6 +748,13 @@ def test_the_table_names_the_ways_people_say_its_problems() -> None:
           "Lansia miskin tidak menerima BPNT. Pelapor tidak pernah menerima bantuan BPNT padahal tinggal sendiri, "
           "sementara warga yang memiliki mobil dan rumah permanen malah menerima",
           "tonggo kulo ingkang griyane loteng angsal BPNT, mbah kulo mboten angsal BPNT"], "bansos salah sasaran"),
+        # reads AY and AZ: whose wages, and who took the harvester
+        (["upah pekerja lokal subkontraktor proyek migas belum dibayar dua bulan",
+          "kami buruh proyek di area JTB, gaji belum dibayar sejak Oktober"],
+         "Upah pekerja proyek belum dibayar"),
+        (["combine harvester bantuan pemerintah dikuasai ketua poktan dan disewakan ke desa lain",
+          "mesin panen bantuan malah disewakan ketua kelompok, anggota harus antre"],
+         "Alsintan bantuan dikuasai ketua kelompok"),
     ],
 )
 
