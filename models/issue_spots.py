@@ -78,17 +78,29 @@ class Gazetteer:
     desa: Mapping[str, Mapping[tuple[str, ...], str]]
     """Per kecamatan (as written), its desa names (lower-case words) as written."""
     longest: int
+    kelurahan: frozenset[tuple[str, str]] = frozenset()
+    """(kecamatan, name) of the desa that are kelurahan (the town's wards): "Kelurahan Ledok Kulon"."""
 
     @classmethod
-    def of(cls, places: Iterable[tuple[str, str]]) -> "Gazetteer":
-        """From (kecamatan, desa) pairs."""
+    def of(cls, places: Iterable[tuple[str, str] | tuple[str, str, str]]) -> "Gazetteer":
+        """From (kecamatan, desa) pairs, or (kecamatan, desa, "desa" | "kelurahan")."""
         names: dict[tuple[str, ...], str] = {tuple(k.split()): v for k, v in LANDMARKS.items()}
         desa: dict[str, dict[tuple[str, ...], str]] = {}
-        for kecamatan, village in places:
+        kelurahan = set()
+        for kecamatan, village, *kind in places:
             names[_words(kecamatan)] = kecamatan
             names[_words(village)] = village
             desa.setdefault(kecamatan, {})[_words(village)] = village
-        return cls(names, desa, max(map(len, names)))
+            if kind and kind[0] == "kelurahan":
+                kelurahan.add((kecamatan, village))
+        return cls(names, desa, max(map(len, names)), frozenset(kelurahan))
+
+    def village(self, kecamatan: str, names: Sequence[str]) -> str:
+        """Desa as a label says them: "Desa Belun", "Desa Belun dan Soko", "Kelurahan Ledok Kulon dan Ledok Wetan"."""
+        kinds = ["Kelurahan" if (kecamatan, name) in self.kelurahan else "Desa" for name in names]
+        if len(set(kinds)) == 1:
+            return f"{kinds[0]} " + " dan ".join(names)
+        return " dan ".join(f"{kind} {name}" for kind, name in zip(kinds, names))
 
     def name_at(self, words: Sequence[str], i: int) -> tuple[str, int]:
         """The longest name said at words[i] (as written) and its length in words; ("", 0) when none."""
@@ -233,7 +245,7 @@ def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None
     # ties in a fixed order: a label must not change from one regrouping to the next for nothing
     desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"), key=lambda k: (-counts[k], first[k], k))
     names = [name for _, name in desa[:2] if name not in facility]  # "jalan Belun" says Desa Belun already
-    where = "Desa " + " dan ".join(names) if names else ""
+    where = gazetteer.village(kecamatan, names) if names else ""
     return ", ".join(part for part in (facility, where) if part)
 
 

@@ -418,10 +418,10 @@ def place_names(connection: Connection) -> PlaceNames:
 
     key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
     if key not in _PLACE_NAMES:
-        rows = connection.execute(select(Place.id, Place.parent_id, Place.name)).all()
+        rows = connection.execute(select(Place.id, Place.parent_id, Place.name, Place.kind)).all()
         kecamatan = {row.id: row.name for row in rows if row.parent_id is None}
         desa = {row.id: row.name for row in rows if row.parent_id in kecamatan}
-        places = [(kecamatan[row.parent_id], row.name) for row in rows if row.parent_id in kecamatan]
+        places = [(kecamatan[row.parent_id], row.name, row.kind) for row in rows if row.parent_id in kecamatan]
         _PLACE_NAMES.clear()
         _PLACE_NAMES[key] = PlaceNames(kecamatan, desa, issue_spots.Gazetteer.of(places))
     return _PLACE_NAMES[key]

@@ -141,7 +141,7 @@ def measure_set(directory: Path, read: bool = False, blind: bool = False, labels
         titles, issues.name_words([p.kecamatan for p in places] + [p.desa for p in places]),
         topic_names={i + 1: names[t] for i, t in enumerate(topics)},
         kecamatan_names={i + 1: k for i, k in enumerate(kecamatan)},
-        gazetteer=issue_spots.Gazetteer.of((p.kecamatan, p.desa) for p in places), located=[r["desa"] for r in rows],
+        gazetteer=issue_spots.Gazetteer.of((p.kecamatan, p.desa, p.kind) for p in places), located=[r["desa"] for r in rows],
     )
     issue_of = {i: k for k, members in enumerate(grouping.clusters) for i in members}
     pairs = [{"same": rows[a]["issue"] == rows[b]["issue"], "a": a, "b": b}

@@ -13,7 +13,7 @@ from models.entities import Place
 from models.seed import load_places
 from tests.console_data import make_complaint, past
 
-GAZETTEER = issue_spots.Gazetteer.of((p.kecamatan, p.desa) for p in load_places())
+GAZETTEER = issue_spots.Gazetteer.of((p.kecamatan, p.desa, p.kind) for p in load_places())
 
 
 def said(text: str, kecamatan: str) -> list[str]:
@@ -136,3 +136,11 @@ def test_a_spot_is_the_same_whatever_the_order_sets_iterate_in() -> None:
     found = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout.strip() for seed in range(6)}  # fmt: skip
     assert found == {"Desa Belun dan Soko"}
+
+
+def test_a_kelurahan_is_named_as_one() -> None:
+    # the town's wards are kelurahan, not desa (read BC)
+    texts = ["air PDAM mati di Ledok Kulon", "air PDAM Ledok Kulon mati lagi"]
+    assert issue_spots.issue_spot(texts, "Bojonegoro", GAZETTEER, "Air PDAM tidak mengalir") == "Kelurahan Ledok Kulon"
+    mixed = issue_spots.issue_spot(texts, "Bojonegoro", GAZETTEER, "Air PDAM tidak mengalir", located=["Sukorejo", "Sukorejo"])
+    assert mixed == "Kelurahan Ledok Kulon dan Desa Sukorejo"
