@@ -46,6 +46,16 @@ LANDMARK_HEAD_RE = re.compile(
     r"pabrik|gudang|kali|sungai|bendungan|waduk|rsud|alun-alun|perempatan|pertigaan|tugu)\b",
     re.IGNORECASE,
 )
+COMMON_WORD_NAMES = frozenset(
+    "sudah jari temu bulu kunci gajah geger petak bobol pacul kapas pojok wedi turi deru bareng kepoh babad "
+    "duwel talun bendo pelem soko mojo beji sale malo padang tanggungan kauman leran besah belun ngelo trate "
+    "jetak talok donan tebon pesen betet prigi jono woro mori jelu tejo bogo sudu gayam balen sekar dander "
+    "gondang ngasem kanor sumberarum sambong".split()
+)
+"""Desa and kecamatan names that are also ordinary words (or common elsewhere): they count only after a cue
+(`LOCAL_CUES`, "desa", "kecamatan") or capitalised; "kulo soko Belun" is "I from Belun", not Desa Soko."""
+LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
+"""Words a desa's name is said after ("warga Talun", "saking Belun")."""
 _LANDMARK_WORD_RE = re.compile(r"\s+([A-Za-z][\w'-]*|\d{1,3}\b)")
 LANDMARK_NAME_WORDS = 3
 """At most this many words name the landmark ("depan masjid Al Ikhlas", "depan SDN 1 Sumengko")."""

@@ -19,8 +19,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from models.address import COMMON_WORD_NAMES, LOCAL_CUES
 from models.words import word_zipf
 
 HEADS = {
@@ -64,8 +65,9 @@ LANDMARKS = {
 are a spot too ("flare Banyu Urip", "parkir di alun-alun"), but for the dams, named with theirs ("Waduk Pacal")."""
 ALONE = frozenset(LANDMARKS) - {"pacal", "karangnongko"}
 COMMON_NAME_ZIPF = 3.5
-"""A name of one word that is also a common word ("Sudah", "Panjang", "Padang") is a desa only after "desa", and a
-facility's name only written with a capital ("jalan panjang" is a long road)."""
+"""A name of one word as frequent as an everyday word ("Sudah", "Panjang") is a facility's name only written with a
+capital ("jalan panjang" is a long road). Said alone, such a name, or one of the drafter's `COMMON_WORD_NAMES`
+("kulo soko Belun" is "I from Belun"), is a desa only after "desa" or a cue (`LOCAL_CUES`: "warga Talun")."""
 _TOKEN = re.compile(r"[^\W_]+|[-–]")
 
 
@@ -79,25 +81,26 @@ class Gazetteer:
     """Per kecamatan (as written), its desa names (lower-case words) as written."""
     longest: int
     kelurahan: frozenset[tuple[str, str]] = frozenset()
-    """(kecamatan, name) of the desa that are kelurahan (the town's wards): "Kelurahan Ledok Kulon"."""
+    """(kecamatan, name) of the desa that are kelurahan (the town's wards): "Kel. Ledok Kulon"."""
 
     @classmethod
-    def of(cls, places: Iterable[tuple[str, str] | tuple[str, str, str]]) -> "Gazetteer":
-        """From (kecamatan, desa) pairs, or (kecamatan, desa, "desa" | "kelurahan")."""
+    def of(cls, places: Iterable[tuple[str, str, str]]) -> "Gazetteer":
+        """From (kecamatan, desa, "desa" | "kelurahan") of every desa."""
         names: dict[tuple[str, ...], str] = {tuple(k.split()): v for k, v in LANDMARKS.items()}
         desa: dict[str, dict[tuple[str, ...], str]] = {}
         kelurahan = set()
-        for kecamatan, village, *kind in places:
+        for kecamatan, village, kind in places:
             names[_words(kecamatan)] = kecamatan
             names[_words(village)] = village
             desa.setdefault(kecamatan, {})[_words(village)] = village
-            if kind and kind[0] == "kelurahan":
+            if kind == "kelurahan":
                 kelurahan.add((kecamatan, village))
         return cls(names, desa, max(map(len, names)), frozenset(kelurahan))
 
     def village(self, kecamatan: str, names: Sequence[str]) -> str:
-        """Desa as a label says them: "Desa Belun", "Desa Belun dan Soko", "Kelurahan Ledok Kulon dan Ledok Wetan"."""
-        kinds = ["Kelurahan" if (kecamatan, name) in self.kelurahan else "Desa" for name in names]
+        """Desa as a label says them, as `Place.label` does: "Desa Belun", "Desa Belun dan Soko", "Kel. Ledok Kulon
+        dan Ledok Wetan"."""
+        kinds = ["Kel." if (kecamatan, name) in self.kelurahan else "Desa" for name in names]
         if len(set(kinds)) == 1:
             return f"{kinds[0]} " + " dan ".join(names)
         return " dan ".join(f"{kind} {name}" for kind, name in zip(kinds, names))
@@ -120,12 +123,19 @@ class Said:
     """A spot one complaint says."""
 
     key: tuple[str, str]
-    """(facility or "Desa", first name): what counts as one spot across complaints."""
+    """(facility as written, or "Desa"; first name): what counts as one spot across complaints."""
     written: str
-    facility: str
-    """The facility word as written ("jalan", "SDN"); "Desa" for a desa said alone."""
     desa: str = ""
     """The desa of the issue's kecamatan a facility is named after ("jalan Belun" says Desa Belun too)."""
+
+    @classmethod
+    def village(cls, name: str) -> "Said":
+        return cls(("Desa", name), f"Desa {name}")
+
+    @property
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        """The spots it counts for: itself, and the desa it is named after."""
+        return (self.key, ("Desa", self.desa)) if self.desa else (self.key,)
 
 
 def spots_said(text: str, kecamatan: str, gazetteer: Gazetteer) -> list[Said]:
@@ -141,26 +151,27 @@ def spots_said(text: str, kecamatan: str, gazetteer: Gazetteer) -> list[Said]:
             said, end = _facility(words, raw, i, head, gazetteer)
             if said:
                 named = said.key[1]
-                in_desa = named != kecamatan and _words(named) in own
-                found.append(Said(said.key, said.written, said.facility, named if in_desa else ""))
+                found.append(replace(said, desa=named) if named != kecamatan and _words(named) in own else said)
                 i = end
                 continue
         n = next((n for n in (3, 2, 1) if " ".join(words[i : i + n]) in ALONE), 0)
         if n:
             landmark = LANDMARKS[" ".join(words[i : i + n])]
-            found.append(Said((landmark, landmark), landmark, landmark))
+            found.append(Said((landmark, landmark), landmark))
             i += n
             continue
         name, n = _desa_at(words, raw, i, own, kecamatan)
         if name:
-            found.append(Said(("Desa", name), f"Desa {name}", "Desa"))
+            found.append(Said.village(name))
             i += n
             continue
         i += 1
     return found
 
 
-def _facility(words: Sequence[str], raw: Sequence[str], i: int, head: str, gazetteer: Gazetteer) -> tuple[Said | None, int]:
+def _facility(
+    words: Sequence[str], raw: Sequence[str], i: int, head: str, gazetteer: Gazetteer
+) -> tuple[Said | None, int]:
     """The facility said at words[i] with its name ("SDN Semawot", "jalan Kalitidu–Sumengko"), and where it ends."""
     j, fillers, names, number, office = i + 1, 0, [], "", ""
     if head in ("Kantor", "Balai"):
@@ -173,7 +184,7 @@ def _facility(words: Sequence[str], raw: Sequence[str], i: int, head: str, gazet
             number, j = word, j + 1
             continue
         name, n = gazetteer.name_at(words, j)
-        if name and not (_common(words[j : j + n]) and not raw[j][:1].isupper()):
+        if name and not (_everyday(words[j : j + n]) and not raw[j][:1].isupper()):
             names.append(name)
             j += n
             if head in SCHOOLS and j < len(words) and words[j].isdigit() and len(words[j]) <= 2 and not number:
@@ -187,11 +198,11 @@ def _facility(words: Sequence[str], raw: Sequence[str], i: int, head: str, gazet
     if not names:
         return None, i + 1
     if office:
-        return Said((f"{head} {office}", names[0]), f"{head} {office} {names[0]}", head), j
+        return Said((f"{head} {office}", names[0]), f"{head} {office} {names[0]}"), j
     if head in SCHOOLS:
         written = f"{head} {number} {names[0]}" if number and words[i + 1] == number else f"{head} {names[0]} {number}"
-        return Said((head, names[0]), written.strip(), head), j
-    return Said((head, names[0]), f"{head} {'–'.join(names)}", head), j
+        return Said((head, names[0]), written.strip()), j
+    return Said((head, names[0]), f"{head} {'–'.join(names)}"), j
 
 
 def _desa_at(words: Sequence[str], raw: Sequence[str], i: int, own: Mapping[tuple[str, ...], str],
@@ -205,8 +216,9 @@ def _desa_at(words: Sequence[str], raw: Sequence[str], i: int, own: Mapping[tupl
             continue
         if not marked and name == kecamatan:
             return "", 0  # "Kedungadem" alone is the kecamatan more often than its desa
-        if not marked and _common(words[at : at + n]):
-            return "", 0  # "Sudah", "Panjang": the word more often than the desa
+        said_alone = _everyday(words[at : at + n]) or (n == 1 and words[at] in COMMON_WORD_NAMES)
+        if not marked and said_alone and (i == 0 or words[i - 1] not in LOCAL_CUES):
+            return "", 0  # "Sudah", "kulo soko Belun": the word more often than the desa, unless "warga Talun"
         return name, at - i + n
     return "", 0
 
@@ -222,18 +234,18 @@ def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None
     said = [spots_said(text, kecamatan, gazetteer) for text in texts]
     for n, desa in enumerate(located):
         if desa and n < len(said):
-            said[n] = [*said[n], Said(("Desa", desa), f"Desa {desa}", "Desa")]
+            said[n] = [*said[n], Said.village(desa)]
     need = 1 if len(texts) == 1 else max(2, math.ceil(len(texts) / 2))
-    counts = Counter(key for found in said for key in {s.key for s in found} | {("Desa", s.desa) for s in found if s.desa})
+    counts = Counter(key for found in said for key in {key for s in found for key in s.keys})
     written = Counter(s.written for found in said for s in found)
     first: dict[tuple[str, str], int] = {}
     for found in said:
         for n, s in enumerate(found):
-            for key in (s.key, ("Desa", s.desa)) if s.desa else (s.key,):
+            for key in s.keys:
                 first[key] = min(first.get(key, n), n)
     kinds = set(problem.lower().split())
     if titles:
-        kinds |= {_kind(s.facility) for title in titles for s in spots_said(title, kecamatan, gazetteer)}
+        kinds |= {_kind(s.key[0]) for title in titles for s in spots_said(title, kecamatan, gazetteer)}
     facilities = [key for key, n in counts.items() if n >= need and key[0] != "Desa"
                   and (len(texts) > 1 or first[key] == 0 or _kind(key[0]) in kinds)]  # fmt: skip
     facility = ""
@@ -243,7 +255,8 @@ def issue_spot(texts: Sequence[str], kecamatan: str, gazetteer: Gazetteer | None
         ways = {s.written for found in said for s in found if s.key == key}
         facility = min(ways, key=lambda w: (written[w] < min(need, 2), -len(w), -written[w], w))
     # ties in a fixed order: a label must not change from one regrouping to the next for nothing
-    desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"), key=lambda k: (-counts[k], first[k], k))
+    desa = sorted((key for key, n in counts.items() if n >= need and key[0] == "Desa"),
+                  key=lambda k: (-counts[k], first[k], k))
     names = [name for _, name in desa[:2] if name not in facility]  # "jalan Belun" says Desa Belun already
     where = gazetteer.village(kecamatan, names) if names else ""
     return ", ".join(part for part in (facility, where) if part)
@@ -255,6 +268,6 @@ def _kind(facility: str) -> str:
     return "sekolah" if head in SCHOOLS else head.lower()
 
 
-def _common(words: Sequence[str]) -> bool:
-    """Whether a name is one word that is also a common word (COMMON_NAME_ZIPF)."""
+def _everyday(words: Sequence[str]) -> bool:
+    """Whether a name is one word as frequent as an everyday word (COMMON_NAME_ZIPF)."""
     return len(words) == 1 and word_zipf(words[0]) >= COMMON_NAME_ZIPF

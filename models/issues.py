@@ -390,9 +390,9 @@ def _table_key(label: str) -> str:
     return problem_vocabulary.vocabulary().key_of_name(labels.problem_half(label))
 
 
-def _kecamatan_labels(connection: Connection) -> dict[int, str]:
-    """Kecamatan id -> "Kec. Name" for labels."""
-    return {i: f"Kec. {n}" for i, n in place_names(connection).kecamatan.items()}
+PLACE_WORD_ZIPF = 4.0
+"""A word of a place name that is rarer than this in Indonesian is a name ("Kedungadem", "Sumberrejo"), not a
+problem word, and never labels the problem (the kecamatan is shown beside it)."""
 
 
 @dataclass(frozen=True)
@@ -405,15 +405,22 @@ class PlaceNames:
     """Desa (and kelurahan) id -> name."""
     gazetteer: issue_spots.Gazetteer
     """The names a spot may carry (`issue_spots`)."""
+    words: frozenset[str]
+    """Words of kecamatan and desa names that are names rather than ordinary words (`name_words`): they never label
+    the problem."""
+
+    def place(self, kecamatan_id: int | None) -> str | None:
+        """The kecamatan as a label says it ("Kec. Kedungadem"), as `Place.label` does; None when unknown."""
+        return f"Kec. {self.kecamatan[kecamatan_id]}" if kecamatan_id in self.kecamatan else None
 
 
 _PLACE_NAMES: dict[tuple[str, int], PlaceNames] = {}
-"""(database URL, number of places) -> their names: a read cache, as `place_words` (places change only when seeded;
-a new complaint is placed without reading all 430 of them again)."""
+"""(database URL, number of places) -> their names: a read cache (places change only when seeded; a new complaint is
+placed without reading all 430 of them again)."""
 
 
 def place_names(connection: Connection) -> PlaceNames:
-    """The kecamatan and desa names by id, and the gazetteer of spots."""
+    """The kecamatan and desa names by id, the gazetteer of spots and the words of place names."""
     from models.entities import Place
 
     key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
@@ -423,28 +430,8 @@ def place_names(connection: Connection) -> PlaceNames:
         desa = {row.id: row.name for row in rows if row.parent_id in kecamatan}
         places = [(kecamatan[row.parent_id], row.name, row.kind) for row in rows if row.parent_id in kecamatan]
         _PLACE_NAMES.clear()
-        _PLACE_NAMES[key] = PlaceNames(kecamatan, desa, issue_spots.Gazetteer.of(places))
+        _PLACE_NAMES[key] = PlaceNames(kecamatan, desa, issue_spots.Gazetteer.of(places), name_words(row.name for row in rows))
     return _PLACE_NAMES[key]
-
-
-PLACE_WORD_ZIPF = 4.0
-"""A word of a place name that is rarer than this in Indonesian is a name ("Kedungadem", "Sumberrejo"), not a
-problem word, and never labels the problem (the kecamatan is shown beside it)."""
-
-
-_PLACE_WORDS: dict[tuple[str, int], frozenset[str]] = {}
-"""(database URL, number of places) -> place words: a read cache (places change only when seeded)."""
-
-
-def place_words(connection: Connection) -> frozenset[str]:
-    """Words of kecamatan and desa names that are names rather than ordinary words."""
-    from models.entities import Place
-
-    key = (str(connection.engine.url), connection.execute(select(func.count()).select_from(Place)).scalar_one())
-    if key not in _PLACE_WORDS:
-        _PLACE_WORDS.clear()
-        _PLACE_WORDS[key] = name_words(connection.execute(select(Place.name)).scalars())
-    return _PLACE_WORDS[key]
 
 
 def name_words(names: Iterable[str]) -> frozenset[str]:
@@ -584,13 +571,12 @@ def assign(
     best = max(candidates, key=lambda row: similarity[row.id], default=None)
     joined = best if best is not None and similarity[best.id] >= threshold else None
     if joined is None:  # named only when it may open an issue or join one by name: most complaints join by similarity
-        place = _kecamatan_labels(connection).get(kecamatan_id) if kecamatan_id else None
-        rules, said = labels.LabelRules(label_word, place_words(connection)), [labels.problems_said(text)]
-        name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
         names = place_names(connection)
+        rules, said = labels.LabelRules(label_word, names.words), [labels.problems_said(text)]
+        name = labels.issue_name([text], None, rules, topic=_topic_names(connection).get(topic_id, ""), said=said)
         spot = issue_spots.issue_spot([text], names.kecamatan.get(kecamatan_id, ""), names.gazetteer, name,
                                       located=[names.desa.get(place_id, "")])  # fmt: skip
-        label = labels.make_label(name, place, spot)
+        label = labels.make_label(name, names.place(kecamatan_id), spot)
         problem = labels.table_key([text], said=said)  # read once: sameness would read it again
         if problem or labels.sameness([text], None, rules, said=said):  # the same problem, wherever in the kecamatan
             joined = next((row for row in candidates if labels.problem_half(row.label) == labels.problem_half(label)), None)
@@ -652,10 +638,9 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
     titles = [anonymised(r.title or "", [r.reporter_name]) for r in rows]
     names = place_names(session.connection())
     grouping = group_clusters(texts, [(r.topic_id, r.kecamatan_id) for r in rows], threshold, titles,
-                              place_words(session.connection()), topic_names=_topic_names(session.connection()),
+                              names.words, topic_names=_topic_names(session.connection()),
                               kecamatan_names=names.kecamatan, gazetteer=names.gazetteer,
                               located=[names.desa.get(r.place_id, "") for r in rows])  # fmt: skip
-    places = _kecamatan_labels(session.connection())
 
     old_issue_ids = set(session.scalars(select(Issue.id)))
     taken: set[int] = set()
@@ -673,7 +658,7 @@ def regroup(session: Session, rows: Sequence[Any], threshold: float = SIMILARITY
         agency = Counter(rows[i].agency_id for i in cluster if rows[i].agency_id).most_common(1)
         new_issues.append(dict(
             id=keep, topic_id=topic_id, kecamatan_id=kecamatan_id, agency_id=agency[0][0] if agency else 0,
-            label=labels.make_label(phrase, places.get(kecamatan_id), spot), keywords=words, size=len(cluster),
+            label=labels.make_label(phrase, names.place(kecamatan_id), spot), keywords=words, size=len(cluster),
             centroid_idx=centroid_idx, centroid_val=centroid_val, updated_at=now, _members=cluster,
         ))  # fmt: skip
 

@@ -141,6 +141,16 @@ def test_a_spot_is_the_same_whatever_the_order_sets_iterate_in() -> None:
 def test_a_kelurahan_is_named_as_one() -> None:
     # the town's wards are kelurahan, not desa (read BC)
     texts = ["air PDAM mati di Ledok Kulon", "air PDAM Ledok Kulon mati lagi"]
-    assert issue_spots.issue_spot(texts, "Bojonegoro", GAZETTEER, "Air PDAM tidak mengalir") == "Kelurahan Ledok Kulon"
+    assert issue_spots.issue_spot(texts, "Bojonegoro", GAZETTEER, "Air PDAM tidak mengalir") == "Kel. Ledok Kulon"
     mixed = issue_spots.issue_spot(texts, "Bojonegoro", GAZETTEER, "Air PDAM tidak mengalir", located=["Sukorejo", "Sukorejo"])
-    assert mixed == "Kelurahan Ledok Kulon dan Desa Sukorejo"
+    assert mixed == "Kel. Ledok Kulon dan Desa Sukorejo"
+
+
+def test_a_desa_named_by_an_everyday_word_needs_a_cue() -> None:
+    # "kulo soko Belun" is "I from Belun": Soko (Temayang) is a desa, and Javanese for "from". The drafter's list of
+    # desa names that are everyday words (`models.address.COMMON_WORD_NAMES`) holds here too
+    assert said("halo mas kulo soko Belun, dalan rusak", "Temayang") == []  # neither is said after a cue
+    assert said("halo mas kulo saking Belun, dalan rusak", "Temayang") == ["Desa Belun"]
+    assert said("Kantor Desa Soko sering tutup", "Temayang") == ["Kantor Desa Soko"]
+    assert said("warga desa Soko minta jalan diperbaiki", "Temayang") == ["Desa Soko"]
+    assert said("iki warga Talun, pupuk langka", "Sumberrejo") == ["Desa Talun"]  # a cue before it

@@ -11,18 +11,11 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process
 
-from models.address import PLACE_WORD, find_landmark
+from models.address import COMMON_WORD_NAMES, LOCAL_CUES, PLACE_WORD, find_landmark
 from transcribe.drafting.suggestions import PlaceCandidate
 
 KECAMATAN_CUES = frozenset("kecamatan kec camat".split())
 DESA_CUES = frozenset("desa kelurahan kel ds deso dusun dukuh kampung".split())
-COMMON_WORD_NAMES = frozenset(
-    "sudah jari temu bulu kunci gajah geger petak bobol pacul kapas pojok wedi turi deru bareng kepoh babad "
-    "duwel talun bendo pelem soko mojo beji sale malo padang tanggungan kauman leran besah belun ngelo trate "
-    "jetak talok donan tebon pesen betet prigi jono woro mori jelu tejo bogo sudu gayam balen sekar dander "
-    "gondang ngasem kanor sumberarum sambong".split()
-)
-"""Names that are also ordinary words (or common elsewhere): they count only after a cue or capitalised."""
 FUZZY_MIN_LEN = 6
 FUZZY_CUTOFF = 84.0
 CUED_KECAMATAN_CUTOFF = 80.0
@@ -31,7 +24,6 @@ EVERYDAY_ZIPF = 3.5
 """Words at least this frequent in Indonesian (Zipf scale) are not read as a misheard place name without a cue."""
 LOCAL_FUZZY_CUTOFF = 72.0
 """Cutoff when looking for a desa only among those of the kecamatan already found."""
-LOCAL_CUES = frozenset("desa kelurahan ds deso dari saking tiyang warga teng ing di".split())
 DUSUN_RE = re.compile(rf"\b(?:dusun|dukuh|dsn\.?)\s+({PLACE_WORD}(?:\s+(?:kulon|wetan|lor|kidul|tengah|baru))?)", re.I)
 """A dusun said by its name; "kepala dusun di desa …" names none (`models.address.PLACE_WORD`)."""
 RT_RE = re.compile(r"\bRT (\d{2})\b")
